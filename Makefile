@@ -1,0 +1,103 @@
+# ctrbox: one static binary, applets dispatched on argv[0].
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+VERSION := 0.1.0
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+           -fno-strict-aliasing -D_GNU_SOURCE -DCTRBOX_VERSION=\"$(VERSION)\" \
+           -I$(BUILD)/gen -Ilib
+LDFLAGS ?=
+STATIC  ?= -static
+LIBS    := -lprotobuf-c
+
+# Debian packages the build and the tests need (make deps installs them, idempotently).
+DEPS_BUILD := build-essential libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
+              libsqlite3-dev pkg-config file
+DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps \
+              util-linux
+
+PROTOS   := $(shell find proto -name '*.proto' | sort)
+PROTO_C  := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PROTO_O  := $(PROTO_C:.c=.o)
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_O    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+APP_SRC  := $(wildcard applets/*.c applets/*/*.c)
+APP_O    := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+
+.PHONY: all deps test unit e2e install clean fmt fmt-check demo
+
+all: $(BUILD)/ctrbox
+
+# protoc-c output is generated, never committed. One stamp: every .pb-c.h exists before any
+# object compiles.
+$(BUILD)/gen/.stamp: $(PROTOS)
+	@mkdir -p $(BUILD)/gen
+	protoc-c -Iproto --c_out=$(BUILD)/gen $(PROTOS)
+	@touch $@
+
+$(PROTO_C): $(BUILD)/gen/.stamp
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) $(filter-out -Wshadow,$(CFLAGS)) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(BUILD)/gen/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libctrbox.a: $(LIB_O) $(PROTO_O)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
+	$(CC) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
+
+$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(BUILD)/libctrbox.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+deps:
+	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all installed"; fi
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+e2e: $(BUILD)/ctrbox $(TOOLS)
+	bats tests/bats
+
+test: deps
+	$(MAKE) all unit e2e
+
+demo: deps $(BUILD)/ctrbox
+	tests/demo.sh
+
+install: $(BUILD)/ctrbox
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/ctrbox $(DESTDIR)$(PREFIX)/bin/ctrbox
+	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
+
+fmt:
+	clang-format -i main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(UNIT_SRC) $(TOOL_SRC)
+
+fmt-check:
+	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(UNIT_SRC) $(TOOL_SRC)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,11 @@
+/* Protobuf text-format rendering of any protobuf-c message, one line (for tools and logs). */
+#ifndef CTRBOX_PBTEXT_H
+#define CTRBOX_PBTEXT_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdio.h>
+
+/* Prints set fields as `name: value` separated by spaces; an empty message prints `""`. */
+void pbtext_print(FILE *f, const ProtobufCMessage *m);
+
+#endif

@@ -1,0 +1,598 @@
+/* The shim framework: containerd's runtime-v2 shim CLI contract (start, delete, daemon). */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "log.h"
+#include "publisher.h"
+#include "sha256.h"
+#include "task/shim.pb-c.h"
+#include "util.h"
+
+extern char **environ;
+
+#define OPTIONS_MAX (1u << 20)
+
+struct shim {
+	const struct shim_ops *ops;
+	struct shim_opts opts;
+	struct loop *loop;
+	struct ttrpc_server *server;
+	struct publisher *publisher;
+	void *state;
+	int sigfd;
+	int exiting;
+};
+
+/* ---- command line (Go's flag package: -name value, -name=value, --name, bool flags) ---- */
+
+enum flag_kind { FLAG_STRING, FLAG_BOOL };
+
+struct flag_def {
+	const char *name;
+	enum flag_kind kind;
+	size_t off;
+};
+
+#define OPT(f) offsetof(struct shim_opts, f)
+static const struct flag_def flag_defs[] = {
+	{"namespace", FLAG_STRING, OPT(namespace)}, {"id", FLAG_STRING, OPT(id)},
+	{"address", FLAG_STRING, OPT(address)},	    {"publish-binary", FLAG_STRING, OPT(publish_binary)},
+	{"bundle", FLAG_STRING, OPT(bundle)},	    {"socket", FLAG_STRING, OPT(socket)},
+	{"debug", FLAG_BOOL, OPT(debug)},	    {"v", FLAG_BOOL, OPT(version)},
+};
+
+static int parse_bool(const char *s, int *out)
+{
+	static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < 6; i++) {
+		if (!strcmp(s, t[i]))
+			return *out = 1, 0;
+		if (!strcmp(s, f[i]))
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static void flag_usage(void)
+{
+	fprintf(stderr, "Usage of %s:\n", current_applet ? current_applet->name : "shim");
+	fprintf(stderr, "  -address string\n\tgrpc address back to main containerd\n"
+			"  -bundle string\n\tpath to the bundle if not workdir\n"
+			"  -debug\n\tenable debug output in logs\n"
+			"  -id string\n\tid of the task\n"
+			"  -namespace string\n\tnamespace that owns the shim\n"
+			"  -publish-binary string\n\tpath to publish binary (used for publishing "
+			"events) (default \"containerd\")\n"
+			"  -socket string\n\tsocket path to serve\n"
+			"  -v\tshow the shim version and exit\n");
+}
+
+int shim_parse_flags(int argc, char **argv, struct shim_opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->publish_binary = "containerd";
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i], *name, *eq, *val = NULL;
+		const struct flag_def *fd = NULL;
+		char nbuf[64];
+		size_t nlen;
+
+		if (s[0] != '-' || s[1] == '\0')
+			break;
+		if (!strcmp(s, "--")) {
+			i++;
+			break;
+		}
+		name = s + 1 + (s[1] == '-');
+		if (name[0] == '-' || name[0] == '=') {
+			fprintf(stderr, "bad flag syntax: %s\n", s);
+			flag_usage();
+			return 2;
+		}
+		eq = strchr(name, '=');
+		nlen = eq ? (size_t)(eq - name) : strlen(name);
+		if (eq)
+			val = eq + 1;
+		if (nlen < sizeof(nbuf)) {
+			memcpy(nbuf, name, nlen);
+			nbuf[nlen] = '\0';
+			for (size_t k = 0; k < sizeof(flag_defs) / sizeof(flag_defs[0]); k++)
+				if (!strcmp(flag_defs[k].name, nbuf))
+					fd = &flag_defs[k];
+		}
+		if (!fd) {
+			fprintf(stderr, "flag provided but not defined: -%.*s\n", (int)nlen, name);
+			flag_usage();
+			return 2;
+		}
+		if (fd->kind == FLAG_BOOL) {
+			int b = 1;
+			if (val && parse_bool(val, &b) < 0) {
+				fprintf(stderr, "invalid boolean value \"%s\" for -%s: parse error\n",
+					val, fd->name);
+				flag_usage();
+				return 2;
+			}
+			*(int *)((char *)o + fd->off) = b;
+			continue;
+		}
+		if (!val) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "flag needs an argument: -%s\n", fd->name);
+				flag_usage();
+				return 2;
+			}
+			val = argv[++i];
+		}
+		*(const char **)((char *)o + fd->off) = val;
+	}
+	if (i < argc)
+		o->action = argv[i];
+	return 0;
+}
+
+char *shim_socket_address(const char *grpc_address, const char *ns, const char *group)
+{
+	const char *parts[] = {grpc_address, ns, group};
+	char *joined = path_join(parts, 3), hex[65], *out;
+
+	if (!joined)
+		return NULL;
+	sha256_hex(joined, strlen(joined), hex);
+	free(joined);
+	if (asprintf(&out, "unix://%s/%s", SHIM_SOCKET_DIR, hex) < 0)
+		return NULL;
+	return out;
+}
+
+/* Fatal errors look like the Go shim's: "<runtime>: <text>" on stderr, no newline, exit 1. */
+static int fatal(const struct shim_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fatal(const struct shim_ops *ops, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ops->runtime);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* ---- start ---- */
+
+static int listen_unix(const char *path, int *out_fd, int *already)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	*already = 0;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			if (chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+				r = -errno;
+				close(fd);
+				unlink(path);
+				return r;
+			}
+			*out_fd = fd;
+			return 0;
+		}
+		r = -errno;
+		close(fd);
+		if (r != -EADDRINUSE)
+			return r;
+		/* Someone serves this group already, or a dead shim left its socket. */
+		fd = unix_connect(path, 1);
+		if (fd >= 0) {
+			close(fd);
+			*already = 1;
+			return 0;
+		}
+		unlink(path);
+	}
+	return -EADDRINUSE;
+}
+
+static pid_t spawn_daemon(const struct shim_opts *o, int lfd, const char *self)
+{
+	const char *argv[12];
+	int n = 0;
+	pid_t pid;
+
+	argv[n++] = self;
+	argv[n++] = "-namespace";
+	argv[n++] = o->namespace;
+	argv[n++] = "-id";
+	argv[n++] = o->id ? o->id : "";
+	argv[n++] = "-address";
+	argv[n++] = o->address ? o->address : "";
+	if (o->debug)
+		argv[n++] = "-debug";
+	argv[n] = NULL;
+
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	/* child: new session (own process group), listener on fd 3, stdio on /dev/null */
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || (lfd == 3 ? fcntl(3, F_SETFD, 0) : dup2(lfd, 3)) < 0)
+		_exit(127);
+	dup2(null, 0), dup2(null, 1), dup2(null, 2);
+	for (int fd = 4; fd < 1024; fd++)
+		close(fd);
+	execve("/proc/self/exe", (char *const *)argv, environ);
+	_exit(127);
+}
+
+/* The daemon ends up one point more killable than containerd, as the Go shim does. */
+static void adjust_oom_score(pid_t daemon)
+{
+	char path[64], *val = NULL, buf[16];
+	int score;
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", getppid());
+	if (read_file(path, 32, &val, NULL) < 0)
+		return;
+	score = atoi(val) + 1;
+	free(val);
+	if (score > 1000)
+		score = 1000;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", daemon);
+	snprintf(buf, sizeof(buf), "%d", score);
+	write_file(path, buf, strlen(buf), 0644);
+}
+
+static int do_start(const struct shim_ops *ops, const struct shim_opts *o)
+{
+	char *group = ops->group_id ? ops->group_id(o) : NULL, *addr, *opts = NULL;
+	const char *path;
+	size_t optlen = 0;
+	int lfd = -1, already, r;
+	pid_t pid;
+
+	addr = shim_socket_address(o->address ? o->address : "", o->namespace,
+				   group ? group : (o->id ? o->id : ""));
+	free(group);
+	if (!addr)
+		return fatal(ops, "out of memory");
+	path = addr + strlen("unix://");
+	r = mkdir_p(SHIM_SOCKET_DIR, 0700);
+	if (r == 0)
+		r = listen_unix(path, &lfd, &already);
+	if (r < 0) {
+		fatal(ops, "create new shim socket: listen unix %s: %s", path, strerror(-r));
+		goto fail;
+	}
+	r = write_file_atomic("address", addr, strlen(addr), 0644);
+	if (r < 0) {
+		fatal(ops, "write address: %s", strerror(-r));
+		goto fail_unlink;
+	}
+	if (already) {
+		/* A shim for this group runs already: hand containerd its address. */
+		fputs(addr, stdout);
+		free(addr);
+		return 0;
+	}
+	pid = spawn_daemon(o, lfd, current_applet ? current_applet->name : "shim");
+	if (pid < 0) {
+		fatal(ops, "fork: %s", strerror(errno));
+		goto fail_unlink;
+	}
+	close(lfd);
+	lfd = -1;
+	r = read_fd_all(0, OPTIONS_MAX, &opts, &optlen);
+	if (r == 0 && ops->start_options)
+		r = ops->start_options(o, pid, (uint8_t *)opts, optlen);
+	free(opts);
+	if (r < 0) {
+		fatal(ops, "runtime options: %s", strerror(-r));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto fail_unlink;
+	}
+	adjust_oom_score(pid);
+	fputs(addr, stdout);
+	free(addr);
+	return 0;
+fail_unlink:
+	unlink(path);
+fail:
+	if (lfd >= 0)
+		close(lfd);
+	free(addr);
+	return 1;
+}
+
+/* ---- delete ---- */
+
+static int do_delete(const struct shim_ops *ops, const struct shim_opts *o)
+{
+	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	struct timespec now;
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts.seconds = now.tv_sec;
+	ts.nanos = now.tv_nsec;
+	resp.exit_status = 128 + SIGKILL;
+	resp.exited_at = &ts;
+	if (ops->delete) {
+		r = ops->delete(o, &resp);
+		if (r < 0)
+			return fatal(ops, "delete: %s", strerror(-r));
+	}
+	len = containerd__task__v2__delete_response__get_packed_size(&resp);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return fatal(ops, "out of memory");
+	containerd__task__v2__delete_response__pack(&resp, buf);
+	r = write_all(1, buf, len);
+	free(buf);
+	return r < 0 ? fatal(ops, "write delete response: %s", strerror(-r)) : 0;
+}
+
+/* ---- daemon ---- */
+
+struct loop *shim_loop(struct shim *s)
+{
+	return s->loop;
+}
+
+struct ttrpc_server *shim_server(struct shim *s)
+{
+	return s->server;
+}
+
+const struct shim_opts *shim_options(struct shim *s)
+{
+	return &s->opts;
+}
+
+int shim_publish(struct shim *s, const char *topic, const ProtobufCMessage *event)
+{
+	if (!s->publisher) {
+		const char *addr = getenv("TTRPC_ADDRESS");
+		int r = publisher_new(s->loop, addr && *addr ? addr : "/run/containerd/containerd.sock.ttrpc",
+				      s->opts.namespace, &s->publisher);
+		if (r < 0)
+			return r;
+	}
+	log_debug("publishing %s", topic);
+	return publisher_publish(s->publisher, topic, event);
+}
+
+static void exit_cb(struct loop *l, void *data)
+{
+	(void)data;
+	loop_stop(l);
+}
+
+void shim_request_exit(struct shim *s)
+{
+	if (s->exiting)
+		return;
+	s->exiting = 1;
+	/* From a timer, so the reply being written right now goes out first. */
+	if (!loop_timer_in(s->loop, 0, exit_cb, s))
+		loop_stop(s->loop);
+}
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void signal_cb(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct shim *s = data;
+	struct signalfd_siginfo si;
+	int chld = 0;
+	(void)l, (void)events;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			chld = 1;
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("received signal %d, shutting down", si.ssi_signo);
+			shim_request_exit(s);
+			break;
+		case SIGUSR1:
+			log_info("shim pid=%d connections=%u events_pending=%u log_dropped=%lu",
+				 getpid(), ttrpc_server_connections(s->server),
+				 s->publisher ? publisher_pending(s->publisher) : 0, log_dropped());
+			break;
+		}
+	}
+	if (chld) {
+		if (s->ops->sigchld)
+			s->ops->sigchld(s, s->state);
+		else
+			reap_all();
+	}
+}
+
+/* stderr goes to the bundle's log fifo, opened without blocking: a missing reader (no
+ * containerd) must not hang the shim, and a full fifo drops lines instead of stalling. */
+static void open_log(void)
+{
+	int fd = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fd != 2) {
+		dup2(fd, 2);
+		close(fd);
+	}
+	fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_NONBLOCK);
+}
+
+static int listener_fd(const struct shim_opts *o)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd;
+
+	if (o->socket && *o->socket) {
+		if (strlen(o->socket) > 106)
+			return -ENAMETOOLONG;
+		strcpy(sa.sun_path, o->socket);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		unlink(o->socket);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(o->socket, 0600) < 0 ||
+		    listen(fd, SOMAXCONN) < 0) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		return fd;
+	}
+	if (fstat(3, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -EBADF;
+	return 3;
+}
+
+static void unlink_listener(int fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && len > sizeof(sa_family_t) &&
+	    sa.sun_path[0] == '/')
+		unlink(sa.sun_path);
+}
+
+static int setup_signals(struct shim *s)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sigfd < 0)
+		return -errno;
+	return loop_add(s->loop, s->sigfd, EPOLLIN, signal_cb, s);
+}
+
+static int do_daemon(const struct shim_ops *ops, const struct shim_opts *o)
+{
+	struct shim s = {.ops = ops, .opts = *o, .sigfd = -1};
+	char pidbuf[16];
+	int lfd, r;
+
+	open_log();
+	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", getpid());
+	log_add_field("namespace", o->namespace);
+	log_add_field("pid", pidbuf);
+	log_add_field("runtime", ops->runtime);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper: %s", strerror(errno));
+
+	r = loop_new(&s.loop);
+	if (r == 0)
+		r = setup_signals(&s);
+	if (r == 0)
+		r = ttrpc_server_new(s.loop, &s.server);
+	if (r < 0) {
+		log_error("shim setup: %s", strerror(-r));
+		return fatal(ops, "shim setup: %s", strerror(-r));
+	}
+	lfd = listener_fd(o);
+	if (lfd < 0) {
+		log_error("no listening socket (fd 3 or -socket): %s", strerror(-lfd));
+		return fatal(ops, "serve: %s", strerror(-lfd));
+	}
+	r = ops->init ? ops->init(&s, &s.state) : 0;
+	if (r == 0)
+		r = ttrpc_server_listen_fd(s.server, lfd);
+	if (r < 0) {
+		log_error("shim init: %s", strerror(-r));
+		return fatal(ops, "init: %s", strerror(-r));
+	}
+	log_info("starting signal loop");
+	r = loop_run(s.loop);
+	if (r < 0)
+		log_error("event loop: %s", strerror(-r));
+
+	unlink_listener(lfd);
+	ttrpc_server_stop_listening(s.server);
+	if (s.publisher && publisher_drain(s.publisher, 5000) > 0)
+		log_warn("exiting with %u events unsent", publisher_pending(s.publisher));
+	if (ops->fini)
+		ops->fini(&s, s.state);
+	publisher_free(s.publisher);
+	ttrpc_server_free(s.server);
+	loop_free(s.loop);
+	close(s.sigfd);
+	log_info("shim exited");
+	log_clear_fields();
+	return 0;
+}
+
+int shim_run(const struct shim_ops *ops, int argc, char **argv)
+{
+	struct shim_opts o;
+	int r;
+
+	if (applet_std_flags(argc, argv))
+		return 0;
+	r = shim_parse_flags(argc, argv, &o);
+	if (r != 0)
+		return r;
+	if (o.version) {
+		printf("%s:\n  Version:  %s\n  Revision: ctrbox\n  Runtime:  %s\n\n", argv[0],
+		       CTRBOX_VERSION, ops->runtime);
+		return 0;
+	}
+	if (!o.namespace || !*o.namespace)
+		return fatal(ops, "shim namespace cannot be empty");
+	if (!o.action)
+		return do_daemon(ops, &o);
+	if (!strcmp(o.action, "start"))
+		return do_start(ops, &o);
+	if (!strcmp(o.action, "delete"))
+		return do_delete(ops, &o);
+	return fatal(ops, "unknown action \"%s\" (want start, delete, or none to serve)", o.action);
+}

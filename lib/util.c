@@ -1,0 +1,206 @@
+/* Small file and path helpers shared by applets: path cleaning, atomic writes, mkdir -p. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *path_clean(char *s)
+{
+	int rooted = s[0] == '/';
+	char *out = s, *p = s;
+	size_t w = 0;
+
+	if (rooted)
+		out[w++] = '/', p++;
+	size_t base = w; /* ".." never climbs above this */
+	while (*p) {
+		char *seg = p;
+		size_t n;
+		while (*p && *p != '/')
+			p++;
+		n = p - seg;
+		while (*p == '/')
+			p++;
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			if (w > base && !(w - base >= 2 && strncmp(out + w - 2, "..", 2) == 0 &&
+					  (w - 2 == base || out[w - 3] == '/'))) {
+				while (w > base && out[w - 1] != '/')
+					w--;
+				if (w > base)
+					w--; /* the slash before the dropped segment */
+				continue;
+			}
+			if (rooted)
+				continue;
+		}
+		if (w > base)
+			out[w++] = '/';
+		memmove(out + w, seg, n);
+		w += n;
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return s;
+}
+
+char *path_join(const char *const *parts, size_t n)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(parts[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		if (s[0])
+			strcat(s, "/");
+		strcat(s, parts[i]);
+	}
+	if (s[0] == '\0') {
+		free(s);
+		return strdup("");
+	}
+	return path_clean(s);
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+	char *tmp = malloc(strlen(path) + 2);
+	int r;
+
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, path, dirlen);
+	tmp[dirlen] = '.';
+	strcpy(tmp + dirlen + 1, path + dirlen);
+	r = write_file(tmp, data, len, mode);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+int read_fd_all(int fd, size_t max, char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 256;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			char *nb;
+			if (cap >= max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = -errno;
+			free(buf);
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = read_fd_all(fd, max, out, outlen);
+	close(fd);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int err = -errno;
+			free(p);
+			return err;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		int err = -errno;
+		free(p);
+		return err;
+	}
+	free(p);
+	return 0;
+}

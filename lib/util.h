@@ -1,0 +1,22 @@
+/* Small file and path helpers shared by applets: path cleaning, atomic writes, mkdir -p. */
+#ifndef CTRBOX_UTIL_H
+#define CTRBOX_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Lexical clean like Go's filepath.Clean, in place; returns s. */
+char *path_clean(char *s);
+/* filepath.Join(parts...) into a malloc'd string (NULL on ENOMEM). */
+char *path_join(const char *const *parts, size_t n);
+/* Writes data to dir/name through dir/.name + rename; mode applies to the new file. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int write_file(const char *path, const void *data, size_t len, mode_t mode);
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer; max bytes at most. */
+int read_file(const char *path, size_t max, char **out, size_t *outlen);
+/* Reads all of fd until EOF (max bytes at most). */
+int read_fd_all(int fd, size_t max, char **out, size_t *outlen);
+int mkdir_p(const char *path, mode_t mode);
+int write_all(int fd, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# Smoke tests of the test rig itself (private containerd, image, cleanup) with the stock Go shim.
+
+load helpers
+
+setup() {
+	ctrd_log_mark
+}
+
+teardown() {
+	[[ -n ${BATS_TEST_COMPLETED:-} ]] || dump_ctrd_log
+}
+
+@test "rig: private containerd answers ctr version" {
+	run ctrt version
+	assert_success
+	assert_line --regexp '^Server:'
+	assert_line --regexp '^  Version: +1\.6\.'
+	[[ -S $CTRD_TTRPC ]] || fail "no ttrpc socket at $CTRD_TTRPC"
+	# The daemon must not find a shim in its cwd: only $SHIMDIR (via PATH) may provide one.
+	run find "$CTRBOX_TEST_DIR/cwd" -mindepth 1
+	assert_output ""
+}
+
+@test "rig: the test image is imported and unpacked" {
+	run ctrt images ls -q
+	assert_success
+	assert_line "$TEST_IMAGE"
+	run ctrt images check
+	assert_line --regexp "^$TEST_IMAGE .* complete .* true"
+}
+
+@test "rig: stock Go shim runs the image" {
+	[[ -x $GO_SHIM ]] || fail "no stock shim at $GO_SHIM"
+	run ctrt run --rm --runtime "$GO_SHIM" "$TEST_IMAGE" rig1 echo hello
+	assert_success
+	assert_output "hello"
+	# Our daemon ran the shim, got its log through the FIFO and its events on $CTRD_TTRPC.
+	run ctrd_log
+	assert_line --regexp 'msg="starting signal loop" namespace='"$CTRD_NS"' path=[^ ]*/rig1 '
+	assert_line --regexp 'msg="event forwarded" ns='"$CTRD_NS"' topic=/tasks/exit '
+	assert_line --regexp 'msg="shim disconnected" id=rig1'
+}
+
+@test "rig: nothing is left after ctr run --rm" {
+	assert_no_leaks
+	run find "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS" -mindepth 1
+	assert_output ""
+	run ctrt snapshots ls
+	refute_output --partial rig1
+}

@@ -1,0 +1,228 @@
+# Shared helpers for the bats suite: a private containerd, bounded waits, leak checks.
+#
+# setup_suite.bash starts the daemon once and exports:
+#   CTRBOX_TEST_DIR  private temp dir (/tmp/ctrbox-bats.XXXXXX), removed by teardown_suite
+#   CTRD_SOCK        containerd gRPC socket ($CTRBOX_TEST_DIR/c.sock)
+#   CTRD_TTRPC       containerd TTRPC socket (events from shims; $CTRD_SOCK.ttrpc)
+#   CTRD_NS          unique namespace of this run (ctrbox-test-<suffix>)
+#   CTRD_STATE       containerd state dir; bundles in $CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS/
+#   CTRD_ROOT        containerd root dir
+#   TEST_IMAGE       imported busybox image (ctrbox.test/busybox:latest)
+#   SHIMDIR          first in containerd's PATH: symlinks to build/ctrbox live here
+#   CTRBOX           path of build/ctrbox (may not exist yet)
+#   REPO             the repository root
+#   GO_SHIM          the stock Go shim, /usr/bin/containerd-shim-runc-v2
+# Tests run `ctrt ...` for ctr against that daemon.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+GO_SHIM=${GO_SHIM:-/usr/bin/containerd-shim-runc-v2}
+CTRT_TIMEOUT=${CTRT_TIMEOUT:-60}
+
+# ctrt ARGS...: ctr against the private daemon in the test namespace, killed after $CTRT_TIMEOUT s.
+# run / task start / task exec get --fifo-dir $CTRBOX_TEST_DIR/fifo (a later --fifo-dir wins):
+# ctr never removes the FIFOs of detached tasks, and the default is the global /run/containerd/fifo.
+# --foreground: ctr copies stdin into the container, and must not be stopped by SIGTTIN on a tty.
+ctrt() {
+	[[ -n ${CTRD_SOCK:-} ]] || { echo "ctrt: no CTRD_SOCK (run bats on tests/bats/ so setup_suite.bash is used)" >&2; return 2; }
+	local -a args=("$@")
+	case "${1:-} ${2:-}" in
+	"run "*) args=(run --fifo-dir "$CTRBOX_TEST_DIR/fifo" "${@:2}") ;;
+	t\ start | task\ start | tasks\ start | t\ exec | task\ exec | tasks\ exec)
+		args=("$1" "$2" --fifo-dir "$CTRBOX_TEST_DIR/fifo" "${@:3}") ;;
+	esac
+	timeout --foreground -k 5 "$CTRT_TIMEOUT" ctr -a "$CTRD_SOCK" -n "$CTRD_NS" "${args[@]}"
+}
+
+# wait_for SECS CMD [ARGS...]: run CMD every 0.1 s until it succeeds; fail after SECS.
+wait_for() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			echo "wait_for: timed out after ${secs}s: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# require_root: skip (with the reason) when not root.
+require_root() {
+	[[ $EUID -eq 0 ]] || skip "needs root (euid $EUID)"
+}
+
+# require_ctrbox [APPLET]: skip unless build/ctrbox exists (and SHIMDIR has APPLET's symlink).
+require_ctrbox() {
+	[[ -x ${CTRBOX:-} ]] || skip "build/ctrbox not built (run make)"
+	[[ -z ${1:-} || -e $SHIMDIR/$1 ]] || skip "$SHIMDIR/$1 missing (symlinks.sh did not create it)"
+}
+
+# bundle_dir ID: the runtime-v2 bundle containerd made for container ID.
+bundle_dir() {
+	echo "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS/$1"
+}
+
+# task_status ID: the task's status as `ctr task ls` shows it (RUNNING, STOPPED, ...), or nothing.
+task_status() {
+	ctrt task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'
+}
+
+# task_is ID STATUS: for wait_for, e.g. `wait_for 5 task_is c1 STOPPED`.
+task_is() {
+	[[ $(task_status "$1") == "$2" ]]
+}
+
+# _cmdline_has PID WORD VALUE: true if /proc/PID/cmdline has "WORD VALUE" or "WORD=VALUE"
+# (WORD given with one dash; Go's flag package also takes two).
+_cmdline_has() {
+	local -a args
+	local i
+	mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		case ${args[i]} in
+		"$2=$3" | "-$2=$3") return 0 ;;
+		"$2" | "-$2") [[ ${args[i + 1]:-} == "$3" ]] && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# shim_pids [SOCK]: pids of every shim process (start/delete/daemon, any binary) that was
+# started with -address SOCK (default: our containerd), one per line.
+shim_pids() {
+	local sock=${1:-$CTRD_SOCK} p pid
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+		_cmdline_has "$pid" -address "$sock" && echo "$pid"
+	done
+	return 0
+}
+
+# mounts_under DIR: mount points at or below DIR (default $CTRBOX_TEST_DIR), deepest first.
+mounts_under() {
+	local dir=${1:-$CTRBOX_TEST_DIR} mp
+	dir=${dir%/}
+	while read -r _ _ _ _ mp _; do
+		mp=$(printf '%b' "$mp") # mountinfo escapes space, tab, newline, backslash as \ooo
+		[[ $mp == "$dir" || $mp == "$dir"/* ]] && echo "$mp"
+	done </proc/self/mountinfo | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-
+}
+
+# runc_state [NS]: container dirs runc keeps for NS under the default runc root.
+runc_state() {
+	local d=/run/containerd/runc/${1:-$CTRD_NS}
+	[[ -d $d ]] && find "$d" -mindepth 1 -maxdepth 1 -printf '%f\n'
+	return 0
+}
+
+# assert_no_leaks: nothing of ours left in the namespace — tasks, containers, bundles, shim
+# processes, mounts under the state dir, runc state. Call after a test removed its containers.
+assert_no_leaks() {
+	local out
+	out=$(ctrt task ls -q) || fail "ctr task ls failed: $out"
+	[[ -z $out ]] || fail "tasks left: $out"
+	out=$(ctrt container ls -q) || fail "ctr container ls failed: $out"
+	[[ -z $out ]] || fail "containers left: $out"
+	out=$(ls -A "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS" 2>/dev/null)
+	[[ -z $out ]] || fail "bundles left: $out"
+	out=$(shim_pids)
+	[[ -z $out ]] || fail "shim processes left: $(for p in $out; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done)"
+	out=$(mounts_under "$CTRD_STATE")
+	[[ -z $out ]] || fail "mounts left: $out"
+	out=$(runc_state)
+	[[ -z $out ]] || fail "runc state left in /run/containerd/runc/$CTRD_NS: $out"
+}
+
+# ctrd_clean_ns [SECS]: kill and remove every task and container of the namespace (best effort).
+ctrd_clean_ns() {
+	local secs=${1:-10} id
+	for id in $(CTRT_TIMEOUT=$secs ctrt task ls -q 2>/dev/null); do
+		CTRT_TIMEOUT=$secs ctrt task kill -a -s KILL "$id" >/dev/null 2>&1 || true
+	done
+	for id in $(CTRT_TIMEOUT=$secs ctrt task ls -q 2>/dev/null); do
+		CTRT_TIMEOUT=$secs ctrt task rm -f "$id" >/dev/null 2>&1 || true
+	done
+	for id in $(CTRT_TIMEOUT=$secs ctrt container ls -q 2>/dev/null); do
+		CTRT_TIMEOUT=$secs ctrt container rm "$id" >/dev/null 2>&1 || true
+	done
+}
+
+# ctrd_log_mark: remember the log position; dump_ctrd_log then shows only what came after.
+ctrd_log_mark() {
+	CTRD_LOG_MARK=$(stat -c %s "$CTRBOX_TEST_DIR/containerd.log" 2>/dev/null || echo 0)
+}
+
+# ctrd_log: containerd's log (with the shims' FIFO output) since ctrd_log_mark.
+ctrd_log() {
+	tail -c +"$((${CTRD_LOG_MARK:-0} + 1))" "$CTRBOX_TEST_DIR/containerd.log"
+}
+
+# dump_ctrd_log [LINES]: the last LINES (100) lines of ctrd_log, prefixed with "# "
+# (bats shows them with a failing test's output).
+dump_ctrd_log() {
+	[[ -f ${CTRBOX_TEST_DIR:-}/containerd.log ]] || return 0
+	echo "# --- containerd.log (tail) ---"
+	ctrd_log | tail -n "${1:-100}" | sed 's/^/# /'
+}
+
+# _alive PID: true while PID exists and is not a zombie.
+_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# ctrd_pid: pid of the private containerd, if it runs.
+ctrd_pid() {
+	local pid p
+	pid=$(cat "$CTRBOX_TEST_DIR/containerd.pid" 2>/dev/null)
+	if [[ -n $pid ]] && _alive "$pid" && _cmdline_has "$pid" --config "$CTRBOX_TEST_DIR/config.toml"; then
+		echo "$pid"
+		return 0
+	fi
+	for p in /proc/[0-9]*; do # started some other way (or the pid file is stale)
+		pid=${p#/proc/}
+		_alive "$pid" && _cmdline_has "$pid" --config "$CTRBOX_TEST_DIR/config.toml" &&
+			{ echo "$pid"; return 0; }
+	done
+	return 1
+}
+
+# ctrd_start: start the private containerd (cwd without shims, PATH=$SHIMDIR:$PATH) and wait
+# until it answers. Used by setup_suite and by tests that restart the daemon.
+ctrd_start() {
+	local dir=$CTRBOX_TEST_DIR pid
+	(
+		# Do not hand bats' pipes (fd 3 and friends) to the daemon and its shims: bats would
+		# wait for them to close.
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done
+		cd "$dir/cwd" || exit 1
+		PATH="$SHIMDIR:$PATH" exec setsid containerd --config "$dir/config.toml" \
+			</dev/null >>"$dir/containerd.log" 2>&1
+	) &
+	pid=$!
+	disown "$pid" # no "Killed" job report when a test SIGKILLs it
+	echo "$pid" >"$dir/containerd.pid"
+	wait_for 10 test -S "$CTRD_SOCK" || { dump_ctrd_log 30 >&2; return 1; }
+	wait_for 10 ctr -a "$CTRD_SOCK" --timeout 2s version || { dump_ctrd_log 30 >&2; return 1; }
+}
+
+# ctrd_stop [SECS]: SIGTERM the daemon, SIGKILL it after SECS (10). Shims keep running.
+ctrd_stop() {
+	local pid
+	pid=$(ctrd_pid) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	if ! wait_for "${1:-10}" eval "! _alive $pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait_for 5 eval "! _alive $pid" || true
+	fi
+	rm -f "$CTRBOX_TEST_DIR/containerd.pid"
+}

@@ -1,0 +1,143 @@
+# One-time setup for the bats suite: a private containerd with the busybox image imported once.
+# bats finds this file only in the directory of the first .bats file (or directory) it is given.
+
+# Absolute: bats' load refuses relative paths, and --setup-suite-file may be relative.
+CTRBOX_BATS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+setup_suite() {
+	load "$CTRBOX_BATS_DIR/helpers"
+
+	export REPO CTRBOX SHIMDIR CTRBOX_TEST_DIR CTRD_SOCK CTRD_TTRPC CTRD_NS CTRD_STATE CTRD_ROOT TEST_IMAGE GO_SHIM
+	REPO=$(cd "$CTRBOX_BATS_DIR/../.." && pwd)
+	CTRBOX=$REPO/build/ctrbox
+
+	local t0=${EPOCHREALTIME/./} t
+	for t in containerd ctr runc umoci jq setsid timeout; do
+		command -v "$t" >/dev/null || { echo "setup_suite: missing $t" >&2; return 1; }
+	done
+	[[ $EUID -eq 0 ]] || { echo "setup_suite: the suite needs root (containerd, runc, mounts)" >&2; return 1; }
+
+	CTRBOX_TEST_DIR=$(mktemp -d /tmp/ctrbox-bats.XXXXXX)
+	chmod 0711 "$CTRBOX_TEST_DIR"
+	local suffix=${CTRBOX_TEST_DIR##*.}
+	CTRD_NS=ctrbox-test-${suffix,,}
+	CTRD_SOCK=$CTRBOX_TEST_DIR/c.sock
+	CTRD_TTRPC=$CTRD_SOCK.ttrpc
+	CTRD_STATE=$CTRBOX_TEST_DIR/state
+	CTRD_ROOT=$CTRBOX_TEST_DIR/root
+	SHIMDIR=$CTRBOX_TEST_DIR/bin
+	TEST_IMAGE=ctrbox.test/busybox:latest
+	mkdir -p "$SHIMDIR" "$CTRBOX_TEST_DIR/cwd"
+	# Shared dirs the shims and ctr create; teardown removes them again if it made them.
+	local d
+	for d in /run/containerd /run/containerd/s /run/containerd/runc /run/containerd/fifo; do
+		[[ -e $d ]] || echo "$d" >>"$CTRBOX_TEST_DIR/created-dirs"
+	done
+
+	if [[ -x $REPO/symlinks.sh && -x $CTRBOX ]]; then
+		"$REPO/symlinks.sh" "$SHIMDIR" || { echo "setup_suite: symlinks.sh $SHIMDIR failed" >&2; return 1; }
+	fi
+
+	write_ctrd_config >"$CTRBOX_TEST_DIR/config.toml"
+	ctrd_start
+
+	"$CTRBOX_BATS_DIR/mkimage.sh" "$CTRBOX_TEST_DIR/busybox.tar" "$TEST_IMAGE"
+	ctrt images import "$CTRBOX_TEST_DIR/busybox.tar" >/dev/null
+	rm -f "$CTRBOX_TEST_DIR/busybox.tar"
+	ctrt images check | grep "^$TEST_IMAGE .*complete" >/dev/null ||
+		{ echo "setup_suite: $TEST_IMAGE not imported" >&2; ctrt images check >&2; return 1; }
+
+	t=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	echo "# setup_suite: $CTRBOX_TEST_DIR ready in ${t}ms" >&3 2>/dev/null || true
+}
+
+# containerd config: private root/state/sockets, debug level (so shims get -debug). Disabled:
+# CRI (slow start, netns/CNI), "opt" (creates /opt/containerd), tracing, and the snapshotters
+# that only probe. The v1 linux runtime must stay: the tasks service requires it.
+write_ctrd_config() {
+	cat <<EOF
+version = 2
+root = "$CTRD_ROOT"
+state = "$CTRD_STATE"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[grpc]
+  address = "$CTRD_SOCK"
+
+[ttrpc]
+  address = "$CTRD_TTRPC"
+
+[debug]
+  level = "debug"
+
+[plugins."io.containerd.gc.v1.scheduler"]
+  startup_delay = "0s"
+EOF
+}
+
+teardown_suite() {
+	declare -F ctrd_pid >/dev/null || load "$CTRBOX_BATS_DIR/helpers"
+	local dir=${CTRBOX_TEST_DIR:-}
+	[[ -n $dir && -d $dir && $dir == /tmp/ctrbox-bats.* ]] || return 0
+	[[ -n ${BATS_SETUP_SUITE_COMPLETED:-} ]] || dump_ctrd_log 50
+
+	# 1. Tasks and containers, through containerd (kills the containers, stops the shims).
+	if ctrd_pid >/dev/null; then
+		ctrd_clean_ns 10
+	fi
+	ctrd_stop 10
+
+	# 2. Whatever survived: containers via runc, then the shims, then stray cgroup members.
+	local rroot=/run/containerd/runc/$CTRD_NS id pid sock cg
+	for id in $(runc_state); do
+		runc --root "$rroot" kill -a "$id" KILL 2>/dev/null || true
+		runc --root "$rroot" delete -f "$id" 2>/dev/null || true
+	done
+	for pid in $(shim_pids "$CTRD_SOCK"); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for cg in /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/unified/"$CTRD_NS"; do
+		[[ -d $cg ]] || continue
+		for pid in $(cat $(find "$cg" -name cgroup.procs) 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+	done
+	wait_for 5 test -z "$(shim_pids "$CTRD_SOCK")" || echo "teardown_suite: shims survive SIGKILL" >&2
+
+	# 3. Sockets the killed shims left in /run/containerd/s (named in each bundle's address file).
+	for sock in "$CTRD_STATE"/io.containerd.runtime.v2.task/"$CTRD_NS"/*/address; do
+		[[ -f $sock ]] || continue
+		sock=$(cat "$sock")
+		sock=${sock#unix://}
+		[[ $sock == /run/containerd/s/* ]] && rm -f "$sock"
+	done
+
+	# 4. Mounts under the dir, deepest first; lazily if busy.
+	local mp
+	for mp in $(mounts_under "$dir"); do
+		umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || echo "teardown_suite: cannot umount $mp" >&2
+	done
+
+	# 5. cgroups (deepest first), runc state dir, the shared dirs setup found missing, the dir.
+	for cg in /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/unified/"$CTRD_NS"; do
+		[[ -d $cg ]] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$rroot"
+	if [[ -f $dir/created-dirs ]] && ! compgen -G "/tmp/ctrbox-bats.*/containerd.pid" | grep -vqx "$dir/containerd.pid"; then
+		tac "$dir/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+	fi
+	rm -rf "$dir"
+	if [[ -e $dir ]]; then
+		echo "teardown_suite: could not remove $dir" >&2
+		return 1
+	fi
+}
