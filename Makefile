@@ -57,11 +57,11 @@ $(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
 	$(CC) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
 
 $(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(BUILD)/libctrbox.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 

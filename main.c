@@ -14,8 +14,6 @@ static const struct applet applets[] = {
 	 "ADDRESS [ID]"},
 };
 
-const struct applet *current_applet;
-
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -28,27 +26,6 @@ static const struct applet *find_applet(const char *name)
 		if (strcmp(applets[i].name, name) == 0)
 			return &applets[i];
 	return NULL;
-}
-
-void applet_usage(FILE *f)
-{
-	fprintf(f, "usage: %s %s\n", current_applet->name, current_applet->usage);
-}
-
-int applet_std_flags(int argc, char **argv)
-{
-	if (argc < 2)
-		return 0;
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "-help")) {
-		applet_usage(stdout);
-		printf("\n%s\n", current_applet->summary);
-		return 1;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("%s (ctrbox) %s\n", current_applet->name, CTRBOX_VERSION);
-		return 1;
-	}
-	return 0;
 }
 
 static void list_applets(FILE *f, int verbose)

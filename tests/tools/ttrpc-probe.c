@@ -1,0 +1,163 @@
+/* ttrpc-probe: sends well-formed or deliberately broken TTRPC frames to a socket and prints
+ * each response as "stream=N code=C (Name) message=M payload=LEN" (test tool, not shipped). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "task/shim.pb-c.h"
+#include "ttrpc.h"
+#include "ttrpc_codec.h"
+
+static int fd;
+
+static void send_all(const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			perror("ttrpc-probe: send");
+			exit(3);
+		}
+		c += w;
+		n -= w;
+	}
+}
+
+static void send_hdr(uint32_t len, uint32_t sid, uint8_t type)
+{
+	struct ttrpc_hdr h = {.length = len, .stream_id = sid, .type = type};
+	uint8_t b[TTRPC_HDR_LEN];
+	ttrpc_hdr_pack(b, &h);
+	send_all(b, sizeof(b));
+}
+
+static void send_request(uint32_t sid, const char *svc, const char *method, const uint8_t *pl,
+			 size_t plen)
+{
+	uint8_t *frame;
+	size_t len;
+	ttrpc_frame_request(sid, svc, method, pl, plen, 0, NULL, 0, &frame, &len);
+	send_all(frame, len);
+	free(frame);
+}
+
+static void send_connect(uint32_t sid)
+{
+	Containerd__Task__V2__ConnectRequest r = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	uint8_t buf[64];
+	r.id = "probe";
+	send_request(sid, "containerd.task.v2.Task", "Connect", buf,
+		     containerd__task__v2__connect_request__pack(&r, buf));
+}
+
+static int print_frame(void *ctx, const struct ttrpc_hdr *h, const uint8_t *payload, int oversize)
+{
+	struct ttrpc_response resp;
+	int *left = ctx;
+
+	(*left)--;
+	if (oversize || ttrpc_response_decode(payload, h->length, &resp) < 0) {
+		printf("stream=%u undecodable response (type %u, %u bytes)\n", h->stream_id, h->type,
+		       h->length);
+		return 0;
+	}
+	printf("stream=%u code=%d (%s) message=%s payload=%zu\n", h->stream_id, resp.code,
+	       ttrpc_code_name(resp.code), resp.message ? resp.message : "", resp.plen);
+	ttrpc_response_free(&resp);
+	return 0;
+}
+
+/* Reads until n responses arrived; 10 s at most. Prints "closed" if the server hung up. */
+static void read_responses(int n)
+{
+	struct ttrpc_reader r;
+	struct timeval tv = {.tv_sec = 10};
+	uint8_t buf[65536];
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ttrpc_reader_init(&r, TTRPC_MAX_MSG);
+	while (n > 0) {
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		if (got == 0) {
+			printf("closed\n");
+			break;
+		}
+		if (got < 0) {
+			printf("timeout: %s\n", strerror(errno));
+			break;
+		}
+		ttrpc_reader_feed(&r, buf, got, print_frame, &n);
+	}
+	ttrpc_reader_reset(&r);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
+				"modes: connect | call SERVICE METHOD | garbage | garbage-body | "
+				"truncated | oversize | even-stream | non-request\n");
+		return 2;
+	}
+	fd = unix_connect(argv[1], 1);
+	if (fd < 0) {
+		fprintf(stderr, "ttrpc-probe: connect %s: %s\n", argv[1], strerror(-fd));
+		return 3;
+	}
+	mode = argv[2];
+	if (!strcmp(mode, "connect")) {
+		send_connect(1);
+		read_responses(1);
+	} else if (!strcmp(mode, "call") && argc == 5) {
+		send_request(1, argv[3], argv[4], NULL, 0);
+		read_responses(1);
+	} else if (!strcmp(mode, "garbage")) {
+		/* not TTRPC at all: an HTTP request line, then hang up */
+		const char junk[] = "GET / HTTP/1.1\r\nHost: shim\r\n\r\n";
+		send_all(junk, sizeof(junk) - 1);
+		shutdown(fd, SHUT_WR);
+		read_responses(1);
+	} else if (!strcmp(mode, "garbage-body")) {
+		/* a valid header around a body that is not a Request; the connection stays usable */
+		uint8_t body[16];
+		memset(body, 0xff, sizeof(body));
+		send_hdr(sizeof(body), 1, TTRPC_TYPE_REQUEST);
+		send_all(body, sizeof(body));
+		send_connect(3);
+		read_responses(2);
+	} else if (!strcmp(mode, "truncated")) {
+		send_hdr(100, 1, TTRPC_TYPE_REQUEST);
+		send_all("only twenty bytes...", 20);
+		shutdown(fd, SHUT_WR);
+		read_responses(1);
+	} else if (!strcmp(mode, "oversize")) {
+		/* 5 MiB payload: answered ResourceExhausted, then the same connection still serves */
+		size_t len = 5u << 20, chunk = 1u << 20;
+		uint8_t *zeros = calloc(1, chunk);
+		send_hdr(len, 1, TTRPC_TYPE_REQUEST);
+		for (size_t sent = 0; sent < len; sent += chunk)
+			send_all(zeros, chunk);
+		free(zeros);
+		send_connect(3);
+		read_responses(2);
+	} else if (!strcmp(mode, "even-stream")) {
+		send_request(2, "containerd.task.v2.Task", "Connect", NULL, 0);
+		read_responses(1);
+	} else if (!strcmp(mode, "non-request")) {
+		/* a response-type frame is ignored without a reply; the next request is served */
+		send_hdr(0, 1, TTRPC_TYPE_RESPONSE);
+		send_connect(3);
+		read_responses(1);
+	} else {
+		fprintf(stderr, "ttrpc-probe: unknown mode %s\n", mode);
+		return 2;
+	}
+	close(fd);
+	return 0;
+}

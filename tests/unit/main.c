@@ -1,0 +1,45 @@
+/* Unit test runner: runs every test, prints one line per failure and "N passed, N failed". */
+#include "unit.h"
+
+int unit_failures;
+
+#define T(name) void name(void);
+#define TESTS                                                                                      \
+	T(test_hdr_roundtrip)                                                                      \
+	T(test_request_bytes)                                                                      \
+	T(test_request_metadata_timeout)                                                           \
+	T(test_response_error_bytes)                                                               \
+	T(test_response_ok_bytes)                                                                  \
+	T(test_reader_fragmented)                                                                  \
+	T(test_reader_oversize)                                                                    \
+	T(test_reader_truncated)                                                                   \
+	T(test_garbage_request_body)                                                               \
+	T(test_delete_response_bytes)                                                              \
+	T(test_sha256_vectors)                                                                     \
+	T(test_path_clean)                                                                         \
+	T(test_socket_address)                                                                     \
+	T(test_flags_go_style)                                                                     \
+	T(test_flags_errors)                                                                       \
+	T(test_log_quoting)
+TESTS
+#undef T
+#define T(name) {#name, name},
+static const struct unit_test tests[] = {TESTS};
+
+int main(void)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		int before = unit_failures;
+		tests[i].fn();
+		if (unit_failures == before) {
+			passed++;
+		} else {
+			failed++;
+			printf("FAIL %s\n", tests[i].name);
+		}
+	}
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

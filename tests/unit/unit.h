@@ -1,0 +1,33 @@
+/* Minimal unit-test harness: CHECK records failures, the runner prints "N passed, N failed". */
+#ifndef CTRBOX_UNIT_H
+#define CTRBOX_UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int unit_failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+			unit_failures++;                                                           \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
+			fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,           \
+				a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
+			unit_failures++;                                                           \
+		}                                                                                  \
+	} while (0)
+
+struct unit_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+#endif
