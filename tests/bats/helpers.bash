@@ -120,21 +120,25 @@ runc_state() {
 }
 
 # assert_no_leaks: nothing of ours left in the namespace — tasks, containers, bundles, shim
-# processes, mounts under the state dir, runc state. Call after a test removed its containers.
+# processes, mounts under the state dir, runc state, container cgroups. Call after a test
+# removed its containers.
 assert_no_leaks() {
 	local out
 	out=$(ctrt task ls -q) || fail "ctr task ls failed: $out"
 	[[ -z $out ]] || fail "tasks left: $out"
 	out=$(ctrt container ls -q) || fail "ctr container ls failed: $out"
 	[[ -z $out ]] || fail "containers left: $out"
-	out=$(ls -A "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS" 2>/dev/null)
+	out=$(ls -A "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS" 2>/dev/null) || true
 	[[ -z $out ]] || fail "bundles left: $out"
-	out=$(shim_pids)
+	out=$(shim_pids "$CTRD_SOCK")
 	[[ -z $out ]] || fail "shim processes left: $(for p in $out; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done)"
 	out=$(mounts_under "$CTRD_STATE")
 	[[ -z $out ]] || fail "mounts left: $out"
-	out=$(runc_state)
+	out=$(runc_state "$CTRD_NS")
 	[[ -z $out ]] || fail "runc state left in /run/containerd/runc/$CTRD_NS: $out"
+	# runc leaves the per-namespace parent cgroup; a container's own cgroup must go.
+	out=$(find /sys/fs/cgroup/"$CTRD_NS" /sys/fs/cgroup/*/"$CTRD_NS" -mindepth 1 -maxdepth 1 -type d 2>/dev/null) || true
+	[[ -z $out ]] || fail "cgroups left: $out"
 }
 
 # ctrd_clean_ns [SECS]: kill and remove every task and container of the namespace (best effort).
@@ -200,7 +204,7 @@ ctrd_start() {
 	(
 		# Do not hand bats' pipes (fd 3 and friends) to the daemon and its shims: bats would
 		# wait for them to close.
-		for fd in /proc/$BASHPID/fd/*; do
+		for fd in /proc/"$BASHPID"/fd/*; do
 			fd=${fd##*/}
 			((fd > 2)) && eval "exec $fd>&-"
 		done

@@ -7,7 +7,7 @@
 # io.containerd.image.name, so a plain `ctr images import OUT.tar` names the image NAME:TAG.
 # Built once per (busybox binary, this script, NAME:TAG) and cached in
 # ${CTRBOX_TEST_CACHE:-${XDG_CACHE_HOME:-/var/tmp}/ctrbox-test}; set CTRBOX_TEST_NOCACHE=1 to rebuild.
-# Needs: umoci, jq, tar, /bin/busybox (busybox-static). Run as root (umoci unpack keeps ownership).
+# Needs: umoci, jq, tar, /bin/busybox (busybox-static). Works as root or not (umoci --rootless).
 set -euo pipefail
 
 out=${1:?usage: mkimage.sh OUT.tar [NAME:TAG]}
@@ -41,7 +41,9 @@ tag=${name##*:}
 
 umoci init --layout "$oci"
 umoci new --image "$oci:$tag"
-umoci unpack --image "$oci:$tag" "$bundle" >/dev/null
+rootless=()
+[[ $EUID -eq 0 ]] || rootless=(--rootless) # files then belong to root in the image anyway
+umoci unpack "${rootless[@]}" --image "$oci:$tag" "$bundle" >/dev/null
 
 root="$bundle/rootfs"
 mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,root,var/tmp}
@@ -80,5 +82,6 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
 mv "$work/image.tar" "$out"
 
 if [[ -z ${CTRBOX_TEST_NOCACHE:-} ]] && mkdir -p "$cache" 2>/dev/null; then
-	cp "$out" "$cached.$$" && mv "$cached.$$" "$cached" || rm -f "$cached.$$"
+	find "$cache" -maxdepth 1 -name 'busybox-*.tar' ! -name "${cached##*/}" -delete 2>/dev/null || true
+	if ! { cp "$out" "$cached.$$" && mv "$cached.$$" "$cached"; }; then rm -f "$cached.$$"; fi
 fi

@@ -84,6 +84,25 @@ disabled_plugins = [
 EOF
 }
 
+# _shim_socket PID: the socket a shim daemon serves, derived from its command line as containerd
+# does: /run/containerd/s/sha256(<address>/<namespace>/<id>) (a grouped shim hashes its group
+# label instead; those sockets are found through the bundles' address files).
+_shim_socket() {
+	local -a args
+	local i ns='' id='' addr=''
+	mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 0
+	for ((i = 1; i < ${#args[@]}; i++)); do
+		case ${args[i]} in
+		-namespace | --namespace) ns=${args[i + 1]:-} ;;
+		-id | --id) id=${args[i + 1]:-} ;;
+		-address | --address) addr=${args[i + 1]:-} ;;
+		start | delete) return 0 ;; # not a daemon
+		esac
+	done
+	[[ -n $ns && -n $id && -n $addr ]] || return 0
+	echo "/run/containerd/s/$(printf '%s' "$addr/$ns/$id" | sha256sum | cut -d' ' -f1)"
+}
+
 teardown_suite() {
 	declare -F ctrd_pid >/dev/null || load "$CTRBOX_BATS_DIR/helpers"
 	local dir=${CTRBOX_TEST_DIR:-}
@@ -98,16 +117,19 @@ teardown_suite() {
 
 	# 2. Whatever survived: containers via runc, then the shims, then stray cgroup members.
 	local rroot=/run/containerd/runc/$CTRD_NS id pid sock cg
-	for id in $(runc_state); do
+	for id in $(runc_state "$CTRD_NS"); do
 		runc --root "$rroot" kill -a "$id" KILL 2>/dev/null || true
 		runc --root "$rroot" delete -f "$id" 2>/dev/null || true
 	done
+	wait_for 3 test -z "$(shim_pids "$CTRD_SOCK")" || true # shims that were told to shut down
 	for pid in $(shim_pids "$CTRD_SOCK"); do
+		sock=$(_shim_socket "$pid")
 		kill -KILL "$pid" 2>/dev/null || true
+		[[ -n $sock ]] && rm -f "$sock"
 	done
-	for cg in /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/unified/"$CTRD_NS"; do
+	for cg in /sys/fs/cgroup/"$CTRD_NS" /sys/fs/cgroup/*/"$CTRD_NS"; do
 		[[ -d $cg ]] || continue
-		for pid in $(cat $(find "$cg" -name cgroup.procs) 2>/dev/null); do
+		find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 	done
@@ -123,19 +145,21 @@ teardown_suite() {
 
 	# 4. Mounts under the dir, deepest first; lazily if busy.
 	local mp
-	for mp in $(mounts_under "$dir"); do
+	mounts_under "$dir" | while read -r mp; do
 		umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || echo "teardown_suite: cannot umount $mp" >&2
 	done
 
 	# 5. cgroups (deepest first), runc state dir, the shared dirs setup found missing, the dir.
-	for cg in /sys/fs/cgroup/*/"$CTRD_NS" /sys/fs/cgroup/unified/"$CTRD_NS"; do
+	for cg in /sys/fs/cgroup/"$CTRD_NS" /sys/fs/cgroup/*/"$CTRD_NS"; do
 		[[ -d $cg ]] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	rm -rf "$rroot"
-	if [[ -f $dir/created-dirs ]] && ! compgen -G "/tmp/ctrbox-bats.*/containerd.pid" | grep -vqx "$dir/containerd.pid"; then
+	local others # another suite's daemon may be about to use them
+	others=$(compgen -G "/tmp/ctrbox-bats.*/containerd.pid" | grep -vx "$dir/containerd.pid")
+	if [[ -f $dir/created-dirs && -z $others ]]; then
 		tac "$dir/created-dirs" | while read -r d; do rmdir "$d" 2>/dev/null || true; done
 	fi
-	rm -rf "$dir"
+	rm -rf --one-file-system "$dir" # never into a mount that survived
 	if [[ -e $dir ]]; then
 		echo "teardown_suite: could not remove $dir" >&2
 		return 1
