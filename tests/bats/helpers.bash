@@ -230,3 +230,52 @@ ctrd_stop() {
 	fi
 	rm -f "$CTRBOX_TEST_DIR/containerd.pid"
 }
+
+# ---- skeleton shim helpers (the shim CLI contract, driven the way containerd drives it) ----
+
+SKELETON=containerd-shim-skeleton-v1
+
+# sk_bundle ID: a bundle dir as containerd makes it, with a `log` fifo that a reader holds open
+# O_RDWR (as containerd does) and copies to log.txt. Prints the dir.
+sk_bundle() {
+	local b=$BATS_TEST_TMPDIR/bundle-$1
+	mkdir -p "$b"
+	mkfifo -m 0700 "$b/log"
+	(exec cat <>"$b/log" >"$b/log.txt") 3>&- &
+	echo $! >"$b/logcat.pid"
+	echo "$b"
+}
+
+# sk_start ID [BUNDLE]: runs the skeleton's start action in the bundle, as containerd does.
+sk_start() {
+	local b=${2:-$BATS_TEST_TMPDIR/bundle-$1}
+	(cd "$b" && TTRPC_ADDRESS=$CTRD_TTRPC exec "$SHIMDIR/$SKELETON" -namespace "$CTRD_NS" \
+		-address "$CTRD_SOCK" -publish-binary /usr/bin/containerd -id "$1" start </dev/null)
+}
+
+# sk_address ID: the address containerd 1.6 expects for ID.
+sk_address() {
+	echo "unix:///run/containerd/s/$(printf '%s' "$CTRD_SOCK/$CTRD_NS/$1" | sha256sum | cut -c1-64)"
+}
+
+# sk_pids ID: skeleton daemons serving ID.
+sk_pids() {
+	local pid
+	for pid in $(pgrep -f "^$SKELETON -namespace $CTRD_NS -id $1 " || true); do
+		echo "$pid"
+	done
+}
+
+# sk_cleanup: kills skeleton daemons and log readers this test started, removes their sockets.
+sk_cleanup() {
+	local b pid
+	for pid in $(pgrep -f "^$SKELETON -namespace $CTRD_NS " || true); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for b in "$BATS_TEST_TMPDIR"/bundle-*; do
+		[[ -d $b ]] || continue
+		[[ -f $b/logcat.pid ]] && kill "$(cat "$b/logcat.pid")" 2>/dev/null || true
+		[[ -f $b/address ]] && rm -f "$(sed 's|^unix://||' "$b/address")"
+	done
+	return 0
+}

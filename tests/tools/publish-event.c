@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 		if (publisher_publish(p, "/tasks/oom", &ev.base) < 0)
 			return 1;
 	}
-	left = publisher_drain(p, 10000);
+	/* long enough for the whole retry schedule (1+2+3+4+5 s) */
+	left = publisher_drain(p, 20000);
 	dropped = publisher_dropped(p);
 	printf("sent=%lu dropped=%lu pending=%u\n", publisher_sent(p), dropped, left);
 	publisher_free(p);

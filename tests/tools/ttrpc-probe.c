@@ -82,7 +82,7 @@ static void read_responses(int n)
 	ttrpc_reader_init(&r, TTRPC_MAX_MSG);
 	while (n > 0) {
 		ssize_t got = recv(fd, buf, sizeof(buf), 0);
-		if (got == 0) {
+		if (got == 0 || (got < 0 && errno == ECONNRESET)) {
 			printf("closed\n");
 			break;
 		}
