@@ -5,9 +5,10 @@ DESTDIR ?=
 BUILD   ?= build
 VERSION := 0.1.0
 
+# CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
-           -fno-strict-aliasing -D_GNU_SOURCE -DCTRBOX_VERSION=\"$(VERSION)\" \
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2
+XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -DCTRBOX_VERSION=\"$(VERSION)\" \
            -I$(BUILD)/gen -Ilib
 LDFLAGS ?=
 STATIC  ?= -static
@@ -29,6 +30,7 @@ APP_O    := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
+.SECONDARY:
 .PHONY: all deps test unit e2e install clean fmt fmt-check demo
 
 all: $(BUILD)/ctrbox
@@ -43,25 +45,25 @@ $(BUILD)/gen/.stamp: $(PROTOS)
 $(PROTO_C): $(BUILD)/gen/.stamp
 
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
-	$(CC) $(filter-out -Wshadow,$(CFLAGS)) -c -o $@ $<
+	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -c -o $@ $<
 
 $(BUILD)/%.o: %.c $(BUILD)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -Wshadow -MMD -MP -c -o $@ $<
 
 $(BUILD)/libctrbox.a: $(LIB_O) $(PROTO_O)
 	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
-	$(CC) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
+	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
 
 $(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(BUILD)/libctrbox.a
-	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox.a
 	@mkdir -p $(dir $@)
-	$(CC) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 

@@ -145,7 +145,7 @@ static void format_time(char *out, size_t cap)
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX / 2], when[48];
+	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX / 2], when[64];
 	size_t len = 0;
 	int saved = errno;
 	ssize_t w;

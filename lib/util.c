@@ -11,6 +11,8 @@
 
 char *path_clean(char *s)
 {
+	if (s[0] == '\0')
+		return s;
 	int rooted = s[0] == '/';
 	char *out = s, *p = s;
 	size_t w = 0;
@@ -45,7 +47,7 @@ char *path_clean(char *s)
 		memmove(out + w, seg, n);
 		w += n;
 	}
-	if (w == 0)
+	if (w == 0 && s[0] != '\0') /* an empty input has no room for "." and stays empty */
 		out[w++] = '.';
 	out[w] = '\0';
 	return s;

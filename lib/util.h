@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Lexical clean like Go's filepath.Clean, in place; returns s. */
+/* Lexical clean like Go's filepath.Clean, in place; returns s. Unlike Go, "" stays "" (there
+ * is no room for "." in place). */
 char *path_clean(char *s);
 /* filepath.Join(parts...) into a malloc'd string (NULL on ENOMEM). */
 char *path_join(const char *const *parts, size_t n);

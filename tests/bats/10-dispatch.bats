@@ -2,6 +2,7 @@
 # The multicall binary: applet table, argv[0] dispatch, --help/--version, symlinks, install.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 @test "ctrbox is one statically linked binary" {
 	run file "$CTRBOX"

@@ -18,6 +18,10 @@ static void send_all(const void *p, size_t n)
 	const char *c = p;
 	while (n > 0) {
 		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			printf("closed\n"); /* the server hung up first */
+			exit(0);
+		}
 		if (w < 0) {
 			perror("ttrpc-probe: send");
 			exit(3);

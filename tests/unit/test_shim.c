@@ -32,7 +32,8 @@ void test_path_clean(void)
 	clean_is("/a//b/./c/", "/a/b/c");
 	clean_is("/../a", "/a");
 	clean_is("a/../../b", "../b");
-	clean_is("", ".");
+	clean_is("", "");
+	clean_is("./", ".");
 	clean_is("/", "/");
 	clean_is("../../x", "../../x");
 	clean_is("a/b/../../..", "..");

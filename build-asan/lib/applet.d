@@ -1,0 +1,2 @@
+build-asan/lib/applet.o: lib/applet.c lib/applet.h
+lib/applet.h:

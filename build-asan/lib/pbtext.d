@@ -1,0 +1,2 @@
+build-asan/lib/pbtext.o: lib/pbtext.c lib/pbtext.h
+lib/pbtext.h:

@@ -1,0 +1,2 @@
+build-asan/main.o: main.c lib/applet.h
+lib/applet.h:
