@@ -1,4 +1,5 @@
 # ctrbox: one static binary, applets dispatched on argv[0].
+SHELL   := /bin/bash
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -79,8 +80,11 @@ deps:
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
+# bats prints TAP; the closing "e2e: N passed, N failed" line sums it up.
 e2e: $(BUILD)/ctrbox $(TOOLS)
-	bats tests/bats
+	@set -o pipefail; bats tests/bats | tee $(BUILD)/e2e.tap; rc=$$?; \
+	pass=$$(grep -c '^ok ' $(BUILD)/e2e.tap); fail=$$(grep -c '^not ok ' $(BUILD)/e2e.tap); \
+	echo "e2e: $$pass passed, $$fail failed"; exit $$rc
 
 test: deps
 	$(MAKE) all unit e2e
