@@ -5,6 +5,10 @@
 #include "applet.h"
 
 static const struct applet applets[] = {
+	{"containerd-shim-runc-v2", shim_runc_v2_main,
+	 "runc shim (io.containerd.runc.v2): drop-in for containerd 1.6's Go shim",
+	 "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
+	 "[start|delete]"},
 	{"containerd-shim-skeleton-v1", shim_skeleton_main,
 	 "the smallest shim (io.containerd.skeleton.v1): Connect and Shutdown only",
 	 "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "

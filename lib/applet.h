@@ -18,6 +18,7 @@ extern const struct applet *current_applet;
 int applet_std_flags(int argc, char **argv);
 void applet_usage(FILE *f);
 
+int shim_runc_v2_main(int argc, char **argv);
 int shim_skeleton_main(int argc, char **argv);
 int shim_proto_connect_main(int argc, char **argv);
 

@@ -206,3 +206,8 @@ int mkdir_p(const char *path, mode_t mode)
 	free(p);
 	return 0;
 }
+
+int valid_component(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}

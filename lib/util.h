@@ -18,6 +18,8 @@ int read_file(const char *path, size_t max, char **out, size_t *outlen);
 /* Reads all of fd until EOF (max bytes at most). */
 int read_fd_all(int fd, size_t max, char **out, size_t *outlen);
 int mkdir_p(const char *path, mode_t mode);
+/* True if s can be one path component: non-empty, no '/', not "." or "..". */
+int valid_component(const char *s);
 int write_all(int fd, const void *data, size_t len);
 
 #endif

@@ -17,7 +17,8 @@ bats_require_minimum_version 1.5.0
 	assert_output --partial "shim-proto-connect"
 	run "$CTRBOX" --list
 	assert_success
-	assert_line --index 0 "containerd-shim-skeleton-v1"
+	assert_line "containerd-shim-runc-v2"
+	assert_line "containerd-shim-skeleton-v1"
 	assert_line "shim-proto-connect"
 	[[ ! $output =~ " " ]]
 }

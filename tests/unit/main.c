@@ -20,7 +20,38 @@ int unit_failures;
 	T(test_socket_address)                                                                     \
 	T(test_flags_go_style)                                                                     \
 	T(test_flags_errors)                                                                       \
-	T(test_log_quoting)
+	T(test_log_quoting)                                                                        \
+	T(test_mount_parse_cases)                                                                  \
+	T(test_mount_flag_table)                                                                   \
+	T(test_mount_compact_overlay)                                                              \
+	T(test_mount_compact_threshold)                                                            \
+	T(test_mount_compact_refusals)                                                             \
+	T(test_mount_unsupported)                                                                  \
+	T(test_path_within)                                                                        \
+	T(test_path_is_mountpoint)                                                                 \
+	T(test_mount_tmpfs)                                                                        \
+	T(test_mount_bind_ro)                                                                      \
+	T(test_mount_overlay)                                                                      \
+	T(test_mount_overlay_deep)                                                                 \
+	T(test_unmount_all_stacked)                                                                \
+	T(test_mount_all_rollback)                                                                 \
+	T(test_json_unescape)                                                                      \
+	T(test_json_nested)                                                                        \
+	T(test_json_bad)                                                                           \
+	T(test_json_bounded)                                                                       \
+	T(test_json_scalars)                                                                       \
+	T(test_json_quote)                                                                         \
+	T(test_runc_argv_global)                                                                   \
+	T(test_runc_argv_create)                                                                   \
+	T(test_runc_argv_exec)                                                                     \
+	T(test_runc_argv_simple)                                                                   \
+	T(test_runc_argv_criu)                                                                     \
+	T(test_runc_spawn)                                                                         \
+	T(test_runc_spawn_child_env)                                                               \
+	T(test_runc_last_error)                                                                    \
+	T(test_runc_error_message)                                                                 \
+	T(test_runc_parse_state)                                                                   \
+	T(test_runc_parse_ps)
 TESTS
 #undef T
 #define T(name) {#name, name},

@@ -1,0 +1,191 @@
+/* containerd-shim-runc-v2: start/delete actions and the daemon's wiring (see service.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "google/protobuf/any.pb-c.h"
+#include "json.h"
+#include "log.h"
+#include "mount.h"
+#include "runc/options.pb-c.h"
+#include "runc_shim.h"
+#include "task/shim.pb-c.h"
+#include "util.h"
+
+/* Grouping: containers that share one shim process hash the group label instead of their id,
+ * looked up in ./config.json in this order, as the Go shim does. */
+static char *group_id(const struct shim_opts *o)
+{
+	static const char *const labels[] = {"io.containerd.runc.v2.group",
+					     "io.kubernetes.cri.sandbox-id"};
+	char *buf = NULL, *group = NULL;
+	struct json j;
+	int ann;
+
+	if (read_file("config.json", 16u << 20, &buf, NULL) < 0)
+		return NULL;
+	if (json_parse(&j, buf, strlen(buf)) == 0) {
+		ann = json_get(&j, 0, "annotations");
+		for (size_t i = 0; ann >= 0 && !group && i < 2; i++)
+			group = json_strdup(&j, json_get(&j, ann, labels[i]));
+		json_free(&j);
+	}
+	free(buf);
+	return group;
+}
+
+/* Moves pid into cgroup (relative to each hierarchy root), v2 or every v1 hierarchy. */
+static int join_cgroup(const char *cgroup, pid_t pid)
+{
+	char path[PATH_MAX], buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid), joined = 0, r = 0;
+	struct stat st;
+
+	if (strstr(cgroup, ".."))
+		return -EINVAL;
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cgroup);
+		return write_file(path, buf, n, 0644);
+	}
+	static const char *const v1[] = {"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio",
+					 "devices", "freezer", "net_cls", "perf_event",
+					 "hugetlb", "systemd", "unified"};
+	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s/cgroup.procs", v1[i], cgroup);
+		if (stat(path, &st) < 0)
+			continue;
+		r = write_file(path, buf, n, 0644);
+		if (r < 0)
+			return r;
+		joined++;
+	}
+	return joined ? 0 : -ENOENT;
+}
+
+static int start_options(const struct shim_opts *o, pid_t daemon, const uint8_t *opts, size_t len)
+{
+	Google__Protobuf__Any *any;
+	Containerd__Runc__V1__Options *ro;
+	int r = 0;
+
+	if (len == 0)
+		return 0;
+	any = google__protobuf__any__unpack(NULL, len, opts);
+	if (!any)
+		return -EINVAL;
+	if (!strcmp(any->type_url, OPTIONS_TYPE)) {
+		ro = containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
+		if (!ro)
+			r = -EINVAL;
+		else if (*ro->shim_cgroup)
+			r = join_cgroup(ro->shim_cgroup, daemon);
+		if (ro)
+			containerd__runc__v1__options__free_unpacked(ro, NULL);
+	}
+	google__protobuf__any__free_unpacked(any, NULL);
+	return r;
+}
+
+/* options.json's "root" (runc's state root), or the default. */
+static char *options_root(const char *bundle)
+{
+	char path[PATH_MAX + 32], *buf = NULL, *root = NULL;
+	struct json j;
+
+	snprintf(path, sizeof(path), "%s/options.json", bundle);
+	if (read_file(path, 1u << 20, &buf, NULL) == 0 && json_parse(&j, buf, strlen(buf)) == 0) {
+		root = json_strdup(&j, json_get(&j, 0, "root"));
+		json_free(&j);
+	}
+	free(buf);
+	if (root && *root)
+		return root;
+	free(root);
+	return strdup(DEFAULT_RUNC_ROOT);
+}
+
+/* delete action: clean up after a dead (or finished) shim, as containerd asks after every
+ * task and whenever a shim connection drops. The bundle is <parent of cwd>/<id>. */
+static int delete_action(const struct shim_opts *o, Containerd__Task__V2__DeleteResponse *resp)
+{
+	char cwd[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX + 32], *binary = NULL, *root, *rroot = NULL,
+							      *pid = NULL, *out = NULL;
+	struct runc rc = {0};
+	struct runc_argv av = {0};
+	size_t outlen;
+	int r, wstatus;
+
+	if (!o->id || !valid_component(o->id))
+		return -EINVAL;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	snprintf(bundle, sizeof(bundle), "%s", cwd);
+	{
+		char *slash = strrchr(bundle, '/');
+		if (!slash)
+			return -EINVAL;
+		snprintf(slash + 1, sizeof(bundle) - (slash + 1 - bundle), "%s", o->id);
+	}
+	snprintf(path, sizeof(path), "%s/runtime", bundle);
+	r = read_file(path, 4096, &binary, NULL);
+	if (r < 0) {
+		fprintf(stderr, "%s: read %s: %s", RUNTIME_NAME, path, strerror(-r));
+		return r;
+	}
+	root = options_root(bundle);
+	if (!root || asprintf(&rroot, "%s/%s", root, o->namespace) < 0) {
+		free(binary);
+		free(root);
+		return -ENOMEM;
+	}
+	snprintf(path, sizeof(path), "%s/log.json", bundle);
+	rc.binary = binary;
+	rc.root = rroot;
+	rc.log = path;
+	rc.log_json = 1;
+	if (runc_argv_delete(&rc, o->id, 1, &av) == 0) {
+		r = runc_run_sync(&av, -1, &out, &outlen, &wstatus);
+		if (r < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+			log_warn("failed to delete container %s: %s", o->id,
+				 r < 0 ? strerror(-r) : (out ? out : ""));
+		runc_argv_free(&av);
+	}
+	snprintf(path, sizeof(path), "%s/rootfs", bundle);
+	r = unmount_all(path, 0);
+	if (r < 0)
+		log_warn("failed to cleanup rootfs mount: %s", strerror(-r));
+	snprintf(path, sizeof(path), "%s/init.pid", bundle);
+	if (read_file(path, 64, &pid, NULL) == 0)
+		resp->pid = atoi(pid);
+	else
+		log_warn("failed to read init pid file");
+	free(pid);
+	free(out);
+	free(binary);
+	free(root);
+	free(rroot);
+	return 0;
+}
+
+static const struct shim_ops runc_ops = {
+	.runtime = RUNTIME_NAME,
+	.group_id = group_id,
+	.start_options = start_options,
+	.delete = delete_action,
+	.init = runc_shim_register,
+	.sigchld = runc_shim_sigchld,
+	.fini = runc_shim_fini,
+};
+
+int shim_runc_v2_main(int argc, char **argv)
+{
+	return shim_run(&runc_ops, argc, argv);
+}

@@ -1,0 +1,103 @@
+/* containerd-shim-runc-v2: state shared by the applet's files (service, processes, start/delete). */
+#ifndef CTRBOX_RUNC_SHIM_H
+#define CTRBOX_RUNC_SHIM_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "io.h"
+#include "runc.h"
+#include "shim.h"
+#include "ttrpc.h"
+
+#define RUNTIME_NAME "io.containerd.runc.v2"
+#define DEFAULT_RUNC_ROOT "/run/containerd/runc"
+#define OPTIONS_TYPE "containerd.runc.v1.Options"
+
+enum pstate { P_CREATED, P_RUNNING, P_PAUSED, P_STOPPED, P_DELETED };
+
+struct svc;
+struct container;
+struct job;
+
+/* Called when a runc child finishes: ok, or err = the message the Go shim would return. */
+typedef void (*job_done_fn)(struct svc *s, struct job *j, int ok, const char *err);
+
+/* A runc invocation in flight: its exit comes through the reaper like every other child. */
+struct job {
+	pid_t pid;
+	int outfd;	/* memfd with runc's stdout+stderr */
+	int captured; /* runc's output went to outfd (not to the container's pipes) */
+	char *op;  /* "OCI runtime create failed", ... */
+	struct container *c;
+	struct ttrpc_call *call; /* answered by done (NULL for fire-and-forget) */
+	job_done_fn done;
+	void *ctx;
+	char *output; /* filled before done runs */
+	size_t outlen;
+	int wstatus;
+	struct job *next;
+};
+
+struct waiter {
+	struct ttrpc_call *call;
+	struct waiter *next;
+};
+
+struct process {
+	struct container *c;
+	char *id; /* container id for the init, exec id for an exec */
+	enum pstate state;
+	pid_t pid;
+	int exit_status;
+	struct timespec exited_at; /* zero until exited */
+	int starting;		   /* Start in flight: an exit is held until the start event */
+	int exit_held;
+	char *stdin_path, *stdout_path, *stderr_path;
+	int terminal;
+	int runc_fds[3];   /* the container's ends of the stdio pipes, until runc has them */
+	int shim_fds[3];   /* our ends: stdin write end, stdout/stderr read ends */
+	int out_fds[2];	   /* opened destinations for stdout/stderr (may be the same fd) */
+	int stdin_fifo;	   /* the stdin fifo, read side (copied into the pipe) */
+	int stdin_writer;  /* the shim's own writer on the stdin fifo, closed by CloseIO */
+	struct io_copy *copies[3];
+	int ncopies;
+	struct waiter *waiters;
+	struct ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
+	struct loop_timer *drain_timer;
+};
+
+struct container {
+	struct svc *svc;
+	char *id, *bundle;
+	struct runc rc;
+	char *runc_binary, *runc_root, *runc_log, *criu;
+	int no_pivot, no_new_keyring;
+	unsigned io_uid, io_gid;
+	int rootfs_mounted;
+	int has_pidns;
+	struct process init;
+	struct container *next;
+};
+
+struct early_exit {
+	pid_t pid;
+	int status;
+	struct early_exit *next;
+};
+
+struct svc {
+	struct shim *shim;
+	struct loop *loop;
+	const char *ns;
+	struct container *containers;
+	struct job *jobs;
+	struct early_exit *early;
+	unsigned nearly;
+};
+
+int runc_shim_register(struct shim *sh, void **state);
+void runc_shim_sigchld(struct shim *sh, void *state);
+void runc_shim_fini(struct shim *sh, void *state);
+
+#endif

@@ -1,0 +1,1114 @@
+/* containerd-shim-runc-v2: the Task service (containerd.task.v2.Task) driving runc. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "events/task.pb-c.h"
+#include "json.h"
+#include "log.h"
+#include "mount.h"
+#include "runc/options.pb-c.h"
+#include "runc_shim.h"
+#include "task/shim.pb-c.h"
+#include "util.h"
+
+#define EARLY_EXITS_MAX 1024
+#define DRAIN_TIMEOUT_MS 2000
+#define OUTPUT_MAX 65536
+
+typedef Containerd__Task__V2__CreateTaskRequest CreateReq;
+
+/* ---- small helpers ---- */
+
+static int exit_code(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 255;
+}
+
+/* Go's zero time, which containerd's shim always encodes for "not exited". */
+static void set_ts(Google__Protobuf__Timestamp *ts, const struct timespec *t)
+{
+	google__protobuf__timestamp__init(ts);
+	if (t->tv_sec == 0 && t->tv_nsec == 0) {
+		ts->seconds = -62135596800LL;
+		ts->nanos = 0;
+	} else {
+		ts->seconds = t->tv_sec;
+		ts->nanos = t->tv_nsec;
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static struct container *find_container(struct svc *s, const char *id)
+{
+	for (struct container *c = s->containers; c; c = c->next)
+		if (!strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+/* The init process of req's container, or NULL after answering the call with the error. */
+static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char *id,
+			      const char *exec_id)
+{
+	struct container *c = find_container(s, id);
+
+	if (!c) {
+		ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+		return NULL;
+	}
+	if (exec_id && *exec_id) {
+		ttrpc_call_error(call, TTRPC_NOT_FOUND, "process does not exist %s: not found",
+				 exec_id);
+		return NULL;
+	}
+	return &c->init;
+}
+
+static void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev)
+{
+	int r = shim_publish(s->shim, topic, ev);
+	if (r < 0)
+		log_error("publish %s: %s", topic, strerror(-r));
+}
+
+/* ---- runc jobs: children whose exit arrives through the reaper ---- */
+
+static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, int in, int out,
+		     int err, const char *op, struct ttrpc_call *call, job_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int capture = -1;
+	pid_t pid;
+
+	if (!j)
+		return -ENOMEM;
+	capture = memfd_create("runc-output", MFD_CLOEXEC);
+	if (capture < 0 || !(j->op = strdup(op))) {
+		int e = capture < 0 ? -errno : -ENOMEM;
+		close_fd(&capture);
+		free(j);
+		return e;
+	}
+	pid = runc_spawn(av, in, out >= 0 ? out : capture, err >= 0 ? err : capture);
+	if (pid < 0) {
+		close(capture);
+		free(j->op);
+		free(j);
+		return pid;
+	}
+	log_debug("runc job %s pid %d for %s", op, pid, c->id);
+	j->pid = pid;
+	j->outfd = capture;
+	j->captured = out < 0 && err < 0;
+	j->c = c;
+	j->call = call;
+	j->done = done;
+	j->ctx = ctx;
+	j->next = s->jobs;
+	s->jobs = j;
+	return 0;
+}
+
+static struct job *job_take(struct svc *s, pid_t pid)
+{
+	for (struct job **pp = &s->jobs; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct job *j = *pp;
+			*pp = j->next;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+static void job_complete(struct svc *s, struct job *j, int wstatus)
+{
+	char *err = NULL;
+	int ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+	ssize_t n;
+
+	j->wstatus = wstatus;
+	j->output = calloc(1, OUTPUT_MAX + 1);
+	if (j->output && lseek(j->outfd, 0, SEEK_SET) == 0) {
+		n = read(j->outfd, j->output, OUTPUT_MAX);
+		j->outlen = n > 0 ? (size_t)n : 0;
+	}
+	if (!ok)
+		err = runc_error_message(j->op, &j->c->rc, j->captured ? j->output : NULL, wstatus);
+	j->done(s, j, ok, err ? err : j->op);
+	free(err);
+	close(j->outfd);
+	free(j->output);
+	free(j->op);
+	free(j);
+}
+
+/* Starts a runc job that answers the call; on spawn failure answers it at once. */
+static void job_or_fail(struct svc *s, struct container *c, struct runc_argv *av,
+			const char *op, struct ttrpc_call *call, job_done_fn done, void *ctx)
+{
+	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
+	if (r < 0)
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "%s: %s", op, strerror(-r));
+}
+
+/* ---- process exits ---- */
+
+static void reply_waiters(struct process *p)
+{
+	Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts;
+
+	set_ts(&ts, &p->exited_at);
+	resp.exit_status = p->exit_status;
+	resp.exited_at = &ts;
+	while (p->waiters) {
+		struct waiter *w = p->waiters;
+		p->waiters = w->next;
+		ttrpc_call_reply(w->call, &resp.base);
+		free(w);
+	}
+}
+
+static void killall_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	if (!ok)
+		log_debug("kill --all after init exit: %s", err);
+}
+
+/* The exit becomes visible: state, /tasks/exit, Wait replies. */
+static void finish_exit(struct svc *s, struct process *p)
+{
+	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
+	Google__Protobuf__Timestamp ts;
+	struct container *c = p->c;
+
+	p->state = P_STOPPED;
+	if (p == &c->init && !c->has_pidns) {
+		/* Without its own pid namespace the container's other processes outlive the init. */
+		struct runc_argv av = {0};
+		if (runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0)
+			job_spawn(s, c, &av, -1, -1, -1, "kill --all", NULL, killall_done, NULL);
+		runc_argv_free(&av);
+	}
+	set_ts(&ts, &p->exited_at);
+	ev.container_id = c->id;
+	ev.id = p->id;
+	ev.pid = p->pid;
+	ev.exit_status = p->exit_status;
+	ev.exited_at = &ts;
+	publish(s, "/tasks/exit", &ev.base);
+	reply_waiters(p);
+}
+
+static void process_exited(struct svc *s, struct process *p, int status)
+{
+	if (p->state == P_STOPPED || p->state == P_DELETED)
+		return;
+	p->exit_status = status;
+	clock_gettime(CLOCK_REALTIME, &p->exited_at);
+	log_debug("process %s pid %d exited with %d", p->id, p->pid, status);
+	if (p->starting) { /* published after /tasks/start, by the start completion */
+		p->exit_held = 1;
+		return;
+	}
+	finish_exit(s, p);
+}
+
+static struct process *process_by_pid(struct svc *s, pid_t pid)
+{
+	for (struct container *c = s->containers; c; c = c->next)
+		if (c->init.pid == pid && c->init.state != P_DELETED)
+			return &c->init;
+	return NULL;
+}
+
+/* Keeps the status of a pid nobody owns yet (exit-before-start race). */
+static void remember_exit(struct svc *s, pid_t pid, int status)
+{
+	struct early_exit *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return;
+	e->pid = pid;
+	e->status = status;
+	e->next = s->early;
+	s->early = e;
+	if (++s->nearly > EARLY_EXITS_MAX) { /* drop the oldest */
+		struct early_exit **pp = &s->early;
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		free(*pp);
+		*pp = NULL;
+		s->nearly--;
+	}
+}
+
+/* A pid became known: if it already exited, apply that now. */
+static void claim_early_exit(struct svc *s, struct process *p)
+{
+	for (struct early_exit **pp = &s->early; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == p->pid) {
+			struct early_exit *e = *pp;
+			*pp = e->next;
+			s->nearly--;
+			process_exited(s, p, e->status);
+			free(e);
+			return;
+		}
+	}
+}
+
+void runc_shim_sigchld(struct shim *sh, void *state)
+{
+	struct svc *s = state;
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		struct job *j = job_take(s, pid);
+		struct process *p;
+		if (j) {
+			job_complete(s, j, wstatus);
+		} else if ((p = process_by_pid(s, pid))) {
+			process_exited(s, p, exit_code(wstatus));
+		} else {
+			remember_exit(s, pid, exit_code(wstatus));
+		}
+	}
+}
+
+/* ---- stdio (fifo and file:// destinations; empty = /dev/null) ---- */
+
+static void process_init(struct process *p, struct container *c, const char *id)
+{
+	p->c = c;
+	p->id = strdup(id);
+	for (int i = 0; i < 3; i++)
+		p->runc_fds[i] = p->shim_fds[i] = -1;
+	p->out_fds[0] = p->out_fds[1] = -1;
+	p->stdin_fifo = p->stdin_writer = -1;
+}
+
+static const char *strip_file_uri(const char *uri)
+{
+	return strncmp(uri, "file://", 7) == 0 ? uri + 7 : uri;
+}
+
+/* Opens destinations and makes the pipes runc hands to the container. */
+static int io_prepare(struct process *p)
+{
+	const char *out = p->stdout_path, *errp = p->stderr_path;
+	int fds[2], r;
+
+	if (!strncmp(out, "binary://", 9))
+		return -ENOTSUP; /* logging binaries: the complete runc shim issue */
+	if (!strncmp(out, "file://", 7)) {
+		/* file:// sends both streams to one file, as the Go shim does */
+		char *dir = strdup(strip_file_uri(out)), *slash;
+		if (!dir)
+			return -ENOMEM;
+		if ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			mkdir_p(dir, 0755);
+		}
+		free(dir);
+		errp = out;
+	}
+	if (*p->stdin_path) {
+		if ((r = io_pipe(fds, 0, 1)) < 0)
+			return r;
+		p->runc_fds[0] = fds[0];
+		p->shim_fds[0] = fds[1];
+		if ((r = io_open_input(p->stdin_path)) < 0)
+			return r;
+		p->stdin_fifo = r;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *dst = i == 0 ? out : errp;
+		if (!*dst)
+			continue;
+		if ((r = io_pipe(fds, 1, 0)) < 0)
+			return r;
+		p->shim_fds[i + 1] = fds[0];
+		p->runc_fds[i + 1] = fds[1];
+		if (i == 1 && !strcmp(dst, out) && p->out_fds[0] >= 0) {
+			p->out_fds[1] = p->out_fds[0]; /* one shared handle */
+			continue;
+		}
+		if ((r = io_open_output(strip_file_uri(dst))) < 0)
+			return r;
+		p->out_fds[i] = r;
+	}
+	for (int i = 0; i < 3; i++)
+		if (p->runc_fds[i] >= 0 && (p->c->io_uid || p->c->io_gid) &&
+		    fchown(p->runc_fds[i], p->c->io_uid, p->c->io_gid) < 0)
+			return -errno;
+	return 0;
+}
+
+static void delete_continue(struct svc *s, struct process *p);
+
+static void copy_done(struct io_copy *cp, void *data)
+{
+	struct process *p = data;
+
+	for (int i = 0; i < 3; i++)
+		if (p->copies[i] == cp)
+			p->copies[i] = NULL;
+	if (--p->ncopies == 0 && p->delete_call) {
+		loop_timer_cancel(p->c->svc->loop, p->drain_timer);
+		p->drain_timer = NULL;
+		delete_continue(p->c->svc, p);
+	}
+}
+
+/* After runc has the container's ends: start copying, keep our own stdin writer. */
+static void io_start(struct svc *s, struct process *p)
+{
+	for (int i = 0; i < 3; i++)
+		close_fd(&p->runc_fds[i]);
+	if (p->stdin_fifo >= 0) {
+		/* our writer keeps the container's stdin open while clients come and go */
+		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
+		p->stdin_fifo = p->shim_fds[0] = -1;
+		p->ncopies += p->copies[0] != NULL;
+	}
+	for (int i = 1; i < 3; i++) {
+		int shared = i == 1 && p->out_fds[1] == p->out_fds[0];
+		if (p->shim_fds[i] < 0)
+			continue;
+		/* a shared destination is closed by the stderr copier, the last user */
+		p->copies[i] = io_copy_start(s->loop, p->shim_fds[i], p->out_fds[i - 1], shared,
+					     copy_done, p);
+		p->ncopies += p->copies[i] != NULL;
+		p->shim_fds[i] = -1;
+		p->out_fds[i - 1] = -1;
+	}
+	if (p->out_fds[1] >= 0 && p->out_fds[1] != p->out_fds[0])
+		close_fd(&p->out_fds[1]);
+}
+
+static void io_close(struct process *p)
+{
+	for (int i = 0; i < 3; i++) {
+		if (p->copies[i]) {
+			io_copy_stop(p->copies[i]);
+			p->copies[i] = NULL;
+		}
+		close_fd(&p->runc_fds[i]);
+		close_fd(&p->shim_fds[i]);
+	}
+	p->ncopies = 0;
+	if (p->out_fds[1] == p->out_fds[0])
+		p->out_fds[1] = -1;
+	close_fd(&p->out_fds[0]);
+	close_fd(&p->out_fds[1]);
+	close_fd(&p->stdin_fifo);
+	close_fd(&p->stdin_writer);
+}
+
+/* ---- containers ---- */
+
+static void container_free(struct container *c)
+{
+	struct process *p = &c->init;
+
+	io_close(p);
+	if (p->drain_timer)
+		loop_timer_cancel(c->svc->loop, p->drain_timer);
+	while (p->waiters) { /* only reached on shutdown: answer rather than leak */
+		struct waiter *w = p->waiters;
+		p->waiters = w->next;
+		ttrpc_call_error(w->call, TTRPC_UNAVAILABLE, "shim shutting down");
+		free(w);
+	}
+	free(p->id);
+	free(p->stdin_path);
+	free(p->stdout_path);
+	free(p->stderr_path);
+	free(c->id);
+	free(c->bundle);
+	free(c->runc_binary);
+	free(c->runc_root);
+	free(c->runc_log);
+	free(c->criu);
+	free(c);
+}
+
+static void container_unlink(struct svc *s, struct container *c)
+{
+	for (struct container **pp = &s->containers; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+static int valid_id(const char *id)
+{
+	return valid_component(id) && strlen(id) <= 76;
+}
+
+static char *bundle_path(const struct container *c, const char *name)
+{
+	char *p;
+	return asprintf(&p, "%s/%s", c->bundle, name) < 0 ? NULL : p;
+}
+
+/* options.json as the Go shim writes it: snake_case field tags, empty fields omitted. */
+static int write_options(const struct container *c, const Containerd__Runc__V1__Options *o)
+{
+	char buf[8192], *path = bundle_path(c, "options.json"), *q;
+	size_t n = 0;
+	int r;
+
+#define ADD_STR(name, v)                                                                           \
+	if ((v) && *(v) && (q = json_quote(v))) {                                                  \
+		n += snprintf(buf + n, sizeof(buf) - n, "%s\"" name "\":%s", n > 1 ? "," : "", q); \
+		free(q);                                                                           \
+	}
+#define ADD_RAW(name, fmt, v)                                                                      \
+	if (v)                                                                                     \
+		n += snprintf(buf + n, sizeof(buf) - n, "%s\"" name "\":" fmt, n > 1 ? "," : "", v);
+	n = snprintf(buf, sizeof(buf), "{");
+	if (o) {
+		ADD_RAW("no_pivot_root", "%s", o->no_pivot_root ? "true" : NULL)
+		ADD_RAW("no_new_keyring", "%s", o->no_new_keyring ? "true" : NULL)
+		ADD_STR("shim_cgroup", o->shim_cgroup)
+		ADD_RAW("io_uid", "%u", o->io_uid)
+		ADD_RAW("io_gid", "%u", o->io_gid)
+		ADD_STR("binary_name", o->binary_name)
+		ADD_STR("root", o->root)
+		ADD_STR("criu_path", o->criu_path)
+		ADD_RAW("systemd_cgroup", "%s", o->systemd_cgroup ? "true" : NULL)
+		ADD_STR("criu_image_path", o->criu_image_path)
+		ADD_STR("criu_work_path", o->criu_work_path)
+	}
+#undef ADD_STR
+#undef ADD_RAW
+	n += snprintf(buf + n, sizeof(buf) - n, "}");
+	if (!path)
+		return -ENOMEM;
+	r = n >= sizeof(buf) ? -E2BIG : write_file(path, buf, n, 0600);
+	free(path);
+	if (r == 0 && (path = bundle_path(c, "runtime"))) {
+		const char *bin = o && o->binary_name ? o->binary_name : "";
+		r = write_file(path, bin, strlen(bin), 0600);
+		free(path);
+	}
+	return r;
+}
+
+/* Does config.json give the container a private pid namespace? (Then the kernel kills the
+ * rest when the init dies; otherwise the shim must.) Unreadable config counts as no. */
+static int spec_has_pidns(const char *bundle)
+{
+	char path[4096], *buf = NULL;
+	struct json j;
+	int ns, found = 0;
+
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	if (read_file(path, 16u << 20, &buf, NULL) < 0)
+		return 0;
+	if (json_parse(&j, buf, strlen(buf)) == 0) {
+		ns = json_get(&j, json_get(&j, 0, "linux"), "namespaces");
+		for (int i = 0; ns >= 0 && i < json_array_len(&j, ns); i++) {
+			int el = json_array_at(&j, ns, i);
+			char *type = json_strdup(&j, json_get(&j, el, "type"));
+			char *nspath = json_strdup(&j, json_get(&j, el, "path"));
+			if (type && !strcmp(type, "pid") && (!nspath || !*nspath))
+				found = 1;
+			free(type);
+			free(nspath);
+		}
+		json_free(&j);
+	}
+	free(buf);
+	return found;
+}
+
+static int container_config(struct container *c, const CreateReq *req, char **err)
+{
+	const Containerd__Runc__V1__Options *o = NULL;
+	Containerd__Runc__V1__Options *decoded = NULL;
+	const char *root;
+	int r;
+
+	if (req->options && req->options->type_url && *req->options->type_url) {
+		if (strcmp(req->options->type_url, OPTIONS_TYPE) != 0) {
+			asprintf(err, "unsupported runtime options type %s", req->options->type_url);
+			return -EINVAL;
+		}
+		decoded = containerd__runc__v1__options__unpack(NULL, req->options->value.len,
+								 req->options->value.data);
+		if (!decoded) {
+			asprintf(err, "cannot decode %s", OPTIONS_TYPE);
+			return -EINVAL;
+		}
+		o = decoded;
+	}
+	root = o && *o->root ? o->root : DEFAULT_RUNC_ROOT;
+	if (asprintf(&c->runc_root, "%s/%s", root, c->svc->ns) < 0)
+		c->runc_root = NULL;
+	c->runc_log = bundle_path(c, "log.json");
+	c->runc_binary = strdup(o && *o->binary_name ? o->binary_name : "");
+	c->criu = strdup(o && *o->criu_path ? o->criu_path : "");
+	if (o) {
+		c->no_pivot = o->no_pivot_root;
+		c->no_new_keyring = o->no_new_keyring;
+		c->io_uid = o->io_uid;
+		c->io_gid = o->io_gid;
+		c->rc.systemd_cgroup = o->systemd_cgroup;
+	}
+	r = (!c->runc_root || !c->runc_log || !c->runc_binary || !c->criu) ? -ENOMEM
+									     : write_options(c, o);
+	c->rc.binary = c->runc_binary;
+	c->rc.root = c->runc_root;
+	c->rc.log = c->runc_log;
+	c->rc.log_json = 1;
+	c->rc.criu = *c->criu ? c->criu : NULL;
+	if (decoded)
+		containerd__runc__v1__options__free_unpacked(decoded, NULL);
+	if (r < 0)
+		asprintf(err, "write options: %s", strerror(-r));
+	return r;
+}
+
+static void create_failed(struct svc *s, struct container *c, struct ttrpc_call *call, int code,
+			  const char *msg)
+{
+	char *rootfs = bundle_path(c, "rootfs");
+
+	if (c->rootfs_mounted && rootfs)
+		unmount_all(rootfs, 0);
+	free(rootfs);
+	ttrpc_call_error(call, code, "%s", msg);
+	container_free(c);
+}
+
+static void create_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	const CreateReq *req = (const CreateReq *)j->ctx;
+	Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
+	Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
+	struct container *c = j->c;
+	char *pidfile, *buf = NULL;
+
+	if (!ok) {
+		create_failed(s, c, j->call, TTRPC_UNKNOWN, err);
+		return;
+	}
+	pidfile = bundle_path(c, "init.pid");
+	if (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (c->init.pid = atoi(buf)) <= 0) {
+		free(pidfile);
+		free(buf);
+		create_failed(s, c, j->call, TTRPC_UNKNOWN, "read init.pid after runc create");
+		return;
+	}
+	free(pidfile);
+	free(buf);
+	c->next = s->containers;
+	s->containers = c;
+	io_start(s, &c->init);
+
+	ev.container_id = c->id;
+	ev.bundle = c->bundle;
+	ev.n_rootfs = req->n_rootfs;
+	ev.rootfs = req->rootfs;
+	tio.stdin = req->stdin;
+	tio.stdout = req->stdout;
+	tio.stderr = req->stderr;
+	tio.terminal = req->terminal;
+	ev.io = &tio;
+	ev.checkpoint = req->checkpoint;
+	ev.pid = c->init.pid;
+	publish(s, "/tasks/create", &ev.base);
+	resp.pid = c->init.pid;
+	ttrpc_call_reply(j->call, &resp.base);
+	claim_early_exit(s, &c->init);
+}
+
+static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	struct svc *s = data;
+	const CreateReq *req = (const CreateReq *)m;
+	struct runc_create_opts co = {0};
+	struct runc_argv av = {0};
+	struct container *c;
+	char *err = NULL, *rootfs = NULL, *pidfile = NULL;
+	struct stat st;
+	int r;
+
+	if (!valid_id(req->id))
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid container id %s", req->id);
+	if (req->bundle[0] != '/' || stat(req->bundle, &st) < 0 || !S_ISDIR(st.st_mode))
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s", req->bundle);
+	if (find_container(s, req->id))
+		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "container %s: already exists", req->id);
+	if (req->terminal || *req->checkpoint)
+		return (void)ttrpc_call_error(call, TTRPC_UNIMPLEMENTED,
+					      "%s is not supported by this shim yet",
+					      req->terminal ? "terminal" : "restore from checkpoint");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	c->svc = s;
+	c->id = strdup(req->id);
+	c->bundle = strdup(req->bundle);
+	process_init(&c->init, c, req->id);
+	c->init.stdin_path = strdup(req->stdin);
+	c->init.stdout_path = strdup(req->stdout);
+	c->init.stderr_path = strdup(req->stderr);
+	if (!c->id || !c->bundle || !c->init.id || !c->init.stdin_path || !c->init.stdout_path ||
+	    !c->init.stderr_path) {
+		container_free(c);
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	if (container_config(c, req, &err) < 0) {
+		create_failed(s, c, call, TTRPC_UNKNOWN, err ? err : "runtime options");
+		free(err);
+		return;
+	}
+	c->has_pidns = spec_has_pidns(c->bundle);
+	rootfs = bundle_path(c, "rootfs");
+	if (req->n_rootfs > 0) {
+		struct mount_spec *ms = calloc(req->n_rootfs, sizeof(*ms));
+		if (!ms || !rootfs)
+			goto oom;
+		for (size_t i = 0; i < req->n_rootfs; i++) {
+			ms[i].type = req->rootfs[i]->type;
+			ms[i].source = req->rootfs[i]->source;
+			ms[i].options = req->rootfs[i]->options;
+			ms[i].n_options = req->rootfs[i]->n_options;
+		}
+		if (mkdir(rootfs, 0711) < 0 && errno != EEXIST)
+			r = -errno;
+		else
+			r = mount_all(ms, req->n_rootfs, rootfs);
+		free(ms);
+		if (r < 0) {
+			asprintf(&err, "failed to mount rootfs component: %s", strerror(-r));
+			goto fail;
+		}
+		c->rootfs_mounted = 1;
+	}
+	r = io_prepare(&c->init);
+	if (r < 0) {
+		asprintf(&err, "failed to create shim task io: %s", strerror(-r));
+		goto fail;
+	}
+	pidfile = bundle_path(c, "init.pid");
+	co.bundle = c->bundle;
+	co.pid_file = pidfile;
+	co.no_pivot = c->no_pivot;
+	co.no_new_keyring = c->no_new_keyring;
+	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
+		goto oom;
+	r = job_spawn(s, c, &av, c->init.runc_fds[0], c->init.runc_fds[1], c->init.runc_fds[2],
+		      "OCI runtime create failed", call, create_done, (void *)req);
+	runc_argv_free(&av);
+	if (r < 0) {
+		asprintf(&err, "OCI runtime create failed: %s", strerror(-r));
+		goto fail;
+	}
+	free(rootfs);
+	free(pidfile);
+	return;
+oom:
+	err = strdup("out of memory");
+fail:
+	create_failed(s, c, call, TTRPC_UNKNOWN, err ? err : "create failed");
+	free(err);
+	free(rootfs);
+	free(pidfile);
+}
+
+/* ---- Start ---- */
+
+static const char *const state_names[] = {"created", "running", "paused", "stopped", "deleted"};
+
+static void start_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+	Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+	struct process *p = j->ctx;
+
+	p->starting = 0;
+	if (!ok) {
+		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		if (p->exit_held)
+			finish_exit(s, p);
+		return;
+	}
+	if (p->state == P_CREATED)
+		p->state = P_RUNNING;
+	ev.container_id = p->c->id;
+	ev.pid = p->pid;
+	publish(s, "/tasks/start", &ev.base); /* queued before any exit of this process */
+	resp.pid = p->pid;
+	ttrpc_call_reply(j->call, &resp.base);
+	if (p->exit_held)
+		finish_exit(s, p);
+}
+
+static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__StartRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, req->exec_id);
+	struct runc_argv av = {0};
+
+	if (!p)
+		return;
+	if (p->state != P_CREATED || p->starting)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot start a %s process",
+					      p->starting ? "running" : state_names[p->state]);
+	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	p->starting = 1;
+	job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p);
+	runc_argv_free(&av);
+	if (!s->jobs || s->jobs->ctx != p)
+		p->starting = 0; /* spawn failed and the call was answered */
+}
+
+/* ---- State, Wait, Connect ---- */
+
+static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__StateRequest *req = (const void *)m;
+	Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
+	static const Containerd__V1__Types__Status map[] = {
+		CONTAINERD__V1__TYPES__STATUS__CREATED, CONTAINERD__V1__TYPES__STATUS__RUNNING,
+		CONTAINERD__V1__TYPES__STATUS__PAUSED, CONTAINERD__V1__TYPES__STATUS__STOPPED,
+		CONTAINERD__V1__TYPES__STATUS__STOPPED};
+	Google__Protobuf__Timestamp ts;
+	struct process *p = lookup(data, call, req->id, req->exec_id);
+
+	if (!p)
+		return;
+	resp.id = p->id;
+	resp.bundle = p->c->bundle;
+	resp.pid = p->pid;
+	resp.status = map[p->state];
+	resp.stdin = p->stdin_path;
+	resp.stdout = p->stdout_path;
+	resp.stderr = p->stderr_path;
+	resp.terminal = p->terminal;
+	resp.exit_status = p->exit_status;
+	set_ts(&ts, &p->exited_at);
+	resp.exited_at = &ts;
+	ttrpc_call_reply(call, &resp.base);
+}
+
+static void wait_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__WaitRequest *req = (const void *)m;
+	struct process *p = lookup(data, call, req->id, req->exec_id);
+	struct waiter *w;
+
+	if (!p)
+		return;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	w->call = call;
+	w->next = p->waiters;
+	p->waiters = w;
+	if (p->state == P_STOPPED || p->state == P_DELETED)
+		reply_waiters(p);
+}
+
+static void connect_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__ConnectRequest *req = (const void *)m;
+	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
+	struct container *c = find_container(data, req->id);
+
+	resp.shim_pid = getpid();
+	resp.task_pid = c ? c->init.pid : 0;
+	ttrpc_call_reply(call, &resp.base);
+}
+
+/* ---- Kill ---- */
+
+static int contains_ci(const char *hay, const char *needle)
+{
+	return hay && strcasestr(hay, needle) != NULL;
+}
+
+static void kill_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	const char *out = j->output;
+
+	if (ok)
+		return (void)ttrpc_call_reply(j->call, NULL);
+	if (contains_ci(err, "os: process already finished") || contains_ci(err, "container not running") ||
+	    contains_ci(err, "no such process") || contains_ci(out, "container not running"))
+		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND, "process already finished: not found");
+	if (contains_ci(err, "does not exist") || contains_ci(out, "does not exist"))
+		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND, "no such container: not found");
+	ttrpc_call_error(j->call, TTRPC_UNKNOWN, "unknown error after kill: %s", err);
+}
+
+static void kill_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__KillRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, req->exec_id);
+	struct runc_argv av = {0};
+
+	if (!p)
+		return;
+	if (p->state == P_DELETED)
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "cannot kill a deleted process: not found");
+	if (runc_argv_kill(&p->c->rc, p->c->id, req->signal, req->all, &av) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	job_or_fail(s, p->c, &av, "OCI runtime kill failed", call, kill_done, p);
+	runc_argv_free(&av);
+}
+
+/* ---- Delete ---- */
+
+static void delete_finish(struct svc *s, struct process *p, struct ttrpc_call *call)
+{
+	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+	Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
+	Google__Protobuf__Timestamp ts;
+	struct container *c = p->c;
+	char *rootfs = bundle_path(c, "rootfs");
+
+	io_close(p);
+	if (c->rootfs_mounted && rootfs) {
+		int r = unmount_all(rootfs, 0);
+		if (r < 0)
+			log_warn("unmount %s: %s", rootfs, strerror(-r));
+	}
+	free(rootfs);
+	p->state = P_DELETED;
+	set_ts(&ts, &p->exited_at);
+	ev.container_id = c->id;
+	ev.pid = p->pid;
+	ev.exit_status = p->exit_status;
+	ev.exited_at = &ts;
+	publish(s, "/tasks/delete", &ev.base);
+	resp.pid = p->pid;
+	resp.exit_status = p->exit_status;
+	resp.exited_at = &ts;
+	ttrpc_call_reply(call, &resp.base);
+	reply_waiters(p);
+	container_unlink(s, c);
+	container_free(c);
+}
+
+static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	struct process *p = j->ctx;
+
+	if (!ok && !contains_ci(err, "does not exist") && !contains_ci(j->output, "does not exist")) {
+		p->c->init.delete_call = NULL;
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	}
+	delete_finish(s, p, j->call);
+}
+
+static void delete_continue(struct svc *s, struct process *p)
+{
+	struct ttrpc_call *call = p->delete_call;
+	struct runc_argv av = {0};
+	int r;
+
+	if (runc_argv_delete(&p->c->rc, p->c->id, 0, &av) < 0) {
+		p->delete_call = NULL;
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime delete failed", call, runc_delete_done, p);
+	runc_argv_free(&av);
+	if (r < 0) {
+		p->delete_call = NULL;
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime delete failed: %s", strerror(-r));
+	}
+}
+
+static void drain_timeout_cb(struct loop *l, void *data)
+{
+	struct process *p = data;
+
+	p->drain_timer = NULL;
+	log_warn("%s: stdio not drained after %d ms, deleting anyway", p->id, DRAIN_TIMEOUT_MS);
+	delete_continue(p->c->svc, p);
+}
+
+static void delete_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__DeleteRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, req->exec_id);
+
+	if (!p)
+		return;
+	if (p->delete_call)
+		return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION, "delete already in progress");
+	if (p->state != P_CREATED && p->state != P_STOPPED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot delete a %s process",
+					      state_names[p->state]);
+	p->delete_call = call;
+	/* Give the copiers up to 2 s to move what the process wrote before it exited. */
+	if (p->state == P_STOPPED && p->ncopies > 0) {
+		/* stdin never ends by itself: the process is gone, stop feeding it */
+		if (p->copies[0]) {
+			io_copy_stop(p->copies[0]);
+			p->copies[0] = NULL;
+			if (--p->ncopies == 0)
+				return delete_continue(s, p);
+		}
+		p->drain_timer = loop_timer_in(s->loop, DRAIN_TIMEOUT_MS, drain_timeout_cb, p);
+		if (p->drain_timer)
+			return;
+	}
+	delete_continue(s, p);
+}
+
+/* ---- Pids ---- */
+
+static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
+	Containerd__V1__Types__ProcessInfo *infos = NULL, **ptrs = NULL;
+	int *pids = NULL;
+	size_t n = 0;
+
+	if (!ok)
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to list pids: %s", err);
+	/* runc prints the JSON on stdout; the capture also holds stderr, empty on success */
+	if (runc_parse_ps(j->output, j->outlen, &pids, &n) < 0)
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to parse runc ps output");
+	if (n > 0) {
+		infos = calloc(n, sizeof(*infos));
+		ptrs = calloc(n, sizeof(*ptrs));
+		if (!infos || !ptrs) {
+			free(infos), free(ptrs), free(pids);
+			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		}
+		for (size_t i = 0; i < n; i++) {
+			containerd__v1__types__process_info__init(&infos[i]);
+			infos[i].pid = pids[i];
+			ptrs[i] = &infos[i];
+		}
+	}
+	resp.n_processes = n;
+	resp.processes = ptrs;
+	ttrpc_call_reply(j->call, &resp.base);
+	free(infos);
+	free(ptrs);
+	free(pids);
+}
+
+static void pids_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__PidsRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, NULL);
+	struct runc_argv av = {0};
+
+	if (!p)
+		return;
+	if (runc_argv_ps(&p->c->rc, p->c->id, &av) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	job_or_fail(s, p->c, &av, "OCI runtime ps failed", call, pids_done, p);
+	runc_argv_free(&av);
+}
+
+/* ---- CloseIO, Shutdown ---- */
+
+static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__CloseIORequest *req = (const void *)m;
+	struct container *c = find_container(data, req->id);
+
+	if (!c)
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+	if (*req->exec_id) /* the Go service does not map this one */
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "process does not exist %s: not found",
+					      req->exec_id);
+	/* Our writer goes; the container sees EOF once the clients' writers are gone too. */
+	close_fd(&c->init.stdin_writer);
+	ttrpc_call_reply(call, NULL);
+}
+
+static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	struct svc *s = data;
+
+	ttrpc_call_reply(call, NULL);
+	if (!s->containers)
+		shim_request_exit(s->shim);
+}
+
+static const struct ttrpc_method_entry task_methods[] = {
+	{"State", state_h},   {"Create", create_h},	{"Start", start_h},   {"Delete", delete_h},
+	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
+	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {NULL, NULL},
+};
+
+int runc_shim_register(struct shim *sh, void **state)
+{
+	struct svc *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->shim = sh;
+	s->loop = shim_loop(sh);
+	s->ns = shim_options(sh)->namespace;
+	*state = s;
+	return ttrpc_server_register(shim_server(sh), &containerd__task__v2__task__descriptor,
+				     task_methods, s);
+}
+
+void runc_shim_fini(struct shim *sh, void *state)
+{
+	struct svc *s = state;
+
+	while (s->containers) {
+		struct container *c = s->containers;
+		s->containers = c->next;
+		container_free(c);
+	}
+	while (s->jobs) { /* runc children still running: they are ours to stop */
+		struct job *j = s->jobs;
+		s->jobs = j->next;
+		kill(j->pid, SIGKILL);
+		close(j->outfd);
+		free(j->op);
+		free(j);
+	}
+	while (s->early) {
+		struct early_exit *e = s->early;
+		s->early = e->next;
+		free(e);
+	}
+	free(s);
+}

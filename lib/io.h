@@ -1,0 +1,32 @@
+/* Stdio plumbing for shims: opening containerd's fifos and files, and non-blocking copy loops. */
+#ifndef CTRBOX_IO_H
+#define CTRBOX_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+struct io_copy;
+
+/* Copies src to dst on the loop until src reaches EOF or fails, then calls done (may be NULL).
+ * Backpressure: while dst cannot take more, src is not read. The copier owns src (closed at
+ * the end); dst is closed too unless keep_dst (a shared destination). Returns NULL on ENOMEM. */
+struct io_copy *io_copy_start(struct loop *l, int src, int dst, int keep_dst,
+			      void (*done)(struct io_copy *c, void *data), void *data);
+/* Stops a copier early (closing its fds as above); done is not called. */
+void io_copy_stop(struct io_copy *c);
+/* Bytes moved so far. */
+unsigned long long io_copy_bytes(const struct io_copy *c);
+
+/* Opens a stdout/stderr destination given by path: a FIFO is opened read-write and
+ * non-blocking (never blocks, never EPIPE while the client is away, as the Go shim's spare
+ * reader); anything else is opened O_WRONLY|O_APPEND|O_CREAT 0644. Returns fd or -errno. */
+int io_open_output(const char *path);
+/* Opens a stdin FIFO for reading, non-blocking. */
+int io_open_input(const char *path);
+
+/* A pipe with both ends CLOEXEC; the shim's end non-blocking. fds[0] read, fds[1] write. */
+int io_pipe(int fds[2], int nonblock_read, int nonblock_write);
+
+#endif
