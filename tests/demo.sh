@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: a private containerd, the skeleton shim started against it the way containerd starts
-# shims, shim-proto-connect (Connect, Shutdown), then the shim's log lines. Cleans up after itself.
+# make demo: a private containerd with ctrbox first in its PATH as containerd-shim-runc-v2; the
+# busybox image imported; `ctr run --rm` prints hello through ctrbox's shim. Then the skeleton
+# shim driven by hand (start, shim-proto-connect, the shim's log lines). Cleans up after itself.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -17,6 +18,11 @@ mkdir -p "$BATS_TEST_TMPDIR"
 trap 'set +e; sk_cleanup; teardown_suite' EXIT
 
 echo "== private containerd: $CTRD_SOCK (ttrpc $CTRD_TTRPC), namespace $CTRD_NS"
+echo "== PATH starts with $SHIMDIR: $(readlink "$SHIMDIR/containerd-shim-runc-v2") is containerd-shim-runc-v2"
+echo "== ctr run --rm $TEST_IMAGE hello echo hello from ctrbox"
+ctrt run --rm "$TEST_IMAGE" hello echo hello from ctrbox
+echo "== the shim's lines in containerd's log"
+grep 'runtime=io.containerd.runc.v2' "$CTRBOX_TEST_DIR/containerd.log" | grep -v level=debug | tail -4
 b=$(sk_bundle demo)
 echo "== $SKELETON ... -id demo start   (cwd: bundle $b)"
 addr=$(sk_start demo)

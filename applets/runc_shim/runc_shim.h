@@ -2,6 +2,7 @@
 #ifndef CTRBOX_RUNC_SHIM_H
 #define CTRBOX_RUNC_SHIM_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -83,6 +84,7 @@ struct container {
 struct early_exit {
 	pid_t pid;
 	int status;
+	uint64_t when_ms; /* monotonic; stale entries could match a reused pid */
 	struct early_exit *next;
 };
 

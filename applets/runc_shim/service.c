@@ -20,6 +20,9 @@
 #include "util.h"
 
 #define EARLY_EXITS_MAX 1024
+/* An unmatched exit only matters until its pid file is read (milliseconds); past this it could
+ * only match a reused pid. */
+#define EARLY_EXIT_TTL_MS 10000
 #define DRAIN_TIMEOUT_MS 2000
 #define OUTPUT_MAX 65536
 
@@ -242,15 +245,34 @@ static struct process *process_by_pid(struct svc *s, pid_t pid)
 	return NULL;
 }
 
+static void prune_early_exits(struct svc *s)
+{
+	uint64_t now = loop_now_ms();
+
+	for (struct early_exit **pp = &s->early; *pp;) {
+		if (now - (*pp)->when_ms > EARLY_EXIT_TTL_MS) {
+			struct early_exit *e = *pp;
+			*pp = e->next;
+			s->nearly--;
+			free(e);
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+}
+
 /* Keeps the status of a pid nobody owns yet (exit-before-start race). */
 static void remember_exit(struct svc *s, pid_t pid, int status)
 {
-	struct early_exit *e = calloc(1, sizeof(*e));
+	struct early_exit *e;
 
+	prune_early_exits(s);
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return;
 	e->pid = pid;
 	e->status = status;
+	e->when_ms = loop_now_ms();
 	e->next = s->early;
 	s->early = e;
 	if (++s->nearly > EARLY_EXITS_MAX) { /* drop the oldest */
@@ -266,6 +288,7 @@ static void remember_exit(struct svc *s, pid_t pid, int status)
 /* A pid became known: if it already exited, apply that now. */
 static void claim_early_exit(struct svc *s, struct process *p)
 {
+	prune_early_exits(s);
 	for (struct early_exit **pp = &s->early; *pp; pp = &(*pp)->next) {
 		if ((*pp)->pid == p->pid) {
 			struct early_exit *e = *pp;
