@@ -38,6 +38,26 @@ our_shim_pid() {
 	assert_no_leaks
 }
 
+@test "by absolute path (--runtime /abs/shim, no runtime options sent) it runs the same" {
+	run ctrt run --rm --runtime "$SHIMDIR/containerd-shim-runc-v2" "$TEST_IMAGE" r1b echo abs
+	assert_success
+	assert_output "abs"
+	ctrt run -d --runtime "$SHIMDIR/containerd-shim-runc-v2" "$TEST_IMAGE" r1c sleep 1000
+	wait_for 10 task_is r1c RUNNING
+	local b
+	b=$(bundle_dir r1c)
+	[[ $(cat "$b/options.json") == "{}" ]]
+	[[ -f $b/runtime && ! -s $b/runtime ]]
+	[[ $(stat -c %a "$b/options.json") == 600 ]]
+	[[ $(cat "$b/init.pid") == $(ctrt task ls | awk '$1 == "r1c" { print $2 }') ]]
+	[[ $(cat "$b/address") == unix:///run/containerd/s/* ]]
+	ctrt task kill -s SIGKILL r1c
+	wait_for 10 task_is r1c STOPPED
+	ctrt task rm r1c
+	ctrt container rm r1c
+	assert_no_leaks
+}
+
 @test "the container's exit status is ctr run's exit status" {
 	run ctrt run --rm "$TEST_IMAGE" r2 sh -c 'echo out; echo err >&2; exit 7'
 	assert_failure 7
