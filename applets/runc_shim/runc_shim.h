@@ -47,6 +47,12 @@ struct waiter {
 
 struct process {
 	struct container *c;
+	struct process *next; /* the container's execs */
+	int is_exec;
+	char *spec;	      /* exec: OCI Process JSON, terminal patched in */
+	size_t spec_len;
+	char *proc_file;      /* exec: the temp file runc exec reads, while it runs */
+	int pausing;	      /* init: Pause in flight (State says PAUSING) */
 	char *id; /* container id for the init, exec id for an exec */
 	enum pstate state;
 	pid_t pid;
@@ -78,6 +84,7 @@ struct container {
 	int rootfs_mounted;
 	int has_pidns;
 	struct process init;
+	struct process *execs;
 	struct container *next;
 };
 

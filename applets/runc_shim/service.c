@@ -79,6 +79,9 @@ static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char
 		return NULL;
 	}
 	if (exec_id && *exec_id) {
+		for (struct process *e = c->execs; e; e = e->next)
+			if (!strcmp(e->id, exec_id))
+				return e;
 		ttrpc_call_error(call, TTRPC_NOT_FOUND, "process does not exist %s: not found",
 				 exec_id);
 		return NULL;
@@ -94,6 +97,10 @@ static void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev
 }
 
 /* ---- runc jobs: children whose exit arrives through the reaper ---- */
+
+/* For job_spawn's out/err: not captured, /dev/null (a container stream nobody asked for). */
+#define JOB_DEVNULL (-2)
+#define STDIO_FD(fd) ((fd) >= 0 ? (fd) : JOB_DEVNULL)
 
 static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, int in, int out,
 		     int err, const char *op, struct ttrpc_call *call, job_done_fn done, void *ctx)
@@ -111,7 +118,8 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 		free(j);
 		return e;
 	}
-	pid = runc_spawn(av, in, out >= 0 ? out : capture, err >= 0 ? err : capture);
+	pid = runc_spawn(av, in, out == JOB_DEVNULL ? -1 : out >= 0 ? out : capture,
+			 err == JOB_DEVNULL ? -1 : err >= 0 ? err : capture);
 	if (pid < 0) {
 		close(capture);
 		free(j->op);
@@ -121,7 +129,7 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 	log_debug("runc job %s pid %d for %s", op, pid, c->id);
 	j->pid = pid;
 	j->outfd = capture;
-	j->captured = out < 0 && err < 0;
+	j->captured = out == -1 && err == -1;
 	j->c = c;
 	j->call = call;
 	j->done = done;
@@ -239,9 +247,13 @@ static void process_exited(struct svc *s, struct process *p, int status)
 
 static struct process *process_by_pid(struct svc *s, pid_t pid)
 {
-	for (struct container *c = s->containers; c; c = c->next)
+	for (struct container *c = s->containers; c; c = c->next) {
 		if (c->init.pid == pid && c->init.state != P_DELETED)
 			return &c->init;
+		for (struct process *e = c->execs; e; e = e->next)
+			if (e->pid == pid && e->state != P_DELETED)
+				return e;
+	}
 	return NULL;
 }
 
@@ -453,23 +465,39 @@ static void io_close(struct process *p)
 
 /* ---- containers ---- */
 
-static void container_free(struct container *c)
+static void process_free_fields(struct svc *s, struct process *p)
 {
-	struct process *p = &c->init;
-
 	io_close(p);
 	if (p->drain_timer)
-		loop_timer_cancel(c->svc->loop, p->drain_timer);
+		loop_timer_cancel(s->loop, p->drain_timer);
 	while (p->waiters) { /* only reached on shutdown: answer rather than leak */
 		struct waiter *w = p->waiters;
 		p->waiters = w->next;
 		ttrpc_call_error(w->call, TTRPC_UNAVAILABLE, "shim shutting down");
 		free(w);
 	}
+	if (p->proc_file) {
+		unlink(p->proc_file);
+		free(p->proc_file);
+	}
+	free(p->spec);
 	free(p->id);
 	free(p->stdin_path);
 	free(p->stdout_path);
 	free(p->stderr_path);
+}
+
+static void container_free(struct container *c)
+{
+	struct process *p = &c->init;
+
+	while (c->execs) {
+		struct process *e = c->execs;
+		c->execs = e->next;
+		process_free_fields(c->svc, e);
+		free(e);
+	}
+	process_free_fields(c->svc, p);
 	free(c->id);
 	free(c->bundle);
 	free(c->runc_binary);
@@ -750,8 +778,9 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	co.no_new_keyring = c->no_new_keyring;
 	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
 		goto oom;
-	r = job_spawn(s, c, &av, c->init.runc_fds[0], c->init.runc_fds[1], c->init.runc_fds[2],
-		      "OCI runtime create failed", call, create_done, (void *)req);
+	r = job_spawn(s, c, &av, c->init.runc_fds[0], STDIO_FD(c->init.runc_fds[1]),
+		      STDIO_FD(c->init.runc_fds[2]), "OCI runtime create failed", call, create_done,
+		      (void *)req);
 	runc_argv_free(&av);
 	if (r < 0) {
 		asprintf(&err, "OCI runtime create failed: %s", strerror(-r));
@@ -797,6 +826,8 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 		finish_exit(s, p);
 }
 
+static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call);
+
 static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__StartRequest *req = (const void *)m;
@@ -809,6 +840,8 @@ static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	if (p->state != P_CREATED || p->starting)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot start a %s process",
 					      p->starting ? "running" : state_names[p->state]);
+	if (p->is_exec)
+		return exec_start(s, p, call);
 	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	p->starting = 1;
@@ -836,7 +869,9 @@ static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	resp.id = p->id;
 	resp.bundle = p->c->bundle;
 	resp.pid = p->pid;
-	resp.status = map[p->state];
+	resp.status = p->c->init.pausing ? CONTAINERD__V1__TYPES__STATUS__PAUSING : map[p->state];
+	if (p->is_exec && p->c->init.state == P_PAUSED && p->state == P_RUNNING)
+		resp.status = CONTAINERD__V1__TYPES__STATUS__PAUSED; /* an exec is paused with its container */
 	resp.stdin = p->stdin_path;
 	resp.stdout = p->stdout_path;
 	resp.stderr = p->stderr_path;
@@ -908,6 +943,15 @@ static void kill_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 		return;
 	if (p->state == P_DELETED)
 		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "cannot kill a deleted process: not found");
+	if (p->is_exec) { /* execs are signalled directly; `all` does not apply */
+		if (p->state == P_CREATED)
+			return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION,
+						      "process not created: failed precondition");
+		if (p->state == P_STOPPED || kill(p->pid, req->signal) < 0)
+			return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
+						      "process already finished: not found");
+		return (void)ttrpc_call_reply(call, NULL);
+	}
 	if (runc_argv_kill(&p->c->rc, p->c->id, req->signal, req->all, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime kill failed", call, kill_done, p);
@@ -958,12 +1002,44 @@ static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *e
 	delete_finish(s, p, j->call);
 }
 
+/* An exec is forgotten without runc and without an event. */
+static void exec_delete_finish(struct svc *s, struct process *p)
+{
+	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts;
+	struct container *c = p->c;
+	char *pidfile;
+
+	if (asprintf(&pidfile, "%s/%s.pid", c->bundle, p->id) >= 0) {
+		unlink(pidfile);
+		free(pidfile);
+	}
+	set_ts(&ts, &p->exited_at);
+	resp.pid = p->pid;
+	resp.exit_status = p->exit_status;
+	resp.exited_at = &ts;
+	ttrpc_call_reply(p->delete_call, &resp.base);
+	p->delete_call = NULL;
+	p->state = P_DELETED;
+	reply_waiters(p);
+	for (struct process **pp = &c->execs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	process_free_fields(s, p);
+	free(p);
+}
+
 static void delete_continue(struct svc *s, struct process *p)
 {
 	struct ttrpc_call *call = p->delete_call;
 	struct runc_argv av = {0};
 	int r;
 
+	if (p->is_exec)
+		return exec_delete_finish(s, p);
 	if (runc_argv_delete(&p->c->rc, p->c->id, 0, &av) < 0) {
 		p->delete_call = NULL;
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -1021,6 +1097,8 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 {
 	Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
 	Containerd__V1__Types__ProcessInfo *infos = NULL, **ptrs = NULL;
+	Containerd__Runc__V1__ProcessDetails *details = NULL;
+	Google__Protobuf__Any *anys = NULL;
 	int *pids = NULL;
 	size_t n = 0;
 
@@ -1036,15 +1114,40 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 			free(infos), free(ptrs), free(pids);
 			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 		}
+		details = calloc(n, sizeof(*details));
+		anys = calloc(n, sizeof(*anys));
+		if (!details || !anys) {
+			free(infos), free(ptrs), free(pids), free(details), free(anys);
+			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		}
 		for (size_t i = 0; i < n; i++) {
 			containerd__v1__types__process_info__init(&infos[i]);
 			infos[i].pid = pids[i];
 			ptrs[i] = &infos[i];
+			for (struct process *e = j->c->execs; e; e = e->next) {
+				if (e->pid != pids[i] || e->pid <= 0)
+					continue;
+				/* exec pids carry ProcessDetails{exec_id}, as the Go shim reports */
+				containerd__runc__v1__process_details__init(&details[i]);
+				details[i].exec_id = e->id;
+				google__protobuf__any__init(&anys[i]);
+				anys[i].type_url = "containerd.runc.v1.ProcessDetails";
+				anys[i].value.len = containerd__runc__v1__process_details__get_packed_size(&details[i]);
+				anys[i].value.data = malloc(anys[i].value.len ? anys[i].value.len : 1);
+				if (anys[i].value.data) {
+					containerd__runc__v1__process_details__pack(&details[i], anys[i].value.data);
+					infos[i].info = &anys[i];
+				}
+			}
 		}
 	}
 	resp.n_processes = n;
 	resp.processes = ptrs;
 	ttrpc_call_reply(j->call, &resp.base);
+	for (size_t i = 0; anys && i < n; i++)
+		free(anys[i].value.data);
+	free(details);
+	free(anys);
 	free(infos);
 	free(ptrs);
 	free(pids);
@@ -1074,11 +1177,16 @@ static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *
 
 	if (!c)
 		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
-	if (*req->exec_id) /* the Go service does not map this one */
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "process does not exist %s: not found",
-					      req->exec_id);
-	/* Our writer goes; the container sees EOF once the clients' writers are gone too. */
-	close_fd(&c->init.stdin_writer);
+	struct process *p = &c->init;
+	if (*req->exec_id) {
+		for (p = c->execs; p && strcmp(p->id, req->exec_id); p = p->next)
+			;
+		if (!p) /* the Go service does not map this one */
+			return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+						      "process does not exist %s: not found", req->exec_id);
+	}
+	/* Our writer goes; the process sees EOF once the clients' writers are gone too. */
+	close_fd(&p->stdin_writer);
 	ttrpc_call_reply(call, NULL);
 }
 
@@ -1091,10 +1199,304 @@ static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *m, void 
 		shim_request_exit(s->shim);
 }
 
+
+/* ---- Exec ---- */
+
+/* The exec's Process JSON with "terminal" set from the request, as the Go shim overrides it. */
+static char *spec_with_terminal(const char *json, size_t len, int terminal, size_t *outlen)
+{
+	const char *val = terminal ? "true" : "false";
+	struct json j;
+	char *out = NULL;
+	int t;
+
+	if (json_parse(&j, json, len) < 0 || !json_is_object(&j, 0)) {
+		if (j.toks)
+			json_free(&j);
+		return NULL;
+	}
+	t = json_get(&j, 0, "terminal");
+	if (t >= 0) { /* replace the value in place */
+		size_t a = j.toks[t].start, b = j.toks[t].end;
+		if (asprintf(&out, "%.*s%s%s", (int)a, json, val, json + b) < 0)
+			out = NULL;
+	} else { /* insert it as the first member */
+		size_t a = j.toks[0].start + 1;
+		int empty = j.toks[0].size == 0;
+		if (asprintf(&out, "%.*s\"terminal\":%s%s%s", (int)a, json, val, empty ? "" : ",",
+			     json + a) < 0)
+			out = NULL;
+	}
+	json_free(&j);
+	if (out)
+		*outlen = strlen(out);
+	return out;
+}
+
+static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__ExecProcessRequest *req = (const void *)m;
+	Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
+	struct svc *s = data;
+	struct container *c = find_container(s, req->id);
+	struct process *p;
+
+	if (!c)
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+	if (!valid_id(req->exec_id))
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid exec id %s", req->exec_id);
+	for (p = c->execs; p; p = p->next)
+		if (!strcmp(p->id, req->exec_id))
+			return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists",
+						      req->exec_id);
+	if (c->init.state != P_CREATED && c->init.state != P_RUNNING)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
+					      state_names[c->init.state]);
+	if (req->terminal)
+		return (void)ttrpc_call_error(call, TTRPC_UNIMPLEMENTED, "exec with a terminal is not supported by this shim yet");
+	if (!req->spec || !req->spec->value.len)
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "exec %s: no process spec", req->exec_id);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	process_init(p, c, req->exec_id);
+	p->is_exec = 1;
+	p->terminal = req->terminal;
+	p->stdin_path = strdup(req->stdin);
+	p->stdout_path = strdup(req->stdout);
+	p->stderr_path = strdup(req->stderr);
+	p->spec = spec_with_terminal((const char *)req->spec->value.data, req->spec->value.len,
+				     req->terminal, &p->spec_len);
+	if (!p->id || !p->stdin_path || !p->stdout_path || !p->stderr_path || !p->spec) {
+		int bad_spec = p->id && p->stdin_path && p->stdout_path && p->stderr_path;
+		process_free_fields(s, p);
+		free(p);
+		return (void)ttrpc_call_error(call, bad_spec ? TTRPC_INVALID_ARGUMENT : TTRPC_RESOURCE_EXHAUSTED,
+					      bad_spec ? "exec process spec is not a JSON object" : "out of memory");
+	}
+	p->next = c->execs;
+	c->execs = p;
+	ev.container_id = c->id;
+	ev.exec_id = p->id;
+	publish(s, "/tasks/exec-added", &ev.base);
+	ttrpc_call_reply(call, NULL);
+}
+
+static void exec_start_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+	Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+	struct process *p = j->ctx;
+	char *pidfile = NULL, *buf = NULL;
+
+	p->starting = 0;
+	unlink(p->proc_file);
+	free(p->proc_file);
+	p->proc_file = NULL;
+	if (ok && (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0 ||
+		   read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
+		ok = 0;
+		err = "read exec pid file after runc exec";
+	}
+	free(pidfile);
+	free(buf);
+	if (!ok) { /* a failed exec counts as finished: Wait returns */
+		io_close(p);
+		p->state = P_STOPPED;
+		reply_waiters(p);
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	}
+	io_start(s, p);
+	p->state = P_RUNNING;
+	ev.container_id = p->c->id;
+	ev.exec_id = p->id;
+	ev.pid = p->pid;
+	publish(s, "/tasks/exec-started", &ev.base);
+	resp.pid = p->pid;
+	ttrpc_call_reply(j->call, &resp.base);
+	claim_early_exit(s, p); /* an exec that exited before runc returned: after exec-started */
+}
+
+static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call)
+{
+	struct runc_exec_opts eo = {0};
+	struct runc_argv av = {0};
+	const char *tmp = getenv("XDG_RUNTIME_DIR");
+	char *pidfile = NULL;
+	int fd, r;
+
+	if (!tmp || !*tmp)
+		tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	r = io_prepare(p);
+	if (r < 0) {
+		io_close(p);
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create exec io: %s", strerror(-r));
+	}
+	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp) < 0) {
+		p->proc_file = NULL;
+		goto oom;
+	}
+	fd = mkostemp(p->proc_file, O_CLOEXEC);
+	if (fd < 0 || write_all(fd, p->spec, p->spec_len) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		unlink(p->proc_file);
+		free(p->proc_file);
+		p->proc_file = NULL;
+		io_close(p);
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "write exec process spec: %s", strerror(-r));
+	}
+	close(fd);
+	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
+		goto oom;
+	eo.process = p->proc_file;
+	eo.pid_file = pidfile;
+	eo.detach = true;
+	if (runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
+		goto oom;
+	r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
+		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", call, exec_start_done, p);
+	runc_argv_free(&av);
+	free(pidfile);
+	if (r < 0) {
+		io_close(p);
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime exec failed: %s", strerror(-r));
+	}
+	p->starting = 1;
+	return;
+oom:
+	free(pidfile);
+	runc_argv_free(&av);
+	io_close(p);
+	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+/* ---- Pause, Resume, Update ---- */
+
+static void pause_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
+	struct process *p = j->ctx;
+
+	p->pausing = 0;
+	if (!ok)
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	if (p->state == P_RUNNING)
+		p->state = P_PAUSED;
+	ev.container_id = p->c->id;
+	publish(s, "/tasks/paused", &ev.base);
+	ttrpc_call_reply(j->call, NULL);
+}
+
+static void resume_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
+	struct process *p = j->ctx;
+
+	if (!ok)
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	if (p->state == P_PAUSED)
+		p->state = P_RUNNING;
+	ev.container_id = p->c->id;
+	publish(s, "/tasks/resumed", &ev.base);
+	ttrpc_call_reply(j->call, NULL);
+}
+
+static void pause_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__PauseRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, NULL);
+	struct runc_argv av = {0};
+
+	if (!p)
+		return;
+	if (p->state == P_CREATED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot pause task in created state");
+	if (p->state != P_RUNNING || p->pausing)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot pause a %s container",
+					      p->pausing ? "paused" : state_names[p->state]);
+	if (runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	p->pausing = 1;
+	if (job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime pause failed", call, pause_done, p) < 0) {
+		p->pausing = 0;
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime pause failed: cannot run runc");
+	}
+	runc_argv_free(&av);
+}
+
+static void resume_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__ResumeRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, NULL);
+	struct runc_argv av = {0};
+
+	if (!p)
+		return;
+	if (p->state == P_CREATED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume task in created state");
+	if (p->state == P_RUNNING)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume a running process");
+	if (p->state != P_PAUSED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume a %s container",
+					      state_names[p->state]);
+	if (runc_argv_resume(&p->c->rc, p->c->id, &av) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	job_or_fail(s, p->c, &av, "OCI runtime resume failed", call, resume_done, p);
+	runc_argv_free(&av);
+}
+
+static void update_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	if (!ok)
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	ttrpc_call_reply(j->call, NULL);
+}
+
+static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__UpdateTaskRequest *req = (const void *)m;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, NULL);
+	struct runc_argv av = {0};
+	struct json j;
+	int fd, r;
+
+	if (!p)
+		return;
+	if (p->state == P_STOPPED || p->state == P_DELETED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot update a stopped container");
+	/* resources: OCI LinuxResources JSON (the type URL is not checked, as in the Go shim) */
+	if (!req->resources ||
+	    json_parse(&j, (const char *)req->resources->value.data, req->resources->value.len) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "update: resources are not JSON");
+	json_free(&j);
+	fd = memfd_create("runc-resources", MFD_CLOEXEC);
+	if (fd < 0 || write_all(fd, req->resources->value.data, req->resources->value.len) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0 || runc_argv_update(&p->c->rc, p->c->id, NULL, &av) < 0) {
+		if (fd >= 0)
+			close(fd);
+		runc_argv_free(&av);
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "update: cannot stage resources");
+	}
+	r = job_spawn(s, p->c, &av, fd, -1, -1, "OCI runtime update failed", call, update_done, p);
+	close(fd); /* runc has its own copy */
+	runc_argv_free(&av);
+	if (r < 0)
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime update failed: %s", strerror(-r));
+}
+
 static const struct ttrpc_method_entry task_methods[] = {
 	{"State", state_h},   {"Create", create_h},	{"Start", start_h},   {"Delete", delete_h},
 	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
-	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {NULL, NULL},
+	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {"Exec", exec_h},
+	{"Pause", pause_h},   {"Resume", resume_h},	{"Update", update_h},
+	{NULL, NULL},
 };
 
 int runc_shim_register(struct shim *sh, void **state)

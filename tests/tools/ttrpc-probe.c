@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
-				"modes: connect | call SERVICE METHOD | garbage | garbage-body | "
+				"modes: connect | call SERVICE METHOD | update ID JSON | garbage | garbage-body | "
 				"truncated | oversize | even-stream | non-request\n");
 		return 2;
 	}
@@ -120,6 +120,23 @@ int main(int argc, char **argv)
 		read_responses(1);
 	} else if (!strcmp(mode, "call") && argc == 5) {
 		send_request(1, argv[3], argv[4], NULL, 0);
+		read_responses(1);
+	} else if (!strcmp(mode, "update") && argc == 5) {
+		/* Task.Update{id, resources: Any(LinuxResources JSON)} -- ctr 1.6 has no task update */
+		Containerd__Task__V2__UpdateTaskRequest u = CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+		Google__Protobuf__Any res = GOOGLE__PROTOBUF__ANY__INIT;
+		uint8_t *buf;
+		size_t n;
+		res.type_url = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+		res.value.data = (uint8_t *)argv[4];
+		res.value.len = strlen(argv[4]);
+		u.id = argv[3];
+		u.resources = &res;
+		n = containerd__task__v2__update_task_request__get_packed_size(&u);
+		buf = malloc(n);
+		containerd__task__v2__update_task_request__pack(&u, buf);
+		send_request(1, "containerd.task.v2.Task", "Update", buf, n);
+		free(buf);
 		read_responses(1);
 	} else if (!strcmp(mode, "garbage")) {
 		/* not TTRPC at all: an HTTP request line, then hang up */

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# containerd-shim-runc-v2 = ctrbox, beyond the core: Exec, Pause/Resume, Update.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+PROBE=${REPO:-.}/build/tools/ttrpc-probe
+
+setup() {
+	ctrd_log_mark
+}
+
+teardown() {
+	[[ -n ${EVPID:-} ]] && kill "$EVPID" 2>/dev/null
+	[[ -z ${BATS_TEST_COMPLETED:-} ]] && dump_ctrd_log 40
+	ctrd_clean_ns 10
+	return 0
+}
+
+start_sleeper() {
+	ctrt run -d "$TEST_IMAGE" "$1" sleep 100000 >/dev/null
+	wait_for 10 task_is "$1" RUNNING
+}
+
+shim_of() {
+	local pid
+	for pid in $(shim_pids "$CTRD_SOCK"); do
+		_cmdline_has "$pid" -id "$1" && echo "$pid" && return 0
+	done
+	return 1
+}
+
+@test "exec: output and exit codes propagate; events exec-added, exec-started, exit in order" {
+	start_sleeper x1
+	local out=$BATS_TEST_TMPDIR/events
+	ctr -a "$CTRD_SOCK" events >"$out" &
+	EVPID=$!
+	sleep 0.5
+	run ctrt task exec --exec-id e1 x1 sh -c 'echo out; echo err >&2; exit 3'
+	assert_failure 3
+	assert_line "out"
+	assert_line "err"
+	run ctrt task exec --exec-id e2 x1 echo hi
+	assert_success
+	assert_output "hi"
+	wait_for 5 grep -q '"id":"e2"' "$out"
+	run grep -o '/tasks/[a-z-]* {"container_id":"x1","\(exec_id\|id\)":"e1"' "$out"
+	assert_line --index 0 '/tasks/exec-added {"container_id":"x1","exec_id":"e1"'
+	assert_line --index 1 '/tasks/exec-started {"container_id":"x1","exec_id":"e1"'
+	assert_line --index 2 '/tasks/exit {"container_id":"x1","id":"e1"'
+	grep -q '/tasks/exit {"container_id":"x1","id":"e1","pid":[0-9]*,"exit_status":3' "$out"
+}
+
+@test "exec: stdin, duplicate ids (AlreadyExists), ps shows the exec, kill of an exec" {
+	start_sleeper x2
+	run ctrt task exec --exec-id in1 x2 head -n1 < <(echo from-stdin)
+	assert_success
+	assert_output "from-stdin"
+	ctrt task exec -d --exec-id long x2 sleep 100000
+	run ctrt task exec -d --exec-id long x2 true
+	assert_failure
+	assert_output --partial "id long: already exists"
+	run ctrt task ps x2
+	assert_success
+	assert_output --partial '&ProcessDetails{ExecID:long,'
+	local pid
+	pid=$(ctrt task ps x2 | awk '/ExecID:long,/ { print $1 }')
+	[[ -n $pid ]] && kill -0 "$pid"
+	run ctrt task kill --exec-id long -s SIGKILL x2
+	assert_success
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+	run ctrt task kill --exec-id long -s SIGKILL x2
+	assert_failure
+	assert_output --partial "process already finished"
+}
+
+@test "exec into a stopped container is refused with the Go shim's words" {
+	start_sleeper x3
+	ctrt task kill -s SIGKILL x3
+	wait_for 10 task_is x3 STOPPED
+	run ctrt task exec --exec-id late x3 true
+	assert_failure
+	assert_output --partial "cannot exec in a stopped state"
+}
+
+@test "1000 short execs: every exit code right, no zombie, shim RSS within 10%" {
+	start_sleeper x4
+	local shim rss0 rss1 i code
+	shim=$(shim_of x4)
+	# warm up: allocator pools and the first-use pages settle before the baseline
+	for i in $(seq 20); do ctrt task exec --exec-id w$i x4 true; done
+	rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$shim/status")
+	for i in $(seq 1000); do
+		code=$((i % 7))
+		ctrt task exec --exec-id "e$i" x4 sh -c "exit $code" && got=0 || got=$?
+		[[ $got == "$code" ]] || fail "exec $i: exit $got, want $code"
+	done
+	rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$shim/status")
+	echo "# shim RSS before ${rss0} kB, after 1000 execs ${rss1} kB" >&3
+	((rss1 * 10 <= rss0 * 11)) || fail "RSS grew from $rss0 to $rss1 kB"
+	run bash -c "ps -eo stat=,ppid= | awk '\$1 ~ /^Z/ && \$2 == $shim' | wc -l"
+	assert_output "0"
+	[[ $(awk '/^Threads:/ { print $2 }' "/proc/$shim/status") == 1 ]]
+	[[ $(ls /proc/$shim/fd | wc -l) -lt 20 ]] || fail "fds: $(ls -l /proc/$shim/fd)"
+}
+
+@test "pause -> PAUSED -> resume -> RUNNING, with /tasks/paused and /tasks/resumed" {
+	start_sleeper x5
+	local out=$BATS_TEST_TMPDIR/events
+	ctr -a "$CTRD_SOCK" events >"$out" &
+	EVPID=$!
+	sleep 0.5
+	run ctrt task pause x5
+	assert_success
+	wait_for 5 task_is x5 PAUSED
+	run ctrt task pause x5
+	assert_failure
+	assert_output --partial "cannot pause a paused container"
+	run ctrt task resume x5
+	assert_success
+	wait_for 5 task_is x5 RUNNING
+	run ctrt task resume x5
+	assert_failure
+	assert_output --partial "cannot resume a running process"
+	wait_for 5 grep -q '/tasks/resumed' "$out"
+	grep -q '/tasks/paused {"container_id":"x5"}' "$out"
+	grep -q '/tasks/resumed {"container_id":"x5"}' "$out"
+}
+
+@test "Update (over TTRPC; ctr 1.6 has no task update) changes the memory cgroup" {
+	start_sleeper x6
+	local addr cg
+	addr=$(cat "$(bundle_dir x6)/address")
+	cg=$(find /sys/fs/cgroup/memory -maxdepth 3 -type d -name x6 -path "*$CTRD_NS*" | head -1)
+	[[ -n $cg ]] || fail "no memory cgroup for x6"
+	run "$PROBE" "$addr" update x6 '{"memory":{"limit":67108864}}'
+	assert_output "stream=1 code=0 (OK) message= payload=0"
+	[[ $(cat "$cg/memory.limit_in_bytes") == 67108864 ]]
+	run "$PROBE" "$addr" update x6 'not json'
+	assert_output --partial "code=3 (InvalidArgument)"
+	run "$PROBE" "$addr" update nosuch '{}'
+	assert_output --partial "code=5 (NotFound) message=container not created: not found"
+}
