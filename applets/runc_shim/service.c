@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -342,6 +346,88 @@ static void process_init(struct process *p, struct container *c, const char *id)
 		p->runc_fds[i] = p->shim_fds[i] = -1;
 	p->out_fds[0] = p->out_fds[1] = -1;
 	p->stdin_fifo = p->stdin_writer = -1;
+	p->console = p->console_listen = -1;
+}
+
+static const char *tmp_dir(void)
+{
+	const char *t = getenv("XDG_RUNTIME_DIR");
+	if (!t || !*t)
+		t = getenv("TMPDIR");
+	return t && *t ? t : "/tmp";
+}
+
+/* A console socket in a private 0700 dir; runc connects and sends the pty master. */
+static int console_listen(struct process *p)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (asprintf(&p->console_dir, "%s/ptyXXXXXX", tmp_dir()) < 0) {
+		p->console_dir = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(p->console_dir)) {
+		free(p->console_dir);
+		p->console_dir = NULL;
+		return -errno;
+	}
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pty.sock", p->console_dir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	p->console_listen = fd;
+	return 0;
+}
+
+static void console_socket_remove(struct process *p)
+{
+	char path[4200];
+
+	close_fd(&p->console_listen);
+	if (p->console_dir) {
+		snprintf(path, sizeof(path), "%s/pty.sock", p->console_dir);
+		unlink(path);
+		rmdir(p->console_dir);
+		free(p->console_dir);
+		p->console_dir = NULL;
+	}
+}
+
+/* runc has exited, so its connection is queued already: take the master (exactly one
+ * SCM_RIGHTS fd, as go-runc requires). */
+static int console_receive(struct process *p)
+{
+	char buf[4096], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct pollfd pfd = {p->console_listen, POLLIN, 0};
+	struct cmsghdr *cm;
+	int conn, fd = -1;
+
+	if (poll(&pfd, 1, 1000) <= 0)
+		return -ETIMEDOUT;
+	conn = accept4(p->console_listen, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return -errno;
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) >= 0 && (cm = CMSG_FIRSTHDR(&msg)) &&
+	    cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(conn);
+	console_socket_remove(p);
+	if (fd < 0)
+		return -EBADMSG;
+	p->console = fd;
+	return 0;
 }
 
 static const char *strip_file_uri(const char *uri)
@@ -357,6 +443,19 @@ static int io_prepare(struct process *p)
 
 	if (!strncmp(out, "binary://", 9))
 		return -ENOTSUP; /* logging binaries: the complete runc shim issue */
+	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
+		if ((r = console_listen(p)) < 0)
+			return r;
+		if (*p->stdin_path && (r = io_open_input(p->stdin_path)) < 0)
+			return r;
+		p->stdin_fifo = *p->stdin_path ? r : -1;
+		if (*out) {
+			if ((r = io_open_output(strip_file_uri(out))) < 0)
+				return r;
+			p->out_fds[0] = r;
+		}
+		return 0;
+	}
 	if (!strncmp(out, "file://", 7)) {
 		/* file:// sends both streams to one file, as the Go shim does */
 		char *dir = strdup(strip_file_uri(out)), *slash;
@@ -418,10 +517,40 @@ static void copy_done(struct io_copy *cp, void *data)
 }
 
 /* After runc has the container's ends: start copying, keep our own stdin writer. */
+static void io_start_console(struct svc *s, struct process *p)
+{
+	/* two dups of the master: each copier needs its own fd in the loop */
+	if (p->stdin_fifo >= 0) {
+		int w = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
+		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w >= 0)
+			p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, w, 0, copy_done, p);
+		if (!p->copies[0]) {
+			close_fd(&w);
+			close_fd(&p->stdin_fifo);
+		}
+		p->stdin_fifo = -1;
+		p->ncopies += p->copies[0] != NULL;
+	}
+	if (p->out_fds[0] >= 0) {
+		int r = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
+		if (r >= 0)
+			p->copies[1] = io_copy_start(s->loop, r, p->out_fds[0], 0, copy_done, p);
+		if (!p->copies[1]) {
+			close_fd(&r);
+			close_fd(&p->out_fds[0]);
+		}
+		p->out_fds[0] = -1;
+		p->ncopies += p->copies[1] != NULL;
+	}
+}
+
 static void io_start(struct svc *s, struct process *p)
 {
 	for (int i = 0; i < 3; i++)
 		close_fd(&p->runc_fds[i]);
+	if (p->terminal)
+		return io_start_console(s, p);
 	if (p->stdin_fifo >= 0) {
 		/* our writer keeps the container's stdin open while clients come and go */
 		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -461,6 +590,8 @@ static void io_close(struct process *p)
 	close_fd(&p->out_fds[1]);
 	close_fd(&p->stdin_fifo);
 	close_fd(&p->stdin_writer);
+	close_fd(&p->console);
+	console_socket_remove(p);
 }
 
 /* ---- containers ---- */
@@ -681,6 +812,15 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	free(pidfile);
 	free(buf);
+	if (c->init.terminal) {
+		int r = console_receive(&c->init);
+		if (r < 0) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "failed to retrieve console master: %s", strerror(-r));
+			create_failed(s, c, j->call, TTRPC_UNKNOWN, msg);
+			return;
+		}
+	}
 	c->next = s->containers;
 	s->containers = c;
 	io_start(s, &c->init);
@@ -709,7 +849,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	struct runc_create_opts co = {0};
 	struct runc_argv av = {0};
 	struct container *c;
-	char *err = NULL, *rootfs = NULL, *pidfile = NULL;
+	char *err = NULL, *rootfs = NULL, *pidfile = NULL, *console = NULL;
 	struct stat st;
 	int r;
 
@@ -719,10 +859,9 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s", req->bundle);
 	if (find_container(s, req->id))
 		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "container %s: already exists", req->id);
-	if (req->terminal || *req->checkpoint)
+	if (*req->checkpoint)
 		return (void)ttrpc_call_error(call, TTRPC_UNIMPLEMENTED,
-					      "%s is not supported by this shim yet",
-					      req->terminal ? "terminal" : "restore from checkpoint");
+					      "restore from checkpoint is not supported by this shim yet");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -730,6 +869,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	c->id = strdup(req->id);
 	c->bundle = strdup(req->bundle);
 	process_init(&c->init, c, req->id);
+	c->init.terminal = req->terminal;
 	c->init.stdin_path = strdup(req->stdin);
 	c->init.stdout_path = strdup(req->stdout);
 	c->init.stderr_path = strdup(req->stderr);
@@ -776,6 +916,8 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	co.pid_file = pidfile;
 	co.no_pivot = c->no_pivot;
 	co.no_new_keyring = c->no_new_keyring;
+	if (c->init.terminal && asprintf(&console, "%s/pty.sock", c->init.console_dir) >= 0)
+		co.console_socket = console;
 	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
 		goto oom;
 	r = job_spawn(s, c, &av, c->init.runc_fds[0], STDIO_FD(c->init.runc_fds[1]),
@@ -788,6 +930,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	}
 	free(rootfs);
 	free(pidfile);
+	free(console);
 	return;
 oom:
 	err = strdup("out of memory");
@@ -796,6 +939,7 @@ fail:
 	free(err);
 	free(rootfs);
 	free(pidfile);
+	free(console);
 }
 
 /* ---- Start ---- */
@@ -1252,8 +1396,6 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	if (c->init.state != P_CREATED && c->init.state != P_RUNNING)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
 					      state_names[c->init.state]);
-	if (req->terminal)
-		return (void)ttrpc_call_error(call, TTRPC_UNIMPLEMENTED, "exec with a terminal is not supported by this shim yet");
 	if (!req->spec || !req->spec->value.len)
 		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "exec %s: no process spec", req->exec_id);
 	p = calloc(1, sizeof(*p));
@@ -1300,6 +1442,10 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	}
 	free(pidfile);
 	free(buf);
+	if (ok && p->terminal && console_receive(p) < 0) {
+		ok = 0;
+		err = "failed to retrieve console master";
+	}
 	if (!ok) { /* a failed exec counts as finished: Wait returns */
 		io_close(p);
 		p->state = P_STOPPED;
@@ -1321,14 +1467,10 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 {
 	struct runc_exec_opts eo = {0};
 	struct runc_argv av = {0};
-	const char *tmp = getenv("XDG_RUNTIME_DIR");
-	char *pidfile = NULL;
+	const char *tmp = tmp_dir();
+	char *pidfile = NULL, *console = NULL;
 	int fd, r;
 
-	if (!tmp || !*tmp)
-		tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
 	r = io_prepare(p);
 	if (r < 0) {
 		io_close(p);
@@ -1354,6 +1496,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 		goto oom;
 	eo.process = p->proc_file;
 	eo.pid_file = pidfile;
+	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
+		eo.console_socket = console;
 	eo.detach = true;
 	if (runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
 		goto oom;
@@ -1361,6 +1505,7 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", call, exec_start_done, p);
 	runc_argv_free(&av);
 	free(pidfile);
+	free(console);
 	if (r < 0) {
 		io_close(p);
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime exec failed: %s", strerror(-r));
@@ -1369,9 +1514,27 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 	return;
 oom:
 	free(pidfile);
+	free(console);
 	runc_argv_free(&av);
 	io_close(p);
 	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+/* ---- ResizePty ---- */
+
+static void resize_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__ResizePtyRequest *req = (const void *)m;
+	struct process *p = lookup(data, call, req->id, req->exec_id);
+	struct winsize ws = {.ws_row = req->height, .ws_col = req->width};
+
+	if (!p)
+		return;
+	if (p->is_exec && p->state == P_STOPPED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resize a stopped container");
+	if (p->console >= 0 && ioctl(p->console, TIOCSWINSZ, &ws) < 0)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "resize pty: %s", strerror(errno));
+	ttrpc_call_reply(call, NULL); /* no console: nothing to do, as the Go shim */
 }
 
 /* ---- Pause, Resume, Update ---- */
@@ -1496,6 +1659,7 @@ static const struct ttrpc_method_entry task_methods[] = {
 	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
 	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {"Exec", exec_h},
 	{"Pause", pause_h},   {"Resume", resume_h},	{"Update", update_h},
+	{"ResizePty", resize_h},
 	{NULL, NULL},
 };
 
