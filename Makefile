@@ -92,6 +92,9 @@ test: deps
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh
 
+bench: $(BUILD)/ctrbox all # all is .PHONY: else the bench/ dir makes bench look up to date
+	bench/run.sh
+
 install: $(BUILD)/ctrbox
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/ctrbox $(DESTDIR)$(PREFIX)/bin/ctrbox

@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# containerd-shim-runc-v2 = ctrbox: log URIs, runtime options, grouping, containerd restarts.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	ctrd_log_mark
+}
+
+teardown() {
+	[[ -z ${BATS_TEST_COMPLETED:-} ]] && dump_ctrd_log 40
+	ctrd_clean_ns 10
+	return 0
+}
+
+@test "--log-uri file:/// delivers stdout and stderr to the file" {
+	local f=$BATS_TEST_TMPDIR/logs/c.log
+	run ctrt run --rm --log-uri "file://$f" "$TEST_IMAGE" lf1 sh -c 'echo o1; echo e1 >&2'
+	assert_success
+	[[ $(sort "$f") == "$(printf 'e1\no1')" ]]
+	assert_no_leaks
+}
+
+@test "runtime options: BinaryName reaches runc's invocation, Root moves runc's state dir" {
+	local wrap=$BATS_TEST_TMPDIR/runc-wrap root=$BATS_TEST_TMPDIR/runc-root
+	printf '#!/bin/sh\necho "$*" >>%s/calls\nexec runc "$@"\n' "$BATS_TEST_TMPDIR" >"$wrap"
+	chmod +x "$wrap"
+	run ctrt run -d --runc-binary "$wrap" --runc-root "$root" "$TEST_IMAGE" opt1 sleep 1000
+	assert_success
+	wait_for 10 task_is opt1 RUNNING
+	[[ -d $root/$CTRD_NS/opt1 ]]
+	[[ ! -e /run/containerd/runc/$CTRD_NS/opt1 ]]
+	grep -q -- "--root $root/$CTRD_NS --log $(bundle_dir opt1)/log.json --log-format json create --bundle $(bundle_dir opt1)" "$BATS_TEST_TMPDIR/calls"
+	grep -q -- "start opt1" "$BATS_TEST_TMPDIR/calls"
+	[[ $(cat "$(bundle_dir opt1)/runtime") == "$wrap" ]]
+	ctrt task kill -s SIGKILL opt1
+	wait_for 10 task_is opt1 STOPPED
+	ctrt task rm opt1
+	ctrt container rm opt1
+	grep -q -- "delete opt1" "$BATS_TEST_TMPDIR/calls"
+	[[ ! -e $root/$CTRD_NS/opt1 ]]
+	assert_no_leaks
+}
+
+@test "grouping: two containers with one group label share one shim process, killed independently" {
+	ctrt run -d --annotation io.containerd.runc.v2.group=grp1 "$TEST_IMAGE" g1 sleep 1000
+	ctrt run -d --annotation io.containerd.runc.v2.group=grp1 "$TEST_IMAGE" g2 sleep 1000
+	wait_for 10 task_is g1 RUNNING
+	wait_for 10 task_is g2 RUNNING
+	[[ $(shim_pids "$CTRD_SOCK" | wc -l) == 1 ]]
+	[[ $(cat "$(bundle_dir g1)/address") == $(cat "$(bundle_dir g2)/address") ]]
+	local shim
+	shim=$(shim_pids "$CTRD_SOCK")
+	ctrt task kill -s SIGKILL g1
+	wait_for 10 task_is g1 STOPPED
+	[[ $(task_status g2) == RUNNING ]]
+	ctrt task rm g1
+	ctrt container rm g1
+	kill -0 "$shim" # still serving g2
+	[[ $(task_status g2) == RUNNING ]]
+	ctrt task kill -s SIGKILL g2
+	wait_for 10 task_is g2 STOPPED
+	ctrt task rm g2
+	ctrt container rm g2
+	wait_for 10 bash -c "! kill -0 $shim 2>/dev/null"
+	assert_no_leaks
+}
+
+@test "containerd restart with 20 running tasks: 20/20 RUNNING after, 20 exits delivered" {
+	local i
+	for i in $(seq 20); do
+		ctrt run -d "$TEST_IMAGE" "rs$i" sleep 100000 >/dev/null
+	done
+	for i in $(seq 20); do wait_for 10 task_is "rs$i" RUNNING; done
+	ctrd_stop 10
+	ctrd_start
+	for i in $(seq 20); do
+		[[ $(task_status "rs$i") == RUNNING ]] || fail "rs$i is $(task_status "rs$i") after the restart"
+	done
+	[[ $(shim_pids "$CTRD_SOCK" | wc -l) == 20 ]]
+	for i in $(seq 20); do ctrt task kill -s SIGKILL "rs$i"; done
+	for i in $(seq 20); do wait_for 10 task_is "rs$i" STOPPED; done
+	for i in $(seq 20); do
+		run ctrt task rm "rs$i"
+		assert_output --partial "137"
+		ctrt container rm "rs$i"
+	done
+	wait_for 15 test -z "$(shim_pids "$CTRD_SOCK")"
+	assert_no_leaks
+}
