@@ -70,6 +70,8 @@ struct process {
 	int console;	   /* terminal: the pty master runc sent us (kept for ResizePty) */
 	int console_listen; /* terminal: the console socket runc connects to */
 	char *console_dir;  /* its private directory (removed once the master arrived) */
+	int log_w[2];	    /* binary://: our copies of the logger pipes' write ends, until Delete */
+	int logger_pidfd;   /* binary://: the logging binary, signalled at Delete */
 	struct io_copy *copies[3];
 	int ncopies;
 	struct waiter *waiters;

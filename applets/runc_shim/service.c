@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -347,6 +348,158 @@ static void process_init(struct process *p, struct container *c, const char *id)
 	p->out_fds[0] = p->out_fds[1] = -1;
 	p->stdin_fifo = p->stdin_writer = -1;
 	p->console = p->console_listen = -1;
+	p->log_w[0] = p->log_w[1] = p->logger_pidfd = -1;
+}
+
+/* ---- binary:// logging binaries ---- */
+
+#define LOGGER_READY_TIMEOUT_MS 30000
+#define LOGGER_KILL_AFTER_MS 12000
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* url.QueryUnescape: %XX and '+' -> ' ', in place; -EINVAL on a bad escape. */
+static int query_unescape(char *s)
+{
+	char *w = s;
+	for (; *s; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%') {
+			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+			if (lo < 0)
+				return -EINVAL;
+			*w++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* binary:///path?k=v&flag -> argv {path, k, v, flag, ""} (the Go shim's order is random anyway). */
+static char **logger_argv(const char *uri)
+{
+	const char *rest = uri + strlen("binary://");
+	size_t n = 2, cap = 2;
+	char *copy = strdup(rest), *q, **argv;
+
+	if (!copy)
+		return NULL;
+	for (const char *c = rest; *c; c++)
+		cap += *c == '&' || *c == '?' ? 2 : 0;
+	argv = calloc(cap + 2, sizeof(*argv));
+	q = strchr(copy, '?');
+	if (q)
+		*q++ = '\0';
+	if (!argv || copy[0] != '/' || query_unescape(copy) < 0) {
+		free(copy);
+		free(argv);
+		return NULL;
+	}
+	argv[0] = copy; /* owns the buffer all other args point into */
+	n = 1;
+	for (char *tok = q ? strtok(q, "&") : NULL; tok; tok = strtok(NULL, "&")) {
+		char *eq = strchr(tok, '=');
+		if (eq)
+			*eq++ = '\0';
+		if (query_unescape(tok) < 0 || (eq && query_unescape(eq) < 0))
+			continue;
+		argv[n++] = tok;
+		argv[n++] = eq ? eq : (char *)"";
+	}
+	argv[n] = NULL;
+	return argv;
+}
+
+/* Starts the logger with fds 3/4 (read ends) and 5 (ready), waits until it is ready. */
+static int logger_start(struct process *p, const char *uri, int out_r, int err_r)
+{
+	char **argv = logger_argv(uri), env_id[512], env_ns[512];
+	char *envp[] = {env_id, env_ns, NULL};
+	int ready[2], r = 0;
+	struct pollfd pfd;
+	char byte;
+	pid_t pid;
+
+	if (!argv)
+		return -EINVAL;
+	snprintf(env_id, sizeof(env_id), "CONTAINER_ID=%s", p->id);
+	snprintf(env_ns, sizeof(env_ns), "CONTAINER_NAMESPACE=%s", p->c->svc->ns);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		int null = open("/dev/null", O_RDWR);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* move the three fds above 5 first so the dup2s cannot clobber each other */
+		int a = fcntl(out_r, F_DUPFD, 10), b = fcntl(err_r, F_DUPFD, 10), c = fcntl(ready[1], F_DUPFD, 10);
+		if (null < 0 || a < 0 || b < 0 || c < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0 || dup2(c, 5) < 0)
+			_exit(127);
+		for (int fd = 6; fd < 1024; fd++)
+			close(fd);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(ready[1]);
+	if (pid < 0) {
+		r = -errno;
+		close(ready[0]);
+		goto out;
+	}
+	p->logger_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	/* The Go shim waits without a limit; a bounded wait keeps one broken logger from
+	 * wedging every other container this shim serves. */
+	if (poll(&pfd, 1, LOGGER_READY_TIMEOUT_MS) <= 0 || read(ready[0], &byte, 1) < 0)
+		r = -ETIMEDOUT;
+	close(ready[0]);
+out:
+	if (argv)
+		free(argv[0]);
+	free(argv);
+	return r;
+}
+
+struct logger_kill {
+	int pidfd;
+};
+
+static void logger_kill_cb(struct loop *l, void *data)
+{
+	struct logger_kill *k = data;
+	syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0); /* no-op if it exited */
+	close(k->pidfd);
+	free(k);
+}
+
+/* At Delete: SIGTERM now, SIGKILL in 12 s if it is still there (the reaper collects it). */
+static void logger_stop(struct svc *s, struct process *p)
+{
+	struct logger_kill *k;
+
+	if (p->logger_pidfd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, p->logger_pidfd, SIGTERM, NULL, 0);
+	k = malloc(sizeof(*k));
+	if (k && (k->pidfd = p->logger_pidfd) >= 0 && loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb, k)) {
+		p->logger_pidfd = -1;
+		return;
+	}
+	free(k);
+	close_fd(&p->logger_pidfd);
 }
 
 static const char *tmp_dir(void)
@@ -441,8 +594,24 @@ static int io_prepare(struct process *p)
 	const char *out = p->stdout_path, *errp = p->stderr_path;
 	int fds[2], r;
 
-	if (!strncmp(out, "binary://", 9))
-		return -ENOTSUP; /* logging binaries: the complete runc shim issue */
+	if (!strncmp(out, "binary://", 9) && !p->terminal) {
+		/* the container writes straight into the logger's pipes; we keep the write ends */
+		int o[2], e[2];
+		if ((r = io_pipe(o, 0, 0)) < 0)
+			return r;
+		if ((r = io_pipe(e, 0, 0)) < 0) {
+			close(o[0]), close(o[1]);
+			return r;
+		}
+		r = logger_start(p, out, o[0], e[0]);
+		close(o[0]);
+		close(e[0]);
+		p->runc_fds[1] = o[1];
+		p->runc_fds[2] = e[1];
+		p->log_w[0] = fcntl(o[1], F_DUPFD_CLOEXEC, 3);
+		p->log_w[1] = fcntl(e[1], F_DUPFD_CLOEXEC, 3);
+		return r < 0 ? r : 0;
+	}
 	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
 		if ((r = console_listen(p)) < 0)
 			return r;
@@ -592,6 +761,8 @@ static void io_close(struct process *p)
 	close_fd(&p->stdin_writer);
 	close_fd(&p->console);
 	console_socket_remove(p);
+	close_fd(&p->log_w[0]);
+	close_fd(&p->log_w[1]);
 }
 
 /* ---- containers ---- */
@@ -599,6 +770,7 @@ static void io_close(struct process *p)
 static void process_free_fields(struct svc *s, struct process *p)
 {
 	io_close(p);
+	close_fd(&p->logger_pidfd);
 	if (p->drain_timer)
 		loop_timer_cancel(s->loop, p->drain_timer);
 	while (p->waiters) { /* only reached on shutdown: answer rather than leak */
@@ -1113,6 +1285,7 @@ static void delete_finish(struct svc *s, struct process *p, struct ttrpc_call *c
 	char *rootfs = bundle_path(c, "rootfs");
 
 	io_close(p);
+	logger_stop(s, p);
 	if (c->rootfs_mounted && rootfs) {
 		int r = unmount_all(rootfs, 0);
 		if (r < 0)
@@ -1158,6 +1331,8 @@ static void exec_delete_finish(struct svc *s, struct process *p)
 		unlink(pidfile);
 		free(pidfile);
 	}
+	io_close(p);
+	logger_stop(s, p);
 	set_ts(&ts, &p->exited_at);
 	resp.pid = p->pid;
 	resp.exit_status = p->exit_status;

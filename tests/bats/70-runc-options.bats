@@ -89,3 +89,32 @@ teardown() {
 	wait_for 15 test -z "$(shim_pids "$CTRD_SOCK")"
 	assert_no_leaks
 }
+
+@test "--log-uri binary:/// starts the logger with fds 3/4/5, its args and env; it gets both streams" {
+	local d=$BATS_TEST_TMPDIR logger=$BATS_TEST_TMPDIR/logger.sh
+	# no PATH in the logger's environment (as with the Go shim): absolute paths only
+	cat >"$logger" <<-EOS
+		#!/bin/sh
+		trap '' TERM # Delete sends SIGTERM after closing the pipes: drain to EOF instead
+		echo "\$@" >$d/args
+		/usr/bin/env >$d/env
+		exec 5>&-
+		/bin/cat <&3 >$d/out &
+		/bin/cat <&4 >$d/err &
+		wait
+		echo done >$d/exited
+	EOS
+	chmod +x "$logger"
+	run ctrt run --rm --log-uri "binary://$logger?--tag=web&flag" "$TEST_IMAGE" bl1 sh -c 'echo o1; echo e1 >&2'
+	assert_success
+	wait_for 10 test -f "$d/exited" # pipes closed at Delete -> EOF -> the logger ends
+	[[ $(cat "$d/out") == o1 && $(cat "$d/err") == e1 ]]
+	grep -q -- '--tag web' "$d/args"
+	grep -q -- 'flag' "$d/args"
+	# exactly the two variables (sh adds its own PWD/SHLVL-style ones, so check ours and no PATH)
+	grep -qx "CONTAINER_ID=bl1" "$d/env"
+	grep -qx "CONTAINER_NAMESPACE=$CTRD_NS" "$d/env"
+	run grep -c '^PATH=' "$d/env"
+	assert_output "0"
+	assert_no_leaks
+}
