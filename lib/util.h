@@ -20,6 +20,8 @@ int read_fd_all(int fd, size_t max, char **out, size_t *outlen);
 int mkdir_p(const char *path, mode_t mode);
 /* True if s can be one path component: non-empty, no '/', not "." or "..". */
 int valid_component(const char *s);
+/* Removes a directory tree without following symlinks or crossing mounts. */
+int rm_rf(const char *path);
 int write_all(int fd, const void *data, size_t len);
 
 #endif

@@ -88,6 +88,9 @@ struct container {
 	unsigned io_uid, io_gid;
 	int rootfs_mounted;
 	int has_pidns;
+	char *restore_from;	  /* Create with a checkpoint: runc restore runs at Start */
+	char *parent_checkpoint;
+	char *criu_work;	  /* the criu_work_path option (restore) */
 	struct process init;
 	struct process *execs;
 	struct container *next;

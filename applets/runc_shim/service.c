@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "mount.h"
+#include "google/protobuf/any.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
 #include "task/shim.pb-c.h"
@@ -801,6 +802,9 @@ static void container_free(struct container *c)
 		free(e);
 	}
 	process_free_fields(c->svc, p);
+	free(c->restore_from);
+	free(c->parent_checkpoint);
+	free(c->criu_work);
 	free(c->id);
 	free(c->bundle);
 	free(c->runc_binary);
@@ -935,6 +939,8 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 		c->io_uid = o->io_uid;
 		c->io_gid = o->io_gid;
 		c->rc.systemd_cgroup = o->systemd_cgroup;
+		if (*o->criu_work_path)
+			c->criu_work = strdup(o->criu_work_path);
 	}
 	r = (!c->runc_root || !c->runc_log || !c->runc_binary || !c->criu) ? -ENOMEM
 									     : write_options(c, o);
@@ -1031,9 +1037,6 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s", req->bundle);
 	if (find_container(s, req->id))
 		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "container %s: already exists", req->id);
-	if (*req->checkpoint)
-		return (void)ttrpc_call_error(call, TTRPC_UNIMPLEMENTED,
-					      "restore from checkpoint is not supported by this shim yet");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -1082,6 +1085,30 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (r < 0) {
 		asprintf(&err, "failed to create shim task io: %s", strerror(-r));
 		goto fail;
+	}
+	if (*req->checkpoint) {
+		/* restore happens at Start: remember where from, register as created (pid 0) */
+		Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
+		Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
+		Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+		c->restore_from = strdup(req->checkpoint);
+		c->parent_checkpoint = *req->parent_checkpoint ? strdup(req->parent_checkpoint) : NULL;
+		if (!c->restore_from)
+			goto oom;
+		c->next = s->containers;
+		s->containers = c;
+		ev.container_id = c->id;
+		ev.bundle = c->bundle;
+		ev.n_rootfs = req->n_rootfs;
+		ev.rootfs = req->rootfs;
+		tio.stdin = req->stdin, tio.stdout = req->stdout, tio.stderr = req->stderr;
+		tio.terminal = req->terminal;
+		ev.io = &tio;
+		ev.checkpoint = req->checkpoint;
+		publish(s, "/tasks/create", &ev.base);
+		ttrpc_call_reply(call, &resp.base);
+		free(rootfs);
+		return;
 	}
 	pidfile = bundle_path(c, "init.pid");
 	co.bundle = c->bundle;
@@ -1143,6 +1170,7 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 }
 
 static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call);
+static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *call);
 
 static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
@@ -1158,6 +1186,8 @@ static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 					      p->starting ? "running" : state_names[p->state]);
 	if (p->is_exec)
 		return exec_start(s, p, call);
+	if (p->c->restore_from)
+		return restore_start(s, p, call);
 	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	p->starting = 1;
@@ -1695,6 +1725,193 @@ oom:
 	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 }
 
+
+/* ---- Checkpoint and restore (runc + CRIU) ---- */
+
+static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+	Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+	struct process *p = j->ctx;
+	struct container *c = p->c;
+	char *pidfile = bundle_path(c, "init.pid"), *buf = NULL;
+
+	p->starting = 0;
+	if (ok && (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
+		ok = 0;
+		err = "read init.pid after runc restore";
+	}
+	free(pidfile);
+	free(buf);
+	if (ok && p->terminal && console_receive(p) < 0) {
+		ok = 0;
+		err = "failed to retrieve console master";
+	}
+	if (!ok) {
+		io_close(p);
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+	}
+	free(c->restore_from);
+	c->restore_from = NULL;
+	io_start(s, p);
+	p->state = P_RUNNING;
+	ev.container_id = c->id;
+	ev.pid = p->pid;
+	publish(s, "/tasks/start", &ev.base);
+	resp.pid = p->pid;
+	ttrpc_call_reply(j->call, &resp.base);
+	claim_early_exit(s, p);
+}
+
+static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *call)
+{
+	struct container *c = p->c;
+	struct runc_restore_opts ro = {0};
+	struct runc_argv av = {0};
+	char *pidfile = bundle_path(c, "init.pid"), *work = c->criu_work ? NULL : bundle_path(c, "work"),
+	     *console = NULL;
+	int r = io_prepare(p);
+
+	if (r < 0) {
+		io_close(p);
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create restore io: %s", strerror(-r));
+		goto out;
+	}
+	ro.criu.image_path = c->restore_from;
+	ro.criu.work_path = c->criu_work ? c->criu_work : work;
+	ro.criu.parent_path = c->parent_checkpoint;
+	ro.bundle = c->bundle;
+	ro.pid_file = pidfile;
+	ro.detach = true;
+	ro.no_pivot = c->no_pivot;
+	ro.no_subreaper = true;
+	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
+		ro.console_socket = console;
+	if (!pidfile || runc_argv_restore(&c->rc, c->id, &ro, &av) < 0) {
+		io_close(p);
+		ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]), STDIO_FD(p->runc_fds[2]),
+		      "OCI runtime restore failed", call, restore_done, p);
+	if (r < 0) {
+		io_close(p);
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime restore failed: %s", strerror(-r));
+	} else {
+		p->starting = 1;
+	}
+out:
+	runc_argv_free(&av);
+	free(pidfile);
+	free(work);
+	free(console);
+}
+
+struct checkpoint_ctx {
+	struct process *p;
+	char *work;	 /* CRIU work dir */
+	int remove_work; /* ours (bundle/work/criu-work): removed afterwards */
+};
+
+static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	struct checkpoint_ctx *cx = j->ctx;
+	struct container *c = cx->p->c;
+
+	if (!ok) {
+		/* keep CRIU's story next to the bundle, and point at it, as the Go shim does */
+		char *src = NULL, *dst = bundle_path(c, "criu-dump.log"), *log = NULL, *first;
+		size_t len = 0;
+		if (asprintf(&src, "%s/dump.log", cx->work) >= 0 && read_file(src, 16u << 20, &log, &len) == 0 && dst)
+			write_file(dst, log, len, 0600);
+		first = runc_exit_error(&c->rc, j->wstatus, j->output);
+		if (first && strchr(first, '\n'))
+			*strchr(first, '\n') = '\0';
+		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s path= %s", first ? first : err, dst ? dst : "");
+		free(first);
+		free(src);
+		free(dst);
+		free(log);
+	} else {
+		ttrpc_call_reply(j->call, NULL);
+	}
+	if (cx->remove_work)
+		rm_rf(cx->work);
+	free(cx->work);
+	free(cx);
+}
+
+static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__CheckpointTaskRequest *req = (const void *)m;
+	Containerd__Runc__V1__CheckpointOptions *o = NULL;
+	struct svc *s = data;
+	struct process *p = lookup(s, call, req->id, NULL);
+	struct runc_checkpoint_opts co = {0};
+	struct runc_argv av = {0};
+	struct checkpoint_ctx *cx;
+	int r;
+
+	if (!p)
+		return;
+	if (p->state == P_CREATED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot checkpoint a task in created state");
+	if (p->state != P_RUNNING && p->state != P_PAUSED)
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot checkpoint a %s container",
+					      p->state == P_STOPPED ? "stopped" : "deleted");
+	if (req->options && *req->options->type_url) {
+		o = containerd__runc__v1__checkpoint_options__unpack(NULL, req->options->value.len,
+								      req->options->value.data);
+		if (!o)
+			return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "cannot decode checkpoint options");
+	}
+	cx = calloc(1, sizeof(*cx));
+	if (!cx)
+		goto oom;
+	cx->p = p;
+	if (o && *o->work_path) {
+		cx->work = strdup(o->work_path);
+	} else {
+		cx->work = bundle_path(p->c, "work/criu-work");
+		cx->remove_work = 1;
+		if (cx->work)
+			mkdir_p(cx->work, 0711);
+	}
+	if (!cx->work)
+		goto oom;
+	co.criu.image_path = req->path;
+	co.criu.work_path = cx->work;
+	if (o) {
+		co.criu.tcp_established = o->open_tcp;
+		co.criu.ext_unix_sk = o->external_unix_sockets;
+		co.criu.shell_job = o->terminal;
+		co.criu.file_locks = o->file_locks;
+		co.criu.empty_ns = (const char *const *)o->empty_namespaces;
+		co.criu.n_empty_ns = o->n_empty_namespaces;
+	}
+	co.leave_running = !(o && o->exit);
+	if (runc_argv_checkpoint(&p->c->rc, p->c->id, &co, &av) < 0)
+		goto oom;
+	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime checkpoint failed", call, checkpoint_done, cx);
+	runc_argv_free(&av);
+	if (o)
+		containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
+	if (r < 0) {
+		free(cx->work);
+		free(cx);
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime checkpoint failed: %s", strerror(-r));
+	}
+	return;
+oom:
+	runc_argv_free(&av);
+	if (o)
+		containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
+	if (cx)
+		free(cx->work);
+	free(cx);
+	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 /* ---- ResizePty ---- */
 
 static void resize_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
@@ -1834,7 +2051,7 @@ static const struct ttrpc_method_entry task_methods[] = {
 	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
 	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {"Exec", exec_h},
 	{"Pause", pause_h},   {"Resume", resume_h},	{"Update", update_h},
-	{"ResizePty", resize_h},
+	{"ResizePty", resize_h}, {"Checkpoint", checkpoint_h},
 	{NULL, NULL},
 };
 

@@ -118,3 +118,30 @@ teardown() {
 	assert_output "0"
 	assert_no_leaks
 }
+
+@test "checkpoint: runc checkpoint runs with the Go shim's argv; CRIU's failure comes back with its log" {
+	local reason
+	if reason=$(criu check 2>&1); then
+		echo "# criu check passes: a full checkpoint/restore would be possible here" >&3
+	else
+		echo "# criu check fails on this kernel ($(echo "$reason" | tail -1)): checking the path up to runc's error" >&3
+	fi
+	ctrt run -d "$TEST_IMAGE" ck1 sleep 100000
+	wait_for 10 task_is ck1 RUNNING
+	run ctrt task checkpoint ck1
+	if criu check >/dev/null 2>&1; then
+		assert_success
+	else
+		assert_failure
+		assert_output --partial "runc did not terminate successfully: exit status 1: criu failed: type DUMP"
+		assert_output --partial "path= $(bundle_dir ck1)/criu-dump.log"
+		[[ -s $(bundle_dir ck1)/criu-dump.log ]]
+		[[ ! -e $(bundle_dir ck1)/work/criu-work ]]
+		[[ $(task_status ck1) == RUNNING ]] # --leave-running: the container survives a failed dump
+	fi
+	run ctrt task kill -s SIGKILL ck1
+	wait_for 10 task_is ck1 STOPPED
+	run ctrt task checkpoint ck1
+	assert_failure
+	assert_output --partial "cannot pause a stopped container" # ctr pauses before checkpointing
+}
