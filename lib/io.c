@@ -9,7 +9,7 @@
 
 #include "log.h"
 
-#define COPY_BUF 65536
+#define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
 
 struct io_copy {
 	struct loop *loop;

@@ -2,6 +2,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -521,6 +522,11 @@ static int do_daemon(const struct shim_ops *ops, const struct shim_opts *o)
 	char pidbuf[16];
 	int lfd, r;
 
+	/* A daemon per container for months: big buffers come from mmap and go back on free,
+	 * and the heap top is trimmed eagerly, so transient peaks do not stay resident. */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+	mallopt(M_TOP_PAD, 0);
 	open_log();
 	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", getpid());

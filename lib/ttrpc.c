@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-#define READ_CHUNK 65536
+#define READ_CHUNK 16384 /* on the stack of the read callbacks */
 #define MAX_CALLS_PER_CONN 1024
 #define MAX_OUTBUF (64u << 20) /* a peer that stops reading is cut off past this */
 

@@ -163,12 +163,18 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	int ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	ssize_t n;
 
+	struct stat st;
+	size_t size = fstat(j->outfd, &st) == 0 && st.st_size < OUTPUT_MAX ? (size_t)st.st_size : OUTPUT_MAX;
+
 	j->wstatus = wstatus;
-	j->output = calloc(1, OUTPUT_MAX + 1);
+	/* sized to what runc wrote (usually nothing): a shim lives for months, keep it small */
+	j->output = malloc(size + 1);
 	if (j->output && lseek(j->outfd, 0, SEEK_SET) == 0) {
-		n = read(j->outfd, j->output, OUTPUT_MAX);
+		n = read(j->outfd, j->output, size);
 		j->outlen = n > 0 ? (size_t)n : 0;
 	}
+	if (j->output)
+		j->output[j->outlen] = '\0';
 	if (!ok)
 		err = runc_error_message(j->op, &j->c->rc, j->captured ? j->output : NULL, wstatus);
 	j->done(s, j, ok, err ? err : j->op);
