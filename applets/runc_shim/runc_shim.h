@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "io.h"
 #include "runc.h"
 #include "shim.h"
@@ -91,6 +92,10 @@ struct container {
 	char *restore_from;	  /* Create with a checkpoint: runc restore runs at Start */
 	char *parent_checkpoint;
 	char *criu_work;	  /* the criu_work_path option (restore) */
+	struct cgroup_paths cg;	  /* the init's cgroups, found at create (Stats, OOM) */
+	int have_cg;
+	int oom_fd;		  /* v1 eventfd or v2 inotify, watched from Start */
+	uint64_t oom_kills;	  /* v2: last memory.events oom_kill seen */
 	struct process init;
 	struct process *execs;
 	struct container *next;

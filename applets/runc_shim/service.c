@@ -19,6 +19,8 @@
 #include "json.h"
 #include "log.h"
 #include "mount.h"
+#include "cgroups/v1/metrics.pb-c.h"
+#include "cgroups/v2/metrics.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
@@ -808,6 +810,12 @@ static void container_free(struct container *c)
 		free(e);
 	}
 	process_free_fields(c->svc, p);
+	if (c->oom_fd >= 0) {
+		loop_del(c->svc->loop, c->oom_fd);
+		close(c->oom_fd);
+	}
+	if (c->have_cg)
+		cgroup_paths_free(&c->cg);
 	free(c->restore_from);
 	free(c->parent_checkpoint);
 	free(c->criu_work);
@@ -1005,6 +1013,8 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 			return;
 		}
 	}
+	/* its cgroups, for Stats and OOM (runc has put the init there by now) */
+	c->have_cg = cgroup_paths_for_pid(c->init.pid, NULL, &c->cg) == 0;
 	c->next = s->containers;
 	s->containers = c;
 	io_start(s, &c->init);
@@ -1047,6 +1057,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!c)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	c->svc = s;
+	c->oom_fd = -1;
 	c->id = strdup(req->id);
 	c->bundle = strdup(req->bundle);
 	process_init(&c->init, c, req->id);
@@ -1147,6 +1158,115 @@ fail:
 	free(console);
 }
 
+
+/* ---- OOM events and Stats (cgroups) ---- */
+
+static void publish_oom(struct svc *s, struct container *c)
+{
+	Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
+
+	ev.container_id = c->id;
+	publish(s, "/tasks/oom", &ev.base);
+}
+
+static void oom_unwatch(struct container *c)
+{
+	loop_del(c->svc->loop, c->oom_fd);
+	close_fd(&c->oom_fd);
+}
+
+/* v1: the eventfd fires on an OOM in the memory cgroup, and once more when it is removed. */
+static void oom_v1_cb(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct container *c = data;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n) || cgroup_v1_dir_gone(c->cg.memory) > 0) {
+		oom_unwatch(c);
+		return;
+	}
+	publish_oom(c->svc, c);
+}
+
+/* v2: memory.events changed; an OOM is an oom_kill count above the last one seen. */
+static void oom_v2_cb(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct container *c = data;
+	char buf[4096];
+	uint64_t kills = 0;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (cgroup_v2_oom_kills(c->cg.unified, &kills) < 0) {
+		oom_unwatch(c);
+		return;
+	}
+	if (kills > c->oom_kills)
+		publish_oom(c->svc, c);
+	c->oom_kills = kills;
+}
+
+static void oom_watch(struct svc *s, struct container *c)
+{
+	int v2 = c->cg.unified != NULL, fd;
+
+	if (!c->have_cg || c->oom_fd >= 0 || (!v2 && !c->cg.memory))
+		return;
+	fd = v2 ? cgroup_v2_oom_watch(c->cg.unified) : cgroup_v1_oom_eventfd(c->cg.memory);
+	if (fd < 0) {
+		log_warn("%s: cannot watch for OOM: %s", c->id, strerror(-fd));
+		return;
+	}
+	if (v2)
+		cgroup_v2_oom_kills(c->cg.unified, &c->oom_kills);
+	if (loop_add(s->loop, fd, EPOLLIN, v2 ? oom_v2_cb : oom_v1_cb, c) < 0) {
+		close(fd);
+		return;
+	}
+	c->oom_fd = fd;
+}
+
+static void stats_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+{
+	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
+	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	struct process *p = lookup(data, call, req->id, NULL);
+	ProtobufCMessage *metrics = NULL;
+	struct container *c;
+	int r;
+
+	if (!p)
+		return;
+	c = p->c;
+	if (!c->have_cg)
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "cgroup does not exist: not found");
+	if (c->cg.unified) {
+		r = cgroup_v2_metrics(c->cg.unified, (Io__Containerd__Cgroups__V2__Metrics **)&metrics);
+		any.type_url = "io.containerd.cgroups.v2.Metrics";
+	} else {
+		r = cgroup_v1_metrics(&c->cg, (Io__Containerd__Cgroups__V1__Metrics **)&metrics);
+		any.type_url = "io.containerd.cgroups.v1.Metrics";
+	}
+	if (r < 0)
+		return (void)ttrpc_call_error(call, r == -ENOENT ? TTRPC_NOT_FOUND : TTRPC_UNKNOWN,
+					      "%s", r == -ENOENT ? "cgroup deleted: not found" : strerror(-r));
+	any.value.len = protobuf_c_message_get_packed_size(metrics);
+	any.value.data = malloc(any.value.len ? any.value.len : 1);
+	if (any.value.data) {
+		protobuf_c_message_pack(metrics, any.value.data);
+		resp.stats = &any;
+		ttrpc_call_reply(call, &resp.base);
+	} else {
+		ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	free(any.value.data);
+	if (c->cg.unified)
+		cgroup_v2_metrics_free((Io__Containerd__Cgroups__V2__Metrics *)metrics);
+	else
+		cgroup_v1_metrics_free((Io__Containerd__Cgroups__V1__Metrics *)metrics);
+}
+
 /* ---- Start ---- */
 
 static const char *const state_names[] = {"created", "running", "paused", "stopped", "deleted"};
@@ -1166,6 +1286,7 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	if (p->state == P_CREATED)
 		p->state = P_RUNNING;
+	oom_watch(s, p->c);
 	ev.container_id = p->c->id;
 	ev.pid = p->pid;
 	publish(s, "/tasks/start", &ev.base); /* queued before any exit of this process */
@@ -1759,6 +1880,8 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	free(c->restore_from);
 	c->restore_from = NULL;
+	c->have_cg = cgroup_paths_for_pid(p->pid, NULL, &c->cg) == 0;
+	oom_watch(s, c);
 	io_start(s, p);
 	p->state = P_RUNNING;
 	ev.container_id = c->id;
@@ -2057,7 +2180,7 @@ static const struct ttrpc_method_entry task_methods[] = {
 	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
 	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {"Exec", exec_h},
 	{"Pause", pause_h},   {"Resume", resume_h},	{"Update", update_h},
-	{"ResizePty", resize_h}, {"Checkpoint", checkpoint_h},
+	{"ResizePty", resize_h}, {"Checkpoint", checkpoint_h}, {"Stats", stats_h},
 	{NULL, NULL},
 };
 

@@ -21,10 +21,10 @@ teardown() {
 	wait_for 10 task_is m1 RUNNING
 	run ctrt task metrics m1
 	assert_success
-	assert_line --regexp '^memory\.limit_in_bytes +67108864$'
-	assert_line --regexp '^memory\.usage_in_bytes +[1-9][0-9]*$'
-	assert_line --regexp '^cpuacct\.usage +[0-9]+$'
-	assert_line --regexp '^pids\.current +3$'
+	assert_line --regexp '^memory\.limit_in_bytes[[:space:]]+67108864[[:space:]]*$'
+	assert_line --regexp '^memory\.usage_in_bytes[[:space:]]+[1-9][0-9]*[[:space:]]*$'
+	assert_line --regexp '^cpuacct\.usage[[:space:]]+[0-9]+[[:space:]]*$'
+	assert_line --regexp '^pids\.current[[:space:]]+2[[:space:]]*$' # sh execs its last command: sh's child + it
 	run ctrt task metrics nosuch
 	assert_failure
 }

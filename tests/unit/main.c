@@ -51,7 +51,17 @@ int unit_failures;
 	T(test_runc_last_error)                                                                    \
 	T(test_runc_error_message)                                                                 \
 	T(test_runc_parse_state)                                                                   \
-	T(test_runc_parse_ps)
+	T(test_runc_parse_ps)                                                                      \
+	T(test_cgroup_paths_v1)                                                                    \
+	T(test_cgroup_paths_v2)                                                                    \
+	T(test_cgroup_paths_self)                                                                  \
+	T(test_cgroup_v1_fixture)                                                                  \
+	T(test_cgroup_v1_partial)                                                                  \
+	T(test_cgroup_v1_errors)                                                                   \
+	T(test_cgroup_v2_fixture)                                                                  \
+	T(test_cgroup_v2_oom_watch)                                                                \
+	T(test_cgroup_v1_oom_eventfd)                                                              \
+	T(test_cgroup_v1_oom_kill)
 TESTS
 #undef T
 #define T(name) {#name, name},

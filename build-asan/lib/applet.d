@@ -1,2 +1,0 @@
-build-asan/lib/applet.o: lib/applet.c lib/applet.h
-lib/applet.h:

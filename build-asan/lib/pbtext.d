@@ -1,2 +1,0 @@
-build-asan/lib/pbtext.o: lib/pbtext.c lib/pbtext.h
-lib/pbtext.h:

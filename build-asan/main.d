@@ -1,2 +1,0 @@
-build-asan/main.o: main.c lib/applet.h
-lib/applet.h:
