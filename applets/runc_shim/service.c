@@ -627,6 +627,22 @@ static int io_prepare(struct process *p)
 		if (*p->stdin_path && (r = io_open_input(p->stdin_path)) < 0)
 			return r;
 		p->stdin_fifo = *p->stdin_path ? r : -1;
+		if (!strncmp(out, "binary://", 9)) {
+			/* the pty output goes into the logger's fd 3 pipe; its fd 4 pipe stays unused */
+			int o[2], e[2];
+			if ((r = io_pipe(o, 0, 0)) < 0)
+				return r;
+			if ((r = io_pipe(e, 0, 0)) < 0) {
+				close(o[0]), close(o[1]);
+				return r;
+			}
+			r = logger_start(p, out, o[0], e[0]);
+			close(o[0]);
+			close(e[0]);
+			p->out_fds[0] = o[1];
+			p->log_w[1] = e[1];
+			return r < 0 ? r : 0;
+		}
 		if (*out) {
 			if ((r = io_open_output(strip_file_uri(out))) < 0)
 				return r;

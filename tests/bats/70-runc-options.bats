@@ -145,3 +145,25 @@ teardown() {
 	assert_failure
 	assert_output --partial "cannot pause a stopped container" # ctr pauses before checkpointing
 }
+
+@test "shim_cgroup from the start action's stdin options moves the shim daemon into that cgroup" {
+	local cg=ctrbox-shimcg-$$ b addr pid
+	mkdir -p "/sys/fs/cgroup/memory/$cg" "/sys/fs/cgroup/pids/$cg"
+	b=$(sk_bundle scg)
+	# google.protobuf.Any{type_url: containerd.runc.v1.Options, value: Options{shim_cgroup (3)}}
+	byte() { printf "\\x$(printf %02x "$1")"; }
+	options() { printf '\x0a\x1acontainerd.runc.v1.Options\x12'; byte $((${#cg} + 2)); printf '\x1a'; byte "${#cg}"; printf '%s' "$cg"; }
+	addr=$( (cd "$b" && options |
+		TTRPC_ADDRESS=$CTRD_TTRPC "$SHIMDIR/containerd-shim-runc-v2" -namespace "$CTRD_NS" \
+			-address "$CTRD_SOCK" -publish-binary /usr/bin/containerd -id scg start))
+	[[ $addr == unix:///run/containerd/s/* ]]
+	pid=$(pgrep -f "^containerd-shim-runc-v2 -namespace $CTRD_NS -id scg ")
+	[[ -n $pid ]]
+	grep -q ":memory:/$cg\$" "/proc/$pid/cgroup"
+	grep -q ":pids:/$cg\$" "/proc/$pid/cgroup"
+	# nothing to serve: a Shutdown makes it exit
+	"$SHIMDIR/shim-proto-connect" "$addr" >/dev/null
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+	kill "$(cat "$b/logcat.pid")" 2>/dev/null || true
+	rmdir "/sys/fs/cgroup/memory/$cg" "/sys/fs/cgroup/pids/$cg"
+}
