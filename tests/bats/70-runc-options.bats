@@ -167,3 +167,21 @@ teardown() {
 	kill "$(cat "$b/logcat.pid")" 2>/dev/null || true
 	rmdir "/sys/fs/cgroup/memory/$cg" "/sys/fs/cgroup/pids/$cg"
 }
+
+@test "Create from a checkpoint defers to Start, which runs runc restore and returns its error" {
+	# (CRIU cannot dump on this kernel, so there is no real image: the path runs up to runc's
+	# own error.) A second container in the shim of a running one, with a copy of its bundle.
+	ctrt run -d "$TEST_IMAGE" rh1 sleep 100000
+	wait_for 10 task_is rh1 RUNNING
+	local addr b=$BATS_TEST_TMPDIR/rbundle
+	addr=$(cat "$(bundle_dir rh1)/address")
+	mkdir -p "$b/rootfs" "$BATS_TEST_TMPDIR/ckpt"
+	cp "$(bundle_dir rh1)/config.json" "$b/"
+	run "$REPO/build/tools/ttrpc-probe" "$addr" create-restore rr1 "$b" "$BATS_TEST_TMPDIR/ckpt"
+	assert_output --regexp '^stream=1 code=0 \(OK\) message= payload=0$' # pid 0: not restored yet
+	run "$REPO/build/tools/ttrpc-probe" "$addr" start rr1
+	assert_output --partial "code=2 (Unknown) message=OCI runtime restore failed:"
+	run "$REPO/build/tools/ttrpc-probe" "$addr" delete rr1
+	assert_output --partial "code=0 (OK)"
+	[[ $(task_status rh1) == RUNNING ]] # its neighbour in the shim is untouched
+}

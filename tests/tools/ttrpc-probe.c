@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
-				"modes: connect | call SERVICE METHOD | update ID JSON | garbage | garbage-body | "
+				"modes: connect | call SERVICE METHOD | update ID JSON | create-restore ID BUNDLE CKPT | start ID | delete ID | garbage | garbage-body | "
 				"truncated | oversize | even-stream | non-request\n");
 		return 2;
 	}
@@ -137,6 +137,27 @@ int main(int argc, char **argv)
 		containerd__task__v2__update_task_request__pack(&u, buf);
 		send_request(1, "containerd.task.v2.Task", "Update", buf, n);
 		free(buf);
+		read_responses(1);
+	} else if (!strcmp(mode, "create-restore") && argc == 6) {
+		/* Task.Create{id, bundle, checkpoint}: no runc yet, restore runs at Start */
+		Containerd__Task__V2__CreateTaskRequest c = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+		uint8_t *buf;
+		size_t n;
+		c.id = argv[3];
+		c.bundle = argv[4];
+		c.checkpoint = argv[5];
+		n = containerd__task__v2__create_task_request__get_packed_size(&c);
+		buf = malloc(n);
+		containerd__task__v2__create_task_request__pack(&c, buf);
+		send_request(1, "containerd.task.v2.Task", "Create", buf, n);
+		free(buf);
+		read_responses(1);
+	} else if ((!strcmp(mode, "start") || !strcmp(mode, "delete")) && argc == 4) {
+		Containerd__Task__V2__StartRequest r = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+		uint8_t buf[256];
+		r.id = argv[3];
+		send_request(1, "containerd.task.v2.Task", !strcmp(mode, "start") ? "Start" : "Delete", buf,
+			     containerd__task__v2__start_request__pack(&r, buf));
 		read_responses(1);
 	} else if (!strcmp(mode, "garbage")) {
 		/* not TTRPC at all: an HTTP request line, then hang up */
