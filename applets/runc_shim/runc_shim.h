@@ -3,6 +3,7 @@
 #define CTRBOX_RUNC_SHIM_H
 
 #include <stdint.h>
+#include <unistd.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -118,6 +119,29 @@ struct svc {
 	unsigned nearly;
 };
 
+static inline void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* stdio.c */
+void process_init(struct process *p, struct container *c, const char *id);
+const char *tmp_dir(void);
+/* Opens destinations, makes the pipes (or console socket, or logger) for runc. */
+int io_prepare(struct process *p);
+/* After runc has the container's ends: start copying (receive the pty first, if any). */
+void io_start(struct svc *s, struct process *p);
+void io_close(struct process *p);
+int console_receive(struct process *p);
+/* At Delete: SIGTERM the logging binary now, SIGKILL in 12 s if it is still there. */
+void logger_stop(struct svc *s, struct process *p);
+
+/* service.c */
+/* Continues a Delete once the stdio copiers drained (or gave up waiting). */
+void delete_continue(struct svc *s, struct process *p);
 int runc_shim_register(struct shim *sh, void **state);
 void runc_shim_sigchld(struct shim *sh, void *state);
 void runc_shim_fini(struct shim *sh, void *state);

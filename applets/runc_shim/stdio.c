@@ -1,0 +1,460 @@
+/* containerd-shim-runc-v2: process stdio -- fifos, files, pipes, ptys, logging binaries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runc_shim.h"
+#include "util.h"
+
+/* ---- stdio (fifo and file:// destinations; empty = /dev/null) ---- */
+
+void process_init(struct process *p, struct container *c, const char *id)
+{
+	p->c = c;
+	p->id = strdup(id);
+	for (int i = 0; i < 3; i++)
+		p->runc_fds[i] = p->shim_fds[i] = -1;
+	p->out_fds[0] = p->out_fds[1] = -1;
+	p->stdin_fifo = p->stdin_writer = -1;
+	p->console = p->console_listen = -1;
+	p->log_w[0] = p->log_w[1] = p->logger_pidfd = -1;
+}
+
+/* ---- binary:// logging binaries ---- */
+
+#define LOGGER_READY_TIMEOUT_MS 30000
+#define LOGGER_KILL_AFTER_MS 12000
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* url.QueryUnescape: %XX and '+' -> ' ', in place; -EINVAL on a bad escape. */
+static int query_unescape(char *s)
+{
+	char *w = s;
+	for (; *s; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%') {
+			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+			if (lo < 0)
+				return -EINVAL;
+			*w++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* binary:///path?k=v&flag -> argv {path, k, v, flag, ""} (the Go shim's order is random anyway). */
+static char **logger_argv(const char *uri)
+{
+	const char *rest = uri + strlen("binary://");
+	size_t n = 2, cap = 2;
+	char *copy = strdup(rest), *q, **argv;
+
+	if (!copy)
+		return NULL;
+	for (const char *c = rest; *c; c++)
+		cap += *c == '&' || *c == '?' ? 2 : 0;
+	argv = calloc(cap + 2, sizeof(*argv));
+	q = strchr(copy, '?');
+	if (q)
+		*q++ = '\0';
+	if (!argv || copy[0] != '/' || query_unescape(copy) < 0) {
+		free(copy);
+		free(argv);
+		return NULL;
+	}
+	argv[0] = copy; /* owns the buffer all other args point into */
+	n = 1;
+	for (char *tok = q ? strtok(q, "&") : NULL; tok; tok = strtok(NULL, "&")) {
+		char *eq = strchr(tok, '=');
+		if (eq)
+			*eq++ = '\0';
+		if (query_unescape(tok) < 0 || (eq && query_unescape(eq) < 0))
+			continue;
+		argv[n++] = tok;
+		argv[n++] = eq ? eq : (char *)"";
+	}
+	argv[n] = NULL;
+	return argv;
+}
+
+/* Starts the logger with fds 3/4 (read ends) and 5 (ready), waits until it is ready. */
+static int logger_start(struct process *p, const char *uri, int out_r, int err_r)
+{
+	char **argv = logger_argv(uri), env_id[512], env_ns[512];
+	char *envp[] = {env_id, env_ns, NULL};
+	int ready[2], r = 0;
+	struct pollfd pfd;
+	char byte;
+	pid_t pid;
+
+	if (!argv)
+		return -EINVAL;
+	snprintf(env_id, sizeof(env_id), "CONTAINER_ID=%s", p->id);
+	snprintf(env_ns, sizeof(env_ns), "CONTAINER_NAMESPACE=%s", p->c->svc->ns);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		int null = open("/dev/null", O_RDWR);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* move the three fds above 5 first so the dup2s cannot clobber each other */
+		int a = fcntl(out_r, F_DUPFD, 10), b = fcntl(err_r, F_DUPFD, 10), c = fcntl(ready[1], F_DUPFD, 10);
+		if (null < 0 || a < 0 || b < 0 || c < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0 || dup2(c, 5) < 0)
+			_exit(127);
+		for (int fd = 6; fd < 1024; fd++)
+			close(fd);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(ready[1]);
+	if (pid < 0) {
+		r = -errno;
+		close(ready[0]);
+		goto out;
+	}
+	p->logger_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	/* The Go shim waits without a limit; a bounded wait keeps one broken logger from
+	 * wedging every other container this shim serves. */
+	if (poll(&pfd, 1, LOGGER_READY_TIMEOUT_MS) <= 0 || read(ready[0], &byte, 1) < 0)
+		r = -ETIMEDOUT;
+	close(ready[0]);
+out:
+	if (argv)
+		free(argv[0]);
+	free(argv);
+	return r;
+}
+
+struct logger_kill {
+	int pidfd;
+};
+
+static void logger_kill_cb(struct loop *l, void *data)
+{
+	struct logger_kill *k = data;
+	syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0); /* no-op if it exited */
+	close(k->pidfd);
+	free(k);
+}
+
+/* At Delete: SIGTERM now, SIGKILL in 12 s if it is still there (the reaper collects it). */
+void logger_stop(struct svc *s, struct process *p)
+{
+	struct logger_kill *k;
+
+	if (p->logger_pidfd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, p->logger_pidfd, SIGTERM, NULL, 0);
+	k = malloc(sizeof(*k));
+	if (k && (k->pidfd = p->logger_pidfd) >= 0 && loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb, k)) {
+		p->logger_pidfd = -1;
+		return;
+	}
+	free(k);
+	close_fd(&p->logger_pidfd);
+}
+
+const char *tmp_dir(void)
+{
+	const char *t = getenv("XDG_RUNTIME_DIR");
+	if (!t || !*t)
+		t = getenv("TMPDIR");
+	return t && *t ? t : "/tmp";
+}
+
+/* A console socket in a private 0700 dir; runc connects and sends the pty master. */
+static int console_listen(struct process *p)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (asprintf(&p->console_dir, "%s/ptyXXXXXX", tmp_dir()) < 0) {
+		p->console_dir = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(p->console_dir)) {
+		free(p->console_dir);
+		p->console_dir = NULL;
+		return -errno;
+	}
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pty.sock", p->console_dir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	p->console_listen = fd;
+	return 0;
+}
+
+static void console_socket_remove(struct process *p)
+{
+	char path[4200];
+
+	close_fd(&p->console_listen);
+	if (p->console_dir) {
+		snprintf(path, sizeof(path), "%s/pty.sock", p->console_dir);
+		unlink(path);
+		rmdir(p->console_dir);
+		free(p->console_dir);
+		p->console_dir = NULL;
+	}
+}
+
+/* runc has exited, so its connection is queued already: take the master (exactly one
+ * SCM_RIGHTS fd, as go-runc requires). */
+int console_receive(struct process *p)
+{
+	char buf[4096], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct pollfd pfd = {p->console_listen, POLLIN, 0};
+	struct cmsghdr *cm;
+	int conn, fd = -1;
+
+	if (poll(&pfd, 1, 1000) <= 0)
+		return -ETIMEDOUT;
+	conn = accept4(p->console_listen, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return -errno;
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) >= 0 && (cm = CMSG_FIRSTHDR(&msg)) &&
+	    cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(conn);
+	console_socket_remove(p);
+	if (fd < 0)
+		return -EBADMSG;
+	p->console = fd;
+	return 0;
+}
+
+static const char *strip_file_uri(const char *uri)
+{
+	return strncmp(uri, "file://", 7) == 0 ? uri + 7 : uri;
+}
+
+/* Opens destinations and makes the pipes runc hands to the container. */
+int io_prepare(struct process *p)
+{
+	const char *out = p->stdout_path, *errp = p->stderr_path;
+	int fds[2], r;
+
+	if (!strncmp(out, "binary://", 9) && !p->terminal) {
+		/* the container writes straight into the logger's pipes; we keep the write ends */
+		int o[2], e[2];
+		if ((r = io_pipe(o, 0, 0)) < 0)
+			return r;
+		if ((r = io_pipe(e, 0, 0)) < 0) {
+			close(o[0]), close(o[1]);
+			return r;
+		}
+		r = logger_start(p, out, o[0], e[0]);
+		close(o[0]);
+		close(e[0]);
+		p->runc_fds[1] = o[1];
+		p->runc_fds[2] = e[1];
+		p->log_w[0] = fcntl(o[1], F_DUPFD_CLOEXEC, 3);
+		p->log_w[1] = fcntl(e[1], F_DUPFD_CLOEXEC, 3);
+		return r < 0 ? r : 0;
+	}
+	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
+		if ((r = console_listen(p)) < 0)
+			return r;
+		if (*p->stdin_path && (r = io_open_input(p->stdin_path)) < 0)
+			return r;
+		p->stdin_fifo = *p->stdin_path ? r : -1;
+		if (!strncmp(out, "binary://", 9)) {
+			/* the pty output goes into the logger's fd 3 pipe; its fd 4 pipe stays unused */
+			int o[2], e[2];
+			if ((r = io_pipe(o, 0, 0)) < 0)
+				return r;
+			if ((r = io_pipe(e, 0, 0)) < 0) {
+				close(o[0]), close(o[1]);
+				return r;
+			}
+			r = logger_start(p, out, o[0], e[0]);
+			close(o[0]);
+			close(e[0]);
+			p->out_fds[0] = o[1];
+			p->log_w[1] = e[1];
+			return r < 0 ? r : 0;
+		}
+		if (*out) {
+			if ((r = io_open_output(strip_file_uri(out))) < 0)
+				return r;
+			p->out_fds[0] = r;
+		}
+		return 0;
+	}
+	if (!strncmp(out, "file://", 7)) {
+		/* file:// sends both streams to one file, as the Go shim does */
+		char *dir = strdup(strip_file_uri(out)), *slash;
+		if (!dir)
+			return -ENOMEM;
+		if ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			mkdir_p(dir, 0755);
+		}
+		free(dir);
+		errp = out;
+	}
+	if (*p->stdin_path) {
+		if ((r = io_pipe(fds, 0, 1)) < 0)
+			return r;
+		p->runc_fds[0] = fds[0];
+		p->shim_fds[0] = fds[1];
+		if ((r = io_open_input(p->stdin_path)) < 0)
+			return r;
+		p->stdin_fifo = r;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *dst = i == 0 ? out : errp;
+		if (!*dst)
+			continue;
+		if ((r = io_pipe(fds, 1, 0)) < 0)
+			return r;
+		p->shim_fds[i + 1] = fds[0];
+		p->runc_fds[i + 1] = fds[1];
+		if (i == 1 && !strcmp(dst, out) && p->out_fds[0] >= 0) {
+			p->out_fds[1] = p->out_fds[0]; /* one shared handle */
+			continue;
+		}
+		if ((r = io_open_output(strip_file_uri(dst))) < 0)
+			return r;
+		p->out_fds[i] = r;
+	}
+	for (int i = 0; i < 3; i++)
+		if (p->runc_fds[i] >= 0 && (p->c->io_uid || p->c->io_gid) &&
+		    fchown(p->runc_fds[i], p->c->io_uid, p->c->io_gid) < 0)
+			return -errno;
+	return 0;
+}
+
+
+static void copy_done(struct io_copy *cp, void *data)
+{
+	struct process *p = data;
+
+	for (int i = 0; i < 3; i++)
+		if (p->copies[i] == cp)
+			p->copies[i] = NULL;
+	if (--p->ncopies == 0 && p->delete_call) {
+		loop_timer_cancel(p->c->svc->loop, p->drain_timer);
+		p->drain_timer = NULL;
+		delete_continue(p->c->svc, p);
+	}
+}
+
+/* After runc has the container's ends: start copying, keep our own stdin writer. */
+static void io_start_console(struct svc *s, struct process *p)
+{
+	/* two dups of the master: each copier needs its own fd in the loop */
+	if (p->stdin_fifo >= 0) {
+		int w = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
+		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w >= 0)
+			p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, w, 0, copy_done, p);
+		if (!p->copies[0]) {
+			close_fd(&w);
+			close_fd(&p->stdin_fifo);
+		}
+		p->stdin_fifo = -1;
+		p->ncopies += p->copies[0] != NULL;
+	}
+	if (p->out_fds[0] >= 0) {
+		int r = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
+		if (r >= 0)
+			p->copies[1] = io_copy_start(s->loop, r, p->out_fds[0], 0, copy_done, p);
+		if (!p->copies[1]) {
+			close_fd(&r);
+			close_fd(&p->out_fds[0]);
+		}
+		p->out_fds[0] = -1;
+		p->ncopies += p->copies[1] != NULL;
+	}
+}
+
+void io_start(struct svc *s, struct process *p)
+{
+	for (int i = 0; i < 3; i++)
+		close_fd(&p->runc_fds[i]);
+	if (p->terminal)
+		return io_start_console(s, p);
+	if (p->stdin_fifo >= 0) {
+		/* our writer keeps the container's stdin open while clients come and go */
+		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
+		p->stdin_fifo = p->shim_fds[0] = -1;
+		p->ncopies += p->copies[0] != NULL;
+	}
+	for (int i = 1; i < 3; i++) {
+		int shared = i == 1 && p->out_fds[1] == p->out_fds[0];
+		if (p->shim_fds[i] < 0)
+			continue;
+		/* a shared destination is closed by the stderr copier, the last user */
+		p->copies[i] = io_copy_start(s->loop, p->shim_fds[i], p->out_fds[i - 1], shared,
+					     copy_done, p);
+		p->ncopies += p->copies[i] != NULL;
+		p->shim_fds[i] = -1;
+		p->out_fds[i - 1] = -1;
+	}
+	if (p->out_fds[1] >= 0 && p->out_fds[1] != p->out_fds[0])
+		close_fd(&p->out_fds[1]);
+}
+
+void io_close(struct process *p)
+{
+	for (int i = 0; i < 3; i++) {
+		if (p->copies[i]) {
+			io_copy_stop(p->copies[i]);
+			p->copies[i] = NULL;
+		}
+		close_fd(&p->runc_fds[i]);
+		close_fd(&p->shim_fds[i]);
+	}
+	p->ncopies = 0;
+	if (p->out_fds[1] == p->out_fds[0])
+		p->out_fds[1] = -1;
+	close_fd(&p->out_fds[0]);
+	close_fd(&p->out_fds[1]);
+	close_fd(&p->stdin_fifo);
+	close_fd(&p->stdin_writer);
+	close_fd(&p->console);
+	console_socket_remove(p);
+	close_fd(&p->log_w[0]);
+	close_fd(&p->log_w[1]);
+}
