@@ -16,7 +16,7 @@ STATIC  ?= -static
 LIBS    := -lprotobuf-c
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
-DEPS_BUILD := build-essential libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
+DEPS_BUILD := build-essential clang-format libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
               libsqlite3-dev pkg-config file
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu \
               util-linux
@@ -87,7 +87,7 @@ e2e: $(BUILD)/ctrbox $(TOOLS)
 	echo "e2e: $$pass passed, $$fail failed"; exit $$rc
 
 test: deps
-	$(MAKE) all unit e2e
+	$(MAKE) all fmt-check unit e2e
 
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh

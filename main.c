@@ -5,17 +5,16 @@
 #include "applet.h"
 
 static const struct applet applets[] = {
-	{"containerd-shim-runc-v2", shim_runc_v2_main,
-	 "runc shim (io.containerd.runc.v2): drop-in for containerd 1.6's Go shim",
-	 "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
-	 "[start|delete]"},
-	{"containerd-shim-skeleton-v1", shim_skeleton_main,
-	 "the smallest shim (io.containerd.skeleton.v1): Connect and Shutdown only",
-	 "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
-	 "[start|delete]"},
-	{"shim-proto-connect", shim_proto_connect_main,
-	 "send Connect then Shutdown to a shim's TTRPC socket and print the replies",
-	 "ADDRESS [ID]"},
+    {"containerd-shim-runc-v2", shim_runc_v2_main,
+     "runc shim (io.containerd.runc.v2): drop-in for containerd 1.6's Go shim",
+     "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
+     "[start|delete]"},
+    {"containerd-shim-skeleton-v1", shim_skeleton_main,
+     "the smallest shim (io.containerd.skeleton.v1): Connect and Shutdown only",
+     "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
+     "[start|delete]"},
+    {"shim-proto-connect", shim_proto_connect_main,
+     "send Connect then Shutdown to a shim's TTRPC socket and print the replies", "ADDRESS [ID]"},
 };
 
 static const char *base_name(const char *p)
@@ -44,10 +43,12 @@ static void list_applets(FILE *f, int verbose)
 
 static int ctrbox_usage(FILE *f)
 {
-	fprintf(f, "ctrbox %s: containerd shim, snapshotter, logging and client tools in one binary\n\n"
-		   "usage: ctrbox APPLET [ARGS...]   or a symlink named like the applet\n"
-		   "       ctrbox --list | --help | --version\n\napplets:\n",
-		CTRBOX_VERSION);
+	fprintf(
+	    f,
+	    "ctrbox %s: containerd shim, snapshotter, logging and client tools in one binary\n\n"
+	    "usage: ctrbox APPLET [ARGS...]   or a symlink named like the applet\n"
+	    "       ctrbox --list | --help | --version\n\napplets:\n",
+	    CTRBOX_VERSION);
 	list_applets(f, 1);
 	return f == stdout ? 0 : 1;
 }

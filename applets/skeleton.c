@@ -30,9 +30,9 @@ static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *req, voi
 
 /* Every other Task method answers Unimplemented: the server does that for unlisted methods. */
 static const struct ttrpc_method_entry task_methods[] = {
-	{"Connect", connect_h},
-	{"Shutdown", shutdown_h},
-	{NULL, NULL},
+    {"Connect", connect_h},
+    {"Shutdown", shutdown_h},
+    {NULL, NULL},
 };
 
 static int skeleton_init(struct shim *s, void **state)
@@ -43,8 +43,8 @@ static int skeleton_init(struct shim *s, void **state)
 }
 
 static const struct shim_ops skeleton_ops = {
-	.runtime = "io.containerd.skeleton.v1",
-	.init = skeleton_init,
+    .runtime = "io.containerd.skeleton.v1",
+    .init = skeleton_init,
 };
 
 int shim_skeleton_main(int argc, char **argv)

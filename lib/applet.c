@@ -25,4 +25,3 @@ int applet_std_flags(int argc, char **argv)
 	}
 	return 0;
 }
-

@@ -74,7 +74,8 @@ static void dst_cb(struct loop *l, int fd, uint32_t events, void *data)
 	loop_del(l, fd);
 	c->dst_watched = 0;
 	if (r < 0) {
-		/* Nobody can take the output any more: drop the rest rather than stall the writer. */
+		/* Nobody can take the output any more: drop the rest rather than stall the writer.
+		 */
 		log_warn("stdio copy: write failed, dropping output");
 		copy_finish(c);
 		return;

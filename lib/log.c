@@ -95,11 +95,21 @@ static size_t put_quoted(char *buf, size_t len, size_t cap, const char *s)
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
 		switch (c) {
-		case '"': len = put(buf, len, cap, "\\\"", 2); break;
-		case '\\': len = put(buf, len, cap, "\\\\", 2); break;
-		case '\n': len = put(buf, len, cap, "\\n", 2); break;
-		case '\t': len = put(buf, len, cap, "\\t", 2); break;
-		case '\r': len = put(buf, len, cap, "\\r", 2); break;
+		case '"':
+			len = put(buf, len, cap, "\\\"", 2);
+			break;
+		case '\\':
+			len = put(buf, len, cap, "\\\\", 2);
+			break;
+		case '\n':
+			len = put(buf, len, cap, "\\n", 2);
+			break;
+		case '\t':
+			len = put(buf, len, cap, "\\t", 2);
+			break;
+		case '\r':
+			len = put(buf, len, cap, "\\r", 2);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f) {
 				snprintf(esc, sizeof(esc), "\\x%02x", c);

@@ -138,8 +138,7 @@ int loop_del(struct loop *l, int fd)
 	return 0;
 }
 
-struct loop_timer *loop_timer_at(struct loop *l, uint64_t deadline_ms, loop_timer_cb cb,
-				 void *data)
+struct loop_timer *loop_timer_at(struct loop *l, uint64_t deadline_ms, loop_timer_cb cb, void *data)
 {
 	struct loop_timer *t = calloc(1, sizeof(*t)), **pp = &l->timers;
 

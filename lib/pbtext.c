@@ -59,7 +59,8 @@ static int print_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	case PROTOBUF_C_TYPE_BOOL:
 		if (!force && !*(const protobuf_c_boolean *)v)
 			return 0;
-		fprintf(f, "%s%s: %s", sep, fd->name, *(const protobuf_c_boolean *)v ? "true" : "false");
+		fprintf(f, "%s%s: %s", sep, fd->name,
+			*(const protobuf_c_boolean *)v ? "true" : "false");
 		return 1;
 	case PROTOBUF_C_TYPE_FLOAT:
 		if (!force && *(const float *)v == 0)
@@ -74,7 +75,7 @@ static int print_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	case PROTOBUF_C_TYPE_ENUM: {
 		int e = *(const int *)v;
 		const ProtobufCEnumValue *ev =
-			protobuf_c_enum_descriptor_get_value(fd->descriptor, e);
+		    protobuf_c_enum_descriptor_get_value(fd->descriptor, e);
 		if (!force && !e)
 			return 0;
 		if (ev)

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "ttrpc.h"
 
-#define QUEUE_MAX 4096	   /* far above what a shim produces between containerd restarts */
+#define QUEUE_MAX 4096	     /* far above what a shim produces between containerd restarts */
 #define SEND_TIMEOUT_MS 5000 /* per attempt, as the Go shim */
 #define MAX_ATTEMPTS 6
 
@@ -83,7 +83,8 @@ void publisher_free(struct publisher *p)
 		return;
 	if (p->retry)
 		loop_timer_cancel(p->loop, p->retry);
-	ttrpc_client_free(p->client); /* fails an in-flight send: its callback sees p->client NULL */
+	ttrpc_client_free(
+	    p->client); /* fails an in-flight send: its callback sees p->client NULL */
 	while (p->head)
 		pop_head(p);
 	free(p->address);
@@ -194,9 +195,9 @@ static void sent_cb(void *data, int code, const char *message, const uint8_t *pa
 static int send_head(struct publisher *p)
 {
 	Containerd__Services__Events__Ttrpc__V1__ForwardRequest req =
-		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
+	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
 	Containerd__Services__Events__Ttrpc__V1__Envelope env =
-		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
+	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	struct ttrpc_kv md = {"containerd-namespace-ttrpc", p->ns};

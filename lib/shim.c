@@ -52,10 +52,14 @@ struct flag_def {
 
 #define OPT(f) offsetof(struct shim_opts, f)
 static const struct flag_def flag_defs[] = {
-	{"namespace", FLAG_STRING, OPT(namespace)}, {"id", FLAG_STRING, OPT(id)},
-	{"address", FLAG_STRING, OPT(address)},	    {"publish-binary", FLAG_STRING, OPT(publish_binary)},
-	{"bundle", FLAG_STRING, OPT(bundle)},	    {"socket", FLAG_STRING, OPT(socket)},
-	{"debug", FLAG_BOOL, OPT(debug)},	    {"v", FLAG_BOOL, OPT(version)},
+    {"namespace", FLAG_STRING, OPT(namespace)},
+    {"id", FLAG_STRING, OPT(id)},
+    {"address", FLAG_STRING, OPT(address)},
+    {"publish-binary", FLAG_STRING, OPT(publish_binary)},
+    {"bundle", FLAG_STRING, OPT(bundle)},
+    {"socket", FLAG_STRING, OPT(socket)},
+    {"debug", FLAG_BOOL, OPT(debug)},
+    {"v", FLAG_BOOL, OPT(version)},
 };
 
 static int parse_bool(const char *s, int *out)
@@ -128,8 +132,9 @@ int shim_parse_flags(int argc, char **argv, struct shim_opts *o)
 		if (fd->kind == FLAG_BOOL) {
 			int b = 1;
 			if (val && parse_bool(val, &b) < 0) {
-				fprintf(stderr, "invalid boolean value \"%s\" for -%s: parse error\n",
-					val, fd->name);
+				fprintf(stderr,
+					"invalid boolean value \"%s\" for -%s: parse error\n", val,
+					fd->name);
 				flag_usage();
 				return 2;
 			}
@@ -166,7 +171,8 @@ char *shim_socket_address(const char *grpc_address, const char *ns, const char *
 }
 
 /* Fatal errors look like the Go shim's: "<runtime>: <text>" on stderr, no newline, exit 1. */
-static int fatal(const struct shim_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fatal(const struct shim_ops *ops, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fatal(const struct shim_ops *ops, const char *fmt, ...)
 {
 	va_list ap;
@@ -348,7 +354,7 @@ static int do_delete(const struct shim_ops *ops, const struct shim_opts *o)
 	resp.exit_status = 128 + SIGKILL;
 	resp.exited_at = &ts;
 	if (ops->delete) {
-		r = ops->delete(o, &resp);
+		r = ops->delete (o, &resp);
 		if (r < 0)
 			return fatal(ops, "delete: %s", strerror(-r));
 	}
@@ -383,8 +389,9 @@ int shim_publish(struct shim *s, const char *topic, const ProtobufCMessage *even
 {
 	if (!s->publisher) {
 		const char *addr = getenv("TTRPC_ADDRESS");
-		int r = publisher_new(s->loop, addr && *addr ? addr : "/run/containerd/containerd.sock.ttrpc",
-				      s->opts.namespace, &s->publisher);
+		int r = publisher_new(
+		    s->loop, addr && *addr ? addr : "/run/containerd/containerd.sock.ttrpc",
+		    s->opts.namespace, &s->publisher);
 		if (r < 0)
 			return r;
 	}
@@ -475,8 +482,8 @@ static int listener_fd(const struct shim_opts *o)
 		if (fd < 0)
 			return -errno;
 		unlink(o->socket);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(o->socket, 0600) < 0 ||
-		    listen(fd, SOMAXCONN) < 0) {
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    chmod(o->socket, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
 			int err = -errno;
 			close(fd);
 			return err;

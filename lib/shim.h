@@ -29,7 +29,8 @@ struct shim;
 struct Containerd__Task__V2__DeleteResponse;
 
 struct shim_ops {
-	/* Runtime name, e.g. "io.containerd.runc.v2": prefixes fatal errors, tagged on log lines. */
+	/* Runtime name, e.g. "io.containerd.runc.v2": prefixes fatal errors, tagged on log lines.
+	 */
 	const char *runtime;
 	/* start: the grouping id (malloc'd) when several containers share one shim; NULL = -id. */
 	char *(*group_id)(const struct shim_opts *o);

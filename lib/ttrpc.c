@@ -82,7 +82,7 @@ struct ttrpc_call {
 	struct ttrpc_server *srv;
 	struct conn *conn; /* NULL once the peer is gone */
 	uint32_t sid;
-	int answered;	   /* a reply (or DeadlineExceeded) went out */
+	int answered; /* a reply (or DeadlineExceeded) went out */
 	char *method;
 	struct ttrpc_request req;
 	ProtobufCMessage *msg;
@@ -507,8 +507,9 @@ static int peer_allowed(int fd)
 		return 0;
 	}
 	if (cred.uid != geteuid() || cred.gid != getegid()) {
-		log_warn("ttrpc: refusing connection from pid %d uid %u gid %u (want uid %u gid %u)",
-			 cred.pid, cred.uid, cred.gid, geteuid(), getegid());
+		log_warn(
+		    "ttrpc: refusing connection from pid %d uid %u gid %u (want uid %u gid %u)",
+		    cred.pid, cred.uid, cred.gid, geteuid(), getegid());
 		return 0;
 	}
 	return 1;
@@ -604,7 +605,7 @@ struct ttrpc_client {
 	struct loop *loop;
 	int fd;
 	int dead;
-	int busy;	    /* inside a callback: freeing is deferred */
+	int busy; /* inside a callback: freeing is deferred */
 	int free_requested;
 	uint32_t next_sid;
 	struct ttrpc_reader rd;

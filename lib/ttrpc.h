@@ -39,7 +39,7 @@ unsigned ttrpc_server_connections(const struct ttrpc_server *s);
  * (the call is freed either way; a reply for a gone peer is silently dropped). */
 int ttrpc_call_reply(struct ttrpc_call *call, const ProtobufCMessage *resp);
 int ttrpc_call_error(struct ttrpc_call *call, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Absolute monotonic deadline in ms, 0 if the caller sent none. */
 uint64_t ttrpc_call_deadline(const struct ttrpc_call *call);
 const char *ttrpc_call_metadata(const struct ttrpc_call *call, const char *key);

@@ -1,4 +1,5 @@
-/* TTRPC wire codec, I/O-free: frame headers, an incremental frame reader, request/response bodies. */
+/* TTRPC wire codec, I/O-free: frame headers, an incremental frame reader, request/response bodies.
+ */
 #include "ttrpc_codec.h"
 
 #include <errno.h>
@@ -9,11 +10,10 @@
 #include "ttrpc/ttrpc.pb-c.h"
 
 static const char *const code_names[] = {
-	"OK",		"Canceled",	      "Unknown",	    "InvalidArgument",
-	"DeadlineExceeded", "NotFound",	      "AlreadyExists",	    "PermissionDenied",
-	"ResourceExhausted", "FailedPrecondition", "Aborted",	    "OutOfRange",
-	"Unimplemented",     "Internal",	      "Unavailable",	    "DataLoss",
-	"Unauthenticated",
+    "OK",	"Canceled",	   "Unknown",	       "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",	"OutOfRange",	   "Unimplemented",    "Internal",	    "Unavailable",
+    "DataLoss", "Unauthenticated",
 };
 
 const char *ttrpc_code_name(int code)

@@ -1,4 +1,5 @@
-/* TTRPC wire codec, I/O-free: frame headers, an incremental frame reader, request/response bodies. */
+/* TTRPC wire codec, I/O-free: frame headers, an incremental frame reader, request/response bodies.
+ */
 #ifndef CTRBOX_TTRPC_CODEC_H
 #define CTRBOX_TTRPC_CODEC_H
 
@@ -50,13 +51,13 @@ typedef int (*ttrpc_frame_cb)(void *ctx, const struct ttrpc_hdr *h, const uint8_
 			      int oversize);
 
 struct ttrpc_reader {
-	uint32_t max;	/* largest accepted payload */
+	uint32_t max; /* largest accepted payload */
 	uint8_t hdrbuf[TTRPC_HDR_LEN];
-	size_t hdrlen;	/* header bytes collected */
+	size_t hdrlen; /* header bytes collected */
 	struct ttrpc_hdr hdr;
 	uint8_t *payload; /* owned; allocated to hdr.length */
-	size_t got;	/* payload bytes collected */
-	int discarding; /* skipping an oversize payload */
+	size_t got;	  /* payload bytes collected */
+	int discarding;	  /* skipping an oversize payload */
 };
 
 void ttrpc_reader_init(struct ttrpc_reader *r, uint32_t max);
@@ -90,7 +91,7 @@ struct ttrpc_request {
 	size_t nmd;
 	struct ttrpc_kv_ref {
 		const char *key, *value;
-	} *md; /* array of nmd, owned */
+	} * md; /* array of nmd, owned */
 };
 int ttrpc_request_decode(const uint8_t *body, size_t len, struct ttrpc_request *out);
 void ttrpc_request_free(struct ttrpc_request *r);

@@ -55,8 +55,8 @@ static int join_cgroup(const char *cgroup, pid_t pid)
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cgroup);
 		return write_file(path, buf, n, 0644);
 	}
-	static const char *const v1[] = {"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio",
-					 "devices", "freezer", "net_cls", "perf_event",
+	static const char *const v1[] = {"cpu",	    "cpuacct", "cpuset",  "memory",  "pids",
+					 "blkio",   "devices", "freezer", "net_cls", "perf_event",
 					 "hugetlb", "systemd", "unified"};
 	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s/cgroup.procs", v1[i], cgroup);
@@ -116,8 +116,8 @@ static char *options_root(const char *bundle)
  * task and whenever a shim connection drops. The bundle is <parent of cwd>/<id>. */
 static int delete_action(const struct shim_opts *o, Containerd__Task__V2__DeleteResponse *resp)
 {
-	char cwd[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX + 32], *binary = NULL, *root, *rroot = NULL,
-							      *pid = NULL, *out = NULL;
+	char cwd[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX + 32],
+	    *binary = NULL, *root, *rroot = NULL, *pid = NULL, *out = NULL;
 	struct runc rc = {0};
 	struct runc_argv av = {0};
 	size_t outlen;
@@ -176,13 +176,13 @@ static int delete_action(const struct shim_opts *o, Containerd__Task__V2__Delete
 }
 
 static const struct shim_ops runc_ops = {
-	.runtime = RUNTIME_NAME,
-	.group_id = group_id,
-	.start_options = start_options,
-	.delete = delete_action,
-	.init = runc_shim_register,
-	.sigchld = runc_shim_sigchld,
-	.fini = runc_shim_fini,
+    .runtime = RUNTIME_NAME,
+    .group_id = group_id,
+    .start_options = start_options,
+    .delete = delete_action,
+    .init = runc_shim_register,
+    .sigchld = runc_shim_sigchld,
+    .fini = runc_shim_fini,
 };
 
 int shim_runc_v2_main(int argc, char **argv)

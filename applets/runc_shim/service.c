@@ -60,7 +60,6 @@ static void set_ts(Google__Protobuf__Timestamp *ts, const struct timespec *t)
 	}
 }
 
-
 static struct container *find_container(struct svc *s, const char *id)
 {
 	for (struct container *c = s->containers; c; c = c->next)
@@ -119,8 +118,13 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 		free(j);
 		return e;
 	}
-	pid = runc_spawn(av, in, out == JOB_DEVNULL ? -1 : out >= 0 ? out : capture,
-			 err == JOB_DEVNULL ? -1 : err >= 0 ? err : capture);
+	pid = runc_spawn(av, in,
+			 out == JOB_DEVNULL ? -1
+			 : out >= 0	    ? out
+					    : capture,
+			 err == JOB_DEVNULL ? -1
+			 : err >= 0	    ? err
+					    : capture);
 	if (pid < 0) {
 		close(capture);
 		free(j->op);
@@ -159,7 +163,8 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	ssize_t n;
 
 	struct stat st;
-	size_t size = fstat(j->outfd, &st) == 0 && st.st_size < OUTPUT_MAX ? (size_t)st.st_size : OUTPUT_MAX;
+	size_t size =
+	    fstat(j->outfd, &st) == 0 && st.st_size < OUTPUT_MAX ? (size_t)st.st_size : OUTPUT_MAX;
 
 	j->wstatus = wstatus;
 	/* sized to what runc wrote (usually nothing): a shim lives for months, keep it small */
@@ -181,8 +186,8 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 }
 
 /* Starts a runc job that answers the call; on spawn failure answers it at once. */
-static void job_or_fail(struct svc *s, struct container *c, struct runc_argv *av,
-			const char *op, struct ttrpc_call *call, job_done_fn done, void *ctx)
+static void job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
+			struct ttrpc_call *call, job_done_fn done, void *ctx)
 {
 	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
 	if (r < 0)
@@ -222,7 +227,8 @@ static void finish_exit(struct svc *s, struct process *p)
 
 	p->state = P_STOPPED;
 	if (p == &c->init && !c->has_pidns) {
-		/* Without its own pid namespace the container's other processes outlive the init. */
+		/* Without its own pid namespace the container's other processes outlive the init.
+		 */
 		struct runc_argv av = {0};
 		if (runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0)
 			job_spawn(s, c, &av, -1, -1, -1, "kill --all", NULL, killall_done, NULL);
@@ -495,11 +501,12 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 
 	if (req->options && req->options->type_url && *req->options->type_url) {
 		if (strcmp(req->options->type_url, OPTIONS_TYPE) != 0) {
-			asprintf(err, "unsupported runtime options type %s", req->options->type_url);
+			asprintf(err, "unsupported runtime options type %s",
+				 req->options->type_url);
 			return -EINVAL;
 		}
 		decoded = containerd__runc__v1__options__unpack(NULL, req->options->value.len,
-								 req->options->value.data);
+								req->options->value.data);
 		if (!decoded) {
 			asprintf(err, "cannot decode %s", OPTIONS_TYPE);
 			return -EINVAL;
@@ -522,7 +529,7 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 			c->criu_work = strdup(o->criu_work_path);
 	}
 	r = (!c->runc_root || !c->runc_log || !c->runc_binary || !c->criu) ? -ENOMEM
-									     : write_options(c, o);
+									   : write_options(c, o);
 	c->rc.binary = c->runc_binary;
 	c->rc.root = c->runc_root;
 	c->rc.log = c->runc_log;
@@ -550,7 +557,8 @@ static void create_failed(struct svc *s, struct container *c, struct ttrpc_call 
 static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 {
 	const CreateReq *req = (const CreateReq *)j->ctx;
-	Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	Containerd__Task__V2__CreateTaskResponse resp =
+	    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
 	Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
 	struct container *c = j->c;
@@ -573,7 +581,8 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 		int r = console_receive(&c->init);
 		if (r < 0) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "failed to retrieve console master: %s", strerror(-r));
+			snprintf(msg, sizeof(msg), "failed to retrieve console master: %s",
+				 strerror(-r));
 			create_failed(s, c, j->call, TTRPC_UNKNOWN, msg);
 			return;
 		}
@@ -613,11 +622,14 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	int r;
 
 	if (!valid_id(req->id))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid container id %s", req->id);
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
+					      "invalid container id %s", req->id);
 	if (req->bundle[0] != '/' || stat(req->bundle, &st) < 0 || !S_ISDIR(st.st_mode))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s", req->bundle);
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s",
+					      req->bundle);
 	if (find_container(s, req->id))
-		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "container %s: already exists", req->id);
+		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS,
+					      "container %s: already exists", req->id);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -672,9 +684,11 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		/* restore happens at Start: remember where from, register as created (pid 0) */
 		Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
 		Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-		Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+		Containerd__Task__V2__CreateTaskResponse resp =
+		    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 		c->restore_from = strdup(req->checkpoint);
-		c->parent_checkpoint = *req->parent_checkpoint ? strdup(req->parent_checkpoint) : NULL;
+		c->parent_checkpoint =
+		    *req->parent_checkpoint ? strdup(req->parent_checkpoint) : NULL;
 		if (!c->restore_from)
 			goto oom;
 		c->next = s->containers;
@@ -722,7 +736,6 @@ fail:
 	free(pidfile);
 	free(console);
 }
-
 
 /* ---- OOM events and Stats (cgroups) ---- */
 
@@ -805,17 +818,20 @@ static void stats_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 		return;
 	c = p->c;
 	if (!c->have_cg)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "cgroup does not exist: not found");
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
+					      "cgroup does not exist: not found");
 	if (c->cg.unified) {
-		r = cgroup_v2_metrics(c->cg.unified, (Io__Containerd__Cgroups__V2__Metrics **)&metrics);
+		r = cgroup_v2_metrics(c->cg.unified,
+				      (Io__Containerd__Cgroups__V2__Metrics **)&metrics);
 		any.type_url = "io.containerd.cgroups.v2.Metrics";
 	} else {
 		r = cgroup_v1_metrics(&c->cg, (Io__Containerd__Cgroups__V1__Metrics **)&metrics);
 		any.type_url = "io.containerd.cgroups.v1.Metrics";
 	}
 	if (r < 0)
-		return (void)ttrpc_call_error(call, r == -ENOENT ? TTRPC_NOT_FOUND : TTRPC_UNKNOWN,
-					      "%s", r == -ENOENT ? "cgroup deleted: not found" : strerror(-r));
+		return (void)ttrpc_call_error(
+		    call, r == -ENOENT ? TTRPC_NOT_FOUND : TTRPC_UNKNOWN, "%s",
+		    r == -ENOENT ? "cgroup deleted: not found" : strerror(-r));
 	any.value.len = protobuf_c_message_get_packed_size(metrics);
 	any.value.data = malloc(any.value.len ? any.value.len : 1);
 	if (any.value.data) {
@@ -896,9 +912,9 @@ static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	const Containerd__Task__V2__StateRequest *req = (const void *)m;
 	Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
 	static const Containerd__V1__Types__Status map[] = {
-		CONTAINERD__V1__TYPES__STATUS__CREATED, CONTAINERD__V1__TYPES__STATUS__RUNNING,
-		CONTAINERD__V1__TYPES__STATUS__PAUSED, CONTAINERD__V1__TYPES__STATUS__STOPPED,
-		CONTAINERD__V1__TYPES__STATUS__STOPPED};
+	    CONTAINERD__V1__TYPES__STATUS__CREATED, CONTAINERD__V1__TYPES__STATUS__RUNNING,
+	    CONTAINERD__V1__TYPES__STATUS__PAUSED, CONTAINERD__V1__TYPES__STATUS__STOPPED,
+	    CONTAINERD__V1__TYPES__STATUS__STOPPED};
 	Google__Protobuf__Timestamp ts;
 	struct process *p = lookup(data, call, req->id, req->exec_id);
 
@@ -909,7 +925,8 @@ static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	resp.pid = p->pid;
 	resp.status = p->c->init.pausing ? CONTAINERD__V1__TYPES__STATUS__PAUSING : map[p->state];
 	if (p->is_exec && p->c->init.state == P_PAUSED && p->state == P_RUNNING)
-		resp.status = CONTAINERD__V1__TYPES__STATUS__PAUSED; /* an exec is paused with its container */
+		resp.status = CONTAINERD__V1__TYPES__STATUS__PAUSED; /* an exec is paused with its
+									container */
 	resp.stdin = p->stdin_path;
 	resp.stdout = p->stdout_path;
 	resp.stderr = p->stderr_path;
@@ -962,11 +979,14 @@ static void kill_done(struct svc *s, struct job *j, int ok, const char *err)
 
 	if (ok)
 		return (void)ttrpc_call_reply(j->call, NULL);
-	if (contains_ci(err, "os: process already finished") || contains_ci(err, "container not running") ||
-	    contains_ci(err, "no such process") || contains_ci(out, "container not running"))
-		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND, "process already finished: not found");
+	if (contains_ci(err, "os: process already finished") ||
+	    contains_ci(err, "container not running") || contains_ci(err, "no such process") ||
+	    contains_ci(out, "container not running"))
+		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND,
+					      "process already finished: not found");
 	if (contains_ci(err, "does not exist") || contains_ci(out, "does not exist"))
-		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND, "no such container: not found");
+		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND,
+					      "no such container: not found");
 	ttrpc_call_error(j->call, TTRPC_UNKNOWN, "unknown error after kill: %s", err);
 }
 
@@ -980,7 +1000,8 @@ static void kill_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	if (!p)
 		return;
 	if (p->state == P_DELETED)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "cannot kill a deleted process: not found");
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
+					      "cannot kill a deleted process: not found");
 	if (p->is_exec) { /* execs are signalled directly; `all` does not apply */
 		if (p->state == P_CREATED)
 			return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION,
@@ -1034,7 +1055,8 @@ static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *e
 {
 	struct process *p = j->ctx;
 
-	if (!ok && !contains_ci(err, "does not exist") && !contains_ci(j->output, "does not exist")) {
+	if (!ok && !contains_ci(err, "does not exist") &&
+	    !contains_ci(j->output, "does not exist")) {
 		p->c->init.delete_call = NULL;
 		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
 	}
@@ -1085,11 +1107,13 @@ void delete_continue(struct svc *s, struct process *p)
 		p->delete_call = NULL;
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime delete failed", call, runc_delete_done, p);
+	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime delete failed", call, runc_delete_done,
+		      p);
 	runc_argv_free(&av);
 	if (r < 0) {
 		p->delete_call = NULL;
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime delete failed: %s", strerror(-r));
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime delete failed: %s",
+				 strerror(-r));
 	}
 }
 
@@ -1111,7 +1135,8 @@ static void delete_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->delete_call)
-		return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION, "delete already in progress");
+		return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION,
+					      "delete already in progress");
 	if (p->state != P_CREATED && p->state != P_STOPPED)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot delete a %s process",
 					      state_names[p->state]);
@@ -1144,22 +1169,26 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 	size_t n = 0;
 
 	if (!ok)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to list pids: %s", err);
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to list pids: %s",
+					      err);
 	/* runc prints the JSON on stdout; the capture also holds stderr, empty on success */
 	if (runc_parse_ps(j->output, j->outlen, &pids, &n) < 0)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to parse runc ps output");
+		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN,
+					      "failed to parse runc ps output");
 	if (n > 0) {
 		infos = calloc(n, sizeof(*infos));
 		ptrs = calloc(n, sizeof(*ptrs));
 		if (!infos || !ptrs) {
 			free(infos), free(ptrs), free(pids);
-			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED,
+						      "out of memory");
 		}
 		details = calloc(n, sizeof(*details));
 		anys = calloc(n, sizeof(*anys));
 		if (!details || !anys) {
 			free(infos), free(ptrs), free(pids), free(details), free(anys);
-			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED,
+						      "out of memory");
 		}
 		for (size_t i = 0; i < n; i++) {
 			containerd__v1__types__process_info__init(&infos[i]);
@@ -1168,15 +1197,20 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 			for (struct process *e = j->c->execs; e; e = e->next) {
 				if (e->pid != pids[i] || e->pid <= 0)
 					continue;
-				/* exec pids carry ProcessDetails{exec_id}, as the Go shim reports */
+				/* exec pids carry ProcessDetails{exec_id}, as the Go shim reports
+				 */
 				containerd__runc__v1__process_details__init(&details[i]);
 				details[i].exec_id = e->id;
 				google__protobuf__any__init(&anys[i]);
 				anys[i].type_url = "containerd.runc.v1.ProcessDetails";
-				anys[i].value.len = containerd__runc__v1__process_details__get_packed_size(&details[i]);
-				anys[i].value.data = malloc(anys[i].value.len ? anys[i].value.len : 1);
+				anys[i].value.len =
+				    containerd__runc__v1__process_details__get_packed_size(
+					&details[i]);
+				anys[i].value.data =
+				    malloc(anys[i].value.len ? anys[i].value.len : 1);
 				if (anys[i].value.data) {
-					containerd__runc__v1__process_details__pack(&details[i], anys[i].value.data);
+					containerd__runc__v1__process_details__pack(
+					    &details[i], anys[i].value.data);
 					infos[i].info = &anys[i];
 				}
 			}
@@ -1217,14 +1251,16 @@ static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *
 	struct container *c = find_container(data, req->id);
 
 	if (!c)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
+					      "container not created: not found");
 	struct process *p = &c->init;
 	if (*req->exec_id) {
 		for (p = c->execs; p && strcmp(p->id, req->exec_id); p = p->next)
 			;
 		if (!p) /* the Go service does not map this one */
 			return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-						      "process does not exist %s: not found", req->exec_id);
+						      "process does not exist %s: not found",
+						      req->exec_id);
 	}
 	/* Our writer goes; the process sees EOF once the clients' writers are gone too. */
 	close_fd(&p->stdin_writer);
@@ -1239,7 +1275,6 @@ static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *m, void 
 	if (!s->containers)
 		shim_request_exit(s->shim);
 }
-
 
 /* ---- Exec ---- */
 
@@ -1283,18 +1318,21 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	struct process *p;
 
 	if (!c)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
+					      "container not created: not found");
 	if (!valid_id(req->exec_id))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid exec id %s", req->exec_id);
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid exec id %s",
+					      req->exec_id);
 	for (p = c->execs; p; p = p->next)
 		if (!strcmp(p->id, req->exec_id))
-			return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists",
-						      req->exec_id);
+			return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS,
+						      "id %s: already exists", req->exec_id);
 	if (c->init.state != P_CREATED && c->init.state != P_RUNNING)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
 					      state_names[c->init.state]);
 	if (!req->spec || !req->spec->value.len)
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "exec %s: no process spec", req->exec_id);
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
+					      "exec %s: no process spec", req->exec_id);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -1310,8 +1348,9 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 		int bad_spec = p->id && p->stdin_path && p->stdout_path && p->stderr_path;
 		process_free_fields(s, p);
 		free(p);
-		return (void)ttrpc_call_error(call, bad_spec ? TTRPC_INVALID_ARGUMENT : TTRPC_RESOURCE_EXHAUSTED,
-					      bad_spec ? "exec process spec is not a JSON object" : "out of memory");
+		return (void)ttrpc_call_error(
+		    call, bad_spec ? TTRPC_INVALID_ARGUMENT : TTRPC_RESOURCE_EXHAUSTED,
+		    bad_spec ? "exec process spec is not a JSON object" : "out of memory");
 	}
 	p->next = c->execs;
 	c->execs = p;
@@ -1371,7 +1410,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 	r = io_prepare(p);
 	if (r < 0) {
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create exec io: %s", strerror(-r));
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create exec io: %s",
+					      strerror(-r));
 	}
 	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp) < 0) {
 		p->proc_file = NULL;
@@ -1386,7 +1426,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 		free(p->proc_file);
 		p->proc_file = NULL;
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "write exec process spec: %s", strerror(-r));
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "write exec process spec: %s",
+					      strerror(-r));
 	}
 	close(fd);
 	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
@@ -1399,13 +1440,15 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 	if (runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
 		goto oom;
 	r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
-		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", call, exec_start_done, p);
+		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", call, exec_start_done,
+		      p);
 	runc_argv_free(&av);
 	free(pidfile);
 	free(console);
 	if (r < 0) {
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime exec failed: %s", strerror(-r));
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime exec failed: %s",
+					      strerror(-r));
 	}
 	p->starting = 1;
 	return;
@@ -1416,7 +1459,6 @@ oom:
 	io_close(p);
 	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 }
-
 
 /* ---- Checkpoint and restore (runc + CRIU) ---- */
 
@@ -1429,7 +1471,8 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	char *pidfile = bundle_path(c, "init.pid"), *buf = NULL;
 
 	p->starting = 0;
-	if (ok && (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
+	if (ok &&
+	    (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
 		ok = 0;
 		err = "read init.pid after runc restore";
 	}
@@ -1462,13 +1505,14 @@ static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *c
 	struct container *c = p->c;
 	struct runc_restore_opts ro = {0};
 	struct runc_argv av = {0};
-	char *pidfile = bundle_path(c, "init.pid"), *work = c->criu_work ? NULL : bundle_path(c, "work"),
-	     *console = NULL;
+	char *pidfile = bundle_path(c, "init.pid"),
+	     *work = c->criu_work ? NULL : bundle_path(c, "work"), *console = NULL;
 	int r = io_prepare(p);
 
 	if (r < 0) {
 		io_close(p);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create restore io: %s", strerror(-r));
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create restore io: %s",
+				 strerror(-r));
 		goto out;
 	}
 	ro.criu.image_path = c->restore_from;
@@ -1490,7 +1534,8 @@ static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *c
 		      "OCI runtime restore failed", call, restore_done, p);
 	if (r < 0) {
 		io_close(p);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime restore failed: %s", strerror(-r));
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime restore failed: %s",
+				 strerror(-r));
 	} else {
 		p->starting = 1;
 	}
@@ -1516,12 +1561,14 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 		/* keep CRIU's story next to the bundle, and point at it, as the Go shim does */
 		char *src = NULL, *dst = bundle_path(c, "criu-dump.log"), *log = NULL, *first;
 		size_t len = 0;
-		if (asprintf(&src, "%s/dump.log", cx->work) >= 0 && read_file(src, 16u << 20, &log, &len) == 0 && dst)
+		if (asprintf(&src, "%s/dump.log", cx->work) >= 0 &&
+		    read_file(src, 16u << 20, &log, &len) == 0 && dst)
 			write_file(dst, log, len, 0600);
 		first = runc_exit_error(&c->rc, j->wstatus, j->output);
 		if (first && strchr(first, '\n'))
 			*strchr(first, '\n') = '\0';
-		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s path= %s", first ? first : err, dst ? dst : "");
+		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s path= %s", first ? first : err,
+				 dst ? dst : "");
 		free(first);
 		free(src);
 		free(dst);
@@ -1549,15 +1596,18 @@ static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, voi
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot checkpoint a task in created state");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot checkpoint a task in created state");
 	if (p->state != P_RUNNING && p->state != P_PAUSED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot checkpoint a %s container",
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot checkpoint a %s container",
 					      p->state == P_STOPPED ? "stopped" : "deleted");
 	if (req->options && *req->options->type_url) {
 		o = containerd__runc__v1__checkpoint_options__unpack(NULL, req->options->value.len,
-								      req->options->value.data);
+								     req->options->value.data);
 		if (!o)
-			return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "cannot decode checkpoint options");
+			return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
+						      "cannot decode checkpoint options");
 	}
 	cx = calloc(1, sizeof(*cx));
 	if (!cx)
@@ -1586,14 +1636,16 @@ static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, voi
 	co.leave_running = !(o && o->exit);
 	if (runc_argv_checkpoint(&p->c->rc, p->c->id, &co, &av) < 0)
 		goto oom;
-	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime checkpoint failed", call, checkpoint_done, cx);
+	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime checkpoint failed", call,
+		      checkpoint_done, cx);
 	runc_argv_free(&av);
 	if (o)
 		containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
 	if (r < 0) {
 		free(cx->work);
 		free(cx);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime checkpoint failed: %s", strerror(-r));
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime checkpoint failed: %s",
+				 strerror(-r));
 	}
 	return;
 oom:
@@ -1617,9 +1669,11 @@ static void resize_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->is_exec && p->state == P_STOPPED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resize a stopped container");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot resize a stopped container");
 	if (p->console >= 0 && ioctl(p->console, TIOCSWINSZ, &ws) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "resize pty: %s", strerror(errno));
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "resize pty: %s",
+					      strerror(errno));
 	ttrpc_call_reply(call, NULL); /* no console: nothing to do, as the Go shim */
 }
 
@@ -1664,14 +1718,16 @@ static void pause_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot pause task in created state");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot pause task in created state");
 	if (p->state != P_RUNNING || p->pausing)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot pause a %s container",
 					      p->pausing ? "paused" : state_names[p->state]);
 	if (runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
 	p->pausing = 1;
-	if (job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime pause failed", call, pause_done, p) < 0) {
+	if (job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime pause failed", call, pause_done, p) <
+	    0) {
 		p->pausing = 0;
 		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime pause failed: cannot run runc");
 	}
@@ -1688,9 +1744,11 @@ static void resume_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume task in created state");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot resume task in created state");
 	if (p->state == P_RUNNING)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume a running process");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot resume a running process");
 	if (p->state != P_PAUSED)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume a %s container",
 					      state_names[p->state]);
@@ -1719,11 +1777,13 @@ static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->state == P_STOPPED || p->state == P_DELETED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot update a stopped container");
+		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
+					      "cannot update a stopped container");
 	/* resources: OCI LinuxResources JSON (the type URL is not checked, as in the Go shim) */
 	if (!req->resources ||
 	    json_parse(&j, (const char *)req->resources->value.data, req->resources->value.len) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "update: resources are not JSON");
+		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
+					      "update: resources are not JSON");
 	json_free(&j);
 	fd = memfd_create("runc-resources", MFD_CLOEXEC);
 	if (fd < 0 || write_all(fd, req->resources->value.data, req->resources->value.len) < 0 ||
@@ -1731,22 +1791,24 @@ static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		if (fd >= 0)
 			close(fd);
 		runc_argv_free(&av);
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "update: cannot stage resources");
+		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED,
+					      "update: cannot stage resources");
 	}
 	r = job_spawn(s, p->c, &av, fd, -1, -1, "OCI runtime update failed", call, update_done, p);
 	close(fd); /* runc has its own copy */
 	runc_argv_free(&av);
 	if (r < 0)
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime update failed: %s", strerror(-r));
+		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime update failed: %s",
+				 strerror(-r));
 }
 
 static const struct ttrpc_method_entry task_methods[] = {
-	{"State", state_h},   {"Create", create_h},	{"Start", start_h},   {"Delete", delete_h},
-	{"Pids", pids_h},     {"Kill", kill_h},		{"CloseIO", closeio_h}, {"Wait", wait_h},
-	{"Connect", connect_h}, {"Shutdown", shutdown_h}, {"Exec", exec_h},
-	{"Pause", pause_h},   {"Resume", resume_h},	{"Update", update_h},
-	{"ResizePty", resize_h}, {"Checkpoint", checkpoint_h}, {"Stats", stats_h},
-	{NULL, NULL},
+    {"State", state_h},		  {"Create", create_h}, {"Start", start_h},
+    {"Delete", delete_h},	  {"Pids", pids_h},	{"Kill", kill_h},
+    {"CloseIO", closeio_h},	  {"Wait", wait_h},	{"Connect", connect_h},
+    {"Shutdown", shutdown_h},	  {"Exec", exec_h},	{"Pause", pause_h},
+    {"Resume", resume_h},	  {"Update", update_h}, {"ResizePty", resize_h},
+    {"Checkpoint", checkpoint_h}, {"Stats", stats_h},	{NULL, NULL},
 };
 
 int runc_shim_register(struct shim *sh, void **state)

@@ -37,7 +37,10 @@ void process_init(struct process *p, struct container *c, const char *id)
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 /* url.QueryUnescape: %XX and '+' -> ' ', in place; -EINVAL on a bad escape. */
@@ -122,7 +125,8 @@ static int logger_start(struct process *p, const char *uri, int out_r, int err_r
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		/* move the three fds above 5 first so the dup2s cannot clobber each other */
-		int a = fcntl(out_r, F_DUPFD, 10), b = fcntl(err_r, F_DUPFD, 10), c = fcntl(ready[1], F_DUPFD, 10);
+		int a = fcntl(out_r, F_DUPFD, 10), b = fcntl(err_r, F_DUPFD, 10),
+		    c = fcntl(ready[1], F_DUPFD, 10);
 		if (null < 0 || a < 0 || b < 0 || c < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 		    dup2(null, 2) < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0 || dup2(c, 5) < 0)
 			_exit(127);
@@ -173,7 +177,8 @@ void logger_stop(struct svc *s, struct process *p)
 		return;
 	syscall(SYS_pidfd_send_signal, p->logger_pidfd, SIGTERM, NULL, 0);
 	k = malloc(sizeof(*k));
-	if (k && (k->pidfd = p->logger_pidfd) >= 0 && loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb, k)) {
+	if (k && (k->pidfd = p->logger_pidfd) >= 0 &&
+	    loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb, k)) {
 		p->logger_pidfd = -1;
 		return;
 	}
@@ -239,8 +244,8 @@ int console_receive(struct process *p)
 {
 	char buf[4096], cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct pollfd pfd = {p->console_listen, POLLIN, 0};
 	struct cmsghdr *cm;
 	int conn, fd = -1;
@@ -298,7 +303,8 @@ int io_prepare(struct process *p)
 			return r;
 		p->stdin_fifo = *p->stdin_path ? r : -1;
 		if (!strncmp(out, "binary://", 9)) {
-			/* the pty output goes into the logger's fd 3 pipe; its fd 4 pipe stays unused */
+			/* the pty output goes into the logger's fd 3 pipe; its fd 4 pipe stays
+			 * unused */
 			int o[2], e[2];
 			if ((r = io_pipe(o, 0, 0)) < 0)
 				return r;
@@ -364,7 +370,6 @@ int io_prepare(struct process *p)
 	return 0;
 }
 
-
 static void copy_done(struct io_copy *cp, void *data)
 {
 	struct process *p = data;
@@ -417,7 +422,8 @@ void io_start(struct svc *s, struct process *p)
 	if (p->stdin_fifo >= 0) {
 		/* our writer keeps the container's stdin open while clients come and go */
 		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
+		p->copies[0] =
+		    io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
 		p->stdin_fifo = p->shim_fds[0] = -1;
 		p->ncopies += p->copies[0] != NULL;
 	}
@@ -426,8 +432,8 @@ void io_start(struct svc *s, struct process *p)
 		if (p->shim_fds[i] < 0)
 			continue;
 		/* a shared destination is closed by the stderr copier, the last user */
-		p->copies[i] = io_copy_start(s->loop, p->shim_fds[i], p->out_fds[i - 1], shared,
-					     copy_done, p);
+		p->copies[i] =
+		    io_copy_start(s->loop, p->shim_fds[i], p->out_fds[i - 1], shared, copy_done, p);
 		p->ncopies += p->copies[i] != NULL;
 		p->shim_fds[i] = -1;
 		p->out_fds[i - 1] = -1;

@@ -65,8 +65,8 @@ static int print_frame(void *ctx, const struct ttrpc_hdr *h, const uint8_t *payl
 
 	(*left)--;
 	if (oversize || ttrpc_response_decode(payload, h->length, &resp) < 0) {
-		printf("stream=%u undecodable response (type %u, %u bytes)\n", h->stream_id, h->type,
-		       h->length);
+		printf("stream=%u undecodable response (type %u, %u bytes)\n", h->stream_id,
+		       h->type, h->length);
 		return 0;
 	}
 	printf("stream=%u code=%d (%s) message=%s payload=%zu\n", h->stream_id, resp.code,
@@ -104,9 +104,11 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
-				"modes: connect | call SERVICE METHOD | update ID JSON | create-restore ID BUNDLE CKPT | start ID | delete ID | garbage | garbage-body | "
-				"truncated | oversize | even-stream | non-request\n");
+		fprintf(stderr,
+			"usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
+			"modes: connect | call SERVICE METHOD | update ID JSON | create-restore ID "
+			"BUNDLE CKPT | start ID | delete ID | garbage | garbage-body | "
+			"truncated | oversize | even-stream | non-request\n");
 		return 2;
 	}
 	fd = unix_connect(argv[1], 1);
@@ -122,8 +124,10 @@ int main(int argc, char **argv)
 		send_request(1, argv[3], argv[4], NULL, 0);
 		read_responses(1);
 	} else if (!strcmp(mode, "update") && argc == 5) {
-		/* Task.Update{id, resources: Any(LinuxResources JSON)} -- ctr 1.6 has no task update */
-		Containerd__Task__V2__UpdateTaskRequest u = CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+		/* Task.Update{id, resources: Any(LinuxResources JSON)} -- ctr 1.6 has no task
+		 * update */
+		Containerd__Task__V2__UpdateTaskRequest u =
+		    CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
 		Google__Protobuf__Any res = GOOGLE__PROTOBUF__ANY__INIT;
 		uint8_t *buf;
 		size_t n;
@@ -140,7 +144,8 @@ int main(int argc, char **argv)
 		read_responses(1);
 	} else if (!strcmp(mode, "create-restore") && argc == 6) {
 		/* Task.Create{id, bundle, checkpoint}: no runc yet, restore runs at Start */
-		Containerd__Task__V2__CreateTaskRequest c = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+		Containerd__Task__V2__CreateTaskRequest c =
+		    CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
 		uint8_t *buf;
 		size_t n;
 		c.id = argv[3];
@@ -156,7 +161,8 @@ int main(int argc, char **argv)
 		Containerd__Task__V2__StartRequest r = CONTAINERD__TASK__V2__START_REQUEST__INIT;
 		uint8_t buf[256];
 		r.id = argv[3];
-		send_request(1, "containerd.task.v2.Task", !strcmp(mode, "start") ? "Start" : "Delete", buf,
+		send_request(1, "containerd.task.v2.Task",
+			     !strcmp(mode, "start") ? "Start" : "Delete", buf,
 			     containerd__task__v2__start_request__pack(&r, buf));
 		read_responses(1);
 	} else if (!strcmp(mode, "garbage")) {
@@ -166,7 +172,8 @@ int main(int argc, char **argv)
 		shutdown(fd, SHUT_WR);
 		read_responses(1);
 	} else if (!strcmp(mode, "garbage-body")) {
-		/* a valid header around a body that is not a Request; the connection stays usable */
+		/* a valid header around a body that is not a Request; the connection stays usable
+		 */
 		uint8_t body[16];
 		memset(body, 0xff, sizeof(body));
 		send_hdr(sizeof(body), 1, TTRPC_TYPE_REQUEST);
@@ -179,7 +186,8 @@ int main(int argc, char **argv)
 		shutdown(fd, SHUT_WR);
 		read_responses(1);
 	} else if (!strcmp(mode, "oversize")) {
-		/* 5 MiB payload: answered ResourceExhausted, then the same connection still serves */
+		/* 5 MiB payload: answered ResourceExhausted, then the same connection still serves
+		 */
 		size_t len = 5u << 20, chunk = 1u << 20;
 		uint8_t *zeros = calloc(1, chunk);
 		send_hdr(len, 1, TTRPC_TYPE_REQUEST);

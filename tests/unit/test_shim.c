@@ -55,8 +55,18 @@ void test_socket_address(void)
 
 void test_flags_go_style(void)
 {
-	char *argv[] = {"shim", "-namespace", "specns", "--address=/c.sock", "-publish-binary",
-			"/usr/bin/containerd", "-id", "t2", "-debug", "start", "extra", NULL};
+	char *argv[] = {"shim",
+			"-namespace",
+			"specns",
+			"--address=/c.sock",
+			"-publish-binary",
+			"/usr/bin/containerd",
+			"-id",
+			"t2",
+			"-debug",
+			"start",
+			"extra",
+			NULL};
 	struct shim_opts o;
 
 	CHECK(shim_parse_flags(11, argv, &o) == 0);
@@ -101,7 +111,8 @@ void test_log_quoting(void)
 	n = log_append_kv(buf, n, sizeof(buf), "ns", "a.b-c/d@e");
 	n = log_append_kv(buf, n, sizeof(buf), "q", "say \"hi\"\n");
 	buf[n] = '\0';
-	CHECK_STR(buf, "level=info msg=\"starting signal loop\" ns=a.b-c/d@e q=\"say \\\"hi\\\"\\n\"");
+	CHECK_STR(buf,
+		  "level=info msg=\"starting signal loop\" ns=a.b-c/d@e q=\"say \\\"hi\\\"\\n\"");
 	/* truncation never overflows */
 	n = log_append_kv(buf, 0, 8, "key", "a long value");
 	CHECK(n == 8);
