@@ -272,6 +272,27 @@ static const char *strip_file_uri(const char *uri)
 	return strncmp(uri, "file://", 7) == 0 ? uri + 7 : uri;
 }
 
+/* Starts the logging binary for uri on two fresh pipes (its fds 3 and 4) and hands back their
+ * write ends. On failure after the pipes exist the write ends are still handed back (closed
+ * with the process). */
+static int logger_open(struct process *p, const char *uri, int *out_w, int *err_w)
+{
+	int o[2], e[2], r;
+
+	if ((r = io_pipe(o, 0, 0)) < 0)
+		return r;
+	if ((r = io_pipe(e, 0, 0)) < 0) {
+		close(o[0]), close(o[1]);
+		return r;
+	}
+	r = logger_start(p, uri, o[0], e[0]);
+	close(o[0]);
+	close(e[0]);
+	*out_w = o[1];
+	*err_w = e[1];
+	return r < 0 ? r : 0;
+}
+
 /* Opens destinations and makes the pipes runc hands to the container. */
 int io_prepare(struct process *p)
 {
@@ -280,21 +301,12 @@ int io_prepare(struct process *p)
 
 	if (!strncmp(out, "binary://", 9) && !p->terminal) {
 		/* the container writes straight into the logger's pipes; we keep the write ends */
-		int o[2], e[2];
-		if ((r = io_pipe(o, 0, 0)) < 0)
-			return r;
-		if ((r = io_pipe(e, 0, 0)) < 0) {
-			close(o[0]), close(o[1]);
-			return r;
+		r = logger_open(p, out, &p->runc_fds[1], &p->runc_fds[2]);
+		if (p->runc_fds[1] >= 0) {
+			p->log_w[0] = fcntl(p->runc_fds[1], F_DUPFD_CLOEXEC, 3);
+			p->log_w[1] = fcntl(p->runc_fds[2], F_DUPFD_CLOEXEC, 3);
 		}
-		r = logger_start(p, out, o[0], e[0]);
-		close(o[0]);
-		close(e[0]);
-		p->runc_fds[1] = o[1];
-		p->runc_fds[2] = e[1];
-		p->log_w[0] = fcntl(o[1], F_DUPFD_CLOEXEC, 3);
-		p->log_w[1] = fcntl(e[1], F_DUPFD_CLOEXEC, 3);
-		return r < 0 ? r : 0;
+		return r;
 	}
 	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
 		if ((r = console_listen(p)) < 0)
@@ -302,23 +314,8 @@ int io_prepare(struct process *p)
 		if (*p->stdin_path && (r = io_open_input(p->stdin_path)) < 0)
 			return r;
 		p->stdin_fifo = *p->stdin_path ? r : -1;
-		if (!strncmp(out, "binary://", 9)) {
-			/* the pty output goes into the logger's fd 3 pipe; its fd 4 pipe stays
-			 * unused */
-			int o[2], e[2];
-			if ((r = io_pipe(o, 0, 0)) < 0)
-				return r;
-			if ((r = io_pipe(e, 0, 0)) < 0) {
-				close(o[0]), close(o[1]);
-				return r;
-			}
-			r = logger_start(p, out, o[0], e[0]);
-			close(o[0]);
-			close(e[0]);
-			p->out_fds[0] = o[1];
-			p->log_w[1] = e[1];
-			return r < 0 ? r : 0;
-		}
+		if (!strncmp(out, "binary://", 9)) /* pty output into the logger's fd 3 pipe */
+			return logger_open(p, out, &p->out_fds[0], &p->log_w[1]);
 		if (*out) {
 			if ((r = io_open_output(strip_file_uri(out))) < 0)
 				return r;
