@@ -501,14 +501,16 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 
 	if (req->options && req->options->type_url && *req->options->type_url) {
 		if (strcmp(req->options->type_url, OPTIONS_TYPE) != 0) {
-			asprintf(err, "unsupported runtime options type %s",
-				 req->options->type_url);
+			if (asprintf(err, "unsupported runtime options type %s",
+				     req->options->type_url) < 0)
+				*err = NULL;
 			return -EINVAL;
 		}
 		decoded = containerd__runc__v1__options__unpack(NULL, req->options->value.len,
 								req->options->value.data);
 		if (!decoded) {
-			asprintf(err, "cannot decode %s", OPTIONS_TYPE);
+			if (asprintf(err, "cannot decode %s", OPTIONS_TYPE) < 0)
+				*err = NULL;
 			return -EINVAL;
 		}
 		o = decoded;
@@ -538,7 +540,8 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 	if (decoded)
 		containerd__runc__v1__options__free_unpacked(decoded, NULL);
 	if (r < 0)
-		asprintf(err, "write options: %s", strerror(-r));
+		if (asprintf(err, "write options: %s", strerror(-r)) < 0)
+			*err = NULL;
 	return r;
 }
 
@@ -670,14 +673,17 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 			r = mount_all(ms, req->n_rootfs, rootfs);
 		free(ms);
 		if (r < 0) {
-			asprintf(&err, "failed to mount rootfs component: %s", strerror(-r));
+			if (asprintf(&err, "failed to mount rootfs component: %s", strerror(-r)) <
+			    0)
+				err = NULL;
 			goto fail;
 		}
 		c->rootfs_mounted = 1;
 	}
 	r = io_prepare(&c->init);
 	if (r < 0) {
-		asprintf(&err, "failed to create shim task io: %s", strerror(-r));
+		if (asprintf(&err, "failed to create shim task io: %s", strerror(-r)) < 0)
+			err = NULL;
 		goto fail;
 	}
 	if (*req->checkpoint) {
@@ -720,7 +726,8 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		      (void *)req);
 	runc_argv_free(&av);
 	if (r < 0) {
-		asprintf(&err, "OCI runtime create failed: %s", strerror(-r));
+		if (asprintf(&err, "OCI runtime create failed: %s", strerror(-r)) < 0)
+			err = NULL;
 		goto fail;
 	}
 	free(rootfs);
