@@ -18,7 +18,7 @@ LIBS    := -lprotobuf-c
 # Debian packages the build and the tests need (make deps installs them, idempotently).
 DEPS_BUILD := build-essential clang-format libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
               libsqlite3-dev pkg-config file
-DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar \
+DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
               util-linux
 
 PROTOS   := $(shell find proto -name '*.proto' | sort)

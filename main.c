@@ -13,6 +13,9 @@ static const struct applet applets[] = {
      "the smallest shim (io.containerd.skeleton.v1): Connect and Shutdown only",
      "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
      "[start|delete]"},
+    {"ctrbox-journal", journal_main,
+     "containerd logging binary (binary:// log URI): container output to journald or a file",
+     "[KEY VALUE]... (--help lists the options)"},
     {"shim-proto-connect", shim_proto_connect_main,
      "send Connect then Shutdown to a shim's TTRPC socket and print the replies", "ADDRESS [ID]"},
 };

@@ -21,5 +21,6 @@ void applet_usage(FILE *f);
 int shim_runc_v2_main(int argc, char **argv);
 int shim_skeleton_main(int argc, char **argv);
 int shim_proto_connect_main(int argc, char **argv);
+int journal_main(int argc, char **argv);
 
 #endif

@@ -61,7 +61,12 @@ int unit_failures;
 	T(test_cgroup_v2_fixture)                                                                  \
 	T(test_cgroup_v2_oom_watch)                                                                \
 	T(test_cgroup_v1_oom_eventfd)                                                              \
-	T(test_cgroup_v1_oom_kill)
+	T(test_cgroup_v1_oom_kill)                                                                 \
+	T(test_journal_fields)                                                                     \
+	T(test_journal_field_names)                                                                \
+	T(test_journal_line_split)                                                                 \
+	T(test_journal_cri_json)                                                                   \
+	T(test_journal_parse_size)
 TESTS
 #undef T
 #define T(name) {#name, name},

@@ -1,0 +1,272 @@
+/* I/O-free coding for ctrbox-journal: journald native entries, line splitting, CRI/JSON lines. */
+#include "journal_proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int jbuf_reserve(struct jbuf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	if (more > SIZE_MAX / 2 - b->len)
+		return -ENOMEM;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int jbuf_put(struct jbuf *b, const void *data, size_t n)
+{
+	int r = jbuf_reserve(b, n);
+
+	if (r < 0)
+		return r;
+	if (n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+void jbuf_free(struct jbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+int journal_field_valid(const char *key, size_t n)
+{
+	if (n == 0 || n > 64 || key[0] == '_' || (key[0] >= '0' && key[0] <= '9'))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = key[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The plain form ends a value at '\n'; other control bytes would reach journald fine, but
+ * binary-safe keeps them exact and costs 9 bytes. */
+static int needs_binary(const unsigned char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+int journal_append(struct jbuf *b, const char *key, const void *val, size_t n)
+{
+	size_t klen = strlen(key);
+	unsigned char le[8];
+	int r;
+
+	if (!journal_field_valid(key, klen))
+		return -EINVAL;
+	r = jbuf_reserve(b, klen + n + 10);
+	if (r < 0)
+		return r;
+	jbuf_put(b, key, klen);
+	if (!needs_binary(val, n)) {
+		jbuf_put(b, "=", 1);
+	} else {
+		jbuf_put(b, "\n", 1);
+		for (int i = 0; i < 8; i++)
+			le[i] = (unsigned char)((uint64_t)n >> (8 * i));
+		jbuf_put(b, le, 8);
+	}
+	jbuf_put(b, val, n);
+	return jbuf_put(b, "\n", 1);
+}
+
+int journal_append_str(struct jbuf *b, const char *key, const char *val)
+{
+	return journal_append(b, key, val, strlen(val));
+}
+
+int jline_init(struct jline *lb, size_t max)
+{
+	lb->len = 0;
+	lb->max = max ? max : 1;
+	lb->buf = malloc(lb->max);
+	return lb->buf ? 0 : -ENOMEM;
+}
+
+void jline_free(struct jline *lb)
+{
+	free(lb->buf);
+	lb->buf = NULL;
+	lb->len = 0;
+}
+
+/* Emits buffered bytes plus p[0..n) as one piece without copying when nothing is buffered. */
+static int emit(struct jline *lb, const char *p, size_t n, int partial, jline_cb cb, void *ctx)
+{
+	int r;
+
+	if (lb->len == 0)
+		return cb(p, n, partial, ctx);
+	memcpy(lb->buf + lb->len, p, n); /* callers keep lb->len + n <= max */
+	r = cb(lb->buf, lb->len + n, partial, ctx);
+	lb->len = 0;
+	return r;
+}
+
+int jline_feed(struct jline *lb, const char *p, size_t n, jline_cb cb, void *ctx)
+{
+	while (n > 0) {
+		size_t room = lb->max - lb->len;
+		const char *nl = memchr(p, '\n', n < room + 1 ? n : room + 1);
+		int r;
+
+		if (nl) { /* a complete line that fits (the '\n' may sit just past room) */
+			r = emit(lb, p, (size_t)(nl - p), 0, cb, ctx);
+			n -= (size_t)(nl - p) + 1;
+			p = nl + 1;
+		} else if (n > room) { /* full and more is coming: a partial chunk */
+			r = emit(lb, p, room, 1, cb, ctx);
+			n -= room;
+			p += room;
+		} else { /* keep for later: the line's end may be in the next read */
+			memcpy(lb->buf + lb->len, p, n);
+			lb->len += n;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int jline_flush(struct jline *lb, jline_cb cb, void *ctx)
+{
+	int r;
+
+	if (lb->len == 0)
+		return 0;
+	r = cb(lb->buf, lb->len, 0, ctx);
+	lb->len = 0;
+	return r;
+}
+
+size_t journal_rfc3339(char out[40], const struct timespec *ts)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	gmtime_r(&t, &tm);
+	return (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+				tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+				(long)ts->tv_nsec);
+}
+
+int journal_cri_line(struct jbuf *b, const struct timespec *ts, const char *stream,
+		     const char *line, size_t n, int partial)
+{
+	char t[40];
+	size_t tl = journal_rfc3339(t, ts), sl = strlen(stream);
+	int r = jbuf_reserve(b, tl + sl + n + 6);
+
+	if (r < 0)
+		return r;
+	jbuf_put(b, t, tl);
+	jbuf_put(b, " ", 1);
+	jbuf_put(b, stream, sl);
+	jbuf_put(b, partial ? " P " : " F ", 3);
+	jbuf_put(b, line, n);
+	return jbuf_put(b, "\n", 1);
+}
+
+/* JSON string body: quote, backslash and control bytes escaped; other bytes verbatim. */
+static int json_escape(struct jbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int r = jbuf_reserve(b, n + n / 8 + 8);
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+		if (c == '"' || c == '\\') {
+			e[1] = (char)c;
+			r = jbuf_put(b, e, 2);
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			e[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			r = jbuf_put(b, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			r = jbuf_put(b, e, 6);
+		} else {
+			r = jbuf_put(b, &s[i], 1);
+		}
+	}
+	return r;
+}
+
+int journal_json_line(struct jbuf *b, const struct timespec *ts, const char *stream,
+		      const char *line, size_t n, int partial)
+{
+	char t[40];
+	size_t tl = journal_rfc3339(t, ts);
+	int r = jbuf_put(b, "{\"log\":\"", 8);
+
+	if (r == 0)
+		r = json_escape(b, line, n);
+	if (r == 0 && !partial)
+		r = jbuf_put(b, "\\n", 2);
+	if (r == 0)
+		r = jbuf_put(b, "\",\"stream\":\"", 12);
+	if (r == 0)
+		r = json_escape(b, stream, strlen(stream));
+	if (r == 0)
+		r = jbuf_put(b, "\",\"time\":\"", 10);
+	if (r == 0)
+		r = jbuf_put(b, t, tl);
+	if (r == 0)
+		r = jbuf_put(b, "\"}\n", 3);
+	return r;
+}
+
+int journal_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case 'k':
+	case 'K':
+		mul = 1024, p++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1024 * 1024, p++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1024 * 1024 * 1024, p++;
+		break;
+	}
+	if (*p == 'b' || *p == 'B')
+		p++;
+	if (*p || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}

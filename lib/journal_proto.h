@@ -1,0 +1,54 @@
+/* I/O-free coding for ctrbox-journal: journald native entries, line splitting, CRI/JSON lines. */
+#ifndef CTRBOX_JOURNAL_PROTO_H
+#define CTRBOX_JOURNAL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* A growable byte buffer; zero-initialised is empty. */
+struct jbuf {
+	char *p;
+	size_t len, cap;
+};
+
+int jbuf_reserve(struct jbuf *b, size_t more);
+int jbuf_put(struct jbuf *b, const void *data, size_t n);
+void jbuf_free(struct jbuf *b);
+
+/* journald's rule: 1-64 chars of A-Z 0-9 _, not starting with a digit or '_'. */
+int journal_field_valid(const char *key, size_t n);
+/* Appends one field: KEY=VALUE\n, or the binary-safe form (KEY\n, 64-bit LE length, data, \n)
+ * when the value holds a newline or another control byte. -EINVAL for a bad key. */
+int journal_append(struct jbuf *b, const char *key, const void *val, size_t n);
+int journal_append_str(struct jbuf *b, const char *key, const char *val);
+
+/* Splits a byte stream into lines of at most max bytes (without the '\n'). A line longer than
+ * max comes out as max-byte chunks with partial=1, then the rest with partial=0. */
+typedef int (*jline_cb)(const char *line, size_t len, int partial, void *ctx);
+struct jline {
+	char *buf;
+	size_t len, max;
+};
+int jline_init(struct jline *lb, size_t max);
+void jline_free(struct jline *lb);
+/* Feeds n bytes; stops at and returns the first negative callback result. */
+int jline_feed(struct jline *lb, const char *p, size_t n, jline_cb cb, void *ctx);
+/* Emits what is buffered (a last line without '\n') as a complete line. */
+int jline_flush(struct jline *lb, jline_cb cb, void *ctx);
+
+/* RFC 3339 UTC with nanoseconds, always 9 digits: 2026-11-23T14:29:22.000000001Z (31 bytes +
+ * NUL). Returns the length. */
+size_t journal_rfc3339(char out[40], const struct timespec *ts);
+/* Appends one CRI log line: "<time> <stream> <P|F> <line>\n". */
+int journal_cri_line(struct jbuf *b, const struct timespec *ts, const char *stream,
+		     const char *line, size_t n, int partial);
+/* Appends one docker json-file line: {"log":"<line>[\n]","stream":"..","time":".."}\n; the \n
+ * inside log is left out for a partial chunk, as docker does. */
+int journal_json_line(struct jbuf *b, const struct timespec *ts, const char *stream,
+		      const char *line, size_t n, int partial);
+
+/* "123", "64k", "16K", "1m", "2g" (powers of 1024) -> bytes; -EINVAL if malformed. */
+int journal_parse_size(const char *s, uint64_t *out);
+
+#endif
