@@ -69,9 +69,19 @@ static struct container *find_container(struct svc *s, const char *id)
 }
 
 /* The init process of req's container, or NULL after answering the call with the error. */
+static struct process *find_exec(struct container *c, const char *exec_id)
+{
+	for (struct process *e = c->execs; e; e = e->next)
+		if (!strcmp(e->id, exec_id))
+			return e;
+	return NULL;
+}
+
 static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char *id,
 			      const char *exec_id)
 {
+	struct process *e;
+
 	struct container *c = find_container(s, id);
 
 	if (!c) {
@@ -79,9 +89,8 @@ static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char
 		return NULL;
 	}
 	if (exec_id && *exec_id) {
-		for (struct process *e = c->execs; e; e = e->next)
-			if (!strcmp(e->id, exec_id))
-				return e;
+		if ((e = find_exec(c, exec_id)))
+			return e;
 		ttrpc_call_error(call, TTRPC_NOT_FOUND, "process does not exist %s: not found",
 				 exec_id);
 		return NULL;
@@ -185,13 +194,15 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	free(j);
 }
 
-/* Starts a runc job that answers the call; on spawn failure answers it at once. */
-static void job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
-			struct ttrpc_call *call, job_done_fn done, void *ctx)
+/* Starts a runc job that answers the call; on spawn failure answers it at once and returns
+ * the error (the job's done never runs then). */
+static int job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
+		       struct ttrpc_call *call, job_done_fn done, void *ctx)
 {
 	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
 	if (r < 0)
 		ttrpc_call_error(call, TTRPC_UNKNOWN, "%s: %s", op, strerror(-r));
+	return r;
 }
 
 /* ---- process exits ---- */
@@ -905,11 +916,9 @@ static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 		return restore_start(s, p, call);
 	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
-	p->starting = 1;
-	job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p);
+	p->starting =
+	    job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p) == 0;
 	runc_argv_free(&av);
-	if (!s->jobs || s->jobs->ctx != p)
-		p->starting = 0; /* spawn failed and the call was answered */
 }
 
 /* ---- State, Wait, Connect ---- */
@@ -1262,8 +1271,7 @@ static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *
 					      "container not created: not found");
 	struct process *p = &c->init;
 	if (*req->exec_id) {
-		for (p = c->execs; p && strcmp(p->id, req->exec_id); p = p->next)
-			;
+		p = find_exec(c, req->exec_id);
 		if (!p) /* the Go service does not map this one */
 			return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
 						      "process does not exist %s: not found",
@@ -1330,10 +1338,9 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	if (!valid_id(req->exec_id))
 		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid exec id %s",
 					      req->exec_id);
-	for (p = c->execs; p; p = p->next)
-		if (!strcmp(p->id, req->exec_id))
-			return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS,
-						      "id %s: already exists", req->exec_id);
+	if (find_exec(c, req->exec_id))
+		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists",
+					      req->exec_id);
 	if (c->init.state != P_CREATED && c->init.state != P_RUNNING)
 		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
 					      state_names[c->init.state]);
@@ -1732,12 +1739,8 @@ static void pause_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 					      p->pausing ? "paused" : state_names[p->state]);
 	if (runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
-	p->pausing = 1;
-	if (job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime pause failed", call, pause_done, p) <
-	    0) {
-		p->pausing = 0;
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime pause failed: cannot run runc");
-	}
+	p->pausing =
+	    job_or_fail(s, p->c, &av, "OCI runtime pause failed", call, pause_done, p) == 0;
 	runc_argv_free(&av);
 }
 
