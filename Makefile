@@ -10,10 +10,10 @@ VERSION := 0.1.0
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2
 XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -DCTRBOX_VERSION=\"$(VERSION)\" \
-           -I$(BUILD)/gen -Ilib
+           -I$(BUILD)/gen -Ilib -Iapplets
 LDFLAGS ?=
 STATIC  ?= -static
-LIBS    := -lprotobuf-c
+LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
 DEPS_BUILD := build-essential clang-format libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
@@ -59,7 +59,8 @@ $(BUILD)/libctrbox.a: $(LIB_O) $(PROTO_O)
 $(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
 	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
 
-$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(BUILD)/libctrbox.a
+# Unit tests link the applets' objects too (the snapshotter's store and filters are tested here).
+$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox.a
 	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox.a
@@ -101,10 +102,10 @@ install: $(BUILD)/ctrbox
 	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
 
 fmt:
-	clang-format -i main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format -i main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 fmt-check:
-	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 clean:
 	rm -rf $(BUILD)
