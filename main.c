@@ -16,6 +16,9 @@ static const struct applet applets[] = {
     {"ctrbox-journal", journal_main,
      "containerd logging binary (binary:// log URI): container output to journald or a file",
      "[KEY VALUE]... (--help lists the options)"},
+    {"ctrbox-snapshotter", snapshotter_main,
+     "proxy snapshotter for containerd (gRPC, overlayfs or native, SQLite metadata)",
+     "--root DIR --address SOCKET [--backend overlayfs|native] [--log-level LEVEL]"},
     {"shim-proto-connect", shim_proto_connect_main,
      "send Connect then Shutdown to a shim's TTRPC socket and print the replies", "ADDRESS [ID]"},
 };

@@ -500,6 +500,13 @@ static ssize_t data_read_cb(nghttp2_session *sess, int32_t id, uint8_t *b, size_
 	return (ssize_t)n;
 }
 
+/* Wakes a deferred data provider; not being deferred (data already flowing) is fine. */
+static int resume(struct conn *cn, int32_t id)
+{
+	int rc = nghttp2_session_resume_data(cn->sess, id);
+	return rc && rc != NGHTTP2_ERR_INVALID_ARGUMENT ? -EIO : 0;
+}
+
 static int frame_message(struct buf *b, const ProtobufCMessage *msg, size_t max)
 {
 	size_t len = msg ? protobuf_c_message_get_packed_size(msg) : 0;
@@ -653,8 +660,7 @@ static int stream_finish(struct stream *st, int code, const char *msg)
 		st->status = code;
 		free(st->status_msg);
 		st->status_msg = msg ? strdup(msg) : NULL;
-		rc = st->data_started ? nghttp2_session_resume_data(cn->sess, st->id)
-				      : submit_headers(st, 0, 0, NULL);
+		rc = st->data_started ? resume(cn, st->id) : submit_headers(st, 0, 0, NULL);
 	}
 	conn_flush(cn);
 	return rc ? -EIO : 0;
@@ -791,7 +797,7 @@ int grpc_call_send(struct grpc_call *c, const ProtobufCMessage *msg)
 	if (!st->data_started)
 		rc = submit_headers(st, 0, 0, NULL) ? -EIO : 0;
 	else
-		rc = nghttp2_session_resume_data(st->conn->sess, st->id) ? -EIO : 0;
+		rc = resume(st->conn, st->id);
 	conn_flush(st->conn);
 	return rc;
 }
@@ -1412,9 +1418,9 @@ int grpc_client_start(struct grpc_client *c, const char *path, const struct grpc
 
 static int stream_resume(struct stream *st)
 {
-	int rc = nghttp2_session_resume_data(st->conn->sess, st->id);
+	int rc = resume(st->conn, st->id);
 	conn_flush(st->conn);
-	return rc && rc != NGHTTP2_ERR_INVALID_ARGUMENT ? -EIO : 0;
+	return rc;
 }
 
 int grpc_stream_send(struct grpc_stream *h, const uint8_t *msg, size_t len)

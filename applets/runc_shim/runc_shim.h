@@ -1,4 +1,5 @@
-/* containerd-shim-runc-v2: state shared by the applet's files (service, processes, start/delete). */
+/* containerd-shim-runc-v2: state shared by the applet's files (service, processes, start/delete).
+ */
 #ifndef CTRBOX_RUNC_SHIM_H
 #define CTRBOX_RUNC_SHIM_H
 
@@ -29,9 +30,9 @@ typedef void (*job_done_fn)(struct svc *s, struct job *j, int ok, const char *er
 /* A runc invocation in flight: its exit comes through the reaper like every other child. */
 struct job {
 	pid_t pid;
-	int outfd;	/* memfd with runc's stdout+stderr */
+	int outfd;    /* memfd with runc's stdout+stderr */
 	int captured; /* runc's output went to outfd (not to the container's pipes) */
-	char *op;  /* "OCI runtime create failed", ... */
+	char *op;     /* "OCI runtime create failed", ... */
 	struct container *c;
 	struct ttrpc_call *call; /* answered by done (NULL for fire-and-forget) */
 	job_done_fn done;
@@ -51,11 +52,11 @@ struct process {
 	struct container *c;
 	struct process *next; /* the container's execs */
 	int is_exec;
-	char *spec;	      /* exec: OCI Process JSON, terminal patched in */
+	char *spec; /* exec: OCI Process JSON, terminal patched in */
 	size_t spec_len;
-	char *proc_file;      /* exec: the temp file runc exec reads, while it runs */
-	int pausing;	      /* init: Pause in flight (State says PAUSING) */
-	char *id; /* container id for the init, exec id for an exec */
+	char *proc_file; /* exec: the temp file runc exec reads, while it runs */
+	int pausing;	 /* init: Pause in flight (State says PAUSING) */
+	char *id;	 /* container id for the init, exec id for an exec */
 	enum pstate state;
 	pid_t pid;
 	int exit_status;
@@ -64,16 +65,16 @@ struct process {
 	int exit_held;
 	char *stdin_path, *stdout_path, *stderr_path;
 	int terminal;
-	int runc_fds[3];   /* the container's ends of the stdio pipes, until runc has them */
-	int shim_fds[3];   /* our ends: stdin write end, stdout/stderr read ends */
-	int out_fds[2];	   /* opened destinations for stdout/stderr (may be the same fd) */
-	int stdin_fifo;	   /* the stdin fifo, read side (copied into the pipe) */
-	int stdin_writer;  /* the shim's own writer on the stdin fifo, closed by CloseIO */
-	int console;	   /* terminal: the pty master runc sent us (kept for ResizePty) */
+	int runc_fds[3];    /* the container's ends of the stdio pipes, until runc has them */
+	int shim_fds[3];    /* our ends: stdin write end, stdout/stderr read ends */
+	int out_fds[2];	    /* opened destinations for stdout/stderr (may be the same fd) */
+	int stdin_fifo;	    /* the stdin fifo, read side (copied into the pipe) */
+	int stdin_writer;   /* the shim's own writer on the stdin fifo, closed by CloseIO */
+	int console;	    /* terminal: the pty master runc sent us (kept for ResizePty) */
 	int console_listen; /* terminal: the console socket runc connects to */
 	char *console_dir;  /* its private directory (removed once the master arrived) */
-	int log_w[2];	    /* binary://: our copies of the logger pipes' write ends, until Delete */
-	int logger_pidfd;   /* binary://: the logging binary, signalled at Delete */
+	int log_w[2];	  /* binary://: our copies of the logger pipes' write ends, until Delete */
+	int logger_pidfd; /* binary://: the logging binary, signalled at Delete */
 	struct io_copy *copies[3];
 	int ncopies;
 	struct waiter *waiters;
@@ -90,13 +91,13 @@ struct container {
 	unsigned io_uid, io_gid;
 	int rootfs_mounted;
 	int has_pidns;
-	char *restore_from;	  /* Create with a checkpoint: runc restore runs at Start */
+	char *restore_from; /* Create with a checkpoint: runc restore runs at Start */
 	char *parent_checkpoint;
-	char *criu_work;	  /* the criu_work_path option (restore) */
-	struct cgroup_paths cg;	  /* the init's cgroups, found at create (Stats, OOM) */
+	char *criu_work;	/* the criu_work_path option (restore) */
+	struct cgroup_paths cg; /* the init's cgroups, found at create (Stats, OOM) */
 	int have_cg;
-	int oom_fd;		  /* v1 eventfd or v2 inotify, watched from Start */
-	uint64_t oom_kills;	  /* v2: last memory.events oom_kill seen */
+	int oom_fd;	    /* v1 eventfd or v2 inotify, watched from Start */
+	uint64_t oom_kills; /* v2: last memory.events oom_kill seen */
 	struct process init;
 	struct process *execs;
 	struct container *next;

@@ -231,6 +231,49 @@ ctrd_stop() {
 	rm -f "$CTRBOX_TEST_DIR/containerd.pid"
 }
 
+# ---- proxy snapshotter (ctrbox-snapshotter) ----
+
+snap_sock() { echo "$CTRBOX_TEST_DIR/snap-$1.sock"; }
+snap_root() { echo "$CTRBOX_TEST_DIR/snap-$1"; }
+
+# snap_pid NAME: the pid of the snapshotter serving NAME, if alive.
+snap_pid() {
+	local f=$CTRBOX_TEST_DIR/snap-$1.pid pid
+	[[ -f $f ]] || return 1
+	pid=$(cat "$f")
+	_alive "$pid" || return 1
+	echo "$pid"
+}
+
+# snap_start NAME BACKEND [ROOT] [SOCK]: starts ctrbox-snapshotter in the background (log in
+# snap-NAME.log) and waits for its socket to answer.
+snap_start() {
+	local name=$1 backend=$2 root=${3:-$(snap_root "$1")} sock=${4:-$(snap_sock "$1")} pid
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done
+		exec setsid "$SHIMDIR/ctrbox-snapshotter" --root "$root" --address "$sock" \
+			--backend "$backend" --log-level debug </dev/null >>"$CTRBOX_TEST_DIR/snap-$name.log" 2>&1
+	) &
+	pid=$!
+	disown "$pid"
+	echo "$pid" >"$CTRBOX_TEST_DIR/snap-$name.pid"
+	# a killed predecessor leaves its socket file: wait for an answer, not for the file
+	wait_for 10 "$REPO/build/tools/grpc-probe" "$sock" list 'name==__ready__' ||
+		{ tail -20 "$CTRBOX_TEST_DIR/snap-$name.log" >&2; return 1; }
+}
+
+# snap_stop NAME [SIGNAL]: stops it (TERM by default; KILL for crash tests) and waits.
+snap_stop() {
+	local pid
+	pid=$(snap_pid "$1") || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || return 0
+	wait_for 10 eval "! _alive $pid" || { kill -KILL "$pid"; wait_for 5 eval "! _alive $pid"; }
+	rm -f "$CTRBOX_TEST_DIR/snap-$1.pid"
+}
+
 # ---- skeleton shim helpers (the shim CLI contract, driven the way containerd drives it) ----
 
 SKELETON=containerd-shim-skeleton-v1

@@ -39,6 +39,10 @@ setup_suite() {
 	fi
 
 	write_ctrd_config >"$CTRBOX_TEST_DIR/config.toml"
+	# The proxy snapshotters containerd's config names (ctrbox: overlayfs, ctrbox-native).
+	if [[ -x $CTRBOX ]]; then
+		snap_start ctrbox overlayfs && snap_start ctrbox-native native || return 1
+	fi
 	ctrd_start
 
 	"$CTRBOX_BATS_DIR/mkimage.sh" "$CTRBOX_TEST_DIR/busybox.tar" "$TEST_IMAGE"
@@ -81,6 +85,14 @@ disabled_plugins = [
 
 [plugins."io.containerd.gc.v1.scheduler"]
   startup_delay = "0s"
+
+[proxy_plugins]
+  [proxy_plugins.ctrbox]
+    type = "snapshot"
+    address = "$(snap_sock ctrbox)"
+  [proxy_plugins.ctrbox-native]
+    type = "snapshot"
+    address = "$(snap_sock ctrbox-native)"
 EOF
 }
 
@@ -114,6 +126,8 @@ teardown_suite() {
 		ctrd_clean_ns 10
 	fi
 	ctrd_stop 10
+	snap_stop ctrbox
+	snap_stop ctrbox-native
 
 	# 2. Whatever survived: containers via runc, then the shims, then stray cgroup members.
 	local rroot=/run/containerd/runc/$CTRD_NS id pid sock cg

@@ -7,7 +7,8 @@
  *   commit NAME KEY | remove KEY | cleanup
  *   stat KEY          "NAME|PARENT|KIND|k=v,k=v"
  *   update KEY [PATH...] -- [K=V...]   labels update with the given mask paths
- *   list [FILTER...]  one stat line per snapshot, sorted by the caller
+ *   list [FILTER...]  one stat line per snapshot, in the server's order
+ *   listn [FILTER...] the same, then "list: N message(s)"
  *   usage KEY         "SIZE INODES"
  *   label KEY K=V...  Prepare-time labels: prepare KEY with labels (parent "")
  * Bad input and transport checks:
@@ -179,6 +180,8 @@ static int list_msg(void *data, const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int list_quiet;
+
 static int do_list(int n, char **filters)
 {
 	Containerd__Services__Snapshots__V1__ListSnapshotsRequest r =
@@ -190,7 +193,8 @@ static int do_list(int n, char **filters)
 	r.filters = filters;
 	int rc = grpc_client_call_sync(C, L, SVC "List", &r.base, md, nmd, 30000, NULL, NULL,
 				       list_msg, &nmsgs, &msg);
-	fprintf(stderr, "list: %d message(s)\n", nmsgs);
+	if (!list_quiet)
+		printf("list: %d message(s)\n", nmsgs);
 	return report(rc, msg);
 }
 
@@ -471,9 +475,10 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "update") && na >= 1)
 		rc = do_update(a[0], na - 1, a + 1);
-	else if (!strcmp(cmd, "list"))
+	else if (!strcmp(cmd, "list") || !strcmp(cmd, "listn")) {
+		list_quiet = !strcmp(cmd, "list");
 		rc = do_list(na, a);
-	else if (!strcmp(cmd, "cleanup")) {
+	} else if (!strcmp(cmd, "cleanup")) {
 		Containerd__Services__Snapshots__V1__CleanupRequest r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__CLEANUP_REQUEST__INIT;
 		r.snapshotter = (char *)snapshotter;

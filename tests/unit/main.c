@@ -66,7 +66,16 @@ int unit_failures;
 	T(test_journal_field_names)                                                                \
 	T(test_journal_line_split)                                                                 \
 	T(test_journal_cri_json)                                                                   \
-	T(test_journal_parse_size)
+	T(test_journal_parse_size)                                                                 \
+	T(test_snapstore_overlay_shapes)                                                           \
+	T(test_snapstore_native_copy)                                                              \
+	T(test_snapstore_errors)                                                                   \
+	T(test_snapstore_keys_paths)                                                               \
+	T(test_snapstore_labels_update_walk)                                                       \
+	T(test_snapstore_cleanup_reopen)                                                           \
+	T(test_snapstore_default_backend)                                                          \
+	T(test_snapfilter_match)                                                                   \
+	T(test_snapfilter_errors)
 TESTS
 #undef T
 #define T(name) {#name, name},
