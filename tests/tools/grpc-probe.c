@@ -158,6 +158,13 @@ static int do_commit(const char *name, const char *key)
 {
 	Containerd__Services__Snapshots__V1__CommitSnapshotRequest r =
 	    CONTAINERD__SERVICES__SNAPSHOTS__V1__COMMIT_SNAPSHOT_REQUEST__INIT;
+	Containerd__Services__Snapshots__V1__CommitSnapshotRequest__LabelsEntry
+	    root = CONTAINERD__SERVICES__SNAPSHOTS__V1__COMMIT_SNAPSHOT_REQUEST__LABELS_ENTRY__INIT,
+	    *proot = &root;
+	root.key = "containerd.io/gc.root"; /* see do_rounds */
+	root.value = "grpc-probe";
+	r.n_labels = 1;
+	r.labels = &proot;
 	r.snapshotter = (char *)snapshotter;
 	r.name = (char *)name;
 	r.key = (char *)key;
@@ -376,9 +383,18 @@ static int do_rounds(int n, const char *prefix, const char *parent, int strict)
 		snprintf(name, sizeof(name), "%s/committed-%d-%d", prefix, getpid(), i);
 		Containerd__Services__Snapshots__V1__PrepareSnapshotRequest r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+		/* through containerd, a snapshot without a lease or a gc.root label may be
+		 * garbage-collected between Prepare and Commit (ctr adds the same label) */
+		PLabel root =
+		    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__LABELS_ENTRY__INIT;
+		PLabel *proot = &root;
+		root.key = "containerd.io/gc.root";
+		root.value = "grpc-probe";
 		r.snapshotter = (char *)snapshotter;
 		r.key = key;
 		r.parent = (char *)parent;
+		r.n_labels = 1;
+		r.labels = &proot;
 		ProtobufCMessage *resp = NULL;
 		int rc = call(
 		    "Prepare", &r.base,

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/snapshotter.sh: ctrbox-snapshotter (proxy plugin "ctrbox", overlayfs backend) vs
+# containerd's built-in overlayfs snapshotter, side by side on one private containerd (the bats
+# rig, which also starts the proxy snapshotters):
+#   1. import + unpack + run: `ctr images import --snapshotter S IMG.tar` then
+#      `ctr run --snapshotter S --rm IMG id true`, N rounds per snapshotter, ABBA order. Each
+#      snapshotter works in its own namespace, and every round ends with `ctr images rm --sync`
+#      so that the next import unpacks again (content stays in the shared store).
+#   2. Prepare/Commit/Remove rounds per second through containerd's Snapshots service (the path
+#      containerd's clients use), for both, and directly on ctrbox's socket (no containerd).
+# Table on stdout and in bench/results/snapshotter.txt. Environment: BENCH_N (10) rounds of 1,
+# BENCH_OPS (300) rounds of 2, BENCH_OUT.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+N=${BENCH_N:-10}
+OPS=${BENCH_OPS:-300}
+OUT=${BENCH_OUT:-$here/results/snapshotter.txt}
+PROBE=$repo/build/tools/grpc-probe
+export CTRT_TIMEOUT=60
+t_start=$SECONDS
+
+say() { echo "bench: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+[[ -x $repo/build/ctrbox && -x $PROBE ]] || die "build/ctrbox and build/tools/grpc-probe needed (make all build/tools/grpc-probe)"
+
+load() { source "${1%.bash}.bash"; }
+bats_load_library() { :; }
+source "$repo/tests/bats/setup_suite.bash"
+source "$repo/tests/bats/helpers.bash"
+
+cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	for sn in overlayfs ctrbox; do
+		c "$sn" images rm --sync "$TEST_IMAGE" >/dev/null 2>&1
+		c "$sn" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR > 1 { print $1 }' |
+			xargs -r ctr -a "$CTRD_SOCK" -n "bench-$sn" snapshots --snapshotter "$sn" rm >/dev/null 2>&1
+		ctr -a "$CTRD_SOCK" namespaces rm "bench-$sn" >/dev/null 2>&1
+	done
+	teardown_suite >&2
+	say "done in $((SECONDS - t_start))s (exit $rc)"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "starting a private containerd with the proxy snapshotters"
+setup_suite 3>/dev/null
+BATS_SETUP_SUITE_COMPLETED=1
+TAR=$CTRBOX_TEST_DIR/img.tar
+ctrt images export "$TAR" "$TEST_IMAGE"
+
+# c SNAPSHOTTER ARGS...: ctr in that snapshotter's own namespace
+c() { local sn=$1; shift; timeout -k 5 60 ctr -a "$CTRD_SOCK" -n "bench-$sn" "$@"; }
+ms() { echo $(((${EPOCHREALTIME/./} - $1) / 1000)); }
+
+round() {
+	local sn=$1 i=$2 t0 t
+	t0=${EPOCHREALTIME/./}
+	c "$sn" images import --snapshotter "$sn" "$TAR" >/dev/null
+	c "$sn" run --fifo-dir "$CTRBOX_TEST_DIR/fifo" --snapshotter "$sn" --rm "$TEST_IMAGE" "b$i" true
+	t=$(ms "$t0")
+	c "$sn" images rm --sync "$TEST_IMAGE" >/dev/null
+	echo "$t"
+}
+
+for sn in overlayfs ctrbox; do round "$sn" 0 >/dev/null; done # warm-up
+declare -A times
+say "import+unpack+run: $N rounds each"
+for ((i = 1; i <= N; i++)); do
+	if ((i % 2)); then order="overlayfs ctrbox"; else order="ctrbox overlayfs"; fi
+	for sn in $order; do times[$sn]+="$(round "$sn" "$i") "; done
+done
+
+# stats: "median p10 p90 n" (nearest rank) of the numbers on stdin
+stats() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END {
+		i10 = int(NR * 0.1 + 0.999); if (i10 < 1) i10 = 1; i90 = int(NR * 0.9 + 0.999)
+		printf "%d %d %d %d", a[int((NR + 1) / 2)], a[i10], a[i90], NR }'
+}
+
+say "Prepare/Commit/Remove: $OPS rounds each"
+declare -A ops
+for sn in overlayfs ctrbox; do
+	c "$sn" images import --snapshotter "$sn" "$TAR" >/dev/null
+	chain=$(c "$sn" snapshots --snapshotter "$sn" ls | awk '$NF == "Committed" { print $1; exit }')
+	out=$("$PROBE" -n "bench-$sn" -s "$sn" "$CTRD_SOCK" bench "$OPS" "$chain") || die "$sn: $out"
+	ops[$sn]=$(awk '{ print $6 }' <<<"$out")
+done
+# direct: the same rounds on ctrbox's own socket, parent "" (no containerd in the path)
+out=$("$PROBE" "$(snap_sock ctrbox)" bench "$OPS" "") || die "direct: $out"
+ops[direct]=$(awk '{ print $6 }' <<<"$out")
+
+{
+	echo "# bench/snapshotter.sh $(date -u +%Y-%m-%dT%H:%MZ), containerd $(containerd --version | awk '{ print $3 }'), kernel $(uname -r)"
+	echo "# image: $TEST_IMAGE ($(du -k "$TAR" | cut -f1) kB tar, 1 layer)"
+	read -r m_o p10_o p90_o n_o <<<"$(stats <<<"${times[overlayfs]}")"
+	read -r m_c p10_c p90_c n_c <<<"$(stats <<<"${times[ctrbox]}")"
+	printf '%-44s %14s %14s %7s\n' "" "overlayfs" "ctrbox" "ratio"
+	printf '%-44s %11s ms %11s ms %7.2f\n' "import+unpack+run --rm, median (N=$n_o)" "$m_o" "$m_c" "$(awk -v a="$m_c" -v b="$m_o" 'BEGIN { print a / b }')"
+	printf '%-44s %14s %14s\n' "  p10 / p90 (ms)" "$p10_o / $p90_o" "$p10_c / $p90_c"
+	printf '%-44s %14s %14s %7.2f\n' "prepare+commit+remove rounds/s via containerd" "${ops[overlayfs]}" "${ops[ctrbox]}" "$(awk -v a="${ops[ctrbox]}" -v b="${ops[overlayfs]}" 'BEGIN { print b / a }')"
+	printf '%-44s %14s %14s\n' "prepare+commit+remove rounds/s, ctrbox direct" "-" "${ops[direct]}"
+	echo "# ratio: ctrbox time / overlayfs time (rounds/s rows: overlayfs rate / ctrbox rate), lower is better"
+} | tee "$OUT"
