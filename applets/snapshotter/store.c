@@ -820,6 +820,11 @@ static int make_mounts(struct store *s, int64_t id, int kind, int64_t parent,
 static int init_schema(struct store *s, char **err)
 {
 	int version = 0;
+	/* One process owns the store: an exclusive lock (held until close; the kernel drops it
+	 * when a killed snapshotter dies) keeps a second one out and spares the per-transaction
+	 * lock calls and the WAL index in shared memory. */
+	if (exec(s, "PRAGMA locking_mode=EXCLUSIVE") != SQLITE_OK)
+		return db_fail(s, err, "configure metadata (is another snapshotter using this root?)");
 	sqlite3_stmt *st = prep(s, "PRAGMA user_version");
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -833,7 +838,10 @@ static int init_schema(struct store *s, char **err)
 	if (exec(s, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
 	    exec(s, "PRAGMA synchronous=FULL") != SQLITE_OK ||
 	    exec(s, "PRAGMA foreign_keys=ON") != SQLITE_OK)
-		return db_fail(s, err, "configure metadata");
+		return db_fail(s, err, "configure metadata (is another snapshotter using this root?)");
+	if (exec(s, "BEGIN IMMEDIATE") != SQLITE_OK || exec(s, "COMMIT") != SQLITE_OK)
+		return fail(err, 13, "metadata %s: %s (is another snapshotter using this root?)",
+			    "lock", sqlite3_errmsg(s->db));
 	if (version == SCHEMA_VERSION)
 		return 0;
 	int r = begin(s, err);
@@ -876,7 +884,7 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 		goto fail;
 	}
 	int rc = sqlite3_open_v2(dbpath, &s->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
 	if (rc == SQLITE_OK)
 		chmod(dbpath, 0600);
@@ -886,7 +894,7 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, 2000);
 	if ((r = init_schema(s, err)) != 0)
 		goto fail;
 	*out = s;

@@ -9,7 +9,8 @@ setup_suite() {
 
 	export REPO CTRBOX SHIMDIR CTRBOX_TEST_DIR CTRD_SOCK CTRD_TTRPC CTRD_NS CTRD_STATE CTRD_ROOT TEST_IMAGE GO_SHIM
 	REPO=$(cd "$CTRBOX_BATS_DIR/../.." && pwd)
-	CTRBOX=$REPO/build/ctrbox
+	# CTRBOX_BIN: run the suite on another build (an ASan one, say)
+	CTRBOX=${CTRBOX_BIN:-$REPO/build/ctrbox}
 
 	local t0=${EPOCHREALTIME/./} t
 	for t in containerd ctr runc umoci jq setsid timeout; do
@@ -35,7 +36,7 @@ setup_suite() {
 	done
 
 	if [[ -x $REPO/symlinks.sh && -x $CTRBOX ]]; then
-		"$REPO/symlinks.sh" "$SHIMDIR" || { echo "setup_suite: symlinks.sh $SHIMDIR failed" >&2; return 1; }
+		"$REPO/symlinks.sh" "$SHIMDIR" "$CTRBOX" || { echo "setup_suite: symlinks.sh $SHIMDIR failed" >&2; return 1; }
 	fi
 
 	write_ctrd_config >"$CTRBOX_TEST_DIR/config.toml"
