@@ -145,6 +145,7 @@ struct grpc_server {
 
 struct grpc_call {
 	struct grpc_server *srv;
+	struct loop *loop; /* a detached call can outlive srv (grpc_server_free) */
 	struct stream *st; /* NULL once the stream is gone */
 	const ProtobufCMethodDescriptor *mdesc;
 	ProtobufCMessage *req;
@@ -577,7 +578,7 @@ static const struct svc_reg *find_service(struct grpc_server *s, const char *nam
 static void call_free(struct grpc_call *c)
 {
 	if (c->timer)
-		loop_timer_cancel(c->srv->loop, c->timer);
+		loop_timer_cancel(c->loop, c->timer);
 	if (c->st)
 		c->st->call = NULL;
 	if (c->req)
@@ -758,6 +759,7 @@ static void server_dispatch(struct stream *st)
 		return;
 	}
 	c->srv = s;
+	c->loop = s->loop;
 	c->mdesc = md;
 	c->method = strdup(path);
 	c->req = protobuf_c_message_unpack(md->input, NULL, st->msglen, st->msg);

@@ -75,7 +75,16 @@ int unit_failures;
 	T(test_snapstore_cleanup_reopen)                                                           \
 	T(test_snapstore_default_backend)                                                          \
 	T(test_snapfilter_match)                                                                   \
-	T(test_snapfilter_errors)
+	T(test_snapfilter_errors)                                                                  \
+	T(test_grpc_timeout_parse)                                                                 \
+	T(test_grpc_message_codec)                                                                 \
+	T(test_grpc_unary_roundtrip)                                                               \
+	T(test_grpc_error_status)                                                                  \
+	T(test_grpc_server_streaming)                                                              \
+	T(test_grpc_large_messages)                                                                \
+	T(test_grpc_deadline_and_cancel)                                                           \
+	T(test_grpc_async_reply)                                                                   \
+	T(test_grpc_connection_drop)
 TESTS
 #undef T
 #define T(name) {#name, name},
