@@ -824,7 +824,8 @@ static int init_schema(struct store *s, char **err)
 	 * when a killed snapshotter dies) keeps a second one out and spares the per-transaction
 	 * lock calls and the WAL index in shared memory. */
 	if (exec(s, "PRAGMA locking_mode=EXCLUSIVE") != SQLITE_OK)
-		return db_fail(s, err, "configure metadata (is another snapshotter using this root?)");
+		return db_fail(s, err,
+			       "configure metadata (is another snapshotter using this root?)");
 	sqlite3_stmt *st = prep(s, "PRAGMA user_version");
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -838,7 +839,8 @@ static int init_schema(struct store *s, char **err)
 	if (exec(s, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
 	    exec(s, "PRAGMA synchronous=FULL") != SQLITE_OK ||
 	    exec(s, "PRAGMA foreign_keys=ON") != SQLITE_OK)
-		return db_fail(s, err, "configure metadata (is another snapshotter using this root?)");
+		return db_fail(s, err,
+			       "configure metadata (is another snapshotter using this root?)");
 	if (exec(s, "BEGIN IMMEDIATE") != SQLITE_OK || exec(s, "COMMIT") != SQLITE_OK)
 		return fail(err, 13, "metadata %s: %s (is another snapshotter using this root?)",
 			    "lock", sqlite3_errmsg(s->db));
@@ -883,9 +885,8 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 		r = fail(err, 13, "out of memory");
 		goto fail;
 	}
-	int rc = sqlite3_open_v2(dbpath, &s->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK)
 		chmod(dbpath, 0600);
 	free(dbpath);
