@@ -598,7 +598,7 @@ int snapshotter_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("ctrbox-snapshotter %s\n", CTRBOX_VERSION);
+			printf("ctrbox-snapshotter (ctrbox) %s\n", CTRBOX_VERSION);
 			return 0;
 		default:
 			usage(stderr);
