@@ -13,6 +13,9 @@ static const struct applet applets[] = {
      "the smallest shim (io.containerd.skeleton.v1): Connect and Shutdown only",
      "[-namespace NS] [-id ID] [-address ADDR] [-publish-binary BIN] [-bundle DIR] [-debug] "
      "[start|delete]"},
+    {"ctrbox-ctr", ctr_main,
+     "ctr-compatible gRPC client of containerd (images, containers, tasks, snapshots, run...)",
+     "[-a ADDRESS] [-n NAMESPACE] [--timeout DURATION] COMMAND [ARGS...]"},
     {"ctrbox-journal", journal_main,
      "containerd logging binary (binary:// log URI): container output to journald or a file",
      "[KEY VALUE]... (--help lists the options)"},

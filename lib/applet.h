@@ -23,5 +23,6 @@ int shim_skeleton_main(int argc, char **argv);
 int shim_proto_connect_main(int argc, char **argv);
 int journal_main(int argc, char **argv);
 int snapshotter_main(int argc, char **argv);
+int ctr_main(int argc, char **argv);
 
 #endif

@@ -1,0 +1,146 @@
+/* ctrbox-ctr: a ctr-compatible gRPC client of containerd. Shared state and helpers of the
+ * command files (cmd_*.c). Every command returns the process exit status (0, or 1 after printing
+ * "ctr: <message>" to stderr, as ctr does). */
+#ifndef CTRBOX_CTR_H
+#define CTRBOX_CTR_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "grpc.h"
+#include "loop.h"
+
+struct ctr {
+	const char *address;  /* -a/--address, CONTAINERD_ADDRESS, default below */
+	const char *ns;	      /* -n/--namespace, CONTAINERD_NAMESPACE, "default" */
+	uint64_t deadline_ms; /* --timeout: absolute monotonic deadline, 0 = none */
+	uint64_t connect_ms;  /* --connect-timeout (unix connect is immediate: kept for ctr) */
+	int debug;	      /* --debug */
+	const char *lease;    /* containerd-lease metadata for every call while set */
+	struct loop *loop;
+	struct grpc_client *cli;
+};
+
+#define CTR_DEFAULT_ADDRESS "/run/containerd/containerd.sock"
+
+/* ---- calls ---- */
+
+/* Connects on first use. path: "/containerd.services.x.v1.Svc/Method". Sends the namespace
+ * (and lease) metadata. Unary: *resp (may be NULL when out_desc is NULL) gets the decoded reply.
+ * Returns 0, or the gRPC code with *errmsg (malloc'd) set; transport failures are code 14
+ * (Unavailable) with a message saying so. */
+int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg);
+/* Server-streaming: on_msg sees every raw message. */
+int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
+		    grpc_msg_cb on_msg, void *data, char **errmsg);
+/* ctr_call that prints "ctr: <message>" on failure and returns 1 (0 on success). */
+int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
+/* The connected client (connecting if needed); NULL after printing an error. */
+struct grpc_client *ctr_client(struct ctr *c);
+/* Remaining time before --timeout in ms (0 = no deadline; 1 if already passed). */
+uint64_t ctr_timeout_left(const struct ctr *c);
+
+/* Prints "ctr: <fmt>" to stderr; returns 1. */
+int ctr_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- flags (urfave/cli v1 style: -f, --f, --f=v, --f v; bool --f or --f=false) ---- */
+
+enum ctr_flag_kind { CF_BOOL, CF_STR, CF_MULTI };
+
+struct ctr_flag {
+	const char *names; /* "snapshotter" or "t,tty" (aliases, comma-separated) */
+	enum ctr_flag_kind kind;
+	const char *def; /* default value of CF_STR (may be NULL) */
+};
+
+struct ctr_args {
+	const struct ctr_flag *flags;
+	size_t nflags;
+	const char **val; /* CF_STR value / CF_BOOL "true" or NULL */
+	char ***multi;	  /* CF_MULTI values */
+	size_t *nmulti;
+	int argc; /* positional arguments */
+	char **argv;
+};
+
+/* Parses argv (argv[0] is the command name). With reorder, flags may follow positional
+ * arguments (ctr's default); without, parsing stops at the first positional one (ctr run).
+ * "--" ends the flags. Unknown flags: prints ctr's "flag provided but not defined: -X" and
+ * returns 1. */
+int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags, int reorder,
+	      struct ctr_args *out);
+void ctr_args_free(struct ctr_args *a);
+const char *ctr_str(const struct ctr_args *a, const char *name);
+int ctr_bool(const struct ctr_args *a, const char *name);
+char **ctr_multi(const struct ctr_args *a, const char *name, size_t *n);
+
+/* ---- output ---- */
+
+/* Go's text/tabwriter as ctr uses it (minwidth 1, tabwidth 8, padding 1, ' '): cells end
+ * with '\t'; a cell not ended by '\t' (the last of a line) is not padded. */
+struct tabw;
+struct tabw *tabw_new(FILE *out);
+/* Appends text (which may contain '\t' and '\n') like fprintf. */
+void tabw_printf(struct tabw *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes everything and frees t. */
+void tabw_flush(struct tabw *t);
+
+/* Go's time.Time.String()-like and RFC3339 formats of a unix time. */
+char *ctr_time_rfc3339(int64_t sec, int32_t nsec);
+/* progress.Bytes as ctr prints sizes: "1.9 MiB", "4.0 KiB", "512 B". */
+char *ctr_human_bytes(int64_t n);
+/* Parses a Go duration ("10s", "1m30s", "500ms"); -1 if malformed. */
+int64_t ctr_duration_ms(const char *s);
+
+/* ---- images, content, leases (image.c) ---- */
+
+struct ctr_image {
+	char *name;
+	char *target_digest; /* the image record's target (index or manifest) */
+	char *target_media_type;
+	int64_t target_size;
+	char *manifest_digest; /* the manifest for linux/amd64 (this host's platform) */
+	char *config_digest;
+	char *config_json; /* the image config blob, NUL-terminated */
+	size_t nlayers;
+	char **layer_digests; /* compressed layer blobs, bottom first */
+	char **layer_media_types;
+	int64_t *layer_sizes;
+	char **diff_ids;  /* from the config's rootfs.diff_ids */
+	char **chain_ids; /* identity.ChainID of diff_ids[0..i] */
+};
+
+/* Images.Get + Content reads (manifest, config). Prints ctr's error and returns 1 on failure. */
+int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out);
+void ctr_image_free(struct ctr_image *img);
+/* Reads a whole blob through Content.Read (server streaming). 0 or 1 after printing. */
+int ctr_content_read(struct ctr *c, const char *digest, char **data, size_t *len);
+/* Makes sure every layer of img is unpacked into snapshotter (Stat of the chain ids, then
+ * Prepare/Mounts/Diff.Apply/Commit for the missing ones, as containerd's unpacker names them).
+ * 0 or 1 after printing. */
+int ctr_image_unpack(struct ctr *c, const struct ctr_image *img, const char *snapshotter);
+/* Leases.Create (labels containerd.io/gc.expire = now + 24h, as ctr) and sets c->lease;
+ * ctr_lease_end deletes it and clears c->lease. */
+int ctr_lease_begin(struct ctr *c);
+void ctr_lease_end(struct ctr *c);
+
+/* ---- commands (one file each; argv[0] is the command word) ---- */
+
+int ctr_cmd_version(struct ctr *c, int argc, char **argv);
+int ctr_cmd_namespaces(struct ctr *c, int argc, char **argv);
+int ctr_cmd_plugins(struct ctr *c, int argc, char **argv);
+int ctr_cmd_containers(struct ctr *c, int argc, char **argv);
+int ctr_cmd_images(struct ctr *c, int argc, char **argv);
+int ctr_cmd_snapshots(struct ctr *c, int argc, char **argv);
+int ctr_cmd_tasks(struct ctr *c, int argc, char **argv);
+int ctr_cmd_events(struct ctr *c, int argc, char **argv);
+int ctr_cmd_run(struct ctr *c, int argc, char **argv);
+/* `tasks start` and `tasks exec` (argv[0] "start"/"exec"), in cmd_run.c with the stdio code. */
+int ctr_tasks_start(struct ctr *c, int argc, char **argv);
+int ctr_tasks_exec(struct ctr *c, int argc, char **argv);
+
+#endif

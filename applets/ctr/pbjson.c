@@ -1,0 +1,809 @@
+/* ctrbox-ctr output helpers: Go-style JSON of protobuf-c messages, JSON re-indentation, Go's
+ * tabwriter, Go time formats, logrus-style log lines. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctr/ctr.h"
+#include "ctr/pbjson.h"
+#include "json.h"
+
+/* ---- growing string ---- */
+
+void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void jb_puts(struct jbuf *b, const char *s)
+{
+	jb_put(b, s, strlen(s));
+}
+
+void jb_printf(struct jbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	jb_put(b, s, (size_t)n);
+	free(s);
+}
+
+const char *jb_str(struct jbuf *b)
+{
+	return b->s ? b->s : "";
+}
+
+void jb_free(struct jbuf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+static void jb_quote(struct jbuf *b, const char *s)
+{
+	char *q = json_quote(s ? s : "");
+	if (!q) {
+		b->oom = 1;
+		return;
+	}
+	jb_puts(b, q);
+	free(q);
+}
+
+static void newline(struct jbuf *b, const char *indent, int level)
+{
+	if (!indent)
+		return;
+	jb_put(b, "\n", 1);
+	for (int i = 0; i < level; i++)
+		jb_puts(b, indent);
+}
+
+/* ---- times ---- */
+
+char *go_time_rfc3339(int64_t sec, int32_t nsec)
+{
+	if (sec == -62135596800LL && nsec == 0)
+		return strdup("0001-01-01T00:00:00Z");
+	return ctr_time_rfc3339(sec, nsec);
+}
+
+char *go_time_string(int64_t sec, int32_t nsec)
+{
+	char buf[64], frac[16] = "", *out = NULL;
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (nsec) {
+		snprintf(frac, sizeof(frac), ".%09d", nsec);
+		for (int i = 9; i > 1 && frac[i] == '0'; i--)
+			frac[i] = 0;
+	}
+	if (asprintf(&out, "%s%s +0000 UTC", buf, frac) < 0)
+		return NULL;
+	return out;
+}
+
+/* ---- protobuf-c -> JSON ---- */
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void jb_base64(struct jbuf *b, const uint8_t *p, size_t n)
+{
+	jb_put(b, "\"", 1);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char o[4] = {b64chars[(v >> 18) & 63], b64chars[(v >> 12) & 63],
+			     i + 1 < n ? b64chars[(v >> 6) & 63] : '=',
+			     i + 2 < n ? b64chars[v & 63] : '='};
+		jb_put(b, o, 4);
+	}
+	jb_put(b, "\"", 1);
+}
+
+static int is_timestamp(const ProtobufCMessageDescriptor *d)
+{
+	return d && !strcmp(d->name, "google.protobuf.Timestamp");
+}
+
+static int is_map_entry(const ProtobufCMessageDescriptor *d)
+{
+	size_t n = strlen(d->short_name);
+	return d->n_fields == 2 && n > 5 && !strcmp(d->short_name + n - 5, "Entry") &&
+	       !strcmp(d->fields[0].name, "key") && !strcmp(d->fields[1].name, "value");
+}
+
+/* Is the value at p (one element of field f) Go's empty value for omitempty? */
+static int scalar_empty(const ProtobufCFieldDescriptor *f, const void *p)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return *(const uint32_t *)p == 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return *(const uint64_t *)p == 0;
+	case PROTOBUF_C_TYPE_FLOAT:
+		return *(const float *)p == 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return *(const double *)p == 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)p == 0;
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)p;
+		return !s || !*s;
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		return ((const ProtobufCBinaryData *)p)->len == 0;
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
+		return !m && !is_timestamp(f->descriptor);
+	}
+	}
+	return 1;
+}
+
+static size_t elem_size(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	default:
+		return 4;
+	}
+}
+
+static void value(struct jbuf *b, const ProtobufCFieldDescriptor *f, const void *p,
+		  const char *indent, int level)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		jb_printf(b, "%d", *(const int32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		jb_printf(b, "%u", *(const uint32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		jb_printf(b, "%lld", (long long)*(const int64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		jb_printf(b, "%llu", (unsigned long long)*(const uint64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+		jb_printf(b, "%.7g", (double)*(const float *)p);
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		jb_printf(b, "%.17g", *(const double *)p);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		jb_puts(b, *(const protobuf_c_boolean *)p ? "true" : "false");
+		break;
+	case PROTOBUF_C_TYPE_STRING:
+		jb_quote(b, *(char *const *)p);
+		break;
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *d = p;
+		jb_base64(b, d->data, d->len);
+		break;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
+		if (is_timestamp(f->descriptor)) {
+			int64_t sec = -62135596800LL;
+			int32_t nsec = 0;
+			if (m) {
+				sec = ((const int64_t *)((const char *)m +
+							 ((const ProtobufCMessageDescriptor *)
+							      f->descriptor)
+							     ->fields[0]
+							     .offset))[0];
+				nsec = *(const int32_t *)((const char *)m +
+							  ((const ProtobufCMessageDescriptor *)
+							       f->descriptor)
+							      ->fields[1]
+							      .offset);
+			}
+			char *t = go_time_rfc3339(sec, nsec);
+			jb_quote(b, t ? t : "");
+			free(t);
+		} else if (m) {
+			pbjson_message(b, m, indent, level);
+		} else {
+			jb_puts(b, "null");
+		}
+		break;
+	}
+	}
+}
+
+struct kv {
+	const char *key;
+	const ProtobufCMessage *entry;
+};
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+static void map_value(struct jbuf *b, const ProtobufCFieldDescriptor *f, void *const *arr, size_t n,
+		      const char *indent, int level)
+{
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	struct kv *kvs = calloc(n, sizeof(*kvs));
+	if (!kvs) {
+		b->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCMessage *e = arr[i];
+		const char *k = *(char *const *)((const char *)e + ed->fields[0].offset);
+		kvs[i] = (struct kv){k ? k : "", e};
+	}
+	qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	jb_put(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			jb_put(b, ",", 1);
+		newline(b, indent, level + 1);
+		jb_quote(b, kvs[i].key);
+		jb_puts(b, indent ? ": " : ":");
+		value(b, &ed->fields[1], (const char *)kvs[i].entry + ed->fields[1].offset, indent,
+		      level + 1);
+	}
+	newline(b, indent, level);
+	jb_put(b, "}", 1);
+	free(kvs);
+}
+
+void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int any = 0;
+	jb_put(b, "{", 1);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			if (!n)
+				continue;
+			void *arr = *(void *const *)(base + f->offset);
+			if (any)
+				jb_put(b, ",", 1);
+			any = 1;
+			newline(b, indent, level + 1);
+			jb_quote(b, f->name);
+			jb_puts(b, indent ? ": " : ":");
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
+				map_value(b, f, arr, n, indent, level + 1);
+				continue;
+			}
+			jb_put(b, "[", 1);
+			size_t es = elem_size(f);
+			for (size_t k = 0; k < n; k++) {
+				if (k)
+					jb_put(b, ",", 1);
+				newline(b, indent, level + 2);
+				value(b, f, (const char *)arr + k * es, indent, level + 2);
+			}
+			newline(b, indent, level + 1);
+			jb_put(b, "]", 1);
+			continue;
+		}
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING &&
+		    !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+			continue;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (scalar_empty(f, base + f->offset))
+			continue;
+		if (any)
+			jb_put(b, ",", 1);
+		any = 1;
+		newline(b, indent, level + 1);
+		jb_quote(b, f->name);
+		jb_puts(b, indent ? ": " : ":");
+		value(b, f, base + f->offset, indent, level + 1);
+	}
+	if (any)
+		newline(b, indent, level);
+	jb_put(b, "}", 1);
+}
+
+/* ---- JSON re-indentation ---- */
+
+static int reindent(struct jbuf *b, const struct json *j, int tok, const char *indent, int level)
+{
+	const jsmntok_t *t = &j->toks[tok];
+	switch (t->type) {
+	case JSMN_OBJECT: {
+		int n = 0;
+		jb_put(b, "{", 1);
+		for (int k = -1; (k = json_object_next(j, tok, k)) >= 0; n++) {
+			if (n)
+				jb_put(b, ",", 1);
+			newline(b, indent, level + 1);
+			char *s = json_strdup(j, k);
+			if (!s)
+				return -1;
+			jb_quote(b, s);
+			free(s);
+			jb_puts(b, indent ? ": " : ":");
+			if (reindent(b, j, k + 1, indent, level + 1))
+				return -1;
+		}
+		if (n)
+			newline(b, indent, level);
+		jb_put(b, "}", 1);
+		return 0;
+	}
+	case JSMN_ARRAY: {
+		int n = json_array_len(j, tok);
+		jb_put(b, "[", 1);
+		for (int i = 0; i < n; i++) {
+			if (i)
+				jb_put(b, ",", 1);
+			newline(b, indent, level + 1);
+			if (reindent(b, j, json_array_at(j, tok, i), indent, level + 1))
+				return -1;
+		}
+		if (n)
+			newline(b, indent, level);
+		jb_put(b, "]", 1);
+		return 0;
+	}
+	case JSMN_STRING: {
+		char *s = json_strdup(j, tok);
+		if (!s)
+			return -1;
+		jb_quote(b, s);
+		free(s);
+		return 0;
+	}
+	default:
+		jb_put(b, j->buf + t->start, (size_t)(t->end - t->start));
+		return 0;
+	}
+}
+
+int pbjson_reindent(struct jbuf *b, const char *text, size_t len, const char *indent, int level)
+{
+	struct json j = {0};
+	if (json_parse(&j, text, len))
+		return -1;
+	int rc = reindent(b, &j, 0, indent, level);
+	json_free(&j);
+	return rc;
+}
+
+/* ---- Go's text/tabwriter ---- */
+
+struct gotabw {
+	FILE *out;
+	int minwidth, padding;
+	struct jbuf text;
+};
+
+struct tw_cell {
+	const char *s;
+	size_t len, width;
+};
+
+struct tw_line {
+	struct tw_cell *cells;
+	size_t n;
+};
+
+struct tw_state {
+	FILE *out;
+	int minwidth, padding;
+	struct tw_line *lines;
+	size_t nlines;
+	size_t *widths;
+	size_t nwidths;
+};
+
+struct gotabw *gotabw_new(FILE *out, int minwidth, int padding)
+{
+	struct gotabw *t = calloc(1, sizeof(*t));
+	if (t) {
+		t->out = out;
+		t->minwidth = minwidth;
+		t->padding = padding;
+	}
+	return t;
+}
+
+void gotabw_printf(struct gotabw *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	if (!t)
+		return;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	jb_put(&t->text, s, (size_t)n);
+	free(s);
+}
+
+static size_t runes(const char *s, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void tw_write_lines(struct tw_state *st, size_t line0, size_t line1)
+{
+	for (size_t i = line0; i < line1; i++) {
+		const struct tw_line *l = &st->lines[i];
+		for (size_t j = 0; j < l->n; j++) {
+			const struct tw_cell *c = &l->cells[j];
+			fwrite(c->s, 1, c->len, st->out);
+			if (j < st->nwidths)
+				for (size_t k = c->width; k < st->widths[j]; k++)
+					fputc(' ', st->out);
+		}
+		if (i + 1 < st->nlines)
+			fputc('\n', st->out);
+	}
+}
+
+static void tw_format(struct tw_state *st, size_t line0, size_t line1)
+{
+	size_t column = st->nwidths;
+	for (size_t cur = line0; cur < line1; cur++) {
+		if (column + 1 >= st->lines[cur].n)
+			continue;
+		tw_write_lines(st, line0, cur);
+		line0 = cur;
+		size_t width = (size_t)st->minwidth;
+		for (; cur < line1; cur++) {
+			const struct tw_line *l = &st->lines[cur];
+			if (column + 1 >= l->n)
+				break;
+			size_t w = l->cells[column].width + (size_t)st->padding;
+			if (w > width)
+				width = w;
+		}
+		st->widths[st->nwidths++] = width;
+		tw_format(st, line0, cur);
+		st->nwidths--;
+		line0 = cur;
+		if (cur >= line1)
+			break;
+	}
+	tw_write_lines(st, line0, line1);
+}
+
+void gotabw_flush(struct gotabw *t)
+{
+	if (!t)
+		return;
+	const char *p = jb_str(&t->text);
+	struct tw_state st = {.out = t->out, .minwidth = t->minwidth, .padding = t->padding};
+	size_t maxcells = 1;
+	/* lines: split on '\n'; the text after the last newline is the last (unfinished) line */
+	size_t nl = 1;
+	for (const char *q = p; *q; q++)
+		nl += *q == '\n';
+	st.lines = calloc(nl, sizeof(*st.lines));
+	if (!st.lines)
+		goto out;
+	const char *l = p;
+	for (size_t i = 0; i < nl; i++) {
+		const char *e = strchr(l, '\n');
+		size_t ll = e ? (size_t)(e - l) : strlen(l);
+		size_t nc = 1;
+		for (size_t k = 0; k < ll; k++)
+			nc += l[k] == '\t';
+		struct tw_line *ln = &st.lines[i];
+		ln->cells = calloc(nc, sizeof(*ln->cells));
+		if (!ln->cells)
+			goto out;
+		size_t start = 0;
+		for (size_t k = 0; k <= ll; k++) {
+			if (k < ll && l[k] != '\t')
+				continue;
+			ln->cells[ln->n++] =
+			    (struct tw_cell){l + start, k - start, runes(l + start, k - start)};
+			start = k + 1;
+		}
+		if (nc > maxcells)
+			maxcells = nc;
+		st.nlines++;
+		l = e ? e + 1 : l + ll;
+	}
+	st.widths = calloc(maxcells + 1, sizeof(*st.widths));
+	if (!st.widths)
+		goto out;
+	tw_format(&st, 0, st.nlines);
+out:
+	fflush(t->out);
+	for (size_t i = 0; st.lines && i < nl; i++)
+		free(st.lines[i].cells);
+	free(st.lines);
+	free(st.widths);
+	jb_free(&t->text);
+	free(t);
+}
+
+/* ---- logrus ---- */
+
+/* logrus quotes a value unless it is made only of [A-Za-z0-9-._/@^+]; %q style */
+static void log_value(struct jbuf *b, const char *s)
+{
+	int plain = *s != 0;
+	for (const char *p = s; *p && plain; p++) {
+		char c = *p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("-._/@^+", c)))
+			plain = 0;
+	}
+	if (plain) {
+		jb_puts(b, s);
+		return;
+	}
+	jb_put(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			jb_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			jb_puts(b, "\\n");
+		else if (*p == '\t')
+			jb_puts(b, "\\t");
+		else if (*p == '\r')
+			jb_puts(b, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			jb_printf(b, "\\x%02x", *p);
+		else
+			jb_put(b, (const char *)p, 1);
+	}
+	jb_put(b, "\"", 1);
+}
+
+void ctr_log(const char *level, const char *err, const char *fmt, ...)
+{
+	struct jbuf b = {0};
+	char ts[64], *msg = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* Go writes Z for UTC and +hh:mm otherwise */
+	size_t n = strlen(ts);
+	if (n > 5 && !strcmp(ts + n - 5, "+0000"))
+		strcpy(ts + n - 5, "Z");
+	else if (n > 5) {
+		memmove(ts + n - 1, ts + n - 2, 3);
+		ts[n - 2] = ':';
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	jb_printf(&b, "time=\"%s\" level=%s msg=", ts, level);
+	log_value(&b, msg ? msg : "");
+	if (err) {
+		jb_puts(&b, " error=");
+		log_value(&b, err);
+	}
+	fprintf(stderr, "%s\n", jb_str(&b));
+	free(msg);
+	jb_free(&b);
+}
+
+/* ---- subcommand groups ---- */
+
+static int names_has(const char *names, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = names; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == len && !strncmp(p, name, n))
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static char *names_display(const char *names)
+{
+	struct jbuf b = {0};
+	for (const char *p = names; *p; p++) {
+		if (*p == ',')
+			jb_puts(&b, ", ");
+		else
+			jb_put(&b, p, 1);
+	}
+	return b.s ? b.s : strdup("");
+}
+
+int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
+	       size_t nsubs, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
+	    strcmp(name, "h")) {
+		for (size_t i = 0; i < nsubs; i++)
+			if (names_has(subs[i].names, name))
+				return subs[i].fn(c, argc - 1, argv + 1);
+		fprintf(stderr, "No help topic for '%s'\n", name);
+		return 3;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		if (d && strlen(d) > w)
+			w = strlen(d);
+		free(d);
+	}
+	printf("NAME:\n   ctr %s - %s\n\nUSAGE:\n   ctr %s command [command options] "
+	       "[arguments...]\n\nCOMMANDS:\n",
+	       group, usage, group);
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		printf("   %-*s  %s\n", (int)w, d ? d : "", subs[i].usage);
+		free(d);
+	}
+	printf("\nOPTIONS:\n   --help, -h  show help\n   \n");
+	return 0;
+}
+
+void ctr_label_split(const char *arg, char **key, const char **val)
+{
+	const char *eq = strchr(arg, '=');
+	if (eq) {
+		*key = strndup(arg, (size_t)(eq - arg));
+		*val = eq + 1;
+	} else {
+		*key = strdup(arg);
+		*val = "true";
+	}
+}
+
+/* ---- errdefs ---- */
+
+char *ctr_errdefs(int code, const char *msg)
+{
+	const char *cls;
+	char *out = NULL;
+	switch (code) {
+	case GRPC_INVALID_ARGUMENT:
+		cls = "invalid argument";
+		break;
+	case GRPC_ALREADY_EXISTS:
+		cls = "already exists";
+		break;
+	case GRPC_NOT_FOUND:
+		cls = "not found";
+		break;
+	case GRPC_UNAVAILABLE:
+		cls = "unavailable";
+		break;
+	case GRPC_FAILED_PRECONDITION:
+		cls = "failed precondition";
+		break;
+	case GRPC_UNIMPLEMENTED:
+		cls = "not implemented";
+		break;
+	case GRPC_CANCELLED:
+		cls = "context canceled";
+		break;
+	case GRPC_DEADLINE_EXCEEDED:
+		cls = "context deadline exceeded";
+		break;
+	default:
+		cls = "unknown";
+	}
+	const char *desc = msg ? msg : "";
+	size_t dl = strlen(desc), cl = strlen(cls);
+	if (!strcmp(desc, cls))
+		return strdup(cls);
+	if (dl >= cl + 2 && !strcmp(desc + dl - cl, cls) && !strncmp(desc + dl - cl - 2, ": ", 2))
+		dl -= cl + 2;
+	if (!dl)
+		return strdup(cls);
+	if (asprintf(&out, "%.*s: %s", (int)dl, desc, cls) < 0)
+		return NULL;
+	return out;
+}
+
+int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err)
+{
+	char *msg = NULL;
+	int code = ctr_call(c, path, req, out_desc, resp, &msg);
+	if (code) {
+		*err = c->cli ? ctr_errdefs(code, msg) : NULL;
+		if (!*err)
+			*err = strdup(msg ? msg : "connection failed");
+	}
+	free(msg);
+	return code;
+}
+
+int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp)
+{
+	char *err = NULL;
+	int code = cx_call(c, path, req, out_desc, resp, &err);
+	if (code) {
+		if (c->cli) /* else ctr_client printed why */
+			ctr_fail("%s", err ? err : "unknown");
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
+int cx_fail(struct ctr *c, const char *err)
+{
+	if (c->cli)
+		ctr_fail("%s", err ? err : "unknown error");
+	return 1;
+}

@@ -1,0 +1,79 @@
+/* ctrbox-ctr output helpers shared by the inspection commands: protobuf-c messages rendered as
+ * Go's encoding/json renders containerd's gogo structs, JSON re-indentation as
+ * json.MarshalIndent, Go's text/tabwriter with any minwidth/padding, Go time formats and
+ * logrus-style log lines. */
+#ifndef CTRBOX_CTR_PBJSON_H
+#define CTRBOX_CTR_PBJSON_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A growing string. */
+struct jbuf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+void jb_put(struct jbuf *b, const char *s, size_t n);
+void jb_puts(struct jbuf *b, const char *s);
+void jb_printf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The NUL-terminated text (owned by b; "" when empty). */
+const char *jb_str(struct jbuf *b);
+void jb_free(struct jbuf *b);
+
+/* m as encoding/json writes the gogo struct: fields in declaration order with their proto
+ * names, zero scalars/empty strings/empty lists/nil messages left out (omitempty), maps as
+ * objects with sorted keys, bytes in base64, Timestamps (stdtime) always present as RFC3339Nano
+ * strings. indent NULL = compact; else json.MarshalIndent's layout with this unit at depth
+ * level (the opening brace is not indented). */
+void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level);
+/* Raw JSON text re-written by json.MarshalIndent's rules (strings re-quoted the Go way).
+ * -1 if the text is not JSON. */
+int pbjson_reindent(struct jbuf *b, const char *json, size_t len, const char *indent, int level);
+
+/* Go's text/tabwriter (padchar ' ', no flags) with ctr's settings (minwidth, padding). */
+struct gotabw;
+struct gotabw *gotabw_new(FILE *out, int minwidth, int padding);
+void gotabw_printf(struct gotabw *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes everything and frees t. */
+void gotabw_flush(struct gotabw *t);
+
+/* time.Time.String() of a UTC time: "2006-01-02 15:04:05.999999999 +0000 UTC" (malloc'd). */
+char *go_time_string(int64_t sec, int32_t nsec);
+/* RFC3339Nano, with Go's zero time (sec 0 and nsec 0 given as NULL ts) handled (malloc'd). */
+char *go_time_rfc3339(int64_t sec, int32_t nsec);
+
+/* A logrus text line on stderr as ctr's log.G(ctx) prints it:
+ * time="..." level=LEVEL msg="MSG" [error="ERR"] */
+void ctr_log(const char *level, const char *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- subcommand groups (urfave/cli v1 style) ---- */
+struct ctr;
+struct ctr_sub {
+	const char *names; /* "list,ls" */
+	const char *usage;
+	int (*fn)(struct ctr *c, int argc, char **argv);
+};
+/* argv[0] is the group word, argv[1] the subcommand: runs it with argv + 1. No subcommand (or
+ * -h/--help/help/h): the group's help on stdout, 0. Unknown: "No help topic for 'X'", 3. */
+int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
+	       size_t nsubs, int argc, char **argv);
+/* ObjectWithLabelArgs' label parsing: "k=v" -> k, v; "k" -> k, "true". */
+void ctr_label_split(const char *arg, char **key, const char **val);
+
+/* errdefs.FromGRPC's message: the status message with ": <class>" (not found, already exists,
+ * invalid argument, failed precondition, unavailable, not implemented, unknown, ...) appended
+ * unless already there. malloc'd. */
+char *ctr_errdefs(int code, const char *msg);
+/* ctr_call with *err (never NULL on failure) in errdefs form. */
+int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err);
+/* cx_call printing "ctr: <err>"; 0 or 1. */
+int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
+/* "ctr: <err>" unless the connection itself failed (ctr_client printed that); returns 1. */
+int cx_fail(struct ctr *c, const char *err);
+#endif

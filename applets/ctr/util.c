@@ -1,0 +1,370 @@
+/* ctrbox-ctr helpers: the connection and calls, ctr-style flags, tabwriter output, formats. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctr/ctr.h"
+#include "ctr/pbjson.h"
+
+int ctr_fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ctr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+uint64_t ctr_timeout_left(const struct ctr *c)
+{
+	if (!c->deadline_ms)
+		return 0;
+	uint64_t now = loop_now_ms();
+	return c->deadline_ms > now ? c->deadline_ms - now : 1;
+}
+
+struct grpc_client *ctr_client(struct ctr *c)
+{
+	if (c->cli)
+		return c->cli;
+	if (!c->loop && loop_new(&c->loop)) {
+		ctr_fail("out of memory");
+		return NULL;
+	}
+	int rc = grpc_client_connect(c->loop, c->address, &c->cli);
+	if (rc) {
+		/* ctr (grpc-go) words it as a failed dial */
+		ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
+		c->cli = NULL;
+		return NULL;
+	}
+	return c->cli;
+}
+
+static size_t metadata(const struct ctr *c, struct grpc_kv *md)
+{
+	size_t n = 0;
+	if (c->ns && *c->ns)
+		md[n++] = (struct grpc_kv){"containerd-namespace", c->ns};
+	if (c->lease && *c->lease)
+		md[n++] = (struct grpc_kv){"containerd-lease", c->lease};
+	return n;
+}
+
+static int transport_error(int rc, char **errmsg)
+{
+	if (errmsg && asprintf(errmsg, "%s", strerror(-rc)) < 0)
+		*errmsg = NULL;
+	return GRPC_UNAVAILABLE;
+}
+
+int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg)
+{
+	struct grpc_kv md[2];
+	if (errmsg)
+		*errmsg = NULL;
+	if (resp)
+		*resp = NULL;
+	if (!ctr_client(c)) {
+		if (errmsg)
+			*errmsg = strdup("connection failed");
+		return GRPC_UNAVAILABLE;
+	}
+	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, metadata(c, md),
+				       ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
+	return rc < 0 ? transport_error(rc, errmsg) : rc;
+}
+
+int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
+		    grpc_msg_cb on_msg, void *data, char **errmsg)
+{
+	struct grpc_kv md[2];
+	if (errmsg)
+		*errmsg = NULL;
+	if (!ctr_client(c)) {
+		if (errmsg)
+			*errmsg = strdup("connection failed");
+		return GRPC_UNAVAILABLE;
+	}
+	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, metadata(c, md),
+				       ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
+	return rc < 0 ? transport_error(rc, errmsg) : rc;
+}
+
+int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp)
+{
+	char *msg = NULL;
+	int rc = ctr_call(c, path, req, out_desc, resp, &msg);
+	if (rc) {
+		/* a dropped connection or a passed deadline say so, like grpc-go's errors */
+		if (rc == GRPC_DEADLINE_EXCEEDED)
+			ctr_fail("context deadline exceeded");
+		else if (rc == GRPC_UNAVAILABLE && c->cli == NULL)
+			; /* ctr_client printed it */
+		else {
+			/* as ctr prints errdefs.FromGRPC errors: "<message>: <class>" */
+			char *e = ctr_errdefs(rc, msg);
+			ctr_fail("%s", e ? e : grpc_code_name(rc));
+			free(e);
+		}
+		free(msg);
+		return 1;
+	}
+	free(msg);
+	return 0;
+}
+
+/* ---- flags ---- */
+
+static int name_matches(const char *names, const char *name, size_t len)
+{
+	const char *p = names;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == len && strncmp(p, name, len) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static ssize_t find_flag(const struct ctr_flag *flags, size_t nflags, const char *name, size_t len)
+{
+	for (size_t i = 0; i < nflags; i++)
+		if (name_matches(flags[i].names, name, len))
+			return (ssize_t)i;
+	return -1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcmp(v, "t")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcmp(v, "f")) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags, int reorder,
+	      struct ctr_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = flags;
+	a->nflags = nflags;
+	a->val = calloc(nflags + 1, sizeof(*a->val));
+	a->multi = calloc(nflags + 1, sizeof(*a->multi));
+	a->nmulti = calloc(nflags + 1, sizeof(*a->nmulti));
+	a->argv = calloc((size_t)argc + 1, sizeof(*a->argv));
+	if (!a->val || !a->multi || !a->nmulti || !a->argv)
+		return ctr_fail("out of memory");
+	for (size_t i = 0; i < nflags; i++)
+		if (flags[i].kind == CF_STR)
+			a->val[i] = flags[i].def;
+	int i = 1, only_args = 0;
+	for (; i < argc; i++) {
+		char *s = argv[i];
+		if (only_args || s[0] != '-' || s[1] == 0) {
+			if (!reorder) {
+				/* the rest are positional, flags included */
+				for (; i < argc; i++)
+					a->argv[a->argc++] = argv[i];
+				break;
+			}
+			a->argv[a->argc++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--")) {
+			only_args = 1;
+			if (!reorder) {
+				for (i++; i < argc; i++)
+					a->argv[a->argc++] = argv[i];
+				break;
+			}
+			continue;
+		}
+		const char *name = s + (s[1] == '-' ? 2 : 1);
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		ssize_t f = find_flag(flags, nflags, name, len);
+		if (f < 0) {
+			fprintf(stderr, "Incorrect Usage: flag provided but not defined: -%.*s\n\n",
+				(int)len, name);
+			return ctr_fail("flag provided but not defined: -%.*s", (int)len, name);
+		}
+		if (flags[f].kind == CF_BOOL) {
+			int b = 1;
+			if (eq && parse_bool(eq + 1, &b))
+				return ctr_fail("invalid boolean value \"%s\" for -%.*s", eq + 1,
+						(int)len, name);
+			a->val[f] = b ? "true" : NULL;
+			continue;
+		}
+		const char *v = eq ? eq + 1 : NULL;
+		if (!v) {
+			if (i + 1 >= argc)
+				return ctr_fail("flag needs an argument: -%.*s", (int)len, name);
+			v = argv[++i];
+		}
+		if (flags[f].kind == CF_STR) {
+			a->val[f] = v;
+		} else {
+			char **m = realloc(a->multi[f], (a->nmulti[f] + 1) * sizeof(*m));
+			if (!m)
+				return ctr_fail("out of memory");
+			m[a->nmulti[f]++] = (char *)v;
+			a->multi[f] = m;
+		}
+	}
+	return 0;
+}
+
+void ctr_args_free(struct ctr_args *a)
+{
+	for (size_t i = 0; a->multi && i < a->nflags; i++)
+		free(a->multi[i]);
+	free(a->multi);
+	free(a->nmulti);
+	free(a->val);
+	free(a->argv);
+	memset(a, 0, sizeof(*a));
+}
+
+static ssize_t flag_index(const struct ctr_args *a, const char *name)
+{
+	return find_flag(a->flags, a->nflags, name, strlen(name));
+}
+
+const char *ctr_str(const struct ctr_args *a, const char *name)
+{
+	ssize_t i = flag_index(a, name);
+	return i < 0 ? NULL : a->val[i];
+}
+
+int ctr_bool(const struct ctr_args *a, const char *name)
+{
+	ssize_t i = flag_index(a, name);
+	return i >= 0 && a->val[i] != NULL;
+}
+
+char **ctr_multi(const struct ctr_args *a, const char *name, size_t *n)
+{
+	ssize_t i = flag_index(a, name);
+	*n = i < 0 ? 0 : a->nmulti[i];
+	return i < 0 ? NULL : a->multi[i];
+}
+
+/* ---- tabwriter: ctr's usual settings (minwidth 1, padding 1) of pbjson.c's Go tabwriter ---- */
+
+struct tabw *tabw_new(FILE *out)
+{
+	return (struct tabw *)gotabw_new(out, 1, 1);
+}
+
+void tabw_printf(struct tabw *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	if (!t)
+		return;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		gotabw_printf((struct gotabw *)t, "%s", s);
+	free(s);
+}
+
+void tabw_flush(struct tabw *t)
+{
+	if (t)
+		gotabw_flush((struct gotabw *)t);
+}
+
+/* ---- formats ---- */
+
+char *ctr_time_rfc3339(int64_t sec, int32_t nsec)
+{
+	char buf[64], *out = NULL;
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nsec) {
+		/* RFC3339Nano: trailing zeros trimmed */
+		char frac[16];
+		snprintf(frac, sizeof(frac), "%09d", nsec);
+		for (int i = 8; i > 0 && frac[i] == '0'; i--)
+			frac[i] = 0;
+		if (asprintf(&out, "%s.%sZ", buf, frac) < 0)
+			out = NULL;
+	} else if (asprintf(&out, "%sZ", buf) < 0) {
+		out = NULL;
+	}
+	return out;
+}
+
+char *ctr_human_bytes(int64_t n)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double v = (double)n;
+	int u = 0;
+	char *out = NULL;
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (asprintf(&out, u ? "%.1f %s" : "%.0f %s", v, units[u]) < 0)
+		out = NULL;
+	return out;
+}
+
+int64_t ctr_duration_ms(const char *s)
+{
+	/* Go's time.ParseDuration for the units people use: h m s ms us µs ns, fractions */
+	double total = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	if (!strcmp(s, "0"))
+		return 0;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p)
+			return -1;
+		p = end;
+		double mul;
+		if (!strncmp(p, "ns", 2))
+			mul = 1e-6, p += 2;
+		else if (!strncmp(p, "us", 2))
+			mul = 1e-3, p += 2;
+		else if (!strncmp(p, "\xc2\xb5s", 3))
+			mul = 1e-3, p += 3;
+		else if (!strncmp(p, "ms", 2))
+			mul = 1, p += 2;
+		else if (*p == 's')
+			mul = 1000, p++;
+		else if (*p == 'm')
+			mul = 60000, p++;
+		else if (*p == 'h')
+			mul = 3600000, p++;
+		else
+			return -1;
+		total += v * mul;
+	}
+	return (int64_t)(total + 0.999);
+}
