@@ -1,0 +1,836 @@
+/* ctr containers: create, delete, info, list, label (checkpoint/restore are not supported). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers/v1/containers.pb-c.h"
+#include "ctr/ctr.h"
+#include "ctr/pbjson.h"
+#include "json.h"
+#include "ctr/spec.h"
+#include "runc/options.pb-c.h"
+#include "snapshots/v1/snapshots.pb-c.h"
+#include "tasks/v1/tasks.pb-c.h"
+
+typedef Containerd__Services__Containers__V1__Container Container;
+
+static int ctr_containers_create(struct ctr *c, int argc, char **argv);
+
+/* Containers.Get; prints ctr's error. */
+static int get_container(struct ctr *c, const char *id, ProtobufCMessage **resp, char **err)
+{
+	Containerd__Services__Containers__V1__GetContainerRequest req =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__GET_CONTAINER_REQUEST__INIT;
+	req.id = (char *)id;
+	int code = cx_call(
+	    c, "/containerd.services.containers.v1.Containers/Get", &req.base,
+	    &containerd__services__containers__v1__get_container_response__descriptor, resp, err);
+	if (code && err && !*err)
+		*err = strdup(grpc_code_name(code));
+	return code;
+}
+
+static int c_list(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_flag flags[] = {{"quiet,q", CF_BOOL, NULL}};
+	struct ctr_args a;
+	ProtobufCMessage *resp = NULL;
+	int rc = 1;
+	if (ctr_parse(argc, argv, flags, 1, 1, &a))
+		goto out;
+	Containerd__Services__Containers__V1__ListContainersRequest req =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__LIST_CONTAINERS_REQUEST__INIT;
+	req.n_filters = (size_t)a.argc;
+	req.filters = a.argv;
+	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/List", &req.base,
+		   &containerd__services__containers__v1__list_containers_response__descriptor,
+		   &resp))
+		goto out;
+	const Containerd__Services__Containers__V1__ListContainersResponse *r = (const void *)resp;
+	rc = 0;
+	if (ctr_bool(&a, "quiet")) {
+		for (size_t i = 0; i < r->n_containers; i++)
+			printf("%s\n", r->containers[i]->id);
+		goto out;
+	}
+	struct gotabw *t = gotabw_new(stdout, 4, 4);
+	gotabw_printf(t, "CONTAINER\tIMAGE\tRUNTIME\t\n");
+	for (size_t i = 0; i < r->n_containers; i++) {
+		const Container *ct = r->containers[i];
+		gotabw_printf(t, "%s\t%s\t%s\t\n", ct->id,
+			      ct->image && *ct->image ? ct->image : "-",
+			      ct->runtime && ct->runtime->name ? ct->runtime->name : "");
+	}
+	gotabw_flush(t);
+out:
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	ctr_args_free(&a);
+	return rc;
+}
+
+static void json_key(struct jbuf *b, const char *k)
+{
+	jb_printf(b, "\n    \"%s\": ", k);
+}
+
+static void json_str(struct jbuf *b, const char *s)
+{
+	char *q = json_quote(s ? s : "");
+	jb_puts(b, q ? q : "\"\"");
+	free(q);
+}
+
+static void json_any(struct jbuf *b, const ProtobufCMessage *m, int level)
+{
+	if (!m)
+		jb_puts(b, "null");
+	else
+		pbjson_message(b, m, "    ", level);
+}
+
+static int spec_has_value(const Container *ct)
+{
+	return ct->spec && ct->spec->value.len > 0;
+}
+
+static int c_info(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_flag flags[] = {{"spec", CF_BOOL, NULL}};
+	struct ctr_args a;
+	ProtobufCMessage *resp = NULL;
+	char *err = NULL;
+	struct jbuf b = {0};
+	int rc = 1;
+	if (ctr_parse(argc, argv, flags, 1, 1, &a))
+		goto out;
+	if (a.argc < 1 || !*a.argv[0]) {
+		ctr_fail("container id must be provided: invalid argument");
+		goto out;
+	}
+	if (get_container(c, a.argv[0], &resp, &err)) {
+		cx_fail(c, err);
+		goto out;
+	}
+	const Container *ct =
+	    ((Containerd__Services__Containers__V1__GetContainerResponse *)resp)->container;
+	if (!ct) {
+		ctr_fail("container \"%s\": not found", a.argv[0]);
+		goto out;
+	}
+	if (ctr_bool(&a, "spec")) {
+		if (!spec_has_value(ct) || pbjson_reindent(&b, (const char *)ct->spec->value.data,
+							   ct->spec->value.len, "    ", 0)) {
+			ctr_fail("invalid spec in container %s", ct->id);
+			goto out;
+		}
+		printf("%s\n", jb_str(&b));
+		rc = 0;
+		goto out;
+	}
+	jb_puts(&b, "{");
+	json_key(&b, "ID");
+	json_str(&b, ct->id);
+	jb_puts(&b, ",");
+	json_key(&b, "Labels");
+	if (!ct->n_labels) {
+		jb_puts(&b, "null");
+	} else {
+		/* a map: sorted keys */
+		char **keys = calloc(ct->n_labels, sizeof(*keys));
+		size_t *idx = calloc(ct->n_labels, sizeof(*idx));
+		if (!keys || !idx) {
+			free(keys);
+			free(idx);
+			ctr_fail("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < ct->n_labels; i++)
+			idx[i] = i;
+		for (size_t i = 1; i < ct->n_labels; i++)
+			for (size_t k = i; k > 0 && strcmp(ct->labels[idx[k - 1]]->key,
+							   ct->labels[idx[k]]->key) > 0;
+			     k--) {
+				size_t tmp = idx[k];
+				idx[k] = idx[k - 1];
+				idx[k - 1] = tmp;
+			}
+		jb_puts(&b, "{");
+		for (size_t i = 0; i < ct->n_labels; i++) {
+			if (i && !strcmp(ct->labels[idx[i]]->key, ct->labels[idx[i - 1]]->key))
+				continue;
+			jb_puts(&b, i ? ",\n        " : "\n        ");
+			json_str(&b, ct->labels[idx[i]]->key);
+			jb_puts(&b, ": ");
+			json_str(&b, ct->labels[idx[i]]->value);
+		}
+		jb_puts(&b, "\n    }");
+		free(keys);
+		free(idx);
+	}
+	jb_puts(&b, ",");
+	json_key(&b, "Image");
+	json_str(&b, ct->image);
+	jb_puts(&b, ",");
+	json_key(&b, "Runtime");
+	jb_puts(&b, "{\n        \"Name\": ");
+	json_str(&b, ct->runtime ? ct->runtime->name : "");
+	jb_puts(&b, ",\n        \"Options\": ");
+	json_any(&b, ct->runtime && ct->runtime->options ? &ct->runtime->options->base : NULL, 2);
+	jb_puts(&b, "\n    },");
+	if (!spec_has_value(ct)) {
+		json_key(&b, "Spec");
+		json_any(&b, ct->spec ? &ct->spec->base : NULL, 1);
+		jb_puts(&b, ",");
+	}
+	json_key(&b, "SnapshotKey");
+	json_str(&b, ct->snapshot_key);
+	jb_puts(&b, ",");
+	json_key(&b, "Snapshotter");
+	json_str(&b, ct->snapshotter);
+	jb_puts(&b, ",");
+	char *t1 = ct->created_at ? go_time_rfc3339(ct->created_at->seconds, ct->created_at->nanos)
+				  : go_time_rfc3339(-62135596800LL, 0);
+	char *t2 = ct->updated_at ? go_time_rfc3339(ct->updated_at->seconds, ct->updated_at->nanos)
+				  : go_time_rfc3339(-62135596800LL, 0);
+	json_key(&b, "CreatedAt");
+	json_str(&b, t1);
+	jb_puts(&b, ",");
+	json_key(&b, "UpdatedAt");
+	json_str(&b, t2);
+	free(t1);
+	free(t2);
+	jb_puts(&b, ",");
+	json_key(&b, "Extensions");
+	if (!ct->n_extensions) {
+		jb_puts(&b, "null");
+	} else {
+		jb_puts(&b, "{");
+		for (size_t i = 0; i < ct->n_extensions; i++) {
+			jb_puts(&b, i ? ",\n        " : "\n        ");
+			json_str(&b, ct->extensions[i]->key);
+			jb_puts(&b, ": ");
+			if (ct->extensions[i]->value)
+				json_any(&b, &ct->extensions[i]->value->base, 2);
+			else
+				jb_puts(&b, "{}");
+		}
+		jb_puts(&b, "\n    }");
+	}
+	if (spec_has_value(ct)) {
+		jb_puts(&b, ",");
+		json_key(&b, "Spec");
+		if (pbjson_reindent(&b, (const char *)ct->spec->value.data, ct->spec->value.len,
+				    "    ", 1)) {
+			ctr_fail("invalid spec in container %s", ct->id);
+			goto out;
+		}
+	}
+	jb_puts(&b, "\n}");
+	printf("%s\n", jb_str(&b));
+	rc = 0;
+out:
+	jb_free(&b);
+	free(err);
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	ctr_args_free(&a);
+	return rc;
+}
+
+static const char *status_name(int s)
+{
+	switch (s) {
+	case CONTAINERD__V1__TYPES__STATUS__CREATED:
+		return "created";
+	case CONTAINERD__V1__TYPES__STATUS__RUNNING:
+		return "running";
+	case CONTAINERD__V1__TYPES__STATUS__STOPPED:
+		return "stopped";
+	case CONTAINERD__V1__TYPES__STATUS__PAUSED:
+		return "paused";
+	case CONTAINERD__V1__TYPES__STATUS__PAUSING:
+		return "pausing";
+	default:
+		return "unknown";
+	}
+}
+
+/* deleteContainer of ctr: a stopped/created task is deleted first; a running one is an error;
+ * the snapshot goes (unless keep) before the container record. *err gets the message. */
+static int delete_container(struct ctr *c, const char *id, int keep_snapshot, char **err)
+{
+	ProtobufCMessage *cresp = NULL, *tresp = NULL;
+	int rc = 1;
+	if (get_container(c, id, &cresp, err))
+		return 1;
+	const Container *ct =
+	    ((Containerd__Services__Containers__V1__GetContainerResponse *)cresp)->container;
+	Containerd__Services__Tasks__V1__GetRequest greq =
+	    CONTAINERD__SERVICES__TASKS__V1__GET_REQUEST__INIT;
+	greq.container_id = (char *)id;
+	char *terr = NULL;
+	int code =
+	    cx_call(c, "/containerd.services.tasks.v1.Tasks/Get", &greq.base,
+		    &containerd__services__tasks__v1__get_response__descriptor, &tresp, &terr);
+	free(terr);
+	if (!code) {
+		const Containerd__V1__Types__Process *p =
+		    ((Containerd__Services__Tasks__V1__GetResponse *)tresp)->process;
+		int st = p ? (int)p->status : 0;
+		if (st != CONTAINERD__V1__TYPES__STATUS__STOPPED &&
+		    st != CONTAINERD__V1__TYPES__STATUS__CREATED) {
+			char *when = p && p->exited_at ? go_time_string(p->exited_at->seconds,
+									p->exited_at->nanos)
+						       : strdup("0001-01-01 00:00:00 +0000 UTC");
+			if (asprintf(err, "cannot delete a non stopped container: {%s %u %s}",
+				     status_name(st), p ? p->exit_status : 0, when ? when : "") < 0)
+				*err = NULL;
+			free(when);
+			goto out;
+		}
+		Containerd__Services__Tasks__V1__DeleteTaskRequest dreq =
+		    CONTAINERD__SERVICES__TASKS__V1__DELETE_TASK_REQUEST__INIT;
+		dreq.container_id = (char *)id;
+		ProtobufCMessage *dresp = NULL;
+		code = cx_call(c, "/containerd.services.tasks.v1.Tasks/Delete", &dreq.base,
+			       &containerd__services__tasks__v1__delete_response__descriptor,
+			       &dresp, err);
+		if (dresp)
+			protobuf_c_message_free_unpacked(dresp, NULL);
+		if (code) {
+			if (!*err)
+				*err = strdup(grpc_code_name(code));
+			goto out;
+		}
+	}
+	if (!keep_snapshot && ct && ct->snapshot_key && *ct->snapshot_key) {
+		if (!ct->snapshotter || !*ct->snapshotter) {
+			*err =
+			    strdup("container.Snapshotter must be set to cleanup rootfs snapshot: "
+				   "invalid argument");
+			goto out;
+		}
+		Containerd__Services__Snapshots__V1__RemoveSnapshotRequest sreq =
+		    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
+		sreq.snapshotter = ct->snapshotter;
+		sreq.key = ct->snapshot_key;
+		code = cx_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &sreq.base,
+			       NULL, NULL, err);
+		if (code && code != GRPC_NOT_FOUND) {
+			if (!*err)
+				*err = strdup(grpc_code_name(code));
+			goto out;
+		}
+		free(*err);
+		*err = NULL;
+	}
+	Containerd__Services__Containers__V1__DeleteContainerRequest req =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__DELETE_CONTAINER_REQUEST__INIT;
+	req.id = (char *)id;
+	code = cx_call(c, "/containerd.services.containers.v1.Containers/Delete", &req.base, NULL,
+		       NULL, err);
+	if (code) {
+		if (!*err)
+			*err = strdup(grpc_code_name(code));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (cresp)
+		protobuf_c_message_free_unpacked(cresp, NULL);
+	if (tresp)
+		protobuf_c_message_free_unpacked(tresp, NULL);
+	return rc;
+}
+
+static int c_delete(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_flag flags[] = {{"keep-snapshot", CF_BOOL, NULL}};
+	struct ctr_args a;
+	char *first = NULL;
+	if (ctr_parse(argc, argv, flags, 1, 1, &a)) {
+		ctr_args_free(&a);
+		return 1;
+	}
+	if (!ctr_client(c)) {
+		ctr_args_free(&a);
+		return 1;
+	}
+	if (a.argc == 0) {
+		ctr_args_free(&a);
+		return ctr_fail("must specify at least one container to delete: invalid argument");
+	}
+	for (int i = 0; i < a.argc; i++) {
+		char *err = NULL;
+		if (delete_container(c, a.argv[i], ctr_bool(&a, "keep-snapshot"), &err)) {
+			const char *m = err ? err : "unknown error";
+			if (!first)
+				first = strdup(m);
+			ctr_log("error", m, "failed to delete container \"%s\"", a.argv[i]);
+		}
+		free(err);
+	}
+	ctr_args_free(&a);
+	if (first) {
+		ctr_fail("%s", first);
+		free(first);
+		return 1;
+	}
+	return 0;
+}
+
+static int c_label(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	int rc = 1;
+	ProtobufCMessage *resp = NULL;
+	Containerd__Services__Containers__V1__Container__LabelsEntry *e = NULL, **ep = NULL;
+	char **paths = NULL, **keys = NULL;
+	size_t n = 0;
+	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
+		goto out;
+	if (a.argc < 1 || !*a.argv[0]) {
+		ctr_fail("container id must be provided: invalid argument");
+		goto out;
+	}
+	char *gerr = NULL;
+	if (get_container(c, a.argv[0], &resp, &gerr)) {
+		cx_fail(c, gerr);
+		free(gerr);
+		goto out;
+	}
+	protobuf_c_message_free_unpacked(resp, NULL);
+	resp = NULL;
+	size_t cap = (size_t)a.argc;
+	e = calloc(cap, sizeof(*e));
+	ep = calloc(cap, sizeof(*ep));
+	paths = calloc(cap, sizeof(*paths));
+	keys = calloc(cap, sizeof(*keys));
+	if (!e || !ep || !paths || !keys) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	for (int i = 1; i < a.argc; i++) {
+		char *k;
+		const char *v;
+		ctr_label_split(a.argv[i], &k, &v);
+		size_t j = 0;
+		while (j < n && strcmp(keys[j], k))
+			j++;
+		if (j < n) {
+			free(k);
+			e[j].value = (char *)v;
+			continue;
+		}
+		keys[n] = k;
+		e[n] = (Containerd__Services__Containers__V1__Container__LabelsEntry)
+		    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__LABELS_ENTRY__INIT;
+		e[n].key = k;
+		e[n].value = (char *)v;
+		ep[n] = &e[n];
+		if (asprintf(&paths[n], "labels.%s", k) < 0)
+			paths[n] = NULL;
+		n++;
+	}
+	Container ct = CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
+	Containerd__Services__Containers__V1__Container__Runtime rt =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
+	ct.id = a.argv[0];
+	ct.n_labels = n;
+	ct.labels = ep;
+	ct.runtime = &rt;
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	mask.n_paths = n;
+	mask.paths = paths;
+	Containerd__Services__Containers__V1__UpdateContainerRequest req =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__UPDATE_CONTAINER_REQUEST__INIT;
+	req.container = &ct;
+	req.update_mask = n ? &mask : NULL;
+	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/Update", &req.base,
+		   &containerd__services__containers__v1__update_container_response__descriptor,
+		   &resp))
+		goto out;
+	const Container *r =
+	    ((Containerd__Services__Containers__V1__UpdateContainerResponse *)resp)->container;
+	struct jbuf b = {0};
+	for (size_t i = 0; r && i < r->n_labels; i++) {
+		if (i)
+			jb_puts(&b, ",");
+		jb_printf(&b, "%s=%s", r->labels[i]->key, r->labels[i]->value);
+	}
+	printf("%s\n", jb_str(&b));
+	jb_free(&b);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i]);
+		free(paths[i]);
+	}
+	free(keys);
+	free(paths);
+	free(e);
+	free(ep);
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	ctr_args_free(&a);
+	return rc;
+}
+
+static int c_unsupported(struct ctr *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	return ctr_fail("containers %s is not supported by ctrbox-ctr", argv[0]);
+}
+
+int ctr_cmd_containers(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_sub subs[] = {
+	    {"create", "create container", ctr_containers_create},
+	    {"delete,del,remove,rm", "delete one or more existing containers", c_delete},
+	    {"info", "get info about a container", c_info},
+	    {"list,ls", "list containers", c_list},
+	    {"label", "set and clear labels for a container", c_label},
+	    {"checkpoint", "checkpoint a container", c_unsupported},
+	    {"restore", "restore a container from checkpoint", c_unsupported},
+	};
+	return ctr_subcmd(c, "containers", "manage containers", subs,
+			  sizeof(subs) / sizeof(subs[0]), argc, argv);
+}
+
+/* ---- create ---- */
+
+#define SPEC_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
+#define RUNC_RUNTIME "io.containerd.runc.v2"
+
+static const struct ctr_flag create_flags[] = {
+    {"snapshotter", CF_STR, NULL},
+    {"snapshotter-label", CF_MULTI, NULL},
+    {"config,c", CF_STR, NULL},
+    {"cwd", CF_STR, NULL},
+    {"env", CF_MULTI, NULL},
+    {"env-file", CF_STR, NULL},
+    {"label", CF_MULTI, NULL},
+    {"annotation", CF_MULTI, NULL},
+    {"mount", CF_MULTI, NULL},
+    {"net-host", CF_BOOL, NULL},
+    {"privileged", CF_BOOL, NULL},
+    {"read-only", CF_BOOL, NULL},
+    {"runtime", CF_STR, RUNC_RUNTIME},
+    {"runtime-config-path", CF_STR, NULL},
+    {"tty,t", CF_BOOL, NULL},
+    {"with-ns", CF_MULTI, NULL},
+    {"pid-file", CF_STR, NULL},
+    {"gpus", CF_MULTI, NULL},
+    {"allow-new-privs", CF_BOOL, NULL},
+    {"memory-limit", CF_STR, NULL},
+    {"device", CF_MULTI, NULL},
+    {"cap-add", CF_MULTI, NULL},
+    {"cap-drop", CF_MULTI, NULL},
+    {"seccomp", CF_BOOL, NULL},
+    {"seccomp-profile", CF_STR, NULL},
+    {"apparmor-default-profile", CF_STR, NULL},
+    {"apparmor-profile", CF_STR, NULL},
+    {"rdt-class", CF_STR, NULL},
+};
+
+typedef Containerd__Services__Containers__V1__Container__LabelsEntry CLabel;
+
+struct clabels {
+	CLabel **v;
+	size_t n;
+};
+
+static void clabel_set(struct clabels *l, const char *k, const char *v)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcmp(l->v[i]->key, k)) {
+			free(l->v[i]->value);
+			l->v[i]->value = strdup(v);
+			return;
+		}
+	}
+	CLabel *e = malloc(sizeof(*e));
+	CLabel **nv = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	if (!e || !nv) {
+		free(e);
+		if (nv)
+			l->v = nv;
+		return;
+	}
+	containerd__services__containers__v1__container__labels_entry__init(e);
+	e->key = strdup(k);
+	e->value = strdup(v);
+	l->v = nv;
+	l->v[l->n++] = e;
+}
+
+static void clabels_free(struct clabels *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]->key);
+		free(l->v[i]->value);
+		free(l->v[i]);
+	}
+	free(l->v);
+}
+
+static void remove_snapshot(struct ctr *c, const char *snapshotter, const char *key)
+{
+	Containerd__Services__Snapshots__V1__RemoveSnapshotRequest r =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
+	char *m = NULL;
+	r.snapshotter = (char *)snapshotter;
+	r.key = (char *)key;
+	cx_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &r.base, NULL, NULL, &m);
+	free(m);
+}
+
+/* Image labels from the config (config.Labels) and its StopSignal. */
+static void image_config_labels(const char *config, struct clabels *l, char **stop)
+{
+	struct json j;
+	*stop = NULL;
+	if (!config || json_parse(&j, config, strlen(config)))
+		return;
+	int cfg = json_get(&j, 0, "config");
+	int lt = json_get(&j, cfg, "Labels");
+	if (lt >= 0 && json_is_object(&j, lt)) {
+		for (int k = -1; (k = json_object_next(&j, lt, k)) >= 0;) {
+			char *key = json_strdup(&j, k), *val = json_strdup(&j, k + 1);
+			if (key && val)
+				clabel_set(l, key, val);
+			free(key);
+			free(val);
+		}
+	}
+	int st = json_get(&j, cfg, "StopSignal");
+	if (st >= 0 && json_is_string(&j, st))
+		*stop = json_strdup(&j, st);
+	json_free(&j);
+}
+
+static int ctr_containers_create(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	struct ctr_image img;
+	struct ctr_spec_opts so;
+	struct clabels labels = {0};
+	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL, *stop = NULL;
+	uint8_t *rtbuf = NULL;
+	int rc = 1, have_img = 0, leased = 0, prepared = 0;
+	const char *snapshotter = NULL;
+	const char *id = NULL;
+	ProtobufCMessage *prep = NULL, *cresp = NULL;
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle = NULL,
+										 **slp = NULL;
+	char **slk = NULL;
+	size_t nsl = 0;
+
+	memset(&img, 0, sizeof(img));
+	ctr_spec_opts_init(&so);
+	if (ctr_parse(argc, argv, create_flags, sizeof(create_flags) / sizeof(create_flags[0]), 1,
+		      &a))
+		goto out;
+	if (ctr_str(&a, "config")) {
+		ctr_fail("--config is not supported by ctrbox-ctr");
+		goto out;
+	}
+	const char *ref = a.argc > 0 ? a.argv[0] : "";
+	id = a.argc > 1 ? a.argv[1] : "";
+	if (!*ref) {
+		ctr_fail("image ref must be provided: invalid argument");
+		goto out;
+	}
+	if (!*id) {
+		ctr_fail("container id must be provided: invalid argument");
+		goto out;
+	}
+	static const char *const unsupported[] = {
+	    "env-file", "privileged",	   "runtime-config-path",      "pid-file",
+	    "seccomp",	"seccomp-profile", "apparmor-default-profile", "apparmor-profile",
+	    "rdt-class"};
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		const char *v = ctr_str(&a, unsupported[i]);
+		if ((v && *v) || ctr_bool(&a, unsupported[i])) {
+			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported[i]);
+			goto out;
+		}
+	}
+	static const char *const unsupported_multi[] = {"mount",  "with-ns", "gpus",
+							"device", "cap-add", "cap-drop"};
+	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
+		size_t nm;
+		ctr_multi(&a, unsupported_multi[i], &nm);
+		if (nm) {
+			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported_multi[i]);
+			goto out;
+		}
+	}
+	const char *runtime = ctr_str(&a, "runtime");
+	if (!runtime || !*runtime)
+		runtime = RUNC_RUNTIME;
+	snapshotter = ctr_str(&a, "snapshotter");
+	if (!snapshotter || !*snapshotter)
+		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
+	if (!snapshotter || !*snapshotter)
+		snapshotter = "overlayfs";
+
+	so.ns = c->ns;
+	so.id = id;
+	so.tty = ctr_bool(&a, "tty");
+	so.cwd = ctr_str(&a, "cwd");
+	so.env = ctr_multi(&a, "env", &so.nenv);
+	so.labels = ctr_multi(&a, "label", &so.nlabels);
+	so.annotations = ctr_multi(&a, "annotation", &so.nannotations);
+	so.read_only = ctr_bool(&a, "read-only");
+	so.net_host = ctr_bool(&a, "net-host");
+	so.allow_new_privs = ctr_bool(&a, "allow-new-privs");
+	so.cpu_shares = 0; /* `containers create` has no --cpu-shares flag */
+	if (a.argc > 2) {
+		so.args = a.argv + 2;
+		so.nargs = (size_t)a.argc - 2;
+	}
+	const char *ml = ctr_str(&a, "memory-limit");
+	if (ml && *ml) {
+		char *e;
+		unsigned long long v = strtoull(ml, &e, 0);
+		if (*e || *ml == '-') {
+			ctr_fail("invalid value \"%s\" for flag -memory-limit: parse error", ml);
+			goto out;
+		}
+		so.memory_limit = v;
+	}
+
+	if (!ctr_client(c))
+		goto out;
+	if (ctr_image_load(c, ref, &img))
+		goto out;
+	have_img = 1;
+	if (ctr_image_unpack(c, &img, snapshotter))
+		goto out;
+	if (ctr_lease_begin(c))
+		goto out;
+	leased = 1;
+
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+	pr.snapshotter = (char *)snapshotter;
+	pr.key = (char *)id;
+	pr.parent = img.nlayers ? img.chain_ids[img.nlayers - 1] : (char *)"";
+	char **sl = ctr_multi(&a, "snapshotter-label", &nsl);
+	if (nsl) {
+		sle = calloc(nsl, sizeof(*sle));
+		slp = calloc(nsl, sizeof(*slp));
+		slk = calloc(nsl, sizeof(*slk));
+		if (!sle || !slp || !slk) {
+			nsl = 0;
+			ctr_fail("out of memory");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nsl; i++) {
+		const char *v;
+		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
+		    &sle[i]);
+		ctr_label_split(sl[i], &slk[i], &v);
+		sle[i].key = slk[i];
+		sle[i].value = (char *)v;
+		slp[i] = &sle[i];
+	}
+	pr.labels = slp;
+	pr.n_labels = nsl;
+	if (cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
+		   &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
+		   &prep))
+		goto out;
+	prepared = 1;
+	const Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pp = (const void *)prep;
+	ctr_spec_read_etc(pp->mounts, pp->n_mounts, &passwd, &group);
+	so.image_config = img.config_json;
+	so.etc_passwd = passwd;
+	so.etc_group = group;
+	spec = ctr_spec_json(&so, &err);
+	if (!spec) {
+		ctr_fail("%s", err ? err : "spec generation failed");
+		goto out;
+	}
+
+	image_config_labels(img.config_json, &labels, &stop);
+	for (size_t i = 0; i < so.nlabels; i++) {
+		char *k;
+		const char *v;
+		ctr_label_split(so.labels[i], &k, &v);
+		if (k)
+			clabel_set(&labels, k, v);
+		free(k);
+	}
+	clabel_set(&labels, "io.containerd.image.config.stop-signal",
+		   stop && *stop ? stop : "SIGTERM");
+
+	Container ct = CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
+	Containerd__Services__Containers__V1__Container__Runtime rt =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
+	Google__Protobuf__Any rtopts = GOOGLE__PROTOBUF__ANY__INIT;
+	Google__Protobuf__Any specany = GOOGLE__PROTOBUF__ANY__INIT;
+	rt.name = (char *)runtime;
+	if (!strcmp(runtime, RUNC_RUNTIME)) {
+		Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+		size_t len = containerd__runc__v1__options__get_packed_size(&ro);
+		rtbuf = malloc(len ? len : 1);
+		if (!rtbuf) {
+			ctr_fail("out of memory");
+			goto out;
+		}
+		containerd__runc__v1__options__pack(&ro, rtbuf);
+		rtopts.type_url = (char *)"containerd.runc.v1.Options";
+		rtopts.value.data = rtbuf;
+		rtopts.value.len = len;
+		rt.options = &rtopts;
+	}
+	specany.type_url = (char *)SPEC_URL;
+	specany.value.data = (uint8_t *)spec;
+	specany.value.len = strlen(spec);
+	ct.id = (char *)id;
+	ct.image = img.name ? img.name : (char *)ref;
+	ct.labels = labels.v;
+	ct.n_labels = labels.n;
+	ct.runtime = &rt;
+	ct.spec = &specany;
+	ct.snapshotter = (char *)snapshotter;
+	ct.snapshot_key = (char *)id;
+	Containerd__Services__Containers__V1__CreateContainerRequest req =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
+	req.container = &ct;
+	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/Create", &req.base,
+		   &containerd__services__containers__v1__create_container_response__descriptor,
+		   &cresp))
+		goto out;
+	rc = 0;
+out:
+	if (rc && prepared)
+		remove_snapshot(c, snapshotter, id);
+	if (leased)
+		ctr_lease_end(c);
+	if (cresp)
+		protobuf_c_message_free_unpacked(cresp, NULL);
+	if (prep)
+		protobuf_c_message_free_unpacked(prep, NULL);
+	for (size_t i = 0; slk && i < nsl; i++)
+		free(slk[i]);
+	free(slk);
+	free(sle);
+	free(slp);
+	clabels_free(&labels);
+	free(rtbuf);
+	free(spec);
+	free(err);
+	free(stop);
+	free(passwd);
+	free(group);
+	if (have_img)
+		ctr_image_free(&img);
+	ctr_args_free(&a);
+	return rc;
+}
