@@ -1,0 +1,1085 @@
+/* ctr run, ctr tasks start, ctr tasks exec: container + task creation, stdio, wait. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "containers/v1/containers.pb-c.h"
+#include "ctr/cio.h"
+#include "ctr/ctr.h"
+#include "ctr/spec.h"
+#include "google/protobuf/any.pb-c.h"
+#include "json.h"
+#include "namespaces/v1/namespace.pb-c.h"
+#include "runc/options.pb-c.h"
+#include "snapshots/v1/snapshots.pb-c.h"
+#include "tasks/v1/tasks.pb-c.h"
+#include "util.h"
+
+#define SPEC_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
+#define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
+#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
+#define DEFAULT_RUNTIME "io.containerd.runc.v2"
+#define STOP_SIGNAL_LABEL "io.containerd.image.config.stop-signal"
+
+/* ---- the task's life: create/exec, wait, start, stdio, signals, delete ---- */
+
+struct waiter {
+	int done;
+	int code;
+	char *msg;
+	uint32_t exit_status;
+	int *wake;
+};
+
+static int wait_on_msg(void *data, const uint8_t *msg, size_t len)
+{
+	struct waiter *w = data;
+	Containerd__Services__Tasks__V1__WaitResponse *r =
+	    containerd__services__tasks__v1__wait_response__unpack(NULL, len, msg);
+	if (r) {
+		w->exit_status = r->exit_status;
+		containerd__services__tasks__v1__wait_response__free_unpacked(r, NULL);
+	}
+	return 0;
+}
+
+static void wait_on_done(void *data, int code, const char *message)
+{
+	struct waiter *w = data;
+	w->code = code;
+	if (code && message)
+		w->msg = strdup(message);
+	w->done = 1;
+	if (w->wake)
+		*w->wake = 1;
+}
+
+struct sigstate {
+	int fd;
+	int *wake;
+	int pending[65];
+	int any;
+};
+
+static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct sigstate *s = data;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo < 65) {
+			s->pending[si.ssi_signo]++;
+			s->any = 1;
+		}
+	}
+	*s->wake = 1;
+}
+
+/* The signals ctr's signal.Notify(c) catch that make sense to forward (SIGURG is ignored as
+ * ctr does; SIGCHLD, SIGPIPE and the tty stop signals are not forwarded here). */
+static const int fwd_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+				  SIGUSR2, SIGALRM, SIGCONT, SIGWINCH};
+
+struct task_opts {
+	const char *id;
+	const char *exec_id;	  /* NULL: the init process (Tasks.Create) */
+	const char *process_json; /* exec: the Process spec */
+	bool tty, detach, null_io;
+	const char *log_uri, *fifo_dir;
+	const char *pid_file; /* --pid-file: the task's pid, written before Start */
+	Containerd__Types__Mount **rootfs;
+	size_t nrootfs;
+};
+
+static int call_kill(struct ctr *c, const char *id, const char *exec_id, int sig)
+{
+	Containerd__Services__Tasks__V1__KillRequest kr =
+	    CONTAINERD__SERVICES__TASKS__V1__KILL_REQUEST__INIT;
+	kr.container_id = (char *)id;
+	kr.exec_id = (char *)(exec_id ? exec_id : "");
+	kr.signal = (uint32_t)sig;
+	char *msg = NULL;
+	int rc =
+	    ctr_call(c, "/containerd.services.tasks.v1.Tasks/Kill", &kr.base, NULL, NULL, &msg);
+	if (rc && rc != GRPC_NOT_FOUND && c->debug)
+		fprintf(stderr, "forward signal %d: %s\n", sig, msg ? msg : "");
+	free(msg);
+	return rc;
+}
+
+static void call_resize(struct ctr *c, const char *id, const char *exec_id)
+{
+	unsigned w, h;
+	if (ctr_console_size(&w, &h) < 0) {
+		fprintf(stderr, "get pty size: %s\r\n", strerror(errno));
+		return;
+	}
+	Containerd__Services__Tasks__V1__ResizePtyRequest rr =
+	    CONTAINERD__SERVICES__TASKS__V1__RESIZE_PTY_REQUEST__INIT;
+	rr.container_id = (char *)id;
+	rr.exec_id = (char *)(exec_id ? exec_id : "");
+	rr.width = w;
+	rr.height = h;
+	char *msg = NULL;
+	if (ctr_call(c, "/containerd.services.tasks.v1.Tasks/ResizePty", &rr.base, NULL, NULL,
+		     &msg))
+		fprintf(stderr, "resize pty: %s\r\n", msg ? msg : "");
+	free(msg);
+}
+
+static int delete_task(struct ctr *c, const char *id, const char *exec_id, bool quiet)
+{
+	char *msg = NULL;
+	int rc;
+	if (exec_id) {
+		Containerd__Services__Tasks__V1__DeleteProcessRequest r =
+		    CONTAINERD__SERVICES__TASKS__V1__DELETE_PROCESS_REQUEST__INIT;
+		r.container_id = (char *)id;
+		r.exec_id = (char *)exec_id;
+		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/DeleteProcess", &r.base,
+			      &containerd__services__tasks__v1__delete_response__descriptor, NULL,
+			      &msg);
+	} else {
+		Containerd__Services__Tasks__V1__DeleteTaskRequest r =
+		    CONTAINERD__SERVICES__TASKS__V1__DELETE_TASK_REQUEST__INIT;
+		r.container_id = (char *)id;
+		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Delete", &r.base,
+			      &containerd__services__tasks__v1__delete_response__descriptor, NULL,
+			      &msg);
+	}
+	if (rc && !quiet)
+		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+	free(msg);
+	return rc ? 1 : 0;
+}
+
+/* Creates the task (or exec process), starts it and, unless detached, forwards stdio and
+ * signals until it exits, then deletes it. Returns the exit status to use. */
+static int run_task(struct ctr *c, const struct task_opts *o)
+{
+	struct ctr_cio io;
+	bool console = false;
+	int ret = 1;
+	bool created = false;
+	uint32_t pid = 0;
+
+	if (!ctr_client(c))
+		return 1;
+	if (o->tty) {
+		if (o->null_io)
+			return ctr_fail("tty and null-io cannot be used together");
+		if (ctr_console_raw() < 0)
+			return ctr_fail("provided file is not a console");
+		console = true;
+	}
+	if (o->tty || (!o->null_io && !(o->log_uri && *o->log_uri))) {
+		if (ctr_cio_fifos(&io, o->fifo_dir, o->exec_id ? o->exec_id : o->id, o->tty) < 0) {
+			ctr_cio_close(&io, false);
+			if (console)
+				ctr_console_reset();
+			return 1;
+		}
+	} else if (o->null_io) {
+		ctr_cio_null(&io);
+	} else {
+		ctr_cio_log_uri(&io, o->log_uri);
+	}
+
+	/* signals: blocked before the stdin thread exists so that only the loop sees them */
+	sigset_t set;
+	sigemptyset(&set);
+	if (!o->detach) {
+		if (o->tty) {
+			sigaddset(&set, SIGWINCH);
+		} else {
+			for (size_t i = 0; i < sizeof(fwd_signals) / sizeof(fwd_signals[0]); i++)
+				sigaddset(&set, fwd_signals[i]);
+		}
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	char *msg = NULL;
+	int rc;
+	if (o->exec_id) {
+		Containerd__Services__Tasks__V1__ExecProcessRequest er =
+		    CONTAINERD__SERVICES__TASKS__V1__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+		spec.type_url = (char *)PROCESS_TYPE_URL;
+		spec.value.data = (uint8_t *)o->process_json;
+		spec.value.len = strlen(o->process_json);
+		er.container_id = (char *)o->id;
+		er.exec_id = (char *)o->exec_id;
+		er.stdin = io.in;
+		er.stdout = io.out;
+		er.stderr = io.err;
+		er.terminal = o->tty;
+		er.spec = &spec;
+		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Exec", &er.base,
+			      &containerd__services__tasks__v1__exec_process_response__descriptor,
+			      NULL, &msg);
+	} else {
+		Containerd__Services__Tasks__V1__CreateTaskRequest cr =
+		    CONTAINERD__SERVICES__TASKS__V1__CREATE_TASK_REQUEST__INIT;
+		cr.container_id = (char *)o->id;
+		cr.rootfs = o->rootfs;
+		cr.n_rootfs = o->nrootfs;
+		cr.stdin = io.in;
+		cr.stdout = io.out;
+		cr.stderr = io.err;
+		cr.terminal = o->tty;
+		Containerd__Services__Tasks__V1__CreateTaskResponse *cresp = NULL;
+		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Create", &cr.base,
+			      &containerd__services__tasks__v1__create_task_response__descriptor,
+			      (ProtobufCMessage **)&cresp, &msg);
+		if (cresp) {
+			pid = cresp->pid;
+			protobuf_c_message_free_unpacked(&cresp->base, NULL);
+		}
+	}
+	if (rc) {
+		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+		free(msg);
+		goto out;
+	}
+	created = true;
+
+	int wake = 0;
+	struct waiter w = {.wake = &wake};
+	struct grpc_stream *ws = NULL;
+	struct sigstate ss = {.fd = -1, .wake = &wake};
+
+	if (ctr_cio_start(&io, c->loop, &wake, !o->detach) < 0) {
+		ctr_fail("start io: %s", strerror(errno));
+		goto out;
+	}
+	if (!o->detach) {
+		struct grpc_kv md[1] = {{"containerd-namespace", c->ns}};
+		Containerd__Services__Tasks__V1__WaitRequest wr =
+		    CONTAINERD__SERVICES__TASKS__V1__WAIT_REQUEST__INIT;
+		wr.container_id = (char *)o->id;
+		wr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+		if (grpc_client_start(c->cli, "/containerd.services.tasks.v1.Tasks/Wait", md, 1, 0,
+				      wait_on_msg, wait_on_done, &w, &ws) < 0 ||
+		    grpc_stream_send_msg(ws, &wr.base) < 0 || grpc_stream_close_send(ws) < 0) {
+			ctr_fail("wait: failed to start the call");
+			goto out;
+		}
+	}
+
+	if (o->pid_file && *o->pid_file) {
+		char pbuf[16];
+		int pl = snprintf(pbuf, sizeof(pbuf), "%u", pid);
+		int wr = write_file_atomic(o->pid_file, pbuf, (size_t)pl, 0666);
+		if (wr < 0) {
+			ctr_fail("open %s: %s", o->pid_file, strerror(-wr));
+			if (ws && !w.done)
+				grpc_stream_cancel(ws);
+			goto out;
+		}
+	}
+
+	Containerd__Services__Tasks__V1__StartRequest sr =
+	    CONTAINERD__SERVICES__TASKS__V1__START_REQUEST__INIT;
+	sr.container_id = (char *)o->id;
+	sr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+	rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Start", &sr.base,
+		      &containerd__services__tasks__v1__start_response__descriptor, NULL, &msg);
+	if (rc) {
+		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+		free(msg);
+		if (ws && !w.done)
+			grpc_stream_cancel(ws);
+		if (!o->detach && !o->exec_id)
+			delete_task(c, o->id, NULL, true);
+		else if (!o->detach)
+			delete_task(c, o->id, o->exec_id, true);
+		created = false;
+		goto out;
+	}
+	if (o->detach) {
+		ret = 0;
+		goto out;
+	}
+
+	ss.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (ss.fd >= 0)
+		loop_add(c->loop, ss.fd, EPOLLIN, on_signal, &ss);
+	if (o->tty)
+		call_resize(c, o->id, o->exec_id);
+
+	bool closed_stdin = false;
+	for (;;) {
+		if (io.stdin_eof && !closed_stdin) {
+			closed_stdin = true;
+			Containerd__Services__Tasks__V1__CloseIORequest cio =
+			    CONTAINERD__SERVICES__TASKS__V1__CLOSE_IOREQUEST__INIT;
+			cio.container_id = (char *)o->id;
+			cio.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+			cio.stdin = 1;
+			char *m = NULL;
+			ctr_call(c, "/containerd.services.tasks.v1.Tasks/CloseIO", &cio.base, NULL,
+				 NULL, &m);
+			free(m);
+		}
+		if (ss.any) {
+			ss.any = 0;
+			for (int s = 1; s < 65; s++) {
+				while (ss.pending[s] > 0) {
+					ss.pending[s]--;
+					if (o->tty && s == SIGWINCH)
+						call_resize(c, o->id, o->exec_id);
+					else if (!o->tty)
+						call_kill(c, o->id, o->exec_id, s);
+				}
+			}
+		}
+		if (w.done && ctr_cio_outputs_done(&io))
+			break;
+		wake = 0;
+		if (loop_run_until(c->loop, &wake, 0) < 0)
+			break;
+	}
+	if (ss.fd >= 0) {
+		loop_del(c->loop, ss.fd);
+		close(ss.fd);
+	}
+	if (w.code) {
+		ctr_fail("%s", w.msg && *w.msg ? w.msg : grpc_code_name(w.code));
+		free(w.msg);
+		goto out;
+	}
+	free(w.msg);
+	ret = (int)w.exit_status;
+	created = false;
+	if (delete_task(c, o->id, o->exec_id, false))
+		ret = 1;
+
+out:
+	if (created && !o->detach)
+		delete_task(c, o->id, o->exec_id, true);
+	ctr_cio_close(&io, o->detach);
+	if (console)
+		ctr_console_reset();
+	return ret;
+}
+
+/* ---- containers ---- */
+
+static int get_container(struct ctr *c, const char *id,
+			 Containerd__Services__Containers__V1__GetContainerResponse **out)
+{
+	Containerd__Services__Containers__V1__GetContainerRequest gr =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__GET_CONTAINER_REQUEST__INIT;
+	gr.id = (char *)id;
+	return ctr_rpc(c, "/containerd.services.containers.v1.Containers/Get", &gr.base,
+		       &containerd__services__containers__v1__get_container_response__descriptor,
+		       (ProtobufCMessage **)out);
+}
+
+static int snapshot_mounts(struct ctr *c, const char *snapshotter, const char *key,
+			   Containerd__Services__Snapshots__V1__MountsResponse **out)
+{
+	Containerd__Services__Snapshots__V1__MountsRequest mr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__MOUNTS_REQUEST__INIT;
+	mr.snapshotter = (char *)snapshotter;
+	mr.key = (char *)key;
+	return ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Mounts", &mr.base,
+		       &containerd__services__snapshots__v1__mounts_response__descriptor,
+		       (ProtobufCMessage **)out);
+}
+
+static int snapshot_remove(struct ctr *c, const char *snapshotter, const char *key)
+{
+	Containerd__Services__Snapshots__V1__RemoveSnapshotRequest rr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
+	rr.snapshotter = (char *)snapshotter;
+	rr.key = (char *)key;
+	char *m = NULL;
+	int rc = ctr_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &rr.base, NULL,
+			  NULL, &m);
+	free(m);
+	return rc;
+}
+
+static void container_delete(struct ctr *c, const char *id, const char *snapshotter,
+			     const char *key)
+{
+	/* container.Delete(WithSnapshotCleanup): not while a task exists; the snapshot first */
+	Containerd__Services__Tasks__V1__GetRequest tg =
+	    CONTAINERD__SERVICES__TASKS__V1__GET_REQUEST__INIT;
+	tg.container_id = (char *)id;
+	char *tm = NULL;
+	int trc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Get", &tg.base, NULL, NULL, &tm);
+	free(tm);
+	if (trc == 0)
+		return;
+	if (snapshotter && *snapshotter && key && *key) {
+		int src = snapshot_remove(c, snapshotter, key);
+		if (src && src != GRPC_NOT_FOUND)
+			return;
+	}
+	Containerd__Services__Containers__V1__DeleteContainerRequest dr =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__DELETE_CONTAINER_REQUEST__INIT;
+	dr.id = (char *)id;
+	char *m = NULL;
+	ctr_call(c, "/containerd.services.containers.v1.Containers/Delete", &dr.base, NULL, NULL,
+		 &m);
+	free(m);
+}
+
+/* ---- run ---- */
+
+/* client.resolveSnapshotterName: the namespace label containerd.io/defaults/snapshotter, else
+ * overlayfs. malloc'd, NULL after printing an error. */
+static char *default_snapshotter(struct ctr *c)
+{
+	Containerd__Services__Namespaces__V1__GetNamespaceRequest gr =
+	    CONTAINERD__SERVICES__NAMESPACES__V1__GET_NAMESPACE_REQUEST__INIT;
+	Containerd__Services__Namespaces__V1__GetNamespaceResponse *resp = NULL;
+	gr.name = (char *)c->ns;
+	if (ctr_rpc(c, "/containerd.services.namespaces.v1.Namespaces/Get", &gr.base,
+		    &containerd__services__namespaces__v1__get_namespace_response__descriptor,
+		    (ProtobufCMessage **)&resp))
+		return NULL;
+	char *name = NULL;
+	if (resp->namespace_)
+		for (size_t i = 0; i < resp->namespace_->n_labels; i++)
+			if (!strcmp(resp->namespace_->labels[i]->key,
+				    "containerd.io/defaults/snapshotter") &&
+			    *resp->namespace_->labels[i]->value)
+				name = strdup(resp->namespace_->labels[i]->value);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return name ? name : strdup("overlayfs");
+}
+
+static const struct ctr_flag run_flags[] = {
+    {"rm", CF_BOOL, NULL},
+    {"null-io", CF_BOOL, NULL},
+    {"log-uri", CF_STR, NULL},
+    {"detach,d", CF_BOOL, NULL},
+    {"fifo-dir", CF_STR, NULL},
+    {"cgroup", CF_STR, NULL},
+    {"platform", CF_STR, NULL},
+    {"cni", CF_BOOL, NULL},
+    {"runc-binary", CF_STR, NULL},
+    {"runc-root", CF_STR, NULL},
+    {"runc-systemd-cgroup", CF_BOOL, NULL},
+    {"uidmap", CF_STR, NULL},
+    {"gidmap", CF_STR, NULL},
+    {"remap-labels", CF_BOOL, NULL},
+    {"cpus", CF_STR, NULL},
+    {"cpu-shares", CF_STR, "1024"},
+    {"snapshotter", CF_STR, NULL},
+    {"snapshotter-label", CF_MULTI, NULL},
+    {"config,c", CF_STR, NULL},
+    {"cwd", CF_STR, NULL},
+    {"env", CF_MULTI, NULL},
+    {"env-file", CF_STR, NULL},
+    {"label", CF_MULTI, NULL},
+    {"annotation", CF_MULTI, NULL},
+    {"mount", CF_MULTI, NULL},
+    {"net-host", CF_BOOL, NULL},
+    {"privileged", CF_BOOL, NULL},
+    {"read-only", CF_BOOL, NULL},
+    {"runtime", CF_STR, DEFAULT_RUNTIME},
+    {"runtime-config-path", CF_STR, NULL},
+    {"tty,t", CF_BOOL, NULL},
+    {"with-ns", CF_MULTI, NULL},
+    {"pid-file", CF_STR, NULL},
+    {"gpus", CF_MULTI, NULL},
+    {"allow-new-privs", CF_BOOL, NULL},
+    {"memory-limit", CF_STR, NULL},
+    {"device", CF_MULTI, NULL},
+    {"cap-add", CF_MULTI, NULL},
+    {"cap-drop", CF_MULTI, NULL},
+    {"seccomp", CF_BOOL, NULL},
+    {"seccomp-profile", CF_STR, NULL},
+    {"apparmor-default-profile", CF_STR, NULL},
+    {"apparmor-profile", CF_STR, NULL},
+    {"rdt-class", CF_STR, NULL},
+    {"checkpoint", CF_STR, NULL},
+    {"no-pivot", CF_BOOL, NULL},
+};
+
+struct labels {
+	Containerd__Services__Containers__V1__Container__LabelsEntry **v;
+	size_t n;
+};
+
+static void label_set(struct labels *l, const char *k, const char *v)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcmp(l->v[i]->key, k)) {
+			free(l->v[i]->value);
+			l->v[i]->value = strdup(v);
+			return;
+		}
+	}
+	Containerd__Services__Containers__V1__Container__LabelsEntry *e = malloc(sizeof(*e));
+	containerd__services__containers__v1__container__labels_entry__init(e);
+	e->key = strdup(k);
+	e->value = strdup(v);
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = e;
+}
+
+static void labels_free(struct labels *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i]->key);
+		free(l->v[i]->value);
+		free(l->v[i]);
+	}
+	free(l->v);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *e;
+	errno = 0;
+	unsigned long long v = strtoull(s, &e, 0);
+	if (!*s || *e || errno || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ctr_cmd_run(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	if (ctr_parse(argc, argv, run_flags, sizeof(run_flags) / sizeof(run_flags[0]), 0, &a))
+		return 1;
+	int ret = 1;
+	const char *ref = a.argc > 0 ? a.argv[0] : "";
+	const char *id = a.argc > 1 ? a.argv[1] : "";
+	bool rm = ctr_bool(&a, "rm"), detach = ctr_bool(&a, "detach"), tty = ctr_bool(&a, "tty");
+	struct ctr_image img;
+	bool have_img = false, created = false, leased = false;
+	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL, *snap_alloc = NULL;
+	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *prep = NULL;
+	Containerd__Services__Snapshots__V1__MountsResponse *mounts = NULL;
+	struct labels labels = {0};
+	uint8_t *rtopts_buf = NULL;
+	struct ctr_spec_opts so;
+	ctr_spec_opts_init(&so);
+
+	memset(&img, 0, sizeof(img));
+	if (ctr_str(&a, "config")) {
+		ctr_fail("--config is not supported");
+		goto out;
+	}
+	if (!*ref) {
+		ctr_fail("image ref must be provided");
+		goto out;
+	}
+	if (!*id) {
+		ctr_fail("container id must be provided");
+		goto out;
+	}
+	if (rm && detach) {
+		ctr_fail("flags --detach and --rm cannot be specified together");
+		goto out;
+	}
+	static const char *const unsupported[] = {"cni",
+						  "privileged",
+						  "uidmap",
+						  "gidmap",
+						  "seccomp",
+						  "env-file",
+						  "runc-root",
+						  "runc-systemd-cgroup",
+						  "checkpoint",
+						  "apparmor-default-profile",
+						  "apparmor-profile",
+						  "rdt-class",
+						  "no-pivot",
+						  "platform",
+						  "runtime-config-path"};
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		const char *v = ctr_str(&a, unsupported[i]);
+		if ((v && *v && strcmp(v, "false")) || ctr_bool(&a, unsupported[i])) {
+			ctr_fail("--%s is not supported", unsupported[i]);
+			goto out;
+		}
+	}
+	size_t nm;
+	static const char *const unsupported_multi[] = {"with-ns", "gpus", "device", "cap-add",
+							"cap-drop"};
+	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
+		ctr_multi(&a, unsupported_multi[i], &nm);
+		if (nm) {
+			ctr_fail("--%s is not supported", unsupported_multi[i]);
+			goto out;
+		}
+	}
+
+	const char *runtime = ctr_str(&a, "runtime");
+	if (!runtime)
+		runtime = DEFAULT_RUNTIME;
+	const char *runc_binary = ctr_str(&a, "runc-binary");
+	if (runc_binary && *runc_binary && strcmp(runtime, DEFAULT_RUNTIME)) {
+		ctr_fail("specifying runc-binary and runc-systemd-cgroup is only supported for "
+			 "\"io.containerd.runc.v2\" runtime");
+		goto out;
+	}
+	const char *snapshotter = ctr_str(&a, "snapshotter");
+	if (!snapshotter || !*snapshotter)
+		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
+
+	so.ns = c->ns;
+	so.id = id;
+	so.tty = tty;
+	so.cwd = ctr_str(&a, "cwd");
+	so.env = ctr_multi(&a, "env", &so.nenv);
+	so.labels = ctr_multi(&a, "label", &so.nlabels);
+	so.annotations = ctr_multi(&a, "annotation", &so.nannotations);
+	so.mounts = ctr_multi(&a, "mount", &so.nmounts);
+	so.read_only = ctr_bool(&a, "read-only");
+	so.net_host = ctr_bool(&a, "net-host");
+	so.allow_new_privs = ctr_bool(&a, "allow-new-privs");
+	so.cgroup = ctr_str(&a, "cgroup");
+	if (a.argc > 2) {
+		so.args = a.argv + 2;
+		so.nargs = (size_t)a.argc - 2;
+	}
+	const char *v;
+	if ((v = ctr_str(&a, "memory-limit")) && *v && parse_u64(v, &so.memory_limit)) {
+		ctr_fail("invalid value \"%s\" for flag -memory-limit", v);
+		goto out;
+	}
+	if ((v = ctr_str(&a, "cpu-shares")) && *v) {
+		long long sh = strtoll(v, NULL, 10);
+		so.cpu_shares = sh > 0 ? (uint64_t)sh : 0;
+	}
+	if ((v = ctr_str(&a, "cpus")) && *v)
+		so.cpus = strtod(v, NULL);
+
+	if (!ctr_client(c))
+		goto out;
+	if (ctr_image_load(c, ref, &img))
+		goto out;
+	have_img = true;
+	if (!snapshotter || !*snapshotter) {
+		if (!(snap_alloc = default_snapshotter(c)))
+			goto out;
+		snapshotter = snap_alloc;
+	}
+	if (ctr_image_unpack(c, &img, snapshotter))
+		goto out;
+
+	/* client.NewContainer runs inside a lease */
+	if (ctr_lease_begin(c))
+		goto out;
+	leased = true;
+
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+	pr.snapshotter = (char *)snapshotter;
+	pr.key = (char *)id;
+	pr.parent = img.nlayers ? img.chain_ids[img.nlayers - 1] : (char *)"";
+	size_t nsl;
+	char **sl = ctr_multi(&a, "snapshotter-label", &nsl);
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle =
+	    nsl ? calloc(nsl, sizeof(*sle)) : NULL;
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry **slp =
+	    nsl ? calloc(nsl, sizeof(*slp)) : NULL;
+	for (size_t i = 0; i < nsl; i++) {
+		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
+		    &sle[i]);
+		char *eq = strchr(sl[i], '=');
+		sle[i].key = eq ? strndup(sl[i], (size_t)(eq - sl[i])) : strdup(sl[i]);
+		sle[i].value = eq ? eq + 1 : (char *)"";
+		slp[i] = &sle[i];
+	}
+	pr.labels = slp;
+	pr.n_labels = nsl;
+	int prc =
+	    ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
+		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
+		    (ProtobufCMessage **)&prep);
+	for (size_t i = 0; i < nsl; i++)
+		free(sle[i].key);
+	free(sle);
+	free(slp);
+	if (prc)
+		goto out;
+
+	/* the user and additional gids come from the rootfs' /etc files */
+	ctr_spec_read_etc(prep->mounts, prep->n_mounts, &passwd, &group);
+	so.image_config = img.config_json;
+	so.etc_passwd = passwd;
+	so.etc_group = group;
+	spec = ctr_spec_json(&so, &err);
+	if (!spec) {
+		ctr_fail("%s", err ? err : "spec generation failed");
+		snapshot_remove(c, snapshotter, id);
+		goto out;
+	}
+
+	/* labels: image config labels, then --label, then the stop signal */
+	char *stop_signal = NULL;
+	{
+		struct json j;
+		if (img.config_json &&
+		    json_parse(&j, img.config_json, strlen(img.config_json)) == 0) {
+			int cfg = json_get(&j, 0, "config");
+			int lt = json_get(&j, cfg, "Labels");
+			if (lt >= 0 && json_is_object(&j, lt)) {
+				for (int k = -1; (k = json_object_next(&j, lt, k)) >= 0;) {
+					char *key = json_strdup(&j, k),
+					     *val = json_strdup(&j, k + 1);
+					if (key && val)
+						label_set(&labels, key, val);
+					free(key);
+					free(val);
+				}
+			}
+			int st = json_get(&j, cfg, "StopSignal");
+			if (st >= 0 && json_is_string(&j, st))
+				stop_signal = json_strdup(&j, st);
+			json_free(&j);
+		}
+	}
+	for (size_t i = 0; i < so.nlabels; i++) {
+		char *eq = strchr(so.labels[i], '=');
+		char *k =
+		    eq ? strndup(so.labels[i], (size_t)(eq - so.labels[i])) : strdup(so.labels[i]);
+		label_set(&labels, k, eq ? eq + 1 : "true");
+		free(k);
+	}
+	label_set(&labels, STOP_SIGNAL_LABEL,
+		  stop_signal && *stop_signal ? stop_signal : "SIGTERM");
+	free(stop_signal);
+
+	Containerd__Services__Containers__V1__Container ct =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
+	Containerd__Services__Containers__V1__Container__Runtime rt =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
+	Google__Protobuf__Any rtopts = GOOGLE__PROTOBUF__ANY__INIT;
+	Google__Protobuf__Any specany = GOOGLE__PROTOBUF__ANY__INIT;
+	rt.name = (char *)runtime;
+	if (!strcmp(runtime, DEFAULT_RUNTIME)) {
+		Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+		if (runc_binary && *runc_binary)
+			ro.binary_name = (char *)runc_binary;
+		size_t len = containerd__runc__v1__options__get_packed_size(&ro);
+		rtopts_buf = malloc(len ? len : 1);
+		containerd__runc__v1__options__pack(&ro, rtopts_buf);
+		rtopts.type_url = (char *)RUNC_OPTIONS_TYPE_URL;
+		rtopts.value.data = rtopts_buf;
+		rtopts.value.len = len;
+		rt.options = &rtopts;
+	}
+	specany.type_url = (char *)SPEC_TYPE_URL;
+	specany.value.data = (uint8_t *)spec;
+	specany.value.len = strlen(spec);
+	ct.id = (char *)id;
+	ct.image = img.name ? img.name : (char *)ref;
+	ct.labels = labels.v;
+	ct.n_labels = labels.n;
+	ct.runtime = &rt;
+	ct.spec = &specany;
+	ct.snapshotter = (char *)snapshotter;
+	ct.snapshot_key = (char *)id;
+	Containerd__Services__Containers__V1__CreateContainerRequest ccr =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
+	ccr.container = &ct;
+	if (ctr_rpc(c, "/containerd.services.containers.v1.Containers/Create", &ccr.base,
+		    &containerd__services__containers__v1__create_container_response__descriptor,
+		    NULL)) {
+		snapshot_remove(c, snapshotter, id);
+		goto out;
+	}
+	created = true;
+	ctr_lease_end(c);
+	leased = false;
+
+	if (snapshot_mounts(c, snapshotter, id, &mounts))
+		goto out;
+	struct task_opts to = {
+	    .id = id,
+	    .tty = tty,
+	    .detach = detach,
+	    .null_io = ctr_bool(&a, "null-io"),
+	    .log_uri = ctr_str(&a, "log-uri"),
+	    .fifo_dir = ctr_str(&a, "fifo-dir"),
+	    .pid_file = ctr_str(&a, "pid-file"),
+	    .rootfs = mounts->mounts,
+	    .nrootfs = mounts->n_mounts,
+	};
+	ret = run_task(c, &to);
+
+out:
+	if (leased)
+		ctr_lease_end(c);
+	if (created && rm && !detach)
+		container_delete(c, id, snapshotter, id);
+	if (mounts)
+		protobuf_c_message_free_unpacked(&mounts->base, NULL);
+	if (prep)
+		protobuf_c_message_free_unpacked(&prep->base, NULL);
+	labels_free(&labels);
+	free(rtopts_buf);
+	free(snap_alloc);
+	free(spec);
+	free(err);
+	free(passwd);
+	free(group);
+	if (have_img)
+		ctr_image_free(&img);
+	ctr_args_free(&a);
+	return ret;
+}
+
+/* ---- tasks start ---- */
+
+static const struct ctr_flag start_flags[] = {
+    {"null-io", CF_BOOL, NULL}, {"log-uri", CF_STR, NULL},   {"fifo-dir", CF_STR, NULL},
+    {"pid-file", CF_STR, NULL}, {"detach,d", CF_BOOL, NULL},
+};
+
+/* The "process" object of a spec JSON: terminal. */
+static bool spec_terminal(const Google__Protobuf__Any *spec)
+{
+	if (!spec || !spec->value.len)
+		return false;
+	struct json j;
+	bool t = false;
+	if (json_parse(&j, (const char *)spec->value.data, spec->value.len) == 0) {
+		int tok = json_get(&j, json_get(&j, 0, "process"), "terminal");
+		if (tok >= 0)
+			json_bool(&j, tok, &t);
+		json_free(&j);
+	}
+	return t;
+}
+
+int ctr_tasks_start(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	if (ctr_parse(argc, argv, start_flags, sizeof(start_flags) / sizeof(start_flags[0]), 1, &a))
+		return 1;
+	int ret = 1;
+	const char *id = a.argc > 0 ? a.argv[0] : "";
+	Containerd__Services__Containers__V1__GetContainerResponse *gc = NULL;
+	Containerd__Services__Snapshots__V1__MountsResponse *mounts = NULL;
+	if (!*id) {
+		ctr_fail("container id must be provided");
+		goto out;
+	}
+	if (get_container(c, id, &gc))
+		goto out;
+	const Containerd__Services__Containers__V1__Container *ct = gc->container;
+	if (ct->snapshot_key && *ct->snapshot_key &&
+	    snapshot_mounts(c, ct->snapshotter, ct->snapshot_key, &mounts))
+		goto out;
+	struct task_opts to = {
+	    .id = id,
+	    .tty = spec_terminal(ct->spec),
+	    .detach = ctr_bool(&a, "detach"),
+	    .null_io = ctr_bool(&a, "null-io"),
+	    .log_uri = ctr_str(&a, "log-uri"),
+	    .fifo_dir = ctr_str(&a, "fifo-dir"),
+	    .pid_file = ctr_str(&a, "pid-file"),
+	    .rootfs = mounts ? mounts->mounts : NULL,
+	    .nrootfs = mounts ? mounts->n_mounts : 0,
+	};
+	ret = run_task(c, &to);
+out:
+	if (mounts)
+		protobuf_c_message_free_unpacked(&mounts->base, NULL);
+	if (gc)
+		protobuf_c_message_free_unpacked(&gc->base, NULL);
+	ctr_args_free(&a);
+	return ret;
+}
+
+/* ---- tasks exec ---- */
+
+static const struct ctr_flag exec_flags[] = {
+    {"cwd", CF_STR, NULL},     {"tty,t", CF_BOOL, NULL},   {"detach,d", CF_BOOL, NULL},
+    {"exec-id", CF_STR, NULL}, {"fifo-dir", CF_STR, NULL}, {"log-uri", CF_STR, NULL},
+    {"user", CF_STR, NULL},
+};
+
+static void put_str(FILE *f, const char *s)
+{
+	char *q = json_quote(s);
+	fputs(q ? q : "\"\"", f);
+	free(q);
+}
+
+/* The container spec's process with terminal, args, cwd (and user) replaced, as JSON. */
+struct exec_user {
+	uint32_t uid, gid;
+};
+
+static char *exec_process_json(const Google__Protobuf__Any *spec, bool tty, char **args,
+			       size_t nargs, const char *cwd, const struct exec_user *user,
+			       char **err)
+{
+	struct json j;
+	if (!spec || json_parse(&j, (const char *)spec->value.data, spec->value.len) < 0) {
+		*err = strdup("invalid container spec");
+		return NULL;
+	}
+	int p = json_get(&j, 0, "process");
+	if (p < 0 || !json_is_object(&j, p)) {
+		json_free(&j);
+		*err = strdup("container spec has no process");
+		return NULL;
+	}
+	uint32_t uid = user ? user->uid : 0, gid = user ? user->gid : 0;
+	bool set_user = user != NULL;
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&buf, &blen);
+	bool first = true, wrote_args = false;
+	fputc('{', f);
+	if (tty) {
+		fputs("\"terminal\":true", f);
+		first = false;
+	}
+	for (int k = -1; (k = json_object_next(&j, p, k)) >= 0;) {
+		int vtok = k + 1;
+		if (json_streq(&j, k, "terminal"))
+			continue;
+		if (json_streq(&j, k, "args") || json_streq(&j, k, "commandLine") ||
+		    json_streq(&j, k, "env") || json_streq(&j, k, "cwd")) {
+			if (!wrote_args) {
+				wrote_args = true;
+				if (nargs) {
+					fputs(first ? "" : ",", f);
+					fputs("\"args\":[", f);
+					for (size_t i = 0; i < nargs; i++) {
+						if (i)
+							fputc(',', f);
+						put_str(f, args[i]);
+					}
+					fputc(']', f);
+					first = false;
+				}
+			}
+			if (json_streq(&j, k, "args"))
+				continue;
+			if (json_streq(&j, k, "cwd") && cwd && *cwd) {
+				fputs(first ? "" : ",", f);
+				fputs("\"cwd\":", f);
+				put_str(f, cwd);
+				first = false;
+				continue;
+			}
+		}
+		if (json_streq(&j, k, "user") && set_user) {
+			fprintf(f, "%s\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[%u]}",
+				first ? "" : ",", uid, gid, gid);
+			first = false;
+			continue;
+		}
+		const jsmntok_t *kt = &j.toks[k], *vt = &j.toks[vtok];
+		int kstart = kt->start - (kt->type == JSMN_STRING ? 1 : 0);
+		int kend = kt->end + (kt->type == JSMN_STRING ? 1 : 0);
+		int vstart = vt->start - (vt->type == JSMN_STRING ? 1 : 0);
+		int vend = vt->end + (vt->type == JSMN_STRING ? 1 : 0);
+		fputs(first ? "" : ",", f);
+		fwrite(j.buf + kstart, 1, (size_t)(kend - kstart), f);
+		fputc(':', f);
+		fwrite(j.buf + vstart, 1, (size_t)(vend - vstart), f);
+		first = false;
+	}
+	if (!wrote_args && nargs) {
+		fputs(first ? "" : ",", f);
+		fputs("\"args\":[", f);
+		for (size_t i = 0; i < nargs; i++) {
+			if (i)
+				fputc(',', f);
+			put_str(f, args[i]);
+		}
+		fputc(']', f);
+	}
+	fputc('}', f);
+	fclose(f);
+	json_free(&j);
+	return buf;
+}
+
+int ctr_tasks_exec(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	if (ctr_parse(argc, argv, exec_flags, sizeof(exec_flags) / sizeof(exec_flags[0]), 0, &a))
+		return 1;
+	int ret = 1;
+	const char *id = a.argc > 0 ? a.argv[0] : "";
+	const char *exec_id = ctr_str(&a, "exec-id");
+	bool tty = ctr_bool(&a, "tty");
+	const char *log_uri = ctr_str(&a, "log-uri"), *fifo_dir = ctr_str(&a, "fifo-dir");
+	Containerd__Services__Containers__V1__GetContainerResponse *gc = NULL;
+	char *pj = NULL, *err = NULL;
+	if (!exec_id) {
+		ctr_fail("Required flag \"exec-id\" not set");
+		goto out;
+	}
+	if (!*id) {
+		ctr_fail("container id must be provided");
+		goto out;
+	}
+	if (get_container(c, id, &gc))
+		goto out;
+	const char *user = ctr_str(&a, "user");
+	struct exec_user eu;
+	if (user && *user) {
+		/* oci.WithUser reads the rootfs' /etc files through a temporary mount */
+		const Containerd__Services__Containers__V1__Container *ct = gc->container;
+		Containerd__Services__Snapshots__V1__MountsResponse *mr = NULL;
+		char *passwd = NULL, *group = NULL;
+		if (ct->snapshot_key && *ct->snapshot_key) {
+			if (snapshot_mounts(c, ct->snapshotter, ct->snapshot_key, &mr))
+				goto out;
+			ctr_spec_read_etc(mr->mounts, mr->n_mounts, &passwd, &group);
+			protobuf_c_message_free_unpacked(&mr->base, NULL);
+		}
+		int ur = ctr_spec_resolve_user(user, passwd, group, &eu.uid, &eu.gid, &err);
+		free(passwd);
+		free(group);
+		if (ur < 0) {
+			ctr_fail("%s", err ? err : "bad user");
+			goto out;
+		}
+	}
+	pj = exec_process_json(gc->container->spec, tty, a.argv + 1, (size_t)(a.argc - 1),
+			       ctr_str(&a, "cwd"), user && *user ? &eu : NULL, &err);
+	if (!pj) {
+		ctr_fail("%s", err ? err : "bad spec");
+		goto out;
+	}
+	if (tty && log_uri && *log_uri) {
+		ctr_fail("can't use log-uri with tty");
+		goto out;
+	}
+	if (log_uri && *log_uri && fifo_dir && *fifo_dir) {
+		ctr_fail("can't use log-uri with fifo-dir");
+		goto out;
+	}
+	struct task_opts to = {
+	    .id = id,
+	    .exec_id = exec_id,
+	    .process_json = pj,
+	    .tty = tty,
+	    .detach = ctr_bool(&a, "detach"),
+	    .log_uri = log_uri,
+	    .fifo_dir = fifo_dir,
+	};
+	ret = run_task(c, &to);
+out:
+	free(pj);
+	free(err);
+	if (gc)
+		protobuf_c_message_free_unpacked(&gc->base, NULL);
+	ctr_args_free(&a);
+	return ret;
+}

@@ -1,0 +1,758 @@
+/* The default OCI runtime spec of `ctr run` (containerd 1.6): see spec.h. */
+#include "spec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "mount.h"
+#include "types/mount.pb-c.h"
+#include "util.h"
+
+#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void ctr_spec_opts_init(struct ctr_spec_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cpu_shares = 1024;
+}
+
+/* ---- string vectors ---- */
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static void strv_push(struct strv *s, const char *x)
+{
+	s->v = realloc(s->v, (s->n + 1) * sizeof(char *));
+	s->v[s->n++] = strdup(x);
+}
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static size_t keylen(const char *e)
+{
+	const char *eq = strchr(e, '=');
+	return eq ? (size_t)(eq - e) : strlen(e);
+}
+
+/* containerd's replaceOrAppendEnvValues: overrides replace same-key entries, "KEY" alone
+ * unsets, new keys are appended. Result replaces *defs. */
+static void env_merge(struct strv *defs, char *const *over, size_t nover)
+{
+	for (size_t i = 0; i < nover; i++) {
+		const char *o = over[i];
+		size_t kl = keylen(o);
+		bool has_eq = strchr(o, '=') != NULL;
+		ssize_t found = -1;
+		for (size_t j = 0; j < defs->n; j++) {
+			/* last index with the key (Go's cache keeps the last one) */
+			if (defs->v[j][0] && keylen(defs->v[j]) == kl &&
+			    !strncmp(defs->v[j], o, kl))
+				found = (ssize_t)j;
+		}
+		if (!has_eq) {
+			if (found >= 0)
+				defs->v[found][0] = '\0';
+			continue;
+		}
+		if (found >= 0) {
+			free(defs->v[found]);
+			defs->v[found] = strdup(o);
+		} else {
+			strv_push(defs, o);
+		}
+	}
+	size_t w = 0;
+	for (size_t j = 0; j < defs->n; j++) {
+		if (defs->v[j][0])
+			defs->v[w++] = defs->v[j];
+		else
+			free(defs->v[j]);
+	}
+	defs->n = w;
+}
+
+/* ---- /etc/passwd and /etc/group ---- */
+
+/* Field i (0-based, ':'-separated) of a line into buf; false if missing. */
+static bool field(const char *line, size_t len, int i, char *buf, size_t bufsz)
+{
+	const char *p = line, *end = line + len;
+	for (int k = 0; k < i; k++) {
+		const char *c = memchr(p, ':', (size_t)(end - p));
+		if (!c)
+			return false;
+		p = c + 1;
+	}
+	const char *c = memchr(p, ':', (size_t)(end - p));
+	size_t fl = c ? (size_t)(c - p) : (size_t)(end - p);
+	if (fl >= bufsz)
+		fl = bufsz - 1;
+	memcpy(buf, p, fl);
+	buf[fl] = '\0';
+	return true;
+}
+
+static bool parse_int(const char *s, long long *out)
+{
+	if (!*s)
+		return false;
+	char *e;
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (*e || errno)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Finds a passwd entry by name (name != NULL) or uid. Returns true and fills the outputs. */
+static bool passwd_find(const char *passwd, const char *name, long long uid, char *oname,
+			size_t onamesz, long long *ouid, long long *ogid)
+{
+	if (!passwd)
+		return false;
+	const char *p = passwd;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char n[256], u[32], g[32];
+		if (len && p[0] != '#' && field(p, len, 0, n, sizeof(n))) {
+			long long vu = 0, vg = 0;
+			if (!field(p, len, 2, u, sizeof(u)) || !parse_int(u, &vu))
+				vu = 0;
+			if (!field(p, len, 3, g, sizeof(g)) || !parse_int(g, &vg))
+				vg = 0;
+			if (name ? !strcmp(n, name) : vu == uid) {
+				snprintf(oname, onamesz, "%s", n);
+				*ouid = vu;
+				*ogid = vg;
+				return true;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+static bool group_find(const char *group, const char *name, long long *ogid)
+{
+	if (!group)
+		return false;
+	const char *p = group;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char n[256], g[32];
+		if (len && p[0] != '#' && field(p, len, 0, n, sizeof(n)) && !strcmp(n, name)) {
+			long long v = 0;
+			if (field(p, len, 2, g, sizeof(g)) && parse_int(g, &v)) {
+				*ogid = v;
+				return true;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+/* Gids of the groups listing username as a member (not the group named username). */
+static size_t supplementary(const char *group, const char *username, uint32_t *gids, size_t max)
+{
+	size_t n = 0;
+	if (!group)
+		return 0;
+	const char *p = group;
+	while (*p && n < max) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char name[256], g[32], members[4096];
+		long long v;
+		if (len && p[0] != '#' && field(p, len, 0, name, sizeof(name)) &&
+		    strcmp(name, username) && field(p, len, 2, g, sizeof(g)) && parse_int(g, &v) &&
+		    field(p, len, 3, members, sizeof(members))) {
+			char *save = NULL;
+			for (char *m = strtok_r(members, ",", &save); m;
+			     m = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(m, username)) {
+					gids[n++] = (uint32_t)v;
+					break;
+				}
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
+int ctr_spec_read_etc(struct Containerd__Types__Mount **mounts, size_t n, char **passwd,
+		      char **group)
+{
+	*passwd = *group = NULL;
+	char dir[] = "/tmp/containerd-mountXXXXXX";
+	if (!mkdtemp(dir))
+		return -errno;
+	struct mount_spec *ms = calloc(n ? n : 1, sizeof(*ms));
+	char ***opts = calloc(n ? n : 1, sizeof(char **));
+	for (size_t i = 0; i < n; i++) {
+		ms[i].type = mounts[i]->type;
+		ms[i].source = mounts[i]->source;
+		ms[i].target = mounts[i]->target;
+		/* tryReadonlyMounts: a lone overlay mount gets "ro" */
+		opts[i] = calloc(mounts[i]->n_options + 1, sizeof(char *));
+		size_t k = 0;
+		for (size_t j = 0; j < mounts[i]->n_options; j++)
+			opts[i][k++] = mounts[i]->options[j];
+		if (n == 1 && !strcmp(mounts[i]->type, "overlay"))
+			opts[i][k++] = (char *)"ro";
+		ms[i].options = opts[i];
+		ms[i].n_options = k;
+	}
+	int r = mount_all(ms, n, dir);
+	if (r == 0) {
+		char *p = NULL;
+		size_t len;
+		if (asprintf(&p, "%s/etc/passwd", dir) >= 0) {
+			if (read_file(p, 16 << 20, passwd, &len) < 0)
+				*passwd = NULL;
+			free(p);
+		}
+		if (asprintf(&p, "%s/etc/group", dir) >= 0) {
+			if (read_file(p, 16 << 20, group, &len) < 0)
+				*group = NULL;
+			free(p);
+		}
+		unmount_all(dir, MNT_DETACH);
+	}
+	rmdir(dir);
+	for (size_t i = 0; i < n; i++)
+		free(opts[i]);
+	free(opts);
+	free(ms);
+	return r;
+}
+
+/* ---- JSON output ---- */
+
+static void jstr(FILE *f, const char *s)
+{
+	char *q = json_quote(s);
+	fputs(q ? q : "\"\"", f);
+	free(q);
+}
+
+static void jstrv(FILE *f, char *const *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		jstr(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static const char *const caps[] = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
+};
+
+static void jcaps(FILE *f)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		fprintf(f, "%s\"%s\"", i ? "," : "", caps[i]);
+	fputc(']', f);
+}
+
+struct kv {
+	char *k, *v;
+};
+
+/* Go maps marshal with sorted keys; later duplicates win. */
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
+}
+
+static void kv_set(struct kv **m, size_t *n, const char *k, const char *v)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (!strcmp((*m)[i].k, k)) {
+			free((*m)[i].v);
+			(*m)[i].v = strdup(v);
+			return;
+		}
+	}
+	*m = realloc(*m, (*n + 1) * sizeof(**m));
+	(*m)[*n].k = strdup(k);
+	(*m)[*n].v = strdup(v);
+	(*n)++;
+}
+
+/* commands.LabelArgs: "k=v" → k,v; "k" → k,"true" (annotations: 0 = "k" is an error). */
+static const char *kv_args(struct kv **m, size_t *n, char **args, size_t nargs, bool labels)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		char *eq = strchr(args[i], '=');
+		if (eq) {
+			char *k = strndup(args[i], (size_t)(eq - args[i]));
+			kv_set(m, n, k, eq + 1);
+			free(k);
+		} else if (labels) {
+			kv_set(m, n, args[i], "true");
+		} else {
+			return args[i];
+		}
+	}
+	return NULL;
+}
+
+static char *errf(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *errf(char **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && vasprintf(err, fmt, ap) < 0)
+		*err = NULL;
+	va_end(ap);
+	return NULL;
+}
+
+static void strv_from_json(struct strv *out, const struct json *j, int arr)
+{
+	int n = json_array_len(j, arr);
+	for (int i = 0; i < n; i++) {
+		char *s = json_strdup(j, json_array_at(j, arr, i));
+		if (s) {
+			strv_push(out, s);
+			free(s);
+		}
+	}
+}
+
+int ctr_spec_resolve_user(const char *userstr, const char *passwd, const char *group, uint32_t *uid,
+			  uint32_t *gid, char **err)
+{
+	char *user = strdup(userstr);
+	char *colon = strchr(user, ':');
+	long long v, pu, pg;
+	char pname[256];
+	int r = -1;
+	if (!colon) {
+		if (parse_int(user, &v) && v >= 0 && v <= INT32_MAX) {
+			if (passwd_find(passwd, NULL, v, pname, sizeof(pname), &pu, &pg)) {
+				*uid = (uint32_t)pu;
+				*gid = (uint32_t)pg;
+			} else {
+				*uid = (uint32_t)v;
+				*gid = 0;
+			}
+		} else {
+			if (!passwd_find(passwd, user, 0, pname, sizeof(pname), &pu, &pg)) {
+				errf(err, passwd ? "no users found"
+						 : "open /etc/passwd: no such file or directory");
+				goto out;
+			}
+			*uid = (uint32_t)pu;
+			*gid = (uint32_t)pg;
+		}
+	} else {
+		*colon = '\0';
+		const char *us = user, *gs = colon + 1;
+		if (strchr(gs, ':')) {
+			errf(err, "invalid USER value %s:%s", us, gs);
+			goto out;
+		}
+		long long g;
+		if (parse_int(us, &v) && v >= 0 && v <= INT32_MAX)
+			*uid = (uint32_t)v;
+		else if (passwd_find(passwd, us, 0, pname, sizeof(pname), &pu, &pg))
+			*uid = (uint32_t)pu;
+		else {
+			errf(err, passwd ? "no users found"
+					 : "open /etc/passwd: no such file or directory");
+			goto out;
+		}
+		if (parse_int(gs, &g) && g >= 0 && g <= INT32_MAX)
+			*gid = (uint32_t)g;
+		else if (group_find(group, gs, &g))
+			*gid = (uint32_t)g;
+		else {
+			errf(err, group ? "no groups found"
+					: "open /etc/group: no such file or directory");
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(user);
+	return r;
+}
+
+/* ctr's parseMountFlag: "type=foo,source=/path,destination=/target,options=rbind:rw" (one CSV
+ * record, no quoting here) written as a specs.Mount object. 0, or -1 with *err set. */
+static int mount_flag_json(FILE *f, const char *spec, char **err)
+{
+	char *type = NULL, *src = NULL, *dst = NULL, *opts = NULL;
+	char *dup = strdup(spec), *save = NULL;
+	int r = -1;
+	for (char *fld = strtok_r(dup, ",", &save); fld; fld = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(fld, '=');
+		if (!eq) {
+			errf(err, "invalid mount specification: expected key=val");
+			goto out;
+		}
+		*eq = '\0';
+		char *val = eq + 1;
+		if (!strcmp(fld, "type"))
+			type = val;
+		else if (!strcmp(fld, "source") || !strcmp(fld, "src"))
+			src = val;
+		else if (!strcmp(fld, "destination") || !strcmp(fld, "dst"))
+			dst = val;
+		else if (!strcmp(fld, "options"))
+			opts = val;
+		else {
+			char *q = json_quote(fld);
+			errf(err, "mount option %s not supported", q ? q : fld);
+			free(q);
+			goto out;
+		}
+	}
+	fputs(",{\"destination\":", f);
+	jstr(f, dst ? dst : "");
+	if (type && *type) {
+		fputs(",\"type\":", f);
+		jstr(f, type);
+	}
+	if (src && *src) {
+		fputs(",\"source\":", f);
+		jstr(f, src);
+	}
+	if (opts) {
+		fputs(",\"options\":[", f);
+		bool first = true;
+		char *p = opts;
+		for (;;) {
+			char *colon = strchr(p, ':');
+			if (colon)
+				*colon = '\0';
+			fputs(first ? "" : ",", f);
+			jstr(f, p);
+			first = false;
+			if (!colon)
+				break;
+			p = colon + 1;
+		}
+		fputc(']', f);
+	}
+	fputc('}', f);
+	r = 0;
+out:
+	free(dup);
+	return r;
+}
+
+char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
+{
+	if (err)
+		*err = NULL;
+	if (o->privileged)
+		return errf(err, "--privileged is not supported");
+
+	struct strv env = {0}, args = {0}, img_env = {0}, entry = {0}, cmd = {0};
+	char *cwd = NULL, *user = NULL;
+	uint32_t uid = 0, gid = 0;
+	uint32_t gids[64];
+	size_t ngids = 0;
+	char *res = NULL;
+
+	/* WithEnv(--env) is applied before the image config */
+	env_merge(&env, o->env, o->nenv);
+
+	if (o->image_config) {
+		struct json j;
+		if (json_parse(&j, o->image_config, strlen(o->image_config)) < 0)
+			return errf(err, "invalid image config");
+		int cfg = json_get(&j, 0, "config");
+		strv_from_json(&img_env, &j, json_get(&j, cfg, "Env"));
+		strv_from_json(&entry, &j, json_get(&j, cfg, "Entrypoint"));
+		strv_from_json(&cmd, &j, json_get(&j, cfg, "Cmd"));
+		int t = json_get(&j, cfg, "WorkingDir");
+		if (t >= 0 && json_is_string(&j, t))
+			cwd = json_strdup(&j, t);
+		t = json_get(&j, cfg, "User");
+		if (t >= 0 && json_is_string(&j, t))
+			user = json_strdup(&j, t);
+		json_free(&j);
+
+		struct strv merged = {0};
+		if (img_env.n)
+			for (size_t i = 0; i < img_env.n; i++)
+				strv_push(&merged, img_env.v[i]);
+		else
+			strv_push(&merged, DEFAULT_PATH_ENV);
+		env_merge(&merged, env.v, env.n);
+		strv_free(&env);
+		env = merged;
+
+		/* WithImageConfig: Entrypoint + Cmd; ctr's WithProcessArgs then replaces them all
+		 */
+		if (o->nargs) {
+			for (size_t i = 0; i < o->nargs; i++)
+				strv_push(&args, o->args[i]);
+		} else {
+			for (size_t i = 0; i < entry.n; i++)
+				strv_push(&args, entry.v[i]);
+			for (size_t i = 0; i < cmd.n; i++)
+				strv_push(&args, cmd.v[i]);
+		}
+		if (!cwd || !*cwd) {
+			free(cwd);
+			cwd = strdup("/");
+		}
+
+		char uname[256] = "root";
+		if (user && *user) {
+			if (ctr_spec_resolve_user(user, o->etc_passwd, o->etc_group, &uid, &gid,
+						  err) < 0)
+				goto out;
+			/* WithAdditionalGIDs(uid): the username of uid, when passwd has it */
+			long long pu2, pg2;
+			char pname2[256];
+			if (passwd_find(o->etc_passwd, NULL, uid, pname2, sizeof(pname2), &pu2,
+					&pg2))
+				snprintf(uname, sizeof(uname), "%s", pname2);
+			else
+				uname[0] = '\0';
+		}
+		if (uname[0])
+			ngids = supplementary(o->etc_group, uname, gids + 1, 63);
+		/* ensureAdditionalGids: gid first unless already listed */
+		bool have = false;
+		for (size_t i = 1; i <= ngids; i++)
+			have |= gids[i] == gid;
+		if (have) {
+			memmove(gids, gids + 1, ngids * sizeof(gids[0]));
+		} else {
+			gids[0] = gid;
+			ngids++;
+		}
+	} else {
+		cwd = strdup("/");
+		for (size_t i = 0; i < o->nargs; i++)
+			strv_push(&args, o->args[i]);
+	}
+
+	if (o->cwd && *o->cwd) {
+		free(cwd);
+		cwd = strdup(o->cwd);
+	}
+	if (o->tty)
+		strv_push(&env, "TERM=xterm");
+	if (o->net_host) {
+		char hn[256] = "", *h = NULL;
+		gethostname(hn, sizeof(hn) - 1);
+		if (asprintf(&h, "HOSTNAME=%s", hn) >= 0) {
+			env_merge(&env, &h, 1);
+			free(h);
+		}
+	}
+
+	struct kv *ann = NULL;
+	size_t nann = 0;
+	const char *bad = kv_args(&ann, &nann, o->annotations, o->nannotations, false);
+	if (bad) {
+		res = errf(err, "invalid key=value format annotation: %s", bad);
+		for (size_t i = 0; i < nann; i++) {
+			free(ann[i].k);
+			free(ann[i].v);
+		}
+		free(ann);
+		goto out;
+	}
+	kv_args(&ann, &nann, o->labels, o->nlabels, true);
+	qsort(ann, nann, sizeof(*ann), kv_cmp);
+
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&buf, &blen);
+
+	fputs("{\"ociVersion\":\"1.0.2-dev\",\"process\":{", f);
+	if (o->tty)
+		fputs("\"terminal\":true,", f);
+	fprintf(f, "\"user\":{\"uid\":%" PRIu32 ",\"gid\":%" PRIu32, uid, gid);
+	if (ngids) {
+		fputs(",\"additionalGids\":[", f);
+		for (size_t i = 0; i < ngids; i++)
+			fprintf(f, "%s%" PRIu32, i ? "," : "", gids[i]);
+		fputc(']', f);
+	}
+	fputc('}', f);
+	if (args.n) {
+		fputs(",\"args\":", f);
+		jstrv(f, args.v, args.n);
+	}
+	if (env.n) {
+		fputs(",\"env\":", f);
+		jstrv(f, env.v, env.n);
+	}
+	fputs(",\"cwd\":", f);
+	jstr(f, cwd);
+	fputs(",\"capabilities\":{\"bounding\":", f);
+	jcaps(f);
+	fputs(",\"effective\":", f);
+	jcaps(f);
+	fputs(",\"permitted\":", f);
+	jcaps(f);
+	fputs("},\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}]", f);
+	if (!o->allow_new_privs)
+		fputs(",\"noNewPrivileges\":true", f);
+	fputs("},\"root\":{\"path\":", f);
+	jstr(f, o->rootfs_path ? o->rootfs_path : "rootfs");
+	if (o->read_only)
+		fputs(",\"readonly\":true", f);
+	fputs("},\"mounts\":["
+	      "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
+	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+	      "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+	      "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+	      "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\","
+	      "\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\","
+	      "\"gid=5\"]},"
+	      "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+	      "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
+	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+	      "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
+	      "{\"destination\":\"/run\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+	      "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}",
+	      f);
+	for (size_t i = 0; i < o->nmounts; i++) {
+		if (mount_flag_json(f, o->mounts[i], err) < 0) {
+			fclose(f);
+			free(buf);
+			for (size_t k = 0; k < nann; k++) {
+				free(ann[k].k);
+				free(ann[k].v);
+			}
+			free(ann);
+			goto out;
+		}
+	}
+	if (o->net_host)
+		fputs(
+		    ",{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"/etc/hosts\","
+		    "\"options\":[\"rbind\",\"ro\"]},"
+		    "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"/etc/"
+		    "resolv.conf\",\"options\":[\"rbind\",\"ro\"]}",
+		    f);
+	fputc(']', f);
+	if (nann) {
+		fputs(",\"annotations\":{", f);
+		for (size_t i = 0; i < nann; i++) {
+			if (i)
+				fputc(',', f);
+			jstr(f, ann[i].k);
+			fputc(':', f);
+			jstr(f, ann[i].v);
+		}
+		fputc('}', f);
+	}
+	fputs(",\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}", f);
+	static const int devs[][2] = {{1, 3}, {1, 8}, {1, 7},	 {5, 0}, {1, 5},
+				      {1, 9}, {5, 1}, {136, -1}, {5, 2}};
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		fprintf(f, ",{\"allow\":true,\"type\":\"c\",\"major\":%d", devs[i][0]);
+		if (devs[i][1] >= 0)
+			fprintf(f, ",\"minor\":%d", devs[i][1]);
+		fputs(",\"access\":\"rwm\"}", f);
+	}
+	fputc(']', f);
+	if (o->memory_limit)
+		fprintf(f, ",\"memory\":{\"limit\":%" PRId64 "}", (int64_t)o->memory_limit);
+	if (o->cpu_shares || o->cpus > 0) {
+		bool first = true;
+		fputs(",\"cpu\":{", f);
+		if (o->cpu_shares) {
+			fprintf(f, "\"shares\":%" PRIu64, o->cpu_shares);
+			first = false;
+		}
+		if (o->cpus > 0)
+			fprintf(f, "%s\"quota\":%" PRId64 ",\"period\":100000", first ? "" : ",",
+				(int64_t)(o->cpus * 100000.0));
+		fputc('}', f);
+	}
+	fputc('}', f);
+	if (o->cgroup) {
+		if (*o->cgroup) {
+			fputs(",\"cgroupsPath\":", f);
+			jstr(f, o->cgroup);
+		}
+	} else {
+		char *cp = NULL;
+		if (asprintf(&cp, "/%s/%s", o->ns ? o->ns : "default", o->id ? o->id : "") < 0)
+			cp = NULL;
+		if (cp) {
+			path_clean(cp);
+			fputs(",\"cgroupsPath\":", f);
+			jstr(f, cp);
+			free(cp);
+		}
+	}
+	fputs(",\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+	      "{\"type\":\"mount\"}",
+	      f);
+	if (!o->net_host)
+		fputs(",{\"type\":\"network\"}", f);
+	fputs("],\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
+	      "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\","
+	      "\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
+	      "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
+	      "\"/proc/sysrq-trigger\"]}}",
+	      f);
+	fclose(f);
+	res = buf;
+
+	for (size_t i = 0; i < nann; i++) {
+		free(ann[i].k);
+		free(ann[i].v);
+	}
+	free(ann);
+out:
+	strv_free(&env);
+	strv_free(&args);
+	strv_free(&img_env);
+	strv_free(&entry);
+	strv_free(&cmd);
+	free(cwd);
+	free(user);
+	return res;
+}
