@@ -551,6 +551,7 @@ static int parse_u64(const char *s, uint64_t *out)
 
 int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 {
+	const char *snapshotter = NULL; /* set below; the cleanup at out: reads it */
 	struct ctr_args a;
 	if (ctr_parse(argc, argv, run_flags, sizeof(run_flags) / sizeof(run_flags[0]), 0, &a))
 		return 1;
@@ -627,7 +628,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 			 "\"io.containerd.runc.v2\" runtime");
 		goto out;
 	}
-	const char *snapshotter = ctr_str(&a, "snapshotter");
+	snapshotter = ctr_str(&a, "snapshotter");
 	if (!snapshotter || !*snapshotter)
 		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
 
