@@ -1309,13 +1309,14 @@ static char *spec_with_terminal(const char *json, size_t len, int terminal, size
 	t = json_get(&j, 0, "terminal");
 	if (t >= 0) { /* replace the value in place */
 		size_t a = j.toks[t].start, b = j.toks[t].end;
-		if (asprintf(&out, "%.*s%s%s", (int)a, json, val, json + b) < 0)
+		/* json is the request's bytes, not NUL-terminated: bounded %.*s everywhere */
+		if (asprintf(&out, "%.*s%s%.*s", (int)a, json, val, (int)(len - b), json + b) < 0)
 			out = NULL;
 	} else { /* insert it as the first member */
 		size_t a = j.toks[0].start + 1;
 		int empty = j.toks[0].size == 0;
-		if (asprintf(&out, "%.*s\"terminal\":%s%s%s", (int)a, json, val, empty ? "" : ",",
-			     json + a) < 0)
+		if (asprintf(&out, "%.*s\"terminal\":%s%s%.*s", (int)a, json, val, empty ? "" : ",",
+			     (int)(len - a), json + a) < 0)
 			out = NULL;
 	}
 	json_free(&j);
