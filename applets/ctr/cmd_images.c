@@ -563,7 +563,8 @@ static int cmp_img_label(const void *a, const void *b)
 
 static void print_labels_line(image_t *img, const char *sep, FILE *f)
 {
-	qsort(img->labels, img->n_labels, sizeof(*img->labels), cmp_img_label);
+	if (img->n_labels)
+		qsort(img->labels, img->n_labels, sizeof(*img->labels), cmp_img_label);
 	for (size_t i = 0; i < img->n_labels; i++)
 		fprintf(f, "%s%s=%s", i ? sep : "", img->labels[i]->key,
 			img->labels[i]->value ? img->labels[i]->value : "");

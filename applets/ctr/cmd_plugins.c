@@ -66,7 +66,8 @@ static char *pretty_platforms(const Plugin *p)
 		}
 		s[n++] = f.s ? f.s : strdup("");
 	}
-	qsort(s, n, sizeof(*s), str_cmp);
+	if (n)
+		qsort(s, n, sizeof(*s), str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			jb_puts(&b, ",");

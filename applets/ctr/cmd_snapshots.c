@@ -551,7 +551,8 @@ out:
 static void print_labels(snap_info *in)
 {
 	if (in) {
-		qsort(in->labels, in->n_labels, sizeof(*in->labels), cmp_label);
+		if (in->n_labels)
+			qsort(in->labels, in->n_labels, sizeof(*in->labels), cmp_label);
 		for (size_t i = 0; i < in->n_labels; i++)
 			printf("%s%s=%s", i ? "," : "", in->labels[i]->key,
 			       in->labels[i]->value ? in->labels[i]->value : "");

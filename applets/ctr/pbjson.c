@@ -294,7 +294,8 @@ static void map_value(struct jbuf *b, const ProtobufCFieldDescriptor *f, void *c
 		const char *k = *(char *const *)((const char *)e + ed->fields[0].offset);
 		kvs[i] = (struct kv){k ? k : "", e};
 	}
-	qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	if (n)
+		qsort(kvs, n, sizeof(*kvs), kv_cmp);
 	jb_put(b, "{", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i)

@@ -598,7 +598,8 @@ char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
 		goto out;
 	}
 	kv_args(&ann, &nann, o->labels, o->nlabels, true);
-	qsort(ann, nann, sizeof(*ann), kv_cmp);
+	if (nann)
+		qsort(ann, nann, sizeof(*ann), kv_cmp);
 
 	char *buf = NULL;
 	size_t blen = 0;
