@@ -322,3 +322,71 @@ sk_cleanup() {
 	done
 	return 0
 }
+
+# ---- ctrbox-ctr ----
+
+CTRX_TIMEOUT=${CTRX_TIMEOUT:-60}
+
+# ctrx ARGS...: ctrbox-ctr against the private daemon, as ctrt runs ctr: namespace $CTRX_NS
+# (default the test namespace), the same --fifo-dir for run / task start / task exec, killed
+# after $CTRX_TIMEOUT s.
+ctrx() {
+	local -a args=("$@")
+	case "${1:-} ${2:-}" in
+	"run "*) args=(run --fifo-dir "$CTRBOX_TEST_DIR/fifo" "${@:2}") ;;
+	t\ start | task\ start | tasks\ start | t\ exec | task\ exec | tasks\ exec)
+		args=("$1" "$2" --fifo-dir "$CTRBOX_TEST_DIR/fifo" "${@:3}") ;;
+	esac
+	timeout --foreground -k 5 "$CTRX_TIMEOUT" "$SHIMDIR/ctrbox-ctr" -a "$CTRD_SOCK" \
+		-n "${CTRX_NS:-$CTRD_NS}" "${args[@]}"
+}
+
+# ctr_both NAME ARGS...: runs ARGS with ctr (ctrt), then with ctrbox-ctr (ctrx), stdin from
+# /dev/null. In ARGS, "{}" stands for NAME-t with ctr and NAME-x with ctrbox-ctr (objects of
+# their own); "{}" is the pair's "NAME-?" in the outputs. The two must agree on: stdout, the
+# "ctr: ..." lines of stderr (ctr's logrus warnings are not compared), the exit code. Extra
+# masking: $CTR_NORM, a sed -E script applied to both; CTR_SORT=1 sorts the lines of stdout
+# (lists that containerd keeps in a Go map: tasks). Prints both sides and the diff on a
+# mismatch and returns 1. Leaves ctr's normalized stdout in $both_out, its exit code in
+# $both_status.
+ctr_both() {
+	local name=$1 d n
+	shift
+	local -a at=("${@//\{\}/$name-t}") ax=("${@//\{\}/$name-x}")
+	n=${CTR_BOTH_N:-0}
+	CTR_BOTH_N=$((n + 1))
+	d=$BATS_TEST_TMPDIR/both.$n
+	mkdir -p "$d"
+	local rt=0 rx=0
+	ctrt "${at[@]}" </dev/null >"$d/t.out" 2>"$d/t.err" || rt=$?
+	ctrx "${ax[@]}" </dev/null >"$d/x.out" 2>"$d/x.err" || rx=$?
+	local s
+	for s in t x; do
+		{
+			sed -E -e "s|$name-[tx]|$name-?|g" -e "${CTR_NORM:-}" "$d/$s.out" |
+				if [[ -n ${CTR_SORT:-} ]]; then sort; else cat; fi
+			echo "== stderr"
+			grep '^ctr: ' "$d/$s.err" | sed -E -e "s|$name-[tx]|$name-?|g" -e "${CTR_NORM:-}"
+			echo "== exit"
+		} >"$d/$s.cmp"
+	done
+	echo "$rt" >>"$d/t.cmp"
+	echo "$rx" >>"$d/x.cmp"
+	both_out=$(sed -E -e "s|$name-[tx]|$name-?|g" -e "${CTR_NORM:-}" "$d/t.out")
+	both_status=$rt
+	if ! diff -u "$d/t.cmp" "$d/x.cmp" >"$d/diff"; then
+		echo "ctr_both: ctr and ctrbox-ctr differ on: ${*}"
+		echo "--- ctr ${at[*]} (exit $rt), stderr:"
+		cat "$d/t.err"
+		echo "--- ctrbox-ctr ${ax[*]} (exit $rx), stderr:"
+		cat "$d/x.err"
+		echo "--- diff (- ctr, + ctrbox-ctr):"
+		cat "$d/diff"
+		return 1
+	fi
+}
+
+# ctr_same ARGS...: ctr_both on the same objects (no "{}"): read-only commands.
+ctr_same() {
+	ctr_both _same_ "$@"
+}
