@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "containers/v1/containers.pb-c.h"
+#include "ctr/container.h"
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 #include "json.h"
@@ -15,20 +16,6 @@
 typedef Containerd__Services__Containers__V1__Container Container;
 
 static int ctr_containers_create(struct ctr *c, int argc, char **argv);
-
-/* Containers.Get; prints ctr's error. */
-static int get_container(struct ctr *c, const char *id, ProtobufCMessage **resp, char **err)
-{
-	Containerd__Services__Containers__V1__GetContainerRequest req =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__GET_CONTAINER_REQUEST__INIT;
-	req.id = (char *)id;
-	int code = cx_call(
-	    c, "/containerd.services.containers.v1.Containers/Get", &req.base,
-	    &containerd__services__containers__v1__get_container_response__descriptor, resp, err);
-	if (code && err && !*err)
-		*err = strdup(grpc_code_name(code));
-	return code;
-}
 
 static int c_list(struct ctr *c, int argc, char **argv)
 {
@@ -108,7 +95,7 @@ static int c_info(struct ctr *c, int argc, char **argv)
 		ctr_fail("container id must be provided: invalid argument");
 		goto out;
 	}
-	if (get_container(c, a.argv[0], &resp, &err)) {
+	if (ctr_container_get(c, a.argv[0], &resp, &err)) {
 		cx_fail(c, err);
 		goto out;
 	}
@@ -238,31 +225,13 @@ out:
 	return rc;
 }
 
-static const char *status_name(int s)
-{
-	switch (s) {
-	case CONTAINERD__V1__TYPES__STATUS__CREATED:
-		return "created";
-	case CONTAINERD__V1__TYPES__STATUS__RUNNING:
-		return "running";
-	case CONTAINERD__V1__TYPES__STATUS__STOPPED:
-		return "stopped";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSED:
-		return "paused";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSING:
-		return "pausing";
-	default:
-		return "unknown";
-	}
-}
-
 /* deleteContainer of ctr: a stopped/created task is deleted first; a running one is an error;
  * the snapshot goes (unless keep) before the container record. *err gets the message. */
 static int delete_container(struct ctr *c, const char *id, int keep_snapshot, char **err)
 {
 	ProtobufCMessage *cresp = NULL, *tresp = NULL;
 	int rc = 1;
-	if (get_container(c, id, &cresp, err))
+	if (ctr_container_get(c, id, &cresp, err))
 		return 1;
 	const Container *ct =
 	    ((Containerd__Services__Containers__V1__GetContainerResponse *)cresp)->container;
@@ -284,7 +253,8 @@ static int delete_container(struct ctr *c, const char *id, int keep_snapshot, ch
 									p->exited_at->nanos)
 						       : strdup("0001-01-01 00:00:00 +0000 UTC");
 			if (asprintf(err, "cannot delete a non stopped container: {%s %u %s}",
-				     status_name(st), p ? p->exit_status : 0, when ? when : "") < 0)
+				     ctr_task_status(st, 0), p ? p->exit_status : 0,
+				     when ? when : "") < 0)
 				*err = NULL;
 			free(when);
 			goto out;
@@ -304,38 +274,8 @@ static int delete_container(struct ctr *c, const char *id, int keep_snapshot, ch
 			goto out;
 		}
 	}
-	if (!keep_snapshot && ct && ct->snapshot_key && *ct->snapshot_key) {
-		if (!ct->snapshotter || !*ct->snapshotter) {
-			*err =
-			    strdup("container.Snapshotter must be set to cleanup rootfs snapshot: "
-				   "invalid argument");
-			goto out;
-		}
-		Containerd__Services__Snapshots__V1__RemoveSnapshotRequest sreq =
-		    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
-		sreq.snapshotter = ct->snapshotter;
-		sreq.key = ct->snapshot_key;
-		code = cx_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &sreq.base,
-			       NULL, NULL, err);
-		if (code && code != GRPC_NOT_FOUND) {
-			if (!*err)
-				*err = strdup(grpc_code_name(code));
-			goto out;
-		}
-		free(*err);
-		*err = NULL;
-	}
-	Containerd__Services__Containers__V1__DeleteContainerRequest req =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__DELETE_CONTAINER_REQUEST__INIT;
-	req.id = (char *)id;
-	code = cx_call(c, "/containerd.services.containers.v1.Containers/Delete", &req.base, NULL,
-		       NULL, err);
-	if (code) {
-		if (!*err)
-			*err = strdup(grpc_code_name(code));
-		goto out;
-	}
-	rc = 0;
+	rc = ctr_container_delete(c, id, ct ? ct->snapshotter : NULL, ct ? ct->snapshot_key : NULL,
+				  keep_snapshot, err);
 out:
 	if (cresp)
 		protobuf_c_message_free_unpacked(cresp, NULL);
@@ -395,7 +335,7 @@ static int c_label(struct ctr *c, int argc, char **argv)
 		goto out;
 	}
 	char *gerr = NULL;
-	if (get_container(c, a.argv[0], &resp, &gerr)) {
+	if (ctr_container_get(c, a.argv[0], &resp, &gerr)) {
 		cx_fail(c, gerr);
 		free(gerr);
 		goto out;
@@ -477,13 +417,6 @@ out:
 	return rc;
 }
 
-static int c_unsupported(struct ctr *c, int argc, char **argv)
-{
-	(void)c;
-	(void)argc;
-	return ctr_fail("containers %s is not supported by ctrbox-ctr", argv[0]);
-}
-
 int ctr_cmd_containers(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_sub subs[] = {
@@ -492,8 +425,8 @@ int ctr_cmd_containers(struct ctr *c, int argc, char **argv)
 	    {"info", "get info about a container", c_info},
 	    {"list,ls", "list containers", c_list},
 	    {"label", "set and clear labels for a container", c_label},
-	    {"checkpoint", "checkpoint a container", c_unsupported},
-	    {"restore", "restore a container from checkpoint", c_unsupported},
+	    {"checkpoint", "checkpoint a container", NULL},
+	    {"restore", "restore a container from checkpoint", NULL},
 	};
 	return ctr_subcmd(c, "containers", "manage containers", subs,
 			  sizeof(subs) / sizeof(subs[0]), argc, argv);
@@ -501,124 +434,17 @@ int ctr_cmd_containers(struct ctr *c, int argc, char **argv)
 
 /* ---- create ---- */
 
-#define SPEC_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
-#define RUNC_RUNTIME "io.containerd.runc.v2"
-
 static const struct ctr_flag create_flags[] = {
-    {"snapshotter", CF_STR, NULL},
-    {"snapshotter-label", CF_MULTI, NULL},
-    {"config,c", CF_STR, NULL},
-    {"cwd", CF_STR, NULL},
-    {"env", CF_MULTI, NULL},
-    {"env-file", CF_STR, NULL},
-    {"label", CF_MULTI, NULL},
-    {"annotation", CF_MULTI, NULL},
-    {"mount", CF_MULTI, NULL},
-    {"net-host", CF_BOOL, NULL},
-    {"privileged", CF_BOOL, NULL},
-    {"read-only", CF_BOOL, NULL},
-    {"runtime", CF_STR, RUNC_RUNTIME},
-    {"runtime-config-path", CF_STR, NULL},
-    {"tty,t", CF_BOOL, NULL},
-    {"with-ns", CF_MULTI, NULL},
-    {"pid-file", CF_STR, NULL},
-    {"gpus", CF_MULTI, NULL},
-    {"allow-new-privs", CF_BOOL, NULL},
-    {"memory-limit", CF_STR, NULL},
-    {"device", CF_MULTI, NULL},
-    {"cap-add", CF_MULTI, NULL},
-    {"cap-drop", CF_MULTI, NULL},
-    {"seccomp", CF_BOOL, NULL},
-    {"seccomp-profile", CF_STR, NULL},
-    {"apparmor-default-profile", CF_STR, NULL},
-    {"apparmor-profile", CF_STR, NULL},
-    {"rdt-class", CF_STR, NULL},
+    CTR_CONTAINER_FLAGS,
 };
-
-typedef Containerd__Services__Containers__V1__Container__LabelsEntry CLabel;
-
-struct clabels {
-	CLabel **v;
-	size_t n;
-};
-
-static void clabel_set(struct clabels *l, const char *k, const char *v)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (!strcmp(l->v[i]->key, k)) {
-			free(l->v[i]->value);
-			l->v[i]->value = strdup(v);
-			return;
-		}
-	}
-	CLabel *e = malloc(sizeof(*e));
-	CLabel **nv = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	if (!e || !nv) {
-		free(e);
-		if (nv)
-			l->v = nv;
-		return;
-	}
-	containerd__services__containers__v1__container__labels_entry__init(e);
-	e->key = strdup(k);
-	e->value = strdup(v);
-	l->v = nv;
-	l->v[l->n++] = e;
-}
-
-static void clabels_free(struct clabels *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i]->key);
-		free(l->v[i]->value);
-		free(l->v[i]);
-	}
-	free(l->v);
-}
-
-static void remove_snapshot(struct ctr *c, const char *snapshotter, const char *key)
-{
-	Containerd__Services__Snapshots__V1__RemoveSnapshotRequest r =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
-	char *m = NULL;
-	r.snapshotter = (char *)snapshotter;
-	r.key = (char *)key;
-	cx_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &r.base, NULL, NULL, &m);
-	free(m);
-}
-
-/* Image labels from the config (config.Labels) and its StopSignal. */
-static void image_config_labels(const char *config, struct clabels *l, char **stop)
-{
-	struct json j;
-	*stop = NULL;
-	if (!config || json_parse(&j, config, strlen(config)))
-		return;
-	int cfg = json_get(&j, 0, "config");
-	int lt = json_get(&j, cfg, "Labels");
-	if (lt >= 0 && json_is_object(&j, lt)) {
-		for (int k = -1; (k = json_object_next(&j, lt, k)) >= 0;) {
-			char *key = json_strdup(&j, k), *val = json_strdup(&j, k + 1);
-			if (key && val)
-				clabel_set(l, key, val);
-			free(key);
-			free(val);
-		}
-	}
-	int st = json_get(&j, cfg, "StopSignal");
-	if (st >= 0 && json_is_string(&j, st))
-		*stop = json_strdup(&j, st);
-	json_free(&j);
-}
 
 static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 {
 	struct ctr_args a;
 	struct ctr_image img;
 	struct ctr_spec_opts so;
-	struct clabels labels = {0};
-	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL, *stop = NULL;
-	uint8_t *rtbuf = NULL;
+	struct ctr_container_rec rec = {0};
+	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL;
 	int rc = 1, have_img = 0, leased = 0, prepared = 0;
 	const char *snapshotter = NULL;
 	const char *id = NULL;
@@ -670,7 +496,7 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	}
 	const char *runtime = ctr_str(&a, "runtime");
 	if (!runtime || !*runtime)
-		runtime = RUNC_RUNTIME;
+		runtime = CTR_RUNC_RUNTIME;
 	snapshotter = ctr_str(&a, "snapshotter");
 	if (!snapshotter || !*snapshotter)
 		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
@@ -757,52 +583,12 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 		goto out;
 	}
 
-	image_config_labels(img.config_json, &labels, &stop);
-	for (size_t i = 0; i < so.nlabels; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(so.labels[i], &k, &v);
-		if (k)
-			clabel_set(&labels, k, v);
-		free(k);
-	}
-	clabel_set(&labels, "io.containerd.image.config.stop-signal",
-		   stop && *stop ? stop : "SIGTERM");
-
-	Container ct = CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
-	Containerd__Services__Containers__V1__Container__Runtime rt =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
-	Google__Protobuf__Any rtopts = GOOGLE__PROTOBUF__ANY__INIT;
-	Google__Protobuf__Any specany = GOOGLE__PROTOBUF__ANY__INIT;
-	rt.name = (char *)runtime;
-	if (!strcmp(runtime, RUNC_RUNTIME)) {
-		Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
-		size_t len = containerd__runc__v1__options__get_packed_size(&ro);
-		rtbuf = malloc(len ? len : 1);
-		if (!rtbuf) {
-			ctr_fail("out of memory");
-			goto out;
-		}
-		containerd__runc__v1__options__pack(&ro, rtbuf);
-		rtopts.type_url = (char *)"containerd.runc.v1.Options";
-		rtopts.value.data = rtbuf;
-		rtopts.value.len = len;
-		rt.options = &rtopts;
-	}
-	specany.type_url = (char *)SPEC_URL;
-	specany.value.data = (uint8_t *)spec;
-	specany.value.len = strlen(spec);
-	ct.id = (char *)id;
-	ct.image = img.name ? img.name : (char *)ref;
-	ct.labels = labels.v;
-	ct.n_labels = labels.n;
-	ct.runtime = &rt;
-	ct.spec = &specany;
-	ct.snapshotter = (char *)snapshotter;
-	ct.snapshot_key = (char *)id;
+	if (ctr_container_rec_init(&rec, id, img.name ? img.name : ref, runtime, NULL, spec,
+				   snapshotter, img.config_json, so.labels, so.nlabels))
+		goto out;
 	Containerd__Services__Containers__V1__CreateContainerRequest req =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
-	req.container = &ct;
+	req.container = &rec.ct;
 	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/Create", &req.base,
 		   &containerd__services__containers__v1__create_container_response__descriptor,
 		   &cresp))
@@ -810,7 +596,7 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	rc = 0;
 out:
 	if (rc && prepared)
-		remove_snapshot(c, snapshotter, id);
+		ctr_snapshot_remove(c, snapshotter, id);
 	if (leased)
 		ctr_lease_end(c);
 	if (cresp)
@@ -822,11 +608,9 @@ out:
 	free(slk);
 	free(sle);
 	free(slp);
-	clabels_free(&labels);
-	free(rtbuf);
+	ctr_container_rec_free(&rec);
 	free(spec);
 	free(err);
-	free(stop);
 	free(passwd);
 	free(group);
 	if (have_img)

@@ -110,30 +110,14 @@ int ctr_cmd_events(struct ctr *c, int argc, char **argv)
 				   on_envelope, NULL, &err);
 	if (code) {
 		/* the subscription's error reaches ctr as the raw gRPC status */
-		static const char *const names[] = {"OK",
-						    "Canceled",
-						    "Unknown",
-						    "InvalidArgument",
-						    "DeadlineExceeded",
-						    "NotFound",
-						    "AlreadyExists",
-						    "PermissionDenied",
-						    "ResourceExhausted",
-						    "FailedPrecondition",
-						    "Aborted",
-						    "OutOfRange",
-						    "Unimplemented",
-						    "Internal",
-						    "Unavailable",
-						    "DataLoss",
-						    "Unauthenticated"};
+		char buf[32];
 		if (!c->cli)
 			rc = 1; /* ctr_client printed it */
 		else if (code == GRPC_DEADLINE_EXCEEDED)
 			rc = ctr_fail("context deadline exceeded");
 		else
 			rc = ctr_fail("rpc error: code = %s desc = %s",
-				      code > 0 && code <= 16 ? names[code] : "Unknown",
+				      code > 0 && code <= 16 ? ctr_go_code(code, buf) : "Unknown",
 				      err ? err : "");
 	}
 	free(err);

@@ -25,25 +25,12 @@
 #define IMG_SVC "/containerd.services.images.v1.Images/"
 #define CONTENT_SVC "/containerd.services.content.v1.Content/"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 
 #define MAX_BLOB_JSON ((size_t)64 << 20)
 
 typedef Containerd__Services__Images__V1__Image image_t;
-
-/* errdefs.FromGRPC's wording of a call's error (valid until the next call) */
-static const char *errtext(int code, const char *msg)
-{
-	static char *last;
-	free(last);
-	last = ctr_errdefs(code, msg);
-	return last ? last : grpc_code_name(code);
-}
 
 /* ---- descriptors ---- */
 
@@ -123,16 +110,6 @@ static void desc_from_json(const struct json *j, int t, struct desc *d)
 		d->mt = strdup("");
 	if (!d->digest)
 		d->digest = strdup("");
-}
-
-static int is_index(const char *mt)
-{
-	return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
-}
-
-static int is_manifest(const char *mt)
-{
-	return mt && (!strcmp(mt, MT_OCI_MANIFEST) || !strcmp(mt, MT_DOCKER_MANIFEST));
 }
 
 static int is_config(const char *mt)
@@ -232,63 +209,25 @@ static int desc_match(const struct want *w, const struct desc *d)
 
 /* ---- content ---- */
 
-struct rd {
-	char *buf;
-	size_t len, cap;
-	int bad;
-};
-
-static int on_rd(void *data, const uint8_t *msg, size_t len)
-{
-	struct rd *r = data;
-	Containerd__Services__Content__V1__ReadContentResponse *m =
-	    containerd__services__content__v1__read_content_response__unpack(NULL, len, msg);
-	if (!m)
-		return r->bad = 1;
-	size_t n = m->data.len;
-	if (r->len + n + 1 > MAX_BLOB_JSON) {
-		r->bad = 1;
-	} else if (r->len + n + 1 > r->cap) {
-		char *p = realloc(r->buf, (r->len + n + 1) * 2);
-		if (!p)
-			r->bad = 1;
-		else
-			r->buf = p, r->cap = (r->len + n + 1) * 2;
-	}
-	if (!r->bad) {
-		if (n)
-			memcpy(r->buf + r->len, m->data.data, n);
-		r->len += n;
-		r->buf[r->len] = 0;
-	}
-	containerd__services__content__v1__read_content_response__free_unpacked(m, NULL);
-	return r->bad;
-}
-
 /* Reads a blob without printing: the gRPC code, *err (malloc'd) on failure. */
 static int blob_read(struct ctr *c, const char *digest, char **data, size_t *len, char **err)
 {
-	Containerd__Services__Content__V1__ReadContentRequest req =
-	    CONTAINERD__SERVICES__CONTENT__V1__READ_CONTENT_REQUEST__INIT;
-	struct rd r = {0};
-	req.digest = (char *)digest;
 	char *raw = NULL;
-	int rc = ctr_call_stream(c, CONTENT_SVC "Read", &req.base, on_rd, &r, &raw);
+	int bad;
+	int rc = ctr_blob_read(c, digest, MAX_BLOB_JSON, data, len, &bad, &raw);
 	*err = NULL;
 	if (rc)
 		*err = ctr_errdefs(rc, raw);
 	free(raw);
-	if (!rc && r.bad) {
+	if (!rc && bad) {
 		rc = GRPC_INTERNAL;
 		free(*err);
 		*err = strdup("failed to read content");
 	}
-	if (rc) {
-		free(r.buf);
+	if (rc)
 		return rc;
-	}
-	*data = r.buf ? r.buf : strdup("");
-	*len = r.len;
+	if (!*data)
+		*data = strdup("");
 	return 0;
 }
 
@@ -297,7 +236,7 @@ static int children(struct ctr *c, const struct desc *d, struct desc **out, size
 {
 	*out = NULL;
 	*n = 0;
-	if (!is_manifest(d->mt) && !is_index(d->mt))
+	if (!ctr_mt_is_manifest(d->mt) && !ctr_mt_is_index(d->mt))
 		return 0;
 	char *buf;
 	size_t len;
@@ -310,8 +249,8 @@ static int children(struct ctr *c, const struct desc *d, struct desc **out, size
 		*err = strdup("invalid JSON");
 		return GRPC_INTERNAL;
 	}
-	int cfg = is_manifest(d->mt) ? json_get(&j, 0, "config") : -1;
-	int arr = json_get(&j, 0, is_manifest(d->mt) ? "layers" : "manifests");
+	int cfg = ctr_mt_is_manifest(d->mt) ? json_get(&j, 0, "config") : -1;
+	int arr = json_get(&j, 0, ctr_mt_is_manifest(d->mt) ? "layers" : "manifests");
 	int na = json_array_len(&j, arr);
 	if (na < 0)
 		na = 0;
@@ -355,7 +294,7 @@ static int resolve_manifest(struct ctr *c, const struct desc *d, const struct wa
 	int rc = children(c, d, &ch, &n, err);
 	if (rc)
 		return rc;
-	if (is_manifest(d->mt)) {
+	if (ctr_mt_is_manifest(d->mt)) {
 		if (depth > 0 && !d->has_platform && n > 0 && !w->all) {
 			/* no platform on the descriptor: the config says */
 			char *buf;
@@ -385,7 +324,7 @@ static int resolve_manifest(struct ctr *c, const struct desc *d, const struct wa
 		*nparts = n;
 		return 0;
 	}
-	if (!is_index(d->mt)) {
+	if (!ctr_mt_is_index(d->mt)) {
 		*err = NULL;
 		return -1;
 	}
@@ -448,7 +387,7 @@ static int list_images(struct ctr *c, int nf, char **filters,
 		if (rc == GRPC_DEADLINE_EXCEEDED)
 			ctr_fail("%s: context deadline exceeded", what);
 		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
-			ctr_fail("%s: %s", what, errtext(rc, msg));
+			ctr_fail("%s: %s", what, ctr_errtext(rc, msg));
 		free(msg);
 		return 1;
 	}
@@ -467,7 +406,7 @@ static int64_t image_size(struct ctr *c, const struct desc *d, int depth)
 		free(err);
 		return size;
 	}
-	if (is_index(d->mt)) {
+	if (ctr_mt_is_index(d->mt)) {
 		ssize_t pick = -1;
 		for (int pass = 0; pass < 2 && pick < 0; pass++)
 			for (size_t i = 0; i < n && pick < 0; i++) {
@@ -507,11 +446,6 @@ static void strset_add(struct strset *s, char *x)
 	}
 	s->v = v;
 	s->v[s->n++] = x;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* images.Platforms */
@@ -596,7 +530,7 @@ static int cmd_ls(struct ctr *c, int argc, char **argv)
 		struct strset ps = {0};
 		char *plat = NULL;
 		if (!image_platforms(c, &d, &ps, 0) && ps.n) {
-			qsort(ps.v, ps.n, sizeof(char *), cmp_str);
+			qsort(ps.v, ps.n, sizeof(char *), ctr_cmp_str);
 			size_t total = 1;
 			for (size_t k = 0; k < ps.n; k++)
 				total += strlen(ps.v[k]) + 1;
@@ -652,29 +586,6 @@ static const char *snapshotter_flag(const struct ctr_args *a)
 
 /* resolveSnapshotterName: the namespace's containerd.io/defaults/snapshotter label, else
  * overlayfs (also when the namespace cannot be read, as SnapshotService falls back). */
-static char *default_snapshotter(struct ctr *c)
-{
-	Containerd__Services__Namespaces__V1__GetNamespaceRequest req =
-	    CONTAINERD__SERVICES__NAMESPACES__V1__GET_NAMESPACE_REQUEST__INIT;
-	Containerd__Services__Namespaces__V1__GetNamespaceResponse *r = NULL;
-	char *msg = NULL, *out = NULL;
-	req.name = (char *)c->ns;
-	if (!ctr_call(c, "/containerd.services.namespaces.v1.Namespaces/Get", &req.base,
-		      &containerd__services__namespaces__v1__get_namespace_response__descriptor,
-		      (ProtobufCMessage **)&r, &msg) &&
-	    r->namespace_) {
-		for (size_t i = 0; i < r->namespace_->n_labels; i++)
-			if (!strcmp(r->namespace_->labels[i]->key,
-				    "containerd.io/defaults/snapshotter") &&
-			    r->namespace_->labels[i]->value && *r->namespace_->labels[i]->value)
-				out = strdup(r->namespace_->labels[i]->value);
-	}
-	if (r)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	free(msg);
-	return out ? out : strdup("overlayfs");
-}
-
 static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
 {
 	char *buf;
@@ -731,7 +642,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 		goto out;
 	const char *sn = snapshotter_flag(&a);
 	if (!sn)
-		sn = dsn = default_snapshotter(c);
+		sn = dsn = ctr_default_snapshotter(c, 0);
 	if (!sn) {
 		ctr_fail("out of memory");
 		goto out;
@@ -807,7 +718,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 					unpacked = 1;
 				else if (src != GRPC_NOT_FOUND && !exit_err &&
 					 asprintf(&exit_err, "unable to check unpack for %s: %s",
-						  img->name, errtext(src, se)) < 0)
+						  img->name, ctr_errtext(src, se)) < 0)
 					exit_err = NULL;
 				free(se);
 			}
@@ -887,7 +798,7 @@ static int cmd_rm(struct ctr *c, int argc, char **argv)
 				log_line("warning", m, NULL);
 			free(m);
 		} else {
-			const char *e = errtext(r, msg);
+			const char *e = ctr_errtext(r, msg);
 			if (r == GRPC_UNAVAILABLE && !c->cli) {
 				free(msg);
 				goto out;
@@ -935,9 +846,9 @@ static int cmd_label(struct ctr *c, int argc, char **argv)
 		goto lout;
 	}
 	for (int i = 0; i < nl; i++) {
-		const char *s = a.argv[i + 1], *eq = strchr(s, '=');
-		char *k = eq ? strndup(s, (size_t)(eq - s)) : strdup(s);
-		const char *v = eq ? eq + 1 : "true";
+		char *k;
+		const char *v;
+		ctr_label_split(a.argv[i + 1], &k, &v);
 		int j;
 		if (!k)
 			continue;
@@ -1004,16 +915,6 @@ out:
 
 /* ---- import ---- */
 
-static size_t metadata(const struct ctr *c, struct grpc_kv *md)
-{
-	size_t n = 0;
-	if (c->ns && *c->ns)
-		md[n++] = (struct grpc_kv){"containerd-namespace", c->ns};
-	if (c->lease && *c->lease)
-		md[n++] = (struct grpc_kv){"containerd-lease", c->lease};
-	return n;
-}
-
 struct wctx {
 	int wake, got, done, code, bad;
 	char *msg;
@@ -1076,7 +977,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 	const char *stage = "failed to open writer";
 	if (!ctr_client(c))
 		return 1;
-	rc = grpc_client_start(c->cli, CONTENT_SVC "Write", md, metadata(c, md),
+	rc = grpc_client_start(c->cli, CONTENT_SVC "Write", md, ctr_metadata(c, md),
 			       ctr_timeout_left(c), w_msg, w_done, &w, &st);
 	if (rc)
 		return ctr_fail("failed to ingest \"%s\": %s", name, strerror(-rc));
@@ -1156,7 +1057,7 @@ fail:
 	if (rc == GRPC_DEADLINE_EXCEEDED && !w.done)
 		ctr_fail("failed to ingest \"%s\": %s: context deadline exceeded", name, stage);
 	else
-		ctr_fail("failed to ingest \"%s\": %s: %s", name, stage, errtext(rc, w.msg));
+		ctr_fail("failed to ingest \"%s\": %s: %s", name, stage, ctr_errtext(rc, w.msg));
 	rc = 1;
 out:
 	if (st && !w.done)
@@ -1269,7 +1170,7 @@ static int label_children(struct ctr *c, const struct desc *parent, const struct
 			r = cnt_c++
 				? asprintf(&k, "containerd.io/gc.ref.content.config%zu", cnt_c - 1)
 				: asprintf(&k, "containerd.io/gc.ref.content.config");
-		else if (is_manifest(mt))
+		else if (ctr_mt_is_manifest(mt))
 			r = asprintf(&k, "containerd.io/gc.ref.content.m.%zu", cnt_m++);
 		else if (is_layer(mt))
 			r = asprintf(&k, "containerd.io/gc.ref.content.l.%zu", cnt_l++);
@@ -1408,7 +1309,7 @@ static int save_image(struct ctr *c, const struct named *im)
 			     NULL);
 	} else if (r) {
 		if (!(r == GRPC_UNAVAILABLE && !c->cli))
-			ctr_fail("%s", errtext(r, msg));
+			ctr_fail("%s", ctr_errtext(r, msg));
 	} else {
 		rc = 0;
 	}
@@ -2016,7 +1917,7 @@ static int cmd_tag(struct ctr *c, int argc, char **argv)
 		}
 		if (r) {
 			if (!(r == GRPC_UNAVAILABLE && !c->cli))
-				ctr_fail("%s", errtext(r, msg));
+				ctr_fail("%s", ctr_errtext(r, msg));
 			free(msg);
 			goto lout;
 		}

@@ -65,22 +65,27 @@ static void labels_free(struct labels *l)
 	free(l->p);
 }
 
+/* NAME [LABELS...]: a, l (labels of the args after NAME). 0, or 1 after printing. */
+static int ns_args(int argc, char **argv, struct ctr_args *a, struct labels *l)
+{
+	if (ctr_parse(argc, argv, NULL, 0, 1, a))
+		return 1;
+	if (a->argc < 1 || !*a->argv[0])
+		return ctr_fail("please specify a namespace");
+	if (labels_build(l, a->argc - 1, a->argv + 1)) {
+		labels_free(l);
+		return ctr_fail("out of memory");
+	}
+	return 0;
+}
+
 static int ns_create(struct ctr *c, int argc, char **argv)
 {
 	struct ctr_args a;
 	struct labels l;
-	int rc = 1;
-	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
+	int rc = ns_args(argc, argv, &a, &l);
+	if (rc)
 		goto out0;
-	if (a.argc < 1 || !*a.argv[0]) {
-		rc = ctr_fail("please specify a namespace");
-		goto out0;
-	}
-	if (labels_build(&l, a.argc - 1, a.argv + 1)) {
-		labels_free(&l);
-		rc = ctr_fail("out of memory");
-		goto out0;
-	}
 	Namespace ns = CONTAINERD__SERVICES__NAMESPACES__V1__NAMESPACE__INIT;
 	ns.name = a.argv[0];
 	ns.n_labels = l.n;
@@ -104,19 +109,9 @@ static int ns_label(struct ctr *c, int argc, char **argv)
 {
 	struct ctr_args a;
 	struct labels l;
-	int rc = 1;
-	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
+	int rc = ns_args(argc, argv, &a, &l);
+	if (rc)
 		goto out0;
-	if (a.argc < 1 || !*a.argv[0]) {
-		rc = ctr_fail("please specify a namespace");
-		goto out0;
-	}
-	if (labels_build(&l, a.argc - 1, a.argv + 1)) {
-		labels_free(&l);
-		rc = ctr_fail("out of memory");
-		goto out0;
-	}
-	rc = 0;
 	/* one Update per label, with the mask naming just that label */
 	for (size_t i = 0; i < l.n && !rc; i++) {
 		Namespace ns = CONTAINERD__SERVICES__NAMESPACES__V1__NAMESPACE__INIT;
@@ -151,11 +146,6 @@ out0:
 	return rc;
 }
 
-static int str_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static int ns_list(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag flags[] = {{"quiet,q", CF_BOOL, NULL}};
@@ -187,7 +177,7 @@ static int ns_list(struct ctr *c, int argc, char **argv)
 			if (asprintf(&kv[k], "%s=%s", ns->labels[k]->key, ns->labels[k]->value) < 0)
 				kv[k] = NULL;
 		if (kv)
-			qsort(kv, ns->n_labels, sizeof(*kv), str_cmp);
+			qsort(kv, ns->n_labels, sizeof(*kv), ctr_cmp_str);
 		for (size_t k = 0; kv && k < ns->n_labels; k++) {
 			if (k)
 				jb_puts(&b, ",");

@@ -9,37 +9,6 @@
 
 typedef Containerd__Services__Introspection__V1__Plugin Plugin;
 
-/* Go's codes.Code.String() */
-static const char *go_code(int32_t code, char buf[32])
-{
-	static const char *const names[] = {"OK",
-					    "Canceled",
-					    "Unknown",
-					    "InvalidArgument",
-					    "DeadlineExceeded",
-					    "NotFound",
-					    "AlreadyExists",
-					    "PermissionDenied",
-					    "ResourceExhausted",
-					    "FailedPrecondition",
-					    "Aborted",
-					    "OutOfRange",
-					    "Unimplemented",
-					    "Internal",
-					    "Unavailable",
-					    "DataLoss",
-					    "Unauthenticated"};
-	if (code >= 0 && code <= 16)
-		return names[code];
-	snprintf(buf, 32, "Code(%d)", code);
-	return buf;
-}
-
-static int str_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* platforms.Format of each (os "unknown" when empty; empty parts dropped), deduplicated,
  * sorted, joined with ",". malloc'd. */
 static char *pretty_platforms(const Plugin *p)
@@ -67,7 +36,7 @@ static char *pretty_platforms(const Plugin *p)
 		s[n++] = f.s ? f.s : strdup("");
 	}
 	if (n)
-		qsort(s, n, sizeof(*s), str_cmp);
+		qsort(s, n, sizeof(*s), ctr_cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			jb_puts(&b, ",");
@@ -139,7 +108,7 @@ static int plugins_list(struct ctr *c, int argc, char **argv)
 			if (p->init_err) {
 				gotabw_printf(t, "Error:\t\n");
 				gotabw_printf(t, "\t Code:\t %s\n",
-					      go_code(p->init_err->code, buf));
+					      ctr_go_code(p->init_err->code, buf));
 				gotabw_printf(t, "\t Message:\t %s\n", p->init_err->message);
 			}
 		}

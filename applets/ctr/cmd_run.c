@@ -10,6 +10,7 @@
 
 #include "containers/v1/containers.pb-c.h"
 #include "ctr/cio.h"
+#include "ctr/container.h"
 #include "ctr/ctr.h"
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
@@ -20,11 +21,7 @@
 #include "tasks/v1/tasks.pb-c.h"
 #include "util.h"
 
-#define SPEC_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
 #define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
-#define RUNC_OPTIONS_TYPE_URL "containerd.runc.v1.Options"
-#define DEFAULT_RUNTIME "io.containerd.runc.v2"
-#define STOP_SIGNAL_LABEL "io.containerd.image.config.stop-signal"
 
 /* ---- the task's life: create/exec, wait, start, stdio, signals, delete ---- */
 
@@ -393,19 +390,6 @@ static int snapshot_mounts(struct ctr *c, const char *snapshotter, const char *k
 		       (ProtobufCMessage **)out);
 }
 
-static int snapshot_remove(struct ctr *c, const char *snapshotter, const char *key)
-{
-	Containerd__Services__Snapshots__V1__RemoveSnapshotRequest rr =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
-	rr.snapshotter = (char *)snapshotter;
-	rr.key = (char *)key;
-	char *m = NULL;
-	int rc = ctr_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &rr.base, NULL,
-			  NULL, &m);
-	free(m);
-	return rc;
-}
-
 static void container_delete(struct ctr *c, const char *id, const char *snapshotter,
 			     const char *key)
 {
@@ -418,44 +402,12 @@ static void container_delete(struct ctr *c, const char *id, const char *snapshot
 	free(tm);
 	if (trc == 0)
 		return;
-	if (snapshotter && *snapshotter && key && *key) {
-		int src = snapshot_remove(c, snapshotter, key);
-		if (src && src != GRPC_NOT_FOUND)
-			return;
-	}
-	Containerd__Services__Containers__V1__DeleteContainerRequest dr =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__DELETE_CONTAINER_REQUEST__INIT;
-	dr.id = (char *)id;
-	char *m = NULL;
-	ctr_call(c, "/containerd.services.containers.v1.Containers/Delete", &dr.base, NULL, NULL,
-		 &m);
-	free(m);
+	char *err = NULL;
+	ctr_container_delete(c, id, snapshotter, key, 0, &err);
+	free(err);
 }
 
 /* ---- run ---- */
-
-/* client.resolveSnapshotterName: the namespace label containerd.io/defaults/snapshotter, else
- * overlayfs. malloc'd, NULL after printing an error. */
-static char *default_snapshotter(struct ctr *c)
-{
-	Containerd__Services__Namespaces__V1__GetNamespaceRequest gr =
-	    CONTAINERD__SERVICES__NAMESPACES__V1__GET_NAMESPACE_REQUEST__INIT;
-	Containerd__Services__Namespaces__V1__GetNamespaceResponse *resp = NULL;
-	gr.name = (char *)c->ns;
-	if (ctr_rpc(c, "/containerd.services.namespaces.v1.Namespaces/Get", &gr.base,
-		    &containerd__services__namespaces__v1__get_namespace_response__descriptor,
-		    (ProtobufCMessage **)&resp))
-		return NULL;
-	char *name = NULL;
-	if (resp->namespace_)
-		for (size_t i = 0; i < resp->namespace_->n_labels; i++)
-			if (!strcmp(resp->namespace_->labels[i]->key,
-				    "containerd.io/defaults/snapshotter") &&
-			    *resp->namespace_->labels[i]->value)
-				name = strdup(resp->namespace_->labels[i]->value);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return name ? name : strdup("overlayfs");
-}
 
 static const struct ctr_flag run_flags[] = {
     {"rm", CF_BOOL, NULL},
@@ -474,69 +426,10 @@ static const struct ctr_flag run_flags[] = {
     {"remap-labels", CF_BOOL, NULL},
     {"cpus", CF_STR, NULL},
     {"cpu-shares", CF_STR, "1024"},
-    {"snapshotter", CF_STR, NULL},
-    {"snapshotter-label", CF_MULTI, NULL},
-    {"config,c", CF_STR, NULL},
-    {"cwd", CF_STR, NULL},
-    {"env", CF_MULTI, NULL},
-    {"env-file", CF_STR, NULL},
-    {"label", CF_MULTI, NULL},
-    {"annotation", CF_MULTI, NULL},
-    {"mount", CF_MULTI, NULL},
-    {"net-host", CF_BOOL, NULL},
-    {"privileged", CF_BOOL, NULL},
-    {"read-only", CF_BOOL, NULL},
-    {"runtime", CF_STR, DEFAULT_RUNTIME},
-    {"runtime-config-path", CF_STR, NULL},
-    {"tty,t", CF_BOOL, NULL},
-    {"with-ns", CF_MULTI, NULL},
-    {"pid-file", CF_STR, NULL},
-    {"gpus", CF_MULTI, NULL},
-    {"allow-new-privs", CF_BOOL, NULL},
-    {"memory-limit", CF_STR, NULL},
-    {"device", CF_MULTI, NULL},
-    {"cap-add", CF_MULTI, NULL},
-    {"cap-drop", CF_MULTI, NULL},
-    {"seccomp", CF_BOOL, NULL},
-    {"seccomp-profile", CF_STR, NULL},
-    {"apparmor-default-profile", CF_STR, NULL},
-    {"apparmor-profile", CF_STR, NULL},
-    {"rdt-class", CF_STR, NULL},
+    CTR_CONTAINER_FLAGS,
     {"checkpoint", CF_STR, NULL},
     {"no-pivot", CF_BOOL, NULL},
 };
-
-struct labels {
-	Containerd__Services__Containers__V1__Container__LabelsEntry **v;
-	size_t n;
-};
-
-static void label_set(struct labels *l, const char *k, const char *v)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (!strcmp(l->v[i]->key, k)) {
-			free(l->v[i]->value);
-			l->v[i]->value = strdup(v);
-			return;
-		}
-	}
-	Containerd__Services__Containers__V1__Container__LabelsEntry *e = malloc(sizeof(*e));
-	containerd__services__containers__v1__container__labels_entry__init(e);
-	e->key = strdup(k);
-	e->value = strdup(v);
-	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = e;
-}
-
-static void labels_free(struct labels *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i]->key);
-		free(l->v[i]->value);
-		free(l->v[i]);
-	}
-	free(l->v);
-}
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -564,8 +457,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL, *snap_alloc = NULL;
 	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *prep = NULL;
 	Containerd__Services__Snapshots__V1__MountsResponse *mounts = NULL;
-	struct labels labels = {0};
-	uint8_t *rtopts_buf = NULL;
+	struct ctr_container_rec rec = {0};
 	struct ctr_spec_opts so;
 	ctr_spec_opts_init(&so);
 
@@ -621,9 +513,9 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 
 	const char *runtime = ctr_str(&a, "runtime");
 	if (!runtime)
-		runtime = DEFAULT_RUNTIME;
+		runtime = CTR_RUNC_RUNTIME;
 	const char *runc_binary = ctr_str(&a, "runc-binary");
-	if (runc_binary && *runc_binary && strcmp(runtime, DEFAULT_RUNTIME)) {
+	if (runc_binary && *runc_binary && strcmp(runtime, CTR_RUNC_RUNTIME)) {
 		ctr_fail("specifying runc-binary and runc-systemd-cgroup is only supported for "
 			 "\"io.containerd.runc.v2\" runtime");
 		goto out;
@@ -666,7 +558,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 		goto out;
 	have_img = true;
 	if (!snapshotter || !*snapshotter) {
-		if (!(snap_alloc = default_snapshotter(c)))
+		if (!(snap_alloc = ctr_default_snapshotter(c, 1)))
 			goto out;
 		snapshotter = snap_alloc;
 	}
@@ -694,7 +586,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 		    &sle[i]);
 		char *eq = strchr(sl[i], '=');
 		sle[i].key = eq ? strndup(sl[i], (size_t)(eq - sl[i])) : strdup(sl[i]);
-		sle[i].value = eq ? eq + 1 : (char *)"";
+		sle[i].value = eq ? eq + 1 : (char *)"true"; /* ctr's LabelArgs */
 		slp[i] = &sle[i];
 	}
 	pr.labels = slp;
@@ -718,82 +610,22 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 	spec = ctr_spec_json(&so, &err);
 	if (!spec) {
 		ctr_fail("%s", err ? err : "spec generation failed");
-		snapshot_remove(c, snapshotter, id);
+		ctr_snapshot_remove(c, snapshotter, id);
 		goto out;
 	}
 
-	/* labels: image config labels, then --label, then the stop signal */
-	char *stop_signal = NULL;
-	{
-		struct json j;
-		if (img.config_json &&
-		    json_parse(&j, img.config_json, strlen(img.config_json)) == 0) {
-			int cfg = json_get(&j, 0, "config");
-			int lt = json_get(&j, cfg, "Labels");
-			if (lt >= 0 && json_is_object(&j, lt)) {
-				for (int k = -1; (k = json_object_next(&j, lt, k)) >= 0;) {
-					char *key = json_strdup(&j, k),
-					     *val = json_strdup(&j, k + 1);
-					if (key && val)
-						label_set(&labels, key, val);
-					free(key);
-					free(val);
-				}
-			}
-			int st = json_get(&j, cfg, "StopSignal");
-			if (st >= 0 && json_is_string(&j, st))
-				stop_signal = json_strdup(&j, st);
-			json_free(&j);
-		}
+	if (ctr_container_rec_init(&rec, id, img.name ? img.name : ref, runtime, runc_binary, spec,
+				   snapshotter, img.config_json, so.labels, so.nlabels)) {
+		ctr_snapshot_remove(c, snapshotter, id);
+		goto out;
 	}
-	for (size_t i = 0; i < so.nlabels; i++) {
-		char *eq = strchr(so.labels[i], '=');
-		char *k =
-		    eq ? strndup(so.labels[i], (size_t)(eq - so.labels[i])) : strdup(so.labels[i]);
-		label_set(&labels, k, eq ? eq + 1 : "true");
-		free(k);
-	}
-	label_set(&labels, STOP_SIGNAL_LABEL,
-		  stop_signal && *stop_signal ? stop_signal : "SIGTERM");
-	free(stop_signal);
-
-	Containerd__Services__Containers__V1__Container ct =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
-	Containerd__Services__Containers__V1__Container__Runtime rt =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
-	Google__Protobuf__Any rtopts = GOOGLE__PROTOBUF__ANY__INIT;
-	Google__Protobuf__Any specany = GOOGLE__PROTOBUF__ANY__INIT;
-	rt.name = (char *)runtime;
-	if (!strcmp(runtime, DEFAULT_RUNTIME)) {
-		Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
-		if (runc_binary && *runc_binary)
-			ro.binary_name = (char *)runc_binary;
-		size_t len = containerd__runc__v1__options__get_packed_size(&ro);
-		rtopts_buf = malloc(len ? len : 1);
-		containerd__runc__v1__options__pack(&ro, rtopts_buf);
-		rtopts.type_url = (char *)RUNC_OPTIONS_TYPE_URL;
-		rtopts.value.data = rtopts_buf;
-		rtopts.value.len = len;
-		rt.options = &rtopts;
-	}
-	specany.type_url = (char *)SPEC_TYPE_URL;
-	specany.value.data = (uint8_t *)spec;
-	specany.value.len = strlen(spec);
-	ct.id = (char *)id;
-	ct.image = img.name ? img.name : (char *)ref;
-	ct.labels = labels.v;
-	ct.n_labels = labels.n;
-	ct.runtime = &rt;
-	ct.spec = &specany;
-	ct.snapshotter = (char *)snapshotter;
-	ct.snapshot_key = (char *)id;
 	Containerd__Services__Containers__V1__CreateContainerRequest ccr =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
-	ccr.container = &ct;
+	ccr.container = &rec.ct;
 	if (ctr_rpc(c, "/containerd.services.containers.v1.Containers/Create", &ccr.base,
 		    &containerd__services__containers__v1__create_container_response__descriptor,
 		    NULL)) {
-		snapshot_remove(c, snapshotter, id);
+		ctr_snapshot_remove(c, snapshotter, id);
 		goto out;
 	}
 	created = true;
@@ -824,8 +656,7 @@ out:
 		protobuf_c_message_free_unpacked(&mounts->base, NULL);
 	if (prep)
 		protobuf_c_message_free_unpacked(&prep->base, NULL);
-	labels_free(&labels);
-	free(rtopts_buf);
+	ctr_container_rec_free(&rec);
 	free(snap_alloc);
 	free(spec);
 	free(err);

@@ -106,15 +106,6 @@ static int usage_help(const char *sub)
 	return 0;
 }
 
-/* errdefs.FromGRPC's wording of a call's error (valid until the next call) */
-static const char *errtext(int code, const char *msg)
-{
-	static char *last;
-	free(last);
-	last = ctr_errdefs(code, msg);
-	return last ? last : grpc_code_name(code);
-}
-
 /* ---- walking ---- */
 
 struct walk {
@@ -175,7 +166,7 @@ static int snap_walk(struct ctr *c, const char *sn, struct walk *w)
 		if (rc == GRPC_DEADLINE_EXCEEDED)
 			ctr_fail("context deadline exceeded");
 		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
-			ctr_fail("%s", errtext(rc, msg));
+			ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		return 1;
 	}
@@ -382,7 +373,8 @@ static int cmd_rm(struct ctr *c, const char *sn, int argc, char **argv)
 		int r = ctr_call(c, SNAP_SVC "Remove", &req.base, NULL, NULL, &msg);
 		if (r) {
 			if (!(r == GRPC_UNAVAILABLE && !c->cli))
-				ctr_fail("failed to remove \"%s\": %s", a.argv[i], errtext(r, msg));
+				ctr_fail("failed to remove \"%s\": %s", a.argv[i],
+					 ctr_errtext(r, msg));
 			rc = 1;
 		}
 		free(msg);
@@ -593,9 +585,9 @@ static int cmd_label(struct ctr *c, const char *sn, int argc, char **argv)
 		goto lout;
 	}
 	for (int i = 0; i < nl; i++) {
-		const char *s = a.argv[i + 1], *eq = strchr(s, '=');
-		char *k = eq ? strndup(s, (size_t)(eq - s)) : strdup(s);
-		const char *v = eq ? eq + 1 : "true";
+		char *k;
+		const char *v;
+		ctr_label_split(a.argv[i + 1], &k, &v);
 		if (!k)
 			continue;
 		/* a key given twice: the last value wins, one path */

@@ -9,70 +9,13 @@
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
 #include "containers/v1/containers.pb-c.h"
+#include "ctr/container.h"
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 #include "runc/options.pb-c.h"
 #include "tasks/v1/tasks.pb-c.h"
 
 typedef Containerd__V1__Types__Process Process;
-
-static const char *status_upper(int s)
-{
-	switch (s) {
-	case CONTAINERD__V1__TYPES__STATUS__CREATED:
-		return "CREATED";
-	case CONTAINERD__V1__TYPES__STATUS__RUNNING:
-		return "RUNNING";
-	case CONTAINERD__V1__TYPES__STATUS__STOPPED:
-		return "STOPPED";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSED:
-		return "PAUSED";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSING:
-		return "PAUSING";
-	default:
-		return "UNKNOWN";
-	}
-}
-
-static const char *status_lower(int s)
-{
-	switch (s) {
-	case CONTAINERD__V1__TYPES__STATUS__CREATED:
-		return "created";
-	case CONTAINERD__V1__TYPES__STATUS__RUNNING:
-		return "running";
-	case CONTAINERD__V1__TYPES__STATUS__STOPPED:
-		return "stopped";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSED:
-		return "paused";
-	case CONTAINERD__V1__TYPES__STATUS__PAUSING:
-		return "pausing";
-	default:
-		return "unknown";
-	}
-}
-
-/* client.LoadContainer: Containers.Get. Prints ctr's error. *resp may be NULL to drop it. */
-static int load_container(struct ctr *c, const char *id, ProtobufCMessage **resp, char **err)
-{
-	Containerd__Services__Containers__V1__GetContainerRequest req =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__GET_CONTAINER_REQUEST__INIT;
-	ProtobufCMessage *r = NULL;
-	req.id = (char *)id;
-	int code = cx_call(
-	    c, "/containerd.services.containers.v1.Containers/Get", &req.base,
-	    &containerd__services__containers__v1__get_container_response__descriptor, &r, err);
-	if (code) {
-		if (!*err)
-			*err = strdup(grpc_code_name(code));
-		return 1;
-	}
-	if (resp)
-		*resp = r;
-	else
-		protobuf_c_message_free_unpacked(r, NULL);
-	return 0;
-}
 
 /* Tasks.Get of the task (exec_id NULL) or one of its processes; ctr's messages on failure. */
 static int get_process(struct ctr *c, const char *id, const char *exec_id, ProtobufCMessage **resp,
@@ -106,18 +49,12 @@ static int get_process(struct ctr *c, const char *id, const char *exec_id, Proto
 static int load_task(struct ctr *c, const char *id, ProtobufCMessage **task)
 {
 	char *err = NULL;
-	if (load_container(c, id, NULL, &err) || get_process(c, id, NULL, task, &err)) {
+	if (ctr_container_get(c, id, NULL, &err) || get_process(c, id, NULL, task, &err)) {
 		cx_fail(c, err ? err : "unknown error");
 		free(err);
 		return 1;
 	}
 	return 0;
-}
-
-static int simple_rpc_fail(struct ctr *c, const char *path, const ProtobufCMessage *req,
-			   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp)
-{
-	return cx_rpc(c, path, req, desc, resp);
 }
 
 /* ---- list ---- */
@@ -146,7 +83,7 @@ static int t_list(struct ctr *c, int argc, char **argv)
 	gotabw_printf(t, "TASK\tPID\tSTATUS\t\n");
 	for (size_t i = 0; i < r->n_tasks; i++)
 		gotabw_printf(t, "%s\t%u\t%s\n", r->tasks[i]->id, r->tasks[i]->pid,
-			      status_upper(r->tasks[i]->status));
+			      ctr_task_status(r->tasks[i]->status, 1));
 	gotabw_flush(t);
 out:
 	if (resp)
@@ -227,7 +164,7 @@ static int t_kill(struct ctr *c, int argc, char **argv)
 		ctr_fail("specify an exec-id or all; not both");
 		goto out;
 	}
-	if (load_container(c, id, &cresp, &err)) {
+	if (ctr_container_get(c, id, &cresp, &err)) {
 		cx_fail(c, err);
 		goto out;
 	}
@@ -263,7 +200,7 @@ static int t_kill(struct ctr *c, int argc, char **argv)
 	req.all = all;
 	if (exec_id && *exec_id)
 		req.exec_id = (char *)exec_id;
-	rc = simple_rpc_fail(c, "/containerd.services.tasks.v1.Tasks/Kill", &req.base, NULL, NULL);
+	rc = cx_rpc(c, "/containerd.services.tasks.v1.Tasks/Kill", &req.base, NULL, NULL);
 out:
 	free(err);
 	if (cresp)
@@ -345,7 +282,7 @@ static int delete_one(struct ctr *c, const char *id, const char *exec_id, int fo
 			if (asprintf(err,
 				     "current process state: %s, process must be stopped before "
 				     "deletion: failed precondition",
-				     status_lower(st)) < 0)
+				     ctr_task_status(st, 0)) < 0)
 				*err = NULL;
 			goto fail;
 		}
@@ -364,7 +301,7 @@ static int delete_one(struct ctr *c, const char *id, const char *exec_id, int fo
 			if (asprintf(
 				err,
 				"task must be stopped before deletion: %s: failed precondition",
-				status_lower(st)) < 0)
+				ctr_task_status(st, 0)) < 0)
 				*err = NULL;
 			goto fail;
 		}
@@ -437,7 +374,7 @@ static int t_delete(struct ctr *c, int argc, char **argv)
 		char *err = NULL;
 		ProtobufCMessage *t = NULL;
 		uint32_t ec = 0;
-		if (load_container(c, id, NULL, &err) || get_process(c, id, NULL, &t, &err)) {
+		if (ctr_container_get(c, id, NULL, &err) || get_process(c, id, NULL, &t, &err)) {
 			const char *m = err ? err : "unknown error";
 			if (!first)
 				first = strdup(m);
@@ -756,18 +693,11 @@ out:
 	return rc;
 }
 
-static int t_unsupported(struct ctr *c, int argc, char **argv)
-{
-	(void)c;
-	(void)argc;
-	return ctr_fail("tasks %s is not supported by ctrbox-ctr", argv[0]);
-}
-
 int ctr_cmd_tasks(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_sub subs[] = {
-	    {"attach", "attach to the IO of a running container", t_unsupported},
-	    {"checkpoint", "checkpoint a container", t_unsupported},
+	    {"attach", "attach to the IO of a running container", NULL},
+	    {"checkpoint", "checkpoint a container", NULL},
 	    {"delete,del,remove,rm", "delete one or more tasks", t_delete},
 	    {"exec", "execute additional processes in an existing container", ctr_tasks_exec},
 	    {"list,ls", "list tasks", t_list},

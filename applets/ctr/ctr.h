@@ -39,6 +39,8 @@ int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req
 /* ctr_call that prints "ctr: <message>" on failure and returns 1 (0 on success). */
 int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
+/* The call metadata: containerd-namespace (and containerd-lease while set); returns the count. */
+size_t ctr_metadata(const struct ctr *c, struct grpc_kv md[2]);
 /* The connected client (connecting if needed); NULL after printing an error. */
 struct grpc_client *ctr_client(struct ctr *c);
 /* Remaining time before --timeout in ms (0 = no deadline; 1 if already passed). */
@@ -71,6 +73,8 @@ struct ctr_args {
  * arguments (ctr's default); without, parsing stops at the first positional one (ctr run).
  * "--" ends the flags. Unknown flags: prints ctr's "flag provided but not defined: -X" and
  * returns 1. */
+/* Whether name (len bytes) is one of the comma-separated names ("list,ls"). */
+int ctr_name_in(const char *names, const char *name, size_t len);
 int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags, int reorder,
 	      struct ctr_args *out);
 void ctr_args_free(struct ctr_args *a);
@@ -98,6 +102,15 @@ int64_t ctr_duration_ms(const char *s);
 
 /* ---- images, content, leases (image.c) ---- */
 
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+
+/* Whether a media type is an OCI index / Docker manifest list, an OCI / Docker manifest. */
+int ctr_mt_is_index(const char *mt);
+int ctr_mt_is_manifest(const char *mt);
+
 struct ctr_image {
 	char *name;
 	char *target_digest; /* the image record's target (index or manifest) */
@@ -117,12 +130,24 @@ struct ctr_image {
 /* Images.Get + Content reads (manifest, config). Prints ctr's error and returns 1 on failure. */
 int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out);
 void ctr_image_free(struct ctr_image *img);
+/* Content.Read of a whole blob (server streaming; NUL-terminated, at most max bytes) without
+ * printing: 0, or the gRPC code with *msg (the raw status message, malloc'd). *bad is set when
+ * the stream was cut short (1 bad message, 2 more than max, 3 out of memory): *data NULL then.
+ * *data may be NULL for an empty blob. */
+int ctr_blob_read(struct ctr *c, const char *digest, size_t max, char **data, size_t *len, int *bad,
+		  char **msg);
 /* Reads a whole blob through Content.Read (server streaming). 0 or 1 after printing. */
 int ctr_content_read(struct ctr *c, const char *digest, char **data, size_t *len);
 /* Makes sure every layer of img is unpacked into snapshotter (Stat of the chain ids, then
  * Prepare/Mounts/Diff.Apply/Commit for the missing ones, as containerd's unpacker names them).
  * 0 or 1 after printing. */
 int ctr_image_unpack(struct ctr *c, const struct ctr_image *img, const char *snapshotter);
+/* client.resolveSnapshotterName: the namespace's containerd.io/defaults/snapshotter label,
+ * else "overlayfs" (malloc'd). A namespace that cannot be read: NULL after printing ctr's error
+ * if strict, else "overlayfs" too (as SnapshotService falls back). */
+char *ctr_default_snapshotter(struct ctr *c, int strict);
+/* Snapshots.Remove, the error message dropped; the gRPC code. */
+int ctr_snapshot_remove(struct ctr *c, const char *snapshotter, const char *key);
 /* Leases.Create (labels containerd.io/gc.expire = now + 24h, as ctr) and sets c->lease;
  * ctr_lease_end deletes it and clears c->lease. */
 int ctr_lease_begin(struct ctr *c);

@@ -22,25 +22,11 @@
 /* A blob bigger than this is not a manifest or config anyone should hold in memory. */
 #define CTR_MAX_READ ((size_t)1 << 30)
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-
-/* errdefs.FromGRPC's wording of a call's error (valid until the next call) */
-static const char *errtext(int code, const char *msg)
-{
-	static char *last;
-	free(last);
-	last = ctr_errdefs(code, msg);
-	return last ? last : grpc_code_name(code);
-}
-
 /* ---- content ---- */
 
 struct read_ctx {
 	char *buf;
-	size_t len, cap;
+	size_t len, cap, max;
 	int bad;
 };
 
@@ -54,7 +40,7 @@ static int on_read(void *data, const uint8_t *msg, size_t len)
 		return 1;
 	}
 	size_t n = m->data.len;
-	if (r->len + n + 1 > CTR_MAX_READ) {
+	if (r->len + n + 1 > r->max) {
 		r->bad = 2;
 		containerd__services__content__v1__read_content_response__free_unpacked(m, NULL);
 		return 1;
@@ -79,53 +65,64 @@ static int on_read(void *data, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-int ctr_content_read(struct ctr *c, const char *digest, char **data, size_t *len)
+int ctr_blob_read(struct ctr *c, const char *digest, size_t max, char **data, size_t *len, int *bad,
+		  char **msg)
 {
 	Containerd__Services__Content__V1__ReadContentRequest req =
 	    CONTAINERD__SERVICES__CONTENT__V1__READ_CONTENT_REQUEST__INIT;
-	struct read_ctx r = {0};
-	char *msg = NULL;
+	struct read_ctx r = {.max = max};
 	req.digest = (char *)digest;
 	*data = NULL;
 	*len = 0;
 	int rc = ctr_call_stream(c, "/containerd.services.content.v1.Content/Read", &req.base,
-				 on_read, &r, &msg);
-	if (r.bad) {
+				 on_read, &r, msg);
+	*bad = r.bad;
+	if (rc || r.bad) {
 		free(r.buf);
-		free(msg);
-		return ctr_fail(r.bad == 2   ? "content %s: too large"
-				: r.bad == 3 ? "out of memory"
-					     : "content %s: bad message",
-				digest);
-	}
-	if (rc) {
-		free(r.buf);
-		if (rc == GRPC_DEADLINE_EXCEEDED)
-			ctr_fail("context deadline exceeded");
-		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
-			ctr_fail("%s", errtext(rc, msg));
-		free(msg);
-		return 1;
-	}
-	free(msg);
-	if (!r.buf) {
-		r.buf = strdup("");
-		if (!r.buf)
-			return ctr_fail("out of memory");
+		return rc;
 	}
 	*data = r.buf;
 	*len = r.len;
 	return 0;
 }
 
+int ctr_content_read(struct ctr *c, const char *digest, char **data, size_t *len)
+{
+	char *msg = NULL;
+	int bad;
+	int rc = ctr_blob_read(c, digest, CTR_MAX_READ, data, len, &bad, &msg);
+	if (bad) {
+		free(msg);
+		return ctr_fail(bad == 2   ? "content %s: too large"
+				: bad == 3 ? "out of memory"
+					   : "content %s: bad message",
+				digest);
+	}
+	if (rc) {
+		if (rc == GRPC_DEADLINE_EXCEEDED)
+			ctr_fail("context deadline exceeded");
+		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
+			ctr_fail("%s", ctr_errtext(rc, msg));
+		free(msg);
+		return 1;
+	}
+	free(msg);
+	if (!*data) {
+		*data = strdup("");
+		if (!*data)
+			return ctr_fail("out of memory");
+	}
+	return 0;
+}
+
 /* ---- image resolution ---- */
 
-static int is_index(const char *mt)
+int ctr_mt_is_index(const char *mt)
 {
 	return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
 }
 
-static int is_manifest(const char *mt)
+int ctr_mt_is_manifest(const char *mt)
 {
 	return mt && (!strcmp(mt, MT_OCI_MANIFEST) || !strcmp(mt, MT_DOCKER_MANIFEST));
 }
@@ -158,11 +155,11 @@ static char *json_str_at(const struct json *j, int obj, const char *key)
 static int pick_manifest(struct ctr *c, const char *digest, const char *mt, int depth,
 			 char **mdigest)
 {
-	if (is_manifest(mt) || (!is_index(mt) && depth > 0)) {
+	if (ctr_mt_is_manifest(mt) || (!ctr_mt_is_index(mt) && depth > 0)) {
 		*mdigest = strdup(digest);
 		return *mdigest ? 0 : ctr_fail("out of memory");
 	}
-	if (!is_index(mt) || depth > 8)
+	if (!ctr_mt_is_index(mt) || depth > 8)
 		return ctr_fail("unexpected media type %s for %s: not found", mt ? mt : "", digest);
 	char *buf;
 	size_t len;
@@ -182,7 +179,7 @@ static int pick_manifest(struct ctr *c, const char *digest, const char *mt, int 
 			continue;
 		char *d = json_str_at(&j, m, "digest");
 		char *cmt = json_str_at(&j, m, "mediaType");
-		if (d && (is_manifest(cmt) || is_index(cmt)))
+		if (d && (ctr_mt_is_manifest(cmt) || ctr_mt_is_index(cmt)))
 			rc = pick_manifest(c, d, cmt, depth + 1, mdigest);
 		free(d);
 		free(cmt);
@@ -415,19 +412,22 @@ void ctr_lease_end(struct ctr *c)
 
 /* ---- unpack ---- */
 
-/* resolveSnapshotterName: the namespace's containerd.io/defaults/snapshotter label, else
- * overlayfs (also when the namespace cannot be read, as SnapshotService falls back). */
-static char *default_snapshotter(struct ctr *c)
+char *ctr_default_snapshotter(struct ctr *c, int strict)
 {
 	Containerd__Services__Namespaces__V1__GetNamespaceRequest req =
 	    CONTAINERD__SERVICES__NAMESPACES__V1__GET_NAMESPACE_REQUEST__INIT;
 	Containerd__Services__Namespaces__V1__GetNamespaceResponse *r = NULL;
 	char *msg = NULL, *out = NULL;
 	req.name = (char *)c->ns;
-	if (!ctr_call(c, "/containerd.services.namespaces.v1.Namespaces/Get", &req.base,
-		      &containerd__services__namespaces__v1__get_namespace_response__descriptor,
-		      (ProtobufCMessage **)&r, &msg) &&
-	    r->namespace_) {
+	const char *path = "/containerd.services.namespaces.v1.Namespaces/Get";
+	const ProtobufCMessageDescriptor *d =
+	    &containerd__services__namespaces__v1__get_namespace_response__descriptor;
+	int code = strict ? ctr_rpc(c, path, &req.base, d, (ProtobufCMessage **)&r)
+			  : ctr_call(c, path, &req.base, d, (ProtobufCMessage **)&r, &msg);
+	free(msg);
+	if (code && strict)
+		return NULL;
+	if (!code && r->namespace_) {
 		for (size_t i = 0; i < r->namespace_->n_labels; i++)
 			if (!strcmp(r->namespace_->labels[i]->key,
 				    "containerd.io/defaults/snapshotter") &&
@@ -436,7 +436,6 @@ static char *default_snapshotter(struct ctr *c)
 	}
 	if (r)
 		protobuf_c_message_free_unpacked(&r->base, NULL);
-	free(msg);
 	return out ? out : strdup("overlayfs");
 }
 
@@ -451,16 +450,17 @@ static int snap_stat(struct ctr *c, const char *sn, const char *key, char **errm
 			NULL, errmsg);
 }
 
-static void snap_remove(struct ctr *c, const char *sn, const char *key)
+int ctr_snapshot_remove(struct ctr *c, const char *snapshotter, const char *key)
 {
 	Containerd__Services__Snapshots__V1__RemoveSnapshotRequest req =
 	    CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
 	char *msg = NULL;
-	req.snapshotter = (char *)sn;
+	req.snapshotter = (char *)snapshotter;
 	req.key = (char *)key;
-	ctr_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &req.base, NULL, NULL,
-		 &msg);
+	int code = ctr_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove", &req.base,
+			    NULL, NULL, &msg);
 	free(msg);
+	return code;
 }
 
 static int content_label(struct ctr *c, const char *digest, const char *key, const char *value)
@@ -525,7 +525,7 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 		}
 		if (rc) {
 			ctr_fail("failed to prepare extraction snapshot \"%s\": %s", key,
-				 errtext(rc, msg));
+				 ctr_errtext(rc, msg));
 			free(msg);
 			return -1;
 		}
@@ -549,9 +549,9 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 		      (ProtobufCMessage **)&ar, &msg);
 	free_mounts(pr);
 	if (rc) {
-		ctr_fail("failed to extract layer %s: %s", img->diff_ids[i], errtext(rc, msg));
+		ctr_fail("failed to extract layer %s: %s", img->diff_ids[i], ctr_errtext(rc, msg));
 		free(msg);
-		snap_remove(c, sn, key);
+		ctr_snapshot_remove(c, sn, key);
 		return -1;
 	}
 	free(msg);
@@ -560,7 +560,7 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 	if (strcmp(got, img->diff_ids[i])) {
 		ctr_fail("wrong diff id calculated on extraction \"%s\"", got);
 		protobuf_c_message_free_unpacked(&ar->base, NULL);
-		snap_remove(c, sn, key);
+		ctr_snapshot_remove(c, sn, key);
 		return -1;
 	}
 	protobuf_c_message_free_unpacked(&ar->base, NULL);
@@ -573,12 +573,12 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 	rc = ctr_call(c, "/containerd.services.snapshots.v1.Snapshots/Commit", &creq.base, NULL,
 		      NULL, &msg);
 	if (rc) {
-		snap_remove(c, sn, key);
+		ctr_snapshot_remove(c, sn, key);
 		if (rc == GRPC_ALREADY_EXISTS) { /* someone else unpacked it meanwhile */
 			free(msg);
 			return 0;
 		}
-		ctr_fail("failed to commit snapshot %s: %s", key, errtext(rc, msg));
+		ctr_fail("failed to commit snapshot %s: %s", key, ctr_errtext(rc, msg));
 		free(msg);
 		return -1;
 	}
@@ -588,7 +588,7 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 
 int ctr_image_unpack(struct ctr *c, const struct ctr_image *img, const char *snapshotter)
 {
-	char *dsn = snapshotter && *snapshotter ? NULL : default_snapshotter(c);
+	char *dsn = snapshotter && *snapshotter ? NULL : ctr_default_snapshotter(c, 0);
 	const char *sn = dsn ? dsn : snapshotter;
 	int own = c->lease == NULL, rc = 1;
 	if (!sn)
@@ -606,7 +606,7 @@ int ctr_image_unpack(struct ctr *c, const struct ctr_image *img, const char *sna
 		}
 		if (st != GRPC_NOT_FOUND) {
 			ctr_fail("failed to stat snapshot %s: %s", img->chain_ids[i],
-				 errtext(st, msg));
+				 ctr_errtext(st, msg));
 			free(msg);
 			goto out;
 		}

@@ -25,19 +25,6 @@ static const struct command commands[] = {
     {"tasks,t,task", ctr_cmd_tasks, "manage tasks"},
 };
 
-static int has_name(const char *names, const char *name)
-{
-	size_t len = strlen(name);
-	for (const char *p = names; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == len && !strncmp(p, name, n))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(
@@ -105,7 +92,7 @@ int ctr_main(int argc, char **argv)
 	const char *name = g.argv[0];
 	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (has_name(commands[i].names, name))
+		if (ctr_name_in(commands[i].names, name, strlen(name)))
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "No help topic for '%s'\n", name);

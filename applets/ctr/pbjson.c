@@ -472,19 +472,24 @@ struct gotabw *gotabw_new(FILE *out, int minwidth, int padding)
 	return t;
 }
 
-void gotabw_printf(struct gotabw *t, const char *fmt, ...)
+void gotabw_vprintf(struct gotabw *t, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *s = NULL;
 	if (!t)
 		return;
-	va_start(ap, fmt);
 	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	jb_put(&t->text, s, (size_t)n);
 	free(s);
+}
+
+void gotabw_printf(struct gotabw *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	gotabw_vprintf(t, fmt, ap);
+	va_end(ap);
 }
 
 static size_t runes(const char *s, size_t n)
@@ -659,19 +664,6 @@ void ctr_log(const char *level, const char *err, const char *fmt, ...)
 
 /* ---- subcommand groups ---- */
 
-static int names_has(const char *names, const char *name)
-{
-	size_t len = strlen(name);
-	for (const char *p = names; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == len && !strncmp(p, name, n))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
 static char *names_display(const char *names)
 {
 	struct jbuf b = {0};
@@ -691,8 +683,10 @@ int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct
 	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
 	    strcmp(name, "h")) {
 		for (size_t i = 0; i < nsubs; i++)
-			if (names_has(subs[i].names, name))
-				return subs[i].fn(c, argc - 1, argv + 1);
+			if (ctr_name_in(subs[i].names, name, strlen(name)))
+				return subs[i].fn ? subs[i].fn(c, argc - 1, argv + 1)
+						  : ctr_fail("%s %s is not supported by ctrbox-ctr",
+							     group, name);
 		fprintf(stderr, "No help topic for '%s'\n", name);
 		return 3;
 	}
@@ -772,6 +766,44 @@ char *ctr_errdefs(int code, const char *msg)
 	if (asprintf(&out, "%.*s: %s", (int)dl, desc, cls) < 0)
 		return NULL;
 	return out;
+}
+
+const char *ctr_errtext(int code, const char *msg)
+{
+	static char *last;
+	free(last);
+	last = ctr_errdefs(code, msg);
+	return last ? last : grpc_code_name(code);
+}
+
+const char *ctr_go_code(int32_t code, char buf[32])
+{
+	static const char *const names[] = {"OK",
+					    "Canceled",
+					    "Unknown",
+					    "InvalidArgument",
+					    "DeadlineExceeded",
+					    "NotFound",
+					    "AlreadyExists",
+					    "PermissionDenied",
+					    "ResourceExhausted",
+					    "FailedPrecondition",
+					    "Aborted",
+					    "OutOfRange",
+					    "Unimplemented",
+					    "Internal",
+					    "Unavailable",
+					    "DataLoss",
+					    "Unauthenticated"};
+	if (code >= 0 && code <= 16)
+		return names[code];
+	snprintf(buf, 32, "Code(%d)", code);
+	return buf;
+}
+
+int ctr_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,

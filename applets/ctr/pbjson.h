@@ -6,6 +6,7 @@
 #define CTRBOX_CTR_PBJSON_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ int pbjson_reindent(struct jbuf *b, const char *json, size_t len, const char *in
 struct gotabw;
 struct gotabw *gotabw_new(FILE *out, int minwidth, int padding);
 void gotabw_printf(struct gotabw *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gotabw_vprintf(struct gotabw *t, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Writes everything and frees t. */
 void gotabw_flush(struct gotabw *t);
 
@@ -55,10 +58,11 @@ struct ctr;
 struct ctr_sub {
 	const char *names; /* "list,ls" */
 	const char *usage;
-	int (*fn)(struct ctr *c, int argc, char **argv);
+	int (*fn)(struct ctr *c, int argc, char **argv); /* NULL: not supported by ctrbox-ctr */
 };
-/* argv[0] is the group word, argv[1] the subcommand: runs it with argv + 1. No subcommand (or
- * -h/--help/help/h): the group's help on stdout, 0. Unknown: "No help topic for 'X'", 3. */
+/* argv[0] is the group word, argv[1] the subcommand: runs it with argv + 1 (one without fn:
+ * "ctr: GROUP X is not supported by ctrbox-ctr", 1). No subcommand (or -h/--help/help/h): the
+ * group's help on stdout, 0. Unknown: "No help topic for 'X'", 3. */
 int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
 	       size_t nsubs, int argc, char **argv);
 /* ObjectWithLabelArgs' label parsing: "k=v" -> k, v; "k" -> k, "true". */
@@ -68,6 +72,12 @@ void ctr_label_split(const char *arg, char **key, const char **val);
  * invalid argument, failed precondition, unavailable, not implemented, unknown, ...) appended
  * unless already there. malloc'd. */
 char *ctr_errdefs(int code, const char *msg);
+/* ctr_errdefs kept in a buffer valid until the next call (grpc_code_name if out of memory). */
+const char *ctr_errtext(int code, const char *msg);
+/* Go's codes.Code.String(): "NotFound", ...; "Code(N)" (in buf) out of range. */
+const char *ctr_go_code(int32_t code, char buf[32]);
+/* qsort comparator of char * elements by strcmp. */
+int ctr_cmp_str(const void *a, const void *b);
 /* ctr_call with *err (never NULL on failure) in errdefs form. */
 int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err);

@@ -46,7 +46,7 @@ struct grpc_client *ctr_client(struct ctr *c)
 	return c->cli;
 }
 
-static size_t metadata(const struct ctr *c, struct grpc_kv *md)
+size_t ctr_metadata(const struct ctr *c, struct grpc_kv md[2])
 {
 	size_t n = 0;
 	if (c->ns && *c->ns)
@@ -76,7 +76,7 @@ int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 			*errmsg = strdup("connection failed");
 		return GRPC_UNAVAILABLE;
 	}
-	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, metadata(c, md),
+	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
 				       ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
 	return rc < 0 ? transport_error(rc, errmsg) : rc;
 }
@@ -92,7 +92,7 @@ int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req
 			*errmsg = strdup("connection failed");
 		return GRPC_UNAVAILABLE;
 	}
-	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, metadata(c, md),
+	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
 				       ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
 	return rc < 0 ? transport_error(rc, errmsg) : rc;
 }
@@ -123,17 +123,14 @@ int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 
 /* ---- flags ---- */
 
-static int name_matches(const char *names, const char *name, size_t len)
+int ctr_name_in(const char *names, const char *name, size_t len)
 {
-	const char *p = names;
-	while (*p) {
+	for (const char *p = names; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == len && strncmp(p, name, len) == 0)
+		if (n == len && !strncmp(p, name, n))
 			return 1;
-		if (!e)
-			break;
-		p = e + 1;
+		p = e ? e + 1 : NULL;
 	}
 	return 0;
 }
@@ -141,7 +138,7 @@ static int name_matches(const char *names, const char *name, size_t len)
 static ssize_t find_flag(const struct ctr_flag *flags, size_t nflags, const char *name, size_t len)
 {
 	for (size_t i = 0; i < nflags; i++)
-		if (name_matches(flags[i].names, name, len))
+		if (ctr_name_in(flags[i].names, name, len))
 			return (ssize_t)i;
 	return -1;
 }
@@ -277,15 +274,9 @@ struct tabw *tabw_new(FILE *out)
 void tabw_printf(struct tabw *t, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
-	if (!t)
-		return;
 	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
+	gotabw_vprintf((struct gotabw *)t, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		gotabw_printf((struct gotabw *)t, "%s", s);
-	free(s);
 }
 
 void tabw_flush(struct tabw *t)
