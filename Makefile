@@ -111,3 +111,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Extra targets (fuzzing, sanitizers, load tests, benchmarks) live in mk/*.mk.
+include $(wildcard mk/*.mk)
