@@ -90,7 +90,7 @@ our_shim_pid() {
 	assert_output --partial "exit with non-zero exit code 143"
 	run ctrt container rm r3
 	assert_success
-	wait_for 10 test -z "$(shim_pids "$CTRD_SOCK")"
+	wait_for 10 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]'
 	assert_no_leaks
 }
 
@@ -148,7 +148,7 @@ our_shim_pid() {
 	assert_failure
 	assert_output --partial 'OCI runtime create failed: runc create failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory'
 	ctrt container rm r8 2>/dev/null || true
-	wait_for 10 test -z "$(shim_pids "$CTRD_SOCK")"
+	wait_for 10 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]'
 	assert_no_leaks
 }
 

@@ -86,7 +86,7 @@ teardown() {
 		assert_output --partial "137"
 		ctrt container rm "rs$i"
 	done
-	wait_for 15 test -z "$(shim_pids "$CTRD_SOCK")"
+	wait_for 15 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]'
 	assert_no_leaks
 }
 

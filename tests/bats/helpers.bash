@@ -390,3 +390,75 @@ ctr_both() {
 ctr_same() {
 	ctr_both _same_ "$@"
 }
+
+# ---- load and faults ----
+
+# par_each P FUNC [ARGS...]: for every word I read from stdin runs `FUNC ARGS... I` in a
+# background subshell (stdin /dev/null: ctr would eat the list), at most P at once, and waits
+# for all of them (and only them). Each run's
+# output goes to $BATS_TEST_TMPDIR/par/I.out, its exit code to I.rc.
+par_each() {
+	local p=$1 i j dir=$BATS_TEST_TMPDIR/par
+	shift
+	local -a running=() alive
+	mkdir -p "$dir"
+	while read -r i; do
+		while ((${#running[@]} >= p)); do
+			wait -n "${running[@]}" 2>/dev/null || true
+			alive=()
+			for j in "${running[@]}"; do
+				[[ -e /proc/$j && $(awk '{ print $3 }' "/proc/$j/stat" 2>/dev/null) != Z ]] && alive+=("$j")
+			done
+			running=("${alive[@]}")
+		done
+		(
+			rc=0
+			"$@" "$i" </dev/null >"$dir/$i.out" 2>&1 || rc=$?
+			echo "$rc" >"$dir/$i.rc"
+		) &
+		running+=("$!")
+	done
+	((${#running[@]} == 0)) || wait "${running[@]}" 2>/dev/null || true
+}
+
+# par_failed [N]: the runs of the last par_each that did not exit 0, as "I rc=N: output" lines
+# (and a line if not N runs reported).
+par_failed() {
+	local f i
+	if [[ -n ${1:-} && $(ls "$BATS_TEST_TMPDIR"/par/*.rc 2>/dev/null | wc -l) -ne $1 ]]; then
+		echo "only $(ls "$BATS_TEST_TMPDIR"/par/*.rc 2>/dev/null | wc -l) of $1 runs reported"
+	fi
+	for f in "$BATS_TEST_TMPDIR"/par/*.rc; do
+		[[ -e $f ]] || continue
+		i=${f##*/}
+		i=${i%.rc}
+		[[ $(cat "$f") == 0 ]] || echo "$i rc=$(cat "$f"): $(tr '\n' ' ' <"$BATS_TEST_TMPDIR/par/$i.out")"
+	done
+}
+
+# par_reset: forget the results of the last par_each.
+par_reset() {
+	rm -rf "$BATS_TEST_TMPDIR/par"
+}
+
+# events_start FILE: `ctr events` (all namespaces) into FILE in the background; its pid in EVPID.
+events_start() {
+	ctr -a "$CTRD_SOCK" events >"$1" 2>&1 &
+	EVPID=$!
+	sleep 0.5
+}
+
+# events_topic FILE TOPIC: the JSON bodies of our namespace's TOPIC events in FILE, one a line.
+events_topic() {
+	sed -n "s|^.* $CTRD_NS $2 \({.*}\)\$|\1|p" "$1"
+}
+
+# events_exits FILE: our namespace's /tasks/exit events as "CONTAINER ID STATUS" lines.
+events_exits() {
+	events_topic "$1" /tasks/exit | jq -r '"\(.container_id) \(.id) \(.exit_status // 0)"'
+}
+
+# ps_children PID: "PID STAT COMM" of PID's children.
+ps_children() {
+	ps --ppid "$1" -o pid=,stat=,comm= 2>/dev/null || true
+}

@@ -136,7 +136,7 @@ teardown_suite() {
 		runc --root "$rroot" kill -a "$id" KILL 2>/dev/null || true
 		runc --root "$rroot" delete -f "$id" 2>/dev/null || true
 	done
-	wait_for 3 test -z "$(shim_pids "$CTRD_SOCK")" || true # shims that were told to shut down
+	wait_for 3 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]' || true # shims that were told to shut down
 	for pid in $(shim_pids "$CTRD_SOCK"); do
 		sock=$(_shim_socket "$pid")
 		kill -KILL "$pid" 2>/dev/null || true
@@ -148,7 +148,7 @@ teardown_suite() {
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 	done
-	wait_for 5 test -z "$(shim_pids "$CTRD_SOCK")" || echo "teardown_suite: shims survive SIGKILL" >&2
+	wait_for 5 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]' || echo "teardown_suite: shims survive SIGKILL" >&2
 
 	# 3. Sockets the killed shims left in /run/containerd/s (named in each bundle's address file).
 	for sock in "$CTRD_STATE"/io.containerd.runtime.v2.task/"$CTRD_NS"/*/address; do
