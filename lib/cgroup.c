@@ -1378,7 +1378,7 @@ static int v2_hugetlb_file(const char *dir, const char *fname, V2Metrics *m)
 {
 	char name[NAME_MAX + 1], *f[3], *buf, *s;
 	uint64_t v;
-	V2HugeTlbStat *e;
+	V2HugeTlbStat *e = NULL;
 	int r;
 
 	snprintf(name, sizeof(name), "%s", fname);

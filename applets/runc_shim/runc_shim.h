@@ -70,6 +70,7 @@ struct process {
 	int out_fds[2];	    /* opened destinations for stdout/stderr (may be the same fd) */
 	int stdin_fifo;	    /* the stdin fifo, read side (copied into the pipe) */
 	int stdin_writer;   /* the shim's own writer on the stdin fifo, closed by CloseIO */
+	int stdin_closed;   /* CloseIO came (maybe before io_start): keep no writer */
 	int console;	    /* terminal: the pty master runc sent us (kept for ResizePty) */
 	int console_listen; /* terminal: the console socket runc connects to */
 	char *console_dir;  /* its private directory (removed once the master arrived) */

@@ -1277,7 +1277,10 @@ static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *
 						      "process does not exist %s: not found",
 						      req->exec_id);
 	}
-	/* Our writer goes; the process sees EOF once the clients' writers are gone too. */
+	/* Our writer goes; the process sees EOF once the clients' writers are gone too. ctr sends
+	 * CloseIO as soon as its stdin ends, which may be before Start's runc exec is done and
+	 * io_start would open the writer: remember it. */
+	p->stdin_closed = 1;
 	close_fd(&p->stdin_writer);
 	ttrpc_call_reply(call, NULL);
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,33 +157,26 @@ out:
 	return r;
 }
 
-struct logger_kill {
-	int pidfd;
-};
-
+/* The timer's data is the pidfd itself: nothing to free if the shim exits before it fires. */
 static void logger_kill_cb(struct loop *l, void *data)
 {
-	struct logger_kill *k = data;
-	syscall(SYS_pidfd_send_signal, k->pidfd, SIGKILL, NULL, 0); /* no-op if it exited */
-	close(k->pidfd);
-	free(k);
+	int pidfd = (int)(intptr_t)data;
+
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0); /* no-op if it exited */
+	close(pidfd);
 }
 
 /* At Delete: SIGTERM now, SIGKILL in 12 s if it is still there (the reaper collects it). */
 void logger_stop(struct svc *s, struct process *p)
 {
-	struct logger_kill *k;
-
 	if (p->logger_pidfd < 0)
 		return;
 	syscall(SYS_pidfd_send_signal, p->logger_pidfd, SIGTERM, NULL, 0);
-	k = malloc(sizeof(*k));
-	if (k && (k->pidfd = p->logger_pidfd) >= 0 &&
-	    loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb, k)) {
+	if (loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb,
+			  (void *)(intptr_t)p->logger_pidfd)) {
 		p->logger_pidfd = -1;
 		return;
 	}
-	free(k);
 	close_fd(&p->logger_pidfd);
 }
 
@@ -387,7 +381,8 @@ static void io_start_console(struct svc *s, struct process *p)
 	/* two dups of the master: each copier needs its own fd in the loop */
 	if (p->stdin_fifo >= 0) {
 		int w = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
-		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (!p->stdin_closed)
+			p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (w >= 0)
 			p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, w, 0, copy_done, p);
 		if (!p->copies[0]) {
@@ -418,7 +413,8 @@ void io_start(struct svc *s, struct process *p)
 		return io_start_console(s, p);
 	if (p->stdin_fifo >= 0) {
 		/* our writer keeps the container's stdin open while clients come and go */
-		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (!p->stdin_closed)
+			p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		p->copies[0] =
 		    io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
 		p->stdin_fifo = p->shim_fds[0] = -1;
