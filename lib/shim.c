@@ -253,7 +253,11 @@ static pid_t spawn_daemon(const struct shim_opts *o, int lfd, const char *self)
 	dup2(null, 0), dup2(null, 1), dup2(null, 2);
 	for (int fd = 4; fd < 1024; fd++)
 		close(fd);
-	execve("/proc/self/exe", (char *const *)argv, environ);
+	/* CTRBOX_SHIM_EXE (tests/valgrind only): a path to re-execute instead of /proc/self/exe,
+	 * named after the applet. Under valgrind, /proc/self/exe is valgrind itself, and argv[0]
+	 * becomes the path executed. */
+	const char *exe = getenv("CTRBOX_SHIM_EXE");
+	execve(exe && *exe ? exe : "/proc/self/exe", (char *const *)argv, environ);
 	_exit(127);
 }
 
@@ -280,7 +284,7 @@ static int do_start(const struct shim_ops *ops, const struct shim_opts *o)
 	char *group = ops->group_id ? ops->group_id(o) : NULL, *addr, *opts = NULL;
 	const char *path;
 	size_t optlen = 0;
-	int lfd = -1, already, r;
+	int lfd = -1, already = 0, r;
 	pid_t pid;
 
 	addr = shim_socket_address(o->address ? o->address : "", o->namespace,
