@@ -97,7 +97,8 @@ snap_ops() {
 	local sn=$1 chain=$2
 	echo "== prepare"
 	ctrt snapshots --snapshotter "$sn" prepare cmp-a "$chain" >/dev/null; echo "rc=$?"
-	ctrt snapshots --snapshotter "$sn" view cmp-v "$chain" >/dev/null; echo "rc=$?"
+	# (no `view`: ctr labels a view with no gc.root, so containerd's GC may take it before ls;
+	# View is covered against the snapshotter directly below)
 	ctrt snapshots --snapshotter "$sn" prepare cmp-a "$chain" 2>&1 | sed "s/$sn/SN/g"; echo "rc=${PIPESTATUS[0]}"
 	echo "== ls"
 	ctrt snapshots --snapshotter "$sn" ls | sort
@@ -115,7 +116,7 @@ snap_ops() {
 	ctrt snapshots --snapshotter "$sn" usage cmp-a
 	echo "== rm"
 	ctrt snapshots --snapshotter "$sn" rm "$chain" 2>&1 | sed "s/$sn/SN/g"; echo "rc=${PIPESTATUS[0]}"
-	ctrt snapshots --snapshotter "$sn" rm cmp-a cmp-v; echo "rc=$?"
+	ctrt snapshots --snapshotter "$sn" rm cmp-a; echo "rc=$?"
 	ctrt snapshots --snapshotter "$sn" rm cmp-a 2>&1 | sed "s/$sn/SN/g"; echo "rc=${PIPESTATUS[0]}"
 	ctrt snapshots --snapshotter "$sn" ls | sort
 }
@@ -132,7 +133,6 @@ snap_ops() {
 	diff -u "$BATS_TEST_TMPDIR/overlayfs.out" "$BATS_TEST_TMPDIR/ctrbox.out"
 	# and the calls really reached ctrbox (its removals come later, from containerd's GC)
 	grep -q 'prepare key=[^ ]*/cmp-a parent=[^ ]*/sha256:' "$CTRBOX_TEST_DIR/snap-ctrbox.log"
-	grep -q 'view key=[^ ]*/cmp-v parent=' "$CTRBOX_TEST_DIR/snap-ctrbox.log"
 }
 
 @test "snapshotter: restarting the snapshotter and containerd keeps every snapshot" {
