@@ -19,7 +19,7 @@ LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
 DEPS_BUILD := build-essential clang-format libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
               libsqlite3-dev pkg-config file
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
-              util-linux
+              util-linux valgrind
 
 PROTOS   := $(shell find proto -name '*.proto' | sort)
 PROTO_C  := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -93,8 +93,7 @@ test: deps
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh
 
-bench: $(BUILD)/ctrbox all # all is .PHONY: else the bench/ dir makes bench look up to date
-	bench/run.sh
+bench: bench-all # one table: shim, snapshotter, journal, client (mk/bench.mk)
 
 install: $(BUILD)/ctrbox
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -17,8 +17,11 @@
 #   bench/ctr.sh                  # table on stdout and in bench/results/ctr.txt
 #   BENCH_N=50 bench/ctr.sh       # more rounds
 # Environment: BENCH_N (30) rounds per row and client, BENCH_WARMUP (2), BENCH_OUT
-# (bench/results/ctr.txt). build/ctrbox is copied at start (a rebuild during the run cannot mix
-# two binaries); the rig's shims and proxy snapshotters run that copy too. Everything (the
+# (bench/results/ctr.txt), CTRBOX_BIN (build/ctrbox), BENCH_ROWS (unset): a file to which one
+# machine-readable line per row is appended for bench/all.sh:
+# ROW<TAB>measurement<TAB>baseline<TAB>ctrbox<TAB>ratio<TAB>spread. build/ctrbox is copied at
+# start (a rebuild during the run cannot mix two binaries); the rig's shims and proxy
+# snapshotters run that copy too. Everything (the
 # namespaces, containers, the private containerd and its temp dir) is removed at the end, also
 # on failure or Ctrl-C.
 set -euo pipefail
@@ -35,7 +38,8 @@ t_start=$SECONDS
 say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got '$N')"
-[[ -x $repo/build/ctrbox ]] || die "build/ctrbox missing (run make all)"
+CB_SRC=${CTRBOX_BIN:-$repo/build/ctrbox}
+[[ -x $CB_SRC ]] || die "$CB_SRC missing (run make all)"
 command -v ctr >/dev/null || die "no ctr (apt-get install containerd)"
 
 # ---- the rig, outside bats (stand-ins for its loaders) ----
@@ -47,7 +51,7 @@ source "$repo/tests/bats/helpers.bash"
 
 # the copy of build/ctrbox, named ctrbox (symlinks.sh asks it for its applet list)
 BIN_DIR=$(mktemp -d /tmp/ctrbox-bench-ctr.XXXXXX)
-cp "$repo/build/ctrbox" "$BIN_DIR/ctrbox"
+cp "$CB_SRC" "$BIN_DIR/ctrbox"
 export CTRBOX_BIN=$BIN_DIR/ctrbox
 NSS=(bench-ctr bench-ctrx)
 
@@ -178,6 +182,8 @@ table() {
 		read -r m_t p10_t p90_t <<<"$(stats <<<"${T[$r,ctr]}")"
 		read -r m_x p10_x p90_x <<<"$(stats <<<"${T[$r,ctrx]}")"
 		row "$label" "$m_t ($p10_t/$p90_t)" "$m_x ($p10_x/$p90_x)" "$(ratio "$m_t" "$m_x")"
+		[[ -z ${BENCH_ROWS:-} ]] || printf 'ROW\tctr: `%s` (ms)\t%s\t%s\t%s\t%s\n' "$label" "$m_t" "$m_x" \
+			"$(ratio "$m_t" "$m_x")" "p10-p90 $p10_t-$p90_t / $p10_x-$p90_x" >>"$BENCH_ROWS"
 	done
 	echo
 	echo "ratio: ctrbox-ctr median / ctr median (lower is better); wall time of the whole command,"

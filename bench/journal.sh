@@ -8,6 +8,8 @@
 # at exit. The clock stops when journald has stored the last line (journalctl -n 1), so both
 # numbers are end-to-end ingest rates, not how fast the writer could hand bytes to a socket.
 #   N=200000 bench/journal.sh
+# BENCH_ROWS (unset): a file to which the rate is appended as one machine-readable line for
+# bench/all.sh: ROW<TAB>measurement<TAB>systemd-cat<TAB>ctrbox-journal<TAB>ratio<TAB>-
 set -euo pipefail
 
 N=${N:-200000}
@@ -81,10 +83,12 @@ t5=$(now)
 
 c1=$(count ctrbox)
 c2=$(count systemd-cat)
-awk -v n="$N" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" -v f="$t5" \
+awk -v rows="${BENCH_ROWS:-}" -v n="$N" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" -v f="$t5" \
 	-v c1="$c1" -v c2="$c2" -v len="$(head -n 1 "$DIR/input" | wc -c)" -v drops="$(sed -n 's/^dropped_lines=//p' "$DIR/stats")" 'BEGIN {
 	printf "lines: %d (%d bytes each); ctrbox entries carry 7 fields, systemd-cat 3\n", n, len
 	printf "%-15s %10s %12s %12s %8s\n", "writer", "stored", "writer exit", "lines/s", "dropped"
 	printf "%-15s %10d %11.2fs %12.0f %8d\n", "ctrbox-journal", c1, b - a, n / (c - a), drops
 	printf "%-15s %10d %11.2fs %12.0f %8s\n", "systemd-cat", c2, e - d, n / (f - d), "-"
+	if (rows != "")
+		printf "ROW\tjournal: lines/s stored by journald (higher is better)\t%.0f\t%.0f\t%.2f\t-\n", n / (f - d), n / (c - a), (f - d) / (c - a) >>rows
 }'

@@ -9,7 +9,10 @@
 #
 # Environment: BENCH_N (30) runs per latency row, BENCH_KS ("20 50") container counts,
 # BENCH_WARMUP (2) unrecorded runs per shim, BENCH_SETTLE (3) seconds before reading memory,
-# BENCH_CTR_TIMEOUT (30) seconds for every ctr call, BENCH_OUT (bench/results/latest.txt).
+# BENCH_CTR_TIMEOUT (30) seconds for every ctr call, BENCH_OUT (bench/results/latest.txt),
+# CTRBOX_BIN (build/ctrbox) the binary to measure, BENCH_ROWS (unset) a file to which one
+# machine-readable line per row is appended for bench/all.sh:
+# ROW<TAB>measurement<TAB>baseline<TAB>ctrbox<TAB>ratio<TAB>spread
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME with a '.', sort -n as expected
 
@@ -27,7 +30,8 @@ say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got '$N')"
-[[ -x $repo/build/ctrbox ]] || die "build/ctrbox missing (run make)"
+CB_SRC=${CTRBOX_BIN:-$repo/build/ctrbox}
+[[ -x $CB_SRC ]] || die "$CB_SRC missing (run make)"
 [[ -x /usr/bin/containerd-shim-runc-v2 ]] || die "no /usr/bin/containerd-shim-runc-v2 (apt-get install containerd)"
 
 # ---- the rig: the bats suite's setup/teardown, outside bats (stand-ins for its loaders) ----
@@ -59,7 +63,7 @@ say "rig ready: $CTRBOX_TEST_DIR (namespace $CTRD_NS)"
 # a containerd-shim-runc-v2 symlink, like $SHIMDIR's (ctrbox dispatches on argv[0]).
 CB_BIN=$CTRBOX_TEST_DIR/bench/ctrbox
 mkdir -p "$CTRBOX_TEST_DIR/bench/bin"
-cp "$repo/build/ctrbox" "$CB_BIN"
+cp "$CB_SRC" "$CB_BIN"
 ln -s "$CB_BIN" "$CTRBOX_TEST_DIR/bench/bin/containerd-shim-runc-v2"
 
 KINDS=(go cb)
@@ -250,7 +254,7 @@ cg=v1
 table() {
 	echo "ctrbox runc shim vs Go containerd-shim-runc-v2 ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 	echo "host: $(uname -r), $(nproc) cores, cgroup $cg; $(containerd --version | awk '{ print $1, $3 }'); runc $(runc --version | awk 'NR == 1 { print $3 }')"
-	echo "ctrbox: build/ctrbox at $ver_cb   Go: $GO_SHIM   N=$N, warm-up $WARMUP per shim"
+	echo "ctrbox: ${CB_SRC#"$repo"/} at $ver_cb   Go: $GO_SHIM   N=$N, warm-up $WARMUP per shim"
 	echo
 	row "metric" "Go" "ctrbox" "ctrbox/Go"
 	row "------" "--" "------" "---------"
@@ -289,7 +293,36 @@ table() {
 	echo "latency is the wall time of the ctr command (incl. ctr's own start-up and timeout(1)); $((SECONDS - t_start)) s in all."
 }
 
+# rows: the main rows for bench/all.sh's combined table (the largest K only), as ROW lines.
+rows() {
+	local k m label
+	rowtsv() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "$@"; }
+	rowtsv 'shim: `ctr run --rm IMG id true` (ms)' "${R[go,run_med]}" "${R[cb,run_med]}" \
+		"$(ratio "${R[go,run_med]}" "${R[cb,run_med]}")" \
+		"p10-p90 ${R[go,run_p10]}-${R[go,run_p90]} / ${R[cb,run_p10]}-${R[cb,run_p90]}"
+	if [[ -n $EXEC_NA ]]; then
+		rowtsv 'shim: `ctr task exec` (ms)' - - - "$EXEC_NA"
+	else
+		rowtsv 'shim: `ctr task exec` (ms)' "${R[go,exec_med]}" "${R[cb,exec_med]}" \
+			"$(ratio "${R[go,exec_med]}" "${R[cb,exec_med]}")" \
+			"p10-p90 ${R[go,exec_p10]}-${R[go,exec_p90]} / ${R[cb,exec_p10]}-${R[cb,exec_p90]}"
+	fi
+	k=${KS##* }
+	for m in uss pss rss; do
+		label=${m^^}
+		rowtsv "shim: $label per shim, $k idle containers (kB)" "$(div "${R[go,$k,$m]}" "$k" %.0f)" \
+			"$(div "${R[cb,$k,$m]}" "$k" %.0f)" "$(ratio "${R[go,$k,$m]}" "${R[cb,$k,$m]}")" \
+			"one sample of $k shims (sum / $k)"
+	done
+	rowtsv "shim: threads per shim, $k idle containers" "${R[go,$k,thr]}" "${R[cb,$k,thr]}" \
+		"$(ratio "${R[go,$k,thr]}" "${R[cb,$k,thr]}")" "min..max ${R[go,$k,thr_range]} / ${R[cb,$k,thr_range]}"
+	rowtsv "shim: binary size, stripped (kB)" "$((${R[go,ssize]} / 1024))" "$((${R[cb,ssize]} / 1024))" \
+		"$(ratio "${R[go,ssize]}" "${R[cb,ssize]}")" \
+		"as built: $((${R[go,size]} / 1024)) / $((${R[cb,size]} / 1024)) kB"
+}
+
 mkdir -p "$(dirname "$OUT")"
+[[ -z ${BENCH_ROWS:-} ]] || rows >>"$BENCH_ROWS"
 table | tee "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 say "table saved to $OUT"

@@ -9,7 +9,9 @@
 #   2. Prepare/Commit/Remove rounds per second through containerd's Snapshots service (the path
 #      containerd's clients use), for both, and directly on ctrbox's socket (no containerd).
 # Table on stdout and in bench/results/snapshotter.txt. Environment: BENCH_N (10) rounds of 1,
-# BENCH_OPS (300) rounds of 2, BENCH_OUT.
+# BENCH_OPS (300) rounds of 2, BENCH_OUT, CTRBOX_BIN (build/ctrbox), GRPC_PROBE
+# (build/tools/grpc-probe), BENCH_ROWS (unset): a file to which one machine-readable line per row
+# is appended for bench/all.sh: ROW<TAB>measurement<TAB>baseline<TAB>ctrbox<TAB>ratio<TAB>spread
 set -euo pipefail
 export LC_ALL=C
 
@@ -18,13 +20,13 @@ repo=$(cd "$here/.." && pwd)
 N=${BENCH_N:-10}
 OPS=${BENCH_OPS:-300}
 OUT=${BENCH_OUT:-$here/results/snapshotter.txt}
-PROBE=$repo/build/tools/grpc-probe
+PROBE=${GRPC_PROBE:-$repo/build/tools/grpc-probe}
 export CTRT_TIMEOUT=60
 t_start=$SECONDS
 
 say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
-[[ -x $repo/build/ctrbox && -x $PROBE ]] || die "build/ctrbox and build/tools/grpc-probe needed (make all build/tools/grpc-probe)"
+[[ -x ${CTRBOX_BIN:-$repo/build/ctrbox} && -x $PROBE ]] || die "build/ctrbox and build/tools/grpc-probe needed (make all build/tools/grpc-probe)"
 
 load() { source "${1%.bash}.bash"; }
 bats_load_library() { :; }
@@ -105,10 +107,24 @@ for ((k = 1; k <= CHUNKS; k++)); do
 		rates[$sn]+="$(awk '{ printf "%d", $6 }' <<<"$out") "
 	done
 done
-declare -A ops
+declare -A ops ops_p10 ops_p90
 for sn in overlayfs ctrbox direct; do
-	ops[$sn]=$(stats <<<"${rates[$sn]}" | cut -d' ' -f1)
+	read -r ops[$sn] ops_p10[$sn] ops_p90[$sn] _ <<<"$(stats <<<"${rates[$sn]}")"
 done
+
+if [[ -n ${BENCH_ROWS:-} ]]; then
+	read -r m_o p10_o p90_o _ <<<"$(stats <<<"${times[overlayfs]}")"
+	read -r m_c p10_c p90_c _ <<<"$(stats <<<"${times[ctrbox]}")"
+	{
+		printf 'ROW\t%s\t%s\t%s\t%.2f\t%s\n' 'snapshotter: import + unpack + `run --rm` (ms)' "$m_o" "$m_c" \
+			"$(awk -v a="$m_c" -v b="$m_o" 'BEGIN { print a / b }')" "p10-p90 $p10_o-$p90_o / $p10_c-$p90_c"
+		printf 'ROW\t%s\t%s\t%s\t%.2f\t%s\n' 'snapshotter: Prepare+Commit+Remove via containerd (rounds/s, higher is better)' \
+			"${ops[overlayfs]}" "${ops[ctrbox]}" "$(awk -v a="${ops[ctrbox]}" -v b="${ops[overlayfs]}" 'BEGIN { print a / b }')" \
+			"p10-p90 of $CHUNKS chunks ${ops_p10[overlayfs]}-${ops_p90[overlayfs]} / ${ops_p10[ctrbox]}-${ops_p90[ctrbox]}"
+		printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "snapshotter: the same, direct on ctrbox's socket (rounds/s)" - "${ops[direct]}" - \
+			"p10-p90 of $CHUNKS chunks ${ops_p10[direct]}-${ops_p90[direct]}"
+	} >>"$BENCH_ROWS"
+fi
 
 {
 	echo "# bench/snapshotter.sh $(date -u +%Y-%m-%dT%H:%MZ), containerd $(containerd --version | awk '{ print $3 }'), kernel $(uname -r)"
