@@ -16,7 +16,7 @@ STATIC  ?= -static
 LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
-DEPS_BUILD := build-essential clang-format libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
+DEPS_BUILD := build-essential clang-format clang libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
               libsqlite3-dev pkg-config file
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
               util-linux valgrind
@@ -88,7 +88,7 @@ e2e: $(BUILD)/ctrbox $(TOOLS)
 	echo "e2e: $$pass passed, $$fail failed"; exit $$rc
 
 test: deps
-	$(MAKE) all fmt-check unit e2e
+	$(MAKE) all fmt-check unit e2e fuzz-quick
 
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh

@@ -5,6 +5,7 @@
 #include "grpc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <nghttp2/nghttp2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1217,20 +1218,29 @@ static void server_accept(struct loop *l, int fd, uint32_t events, void *data)
 				log_warn("grpc: accept: %s", strerror(errno));
 			return;
 		}
-		struct conn *cn = conn_new(l, cfd, 1);
-		if (!cn) {
+		if (grpc_server_adopt_fd(s, cfd) < 0) {
 			log_error("grpc: cannot set up a connection");
 			close(cfd);
-			continue;
 		}
-		cn->srv = s;
-		cn->next = s->conns;
-		if (s->conns)
-			s->conns->prev = cn;
-		s->conns = cn;
-		s->nconns++;
-		conn_flush(cn); /* our SETTINGS first */
 	}
+}
+
+int grpc_server_adopt_fd(struct grpc_server *s, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+		return -errno;
+	struct conn *cn = conn_new(s->loop, fd, 1);
+	if (!cn)
+		return -ENOMEM;
+	cn->srv = s;
+	cn->next = s->conns;
+	if (s->conns)
+		s->conns->prev = cn;
+	s->conns = cn;
+	s->nconns++;
+	conn_flush(cn); /* our SETTINGS first */
+	return 0;
 }
 
 int grpc_server_new(struct loop *l, struct grpc_server **out)

@@ -68,6 +68,9 @@ int grpc_server_register(struct grpc_server *s, const ProtobufCServiceDescriptor
 void grpc_server_set_max_message(struct grpc_server *s, size_t recv_max, size_t send_max);
 /* Starts accepting on a listening socket; the server owns and closes it. */
 int grpc_server_listen_fd(struct grpc_server *s, int fd);
+/* Serves one already-connected stream socket as if accept had returned it (tests, fuzzing,
+ * socket activation): made non-blocking; on success the server owns and closes fd. 0 or -errno. */
+int grpc_server_adopt_fd(struct grpc_server *s, int fd);
 unsigned grpc_server_connections(const struct grpc_server *s);
 
 /* One framed message on the response stream (server streaming). 0 or -errno. */

@@ -18,7 +18,8 @@ void log_clear_fields(void);
 unsigned long log_dropped(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level level, const char *fmt, va_list ap);
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Append KEY=VALUE with logrus quoting to buf; returns the new length (truncates at cap). */
 size_t log_append_kv(char *buf, size_t len, size_t cap, const char *key, const char *value);

@@ -10,7 +10,12 @@
  * "~=" uses POSIX extended regular expressions (regcomp REG_EXTENDED, unanchored search like
  * Go's MatchString) as an approximation of Go's RE2 syntax: \d, \w, (?i) and friends are not
  * available. A regexp that does not compile matches nothing, as in containerd, where the
- * compile error is only logged at match time.
+ * compile error is only logged at match time. glibc's regcomp copies the operand of "+" and of
+ * "{n,m}" (a+ is built as aa*), so nested repetitions grow exponentially ("a++++...", 40 bytes,
+ * takes gigabytes) and chains of "?" or "*" make its epsilon closures slow: a pattern whose
+ * expanded size is over RE_MAX_NODES, or that stacks repetition operators (a**, a???, a{2}+;
+ * Go's "invalid nested repetition operator", a single lazy "?" is allowed), is treated as one
+ * that does not compile, as RE2 refuses it too.
  */
 #include "snapshotter/filter.h"
 
@@ -559,6 +564,132 @@ static int parse_value(struct parser *p, int allow_alts, char **out)
 	return mkerr(p, t.pos, "expected value or quoted");
 }
 
+/* Upper bound of the syntax tree glibc builds for an ERE (its compile time grows faster than
+ * linearly: ~50 ms at 1000 nodes, seconds at 4000); what a real filter needs is a few
+ * hundred nodes ([0-9a-f]{64} is 64). */
+#define RE_MAX_NODES 1000
+
+static size_t re_cap(size_t a, size_t k)
+{
+	return k && a > (RE_MAX_NODES + 1) / k ? RE_MAX_NODES + 1 : a * k;
+}
+
+/* Reads a decimal repeat count; -1 if none. */
+static long re_count(const char **pp)
+{
+	const char *p = *pp;
+	long n = -1;
+	while (*p >= '0' && *p <= '9') {
+		n = (n < 0 ? 0 : n) * 10 + (*p++ - '0');
+		if (n > 100000)
+			n = 100000;
+	}
+	*pp = p;
+	return n;
+}
+
+/* Estimated node count of p up to an unmatched ')' or the end (*pp is left there), capped at
+ * RE_MAX_NODES + 1. Conservative: anything odd counts as a literal. */
+static size_t re_size(const char **pp, int depth)
+{
+	const char *p = *pp;
+	size_t total = 0, atom = 0;
+	int rep = 0; /* since the last atom: 1 a repetition operator, 2 and its lazy '?' */
+
+	if (depth > 1000)
+		return RE_MAX_NODES + 1;
+	while (*p && *p != ')' && total <= RE_MAX_NODES) {
+		if (rep && (*p == '*' || *p == '+' || *p == '?' || *p == '{')) {
+			if (rep == 2 || *p != '?') {
+				atom = RE_MAX_NODES + 1; /* nested repetition */
+				break;
+			}
+			rep = 2;
+			atom += 1;
+			p++;
+			continue;
+		}
+		if (*p == '*' || *p == '?') { /* STAR / ALT node over the operand, no copy */
+			atom += 1;
+			rep = 1;
+			p++;
+			continue;
+		}
+		if (*p == '+') { /* the operand, then a starred copy of it */
+			atom = re_cap(atom, 2) + 1;
+			rep = 1;
+			p++;
+			continue;
+		}
+		if (*p == '{') {
+			const char *q = p + 1;
+			long lo = re_count(&q), hi = lo;
+			if (*q == ',') {
+				q++;
+				hi = re_count(&q);
+				if (hi < 0) /* {n,}: n copies and a starred one */
+					hi = (lo < 0 ? 0 : lo) + 1;
+			}
+			if (*q == '}' && (lo >= 0 || hi >= 0)) {
+				atom = re_cap(atom, (size_t)(hi > lo ? hi : lo)) + 1;
+				rep = 1;
+				p = q + 1;
+				continue;
+			}
+		}
+		total += atom; /* the previous atom is complete */
+		rep = 0;
+		if (*p == '(') {
+			p++;
+			atom = re_size(&p, depth + 1) + 1;
+			if (atom > RE_MAX_NODES)
+				break;
+			if (*p == ')')
+				p++;
+		} else if (*p == '[') {
+			const char *q = p + 1;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.')) {
+					char end = q[1];
+					const char *e = q + 2;
+					while (*e && !(e[0] == end && e[1] == ']'))
+						e++;
+					q = *e ? e + 2 : e;
+				} else {
+					q++;
+				}
+			}
+			p = *q ? q + 1 : q;
+			atom = 1;
+		} else {
+			if (*p == '\\' && p[1])
+				p++;
+			p++;
+			atom = 1;
+		}
+	}
+	*pp = p;
+	total += atom;
+	return total > RE_MAX_NODES ? RE_MAX_NODES + 1 : total;
+}
+
+static int re_small(const char *re)
+{
+	const char *p = re;
+	size_t n = 0;
+	while (n <= RE_MAX_NODES) {
+		n += re_size(&p, 0);
+		if (!*p)
+			break;
+		p++; /* an unmatched ')' is a literal in glibc's ERE */
+	}
+	return n <= RE_MAX_NODES;
+}
+
 static int parse_selector(struct parser *p, struct selector *sel)
 {
 	if (parse_fieldpath(p, sel) < 0)
@@ -571,7 +702,8 @@ static int parse_selector(struct parser *p, struct selector *sel)
 	if (parse_operator(p, &sel->op) < 0 || parse_value(p, sel->op == OP_MATCH, &sel->value) < 0)
 		return -1;
 	if (sel->op == OP_MATCH)
-		sel->re_ok = regcomp(&sel->re, sel->value, REG_EXTENDED | REG_NOSUB) == 0;
+		sel->re_ok = re_small(sel->value) &&
+			     regcomp(&sel->re, sel->value, REG_EXTENDED | REG_NOSUB) == 0;
 	return 0;
 }
 
