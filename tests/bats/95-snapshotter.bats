@@ -18,6 +18,14 @@ setup() {
 	[[ -x $PROBE ]] || skip "build/tools/grpc-probe not built"
 }
 
+# A test that fails half-way must not leave its private snapshotter running.
+teardown() {
+	local n
+	for n in crash bad grpc lab many nat; do
+		snap_stop "$n" KILL
+	done
+}
+
 # chain_id: the committed snapshot of the test image's single layer.
 chain_id() {
 	ctrt snapshots --snapshotter overlayfs ls | awk '$NF == "Committed" { print $1; exit }'
