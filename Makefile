@@ -88,7 +88,7 @@ e2e: $(BUILD)/ctrbox $(TOOLS)
 	echo "e2e: $$pass passed, $$fail failed"; exit $$rc
 
 test: deps
-	$(MAKE) all fmt-check unit e2e fuzz-quick
+	$(MAKE) all fmt-check unit e2e fuzz-quick sanitize-quick
 
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh

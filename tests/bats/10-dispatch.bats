@@ -5,6 +5,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 @test "ctrbox is one statically linked binary" {
+	[[ -z ${CTRBOX_SANITIZER:-} ]] || skip "$CTRBOX_SANITIZER build: sanitizers cannot link -static"
 	run file "$CTRBOX"
 	assert_success
 	assert_output --partial "statically linked"

@@ -97,11 +97,13 @@ shim_of() {
 	done
 	rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$shim/status")
 	echo "# shim RSS before ${rss0} kB, after 1000 execs ${rss1} kB" >&3
-	((rss1 * 10 <= rss0 * 11)) || fail "RSS grew from $rss0 to $rss1 kB"
 	run bash -c "ps -eo stat=,ppid= | awk '\$1 ~ /^Z/ && \$2 == $shim' | wc -l"
 	assert_output "0"
 	[[ $(awk '/^Threads:/ { print $2 }' "/proc/$shim/status") == 1 ]]
 	[[ $(ls /proc/$shim/fd | wc -l) -lt 20 ]] || fail "fds: $(ls -l /proc/$shim/fd)"
+	# ASan's quarantine keeps freed memory resident on purpose: the bound means nothing there
+	[[ -z ${CTRBOX_SANITIZER:-} ]] || skip "$CTRBOX_SANITIZER build: RSS bound not checked (quarantine), the rest passed"
+	((rss1 * 10 <= rss0 * 11)) || fail "RSS grew from $rss0 to $rss1 kB"
 }
 
 @test "pause -> PAUSED -> resume -> RUNNING, with /tasks/paused and /tasks/resumed" {
