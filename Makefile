@@ -4,13 +4,15 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-VERSION := 0.1.0
+# One version, in the public header (include/ctrbox/version.h).
+VERSION := $(shell sed -n 's/^\#define CTRBOX_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/ctrbox/version.h | paste -sd.)
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
 
 # CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added.
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2
-XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -DCTRBOX_VERSION=\"$(VERSION)\" \
-           -I$(BUILD)/gen -Ilib -Iapplets
+XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -Ilib -Iapplets
 LDFLAGS ?=
 STATIC  ?= -static
 LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
@@ -26,6 +28,17 @@ PROTO_C  := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 PROTO_O  := $(PROTO_C:.c=.o)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_O    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+# libctrbox, the public library (include/ctrbox/): the shim framework, TTRPC, the loop, logging
+# and every protobuf binding. Its framework objects are linked into one relocatable object whose
+# only global symbols are the public ctrbox_* ones, so nothing else can be reached from outside:
+# not by a program built on the installed library, and not by ctrbox's own applets, which link
+# it exactly like that (LIBINT_O: the helpers only ctrbox's applets use, runc/cgroups/gRPC/...).
+LIBPUB_SRC := lib/loop.c lib/log.c lib/ttrpc.c lib/ttrpc_codec.c lib/shim.c lib/publisher.c \
+              lib/task.c lib/version.c lib/util.c lib/sha256.c
+LIBPUB_O := $(patsubst %.c,$(BUILD)/%.o,$(LIBPUB_SRC))
+LIBINT_O := $(filter-out $(patsubst %.c,$(BUILD)/%.o,lib/loop.c lib/log.c lib/ttrpc.c \
+              lib/ttrpc_codec.c lib/shim.c lib/publisher.c lib/task.c lib/version.c),$(LIB_O))
+PUB_HDRS := $(wildcard include/ctrbox/*.h)
 APP_SRC  := $(wildcard applets/*.c applets/*/*.c)
 APP_O    := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -52,18 +65,33 @@ $(BUILD)/%.o: %.c $(BUILD)/gen/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -Wshadow -MMD -MP -c -o $@ $<
 
-$(BUILD)/libctrbox.a: $(LIB_O) $(PROTO_O)
+$(BUILD)/ctrbox-lib.o: $(LIBPUB_O)
+	$(LD) -r -o $@.tmp $^
+	objcopy --wildcard --keep-global-symbol='ctrbox_*' $@.tmp $@
+	rm -f $@.tmp
+
+$(BUILD)/libctrbox.a: $(BUILD)/ctrbox-lib.o $(PROTO_O)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
-	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
+$(BUILD)/libctrbox-int.a: $(LIBINT_O)
+	rm -f $@
+	ar rcs $@ $^
+
+# Every lib object with its symbols as they are: unit tests, fuzzers and test tools reach in.
+$(BUILD)/libctrbox-all.a: $(LIB_O) $(PROTO_O)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox-int.a $(BUILD)/libctrbox.a
+	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox-int.a \
+		$(BUILD)/libctrbox.a $(LIBS)
 
 # Unit tests link the applets' objects too (the snapshotter's store and filters are tested here).
-$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox.a
+$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox-all.a
 	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox.a
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox-all.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -101,10 +129,10 @@ install: $(BUILD)/ctrbox
 	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
 
 fmt:
-	clang-format -i main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format -i main.c $(LIB_SRC) lib/*.h $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 fmt-check:
-	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,4 +1,5 @@
 /* ctrbox: the applet table and argv[0] dispatch (busybox-style multicall binary). */
+#include <ctrbox/version.h>
 #include <stdio.h>
 #include <string.h>
 

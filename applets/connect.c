@@ -5,16 +5,16 @@
 
 #include "applet.h"
 #include "google/protobuf/empty.pb-c.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "pbtext.h"
 #include "task/shim.pb-c.h"
-#include "ttrpc.h"
+#include <ctrbox/ttrpc.h>
 
 #define TASK_SERVICE "containerd.task.v2.Task"
 #define CALL_TIMEOUT_MS 10000
 
 /* One call; prints "<Name> response: <text>" or the error. Returns 0 on success. */
-static int call(struct ttrpc_client *c, struct loop *l, const char *method,
+static int call(struct ctrbox_ttrpc_client *c, struct ctrbox_loop *l, const char *method,
 		const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out)
 {
 	ProtobufCMessage *resp = NULL;
@@ -23,14 +23,14 @@ static int call(struct ttrpc_client *c, struct loop *l, const char *method,
 
 	printf("Sending `%s` request...\n", method);
 	fflush(stdout);
-	code = ttrpc_client_call_sync(c, l, TASK_SERVICE, method, req, out, CALL_TIMEOUT_MS, &resp,
-				      &err);
+	code = ctrbox_ttrpc_client_call_sync(c, l, TASK_SERVICE, method, req, out, CALL_TIMEOUT_MS,
+					     &resp, &err);
 	if (code != 0) {
 		if (code < 0)
 			fprintf(stderr, "shim-proto-connect: %s: %s\n", method, strerror(-code));
 		else
 			fprintf(stderr, "shim-proto-connect: %s failed: %s: %s\n", method,
-				ttrpc_code_name(code), err ? err : "");
+				ctrbox_code_name(code), err ? err : "");
 		free(err);
 		return 1;
 	}
@@ -46,8 +46,8 @@ int shim_proto_connect_main(int argc, char **argv)
 {
 	Containerd__Task__V2__ConnectRequest creq = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
 	Containerd__Task__V2__ShutdownRequest sreq = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
-	struct ttrpc_client *c;
-	struct loop *l;
+	struct ctrbox_ttrpc_client *c;
+	struct ctrbox_loop *l;
 	int r;
 
 	if (applet_std_flags(argc, argv))
@@ -57,22 +57,22 @@ int shim_proto_connect_main(int argc, char **argv)
 		return 2;
 	}
 	creq.id = sreq.id = argc > 2 ? argv[2] : "";
-	if (loop_new(&l) < 0) {
+	if (ctrbox_loop_new(&l) < 0) {
 		fprintf(stderr, "shim-proto-connect: out of memory\n");
 		return 1;
 	}
 	printf("Connecting to %s...\n", argv[1]);
 	fflush(stdout);
-	r = ttrpc_client_connect(l, argv[1], &c);
+	r = ctrbox_ttrpc_client_connect(l, argv[1], &c);
 	if (r < 0) {
 		fprintf(stderr, "shim-proto-connect: connect %s: %s\n", argv[1], strerror(-r));
-		loop_free(l);
+		ctrbox_loop_free(l);
 		return 1;
 	}
 	r = call(c, l, "Connect", &creq.base, &containerd__task__v2__connect_response__descriptor);
 	if (r == 0)
 		r = call(c, l, "Shutdown", &sreq.base, &google__protobuf__empty__descriptor);
-	ttrpc_client_free(c);
-	loop_free(l);
+	ctrbox_ttrpc_client_free(c);
+	ctrbox_loop_free(l);
 	return r;
 }

@@ -4,50 +4,52 @@
 
 #include "applet.h"
 #include "log.h"
-#include "shim.h"
+#include <ctrbox/shim.h>
 #include "task/shim.pb-c.h"
 
-static void connect_h(struct ttrpc_call *call, const ProtobufCMessage *req, void *data)
+static void connect_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *req, void *data)
 {
 	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
 	(void)req, (void)data;
 
-	log_info("Connect request");
+	ctrbox_log_info("Connect request");
 	resp.shim_pid = getpid();
 	resp.version = "example";
-	ttrpc_call_reply(call, &resp.base);
+	ctrbox_ttrpc_call_reply(call, &resp.base);
 }
 
-static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *req, void *data)
+static void shutdown_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *req, void *data)
 {
-	struct shim *s = data;
+	struct ctrbox_shim *s = data;
 	(void)req;
 
-	log_info("Shutdown request");
-	ttrpc_call_reply(call, NULL);
-	shim_request_exit(s);
+	ctrbox_log_info("Shutdown request");
+	ctrbox_ttrpc_call_reply(call, NULL);
+	ctrbox_shim_request_exit(s);
 }
 
 /* Every other Task method answers Unimplemented: the server does that for unlisted methods. */
-static const struct ttrpc_method_entry task_methods[] = {
+static const struct ctrbox_ttrpc_method task_methods[] = {
     {"Connect", connect_h},
     {"Shutdown", shutdown_h},
     {NULL, NULL},
 };
 
-static int skeleton_init(struct shim *s, void **state)
+static int skeleton_init(struct ctrbox_shim *s, void **state)
 {
 	*state = NULL;
-	return ttrpc_server_register(shim_server(s), &containerd__task__v2__task__descriptor,
-				     task_methods, s);
+	return ctrbox_ttrpc_server_register(
+	    ctrbox_shim_server(s), &containerd__task__v2__task__descriptor, task_methods, s);
 }
 
-static const struct shim_ops skeleton_ops = {
+static const struct ctrbox_shim_ops skeleton_ops = {
     .runtime = "io.containerd.skeleton.v1",
     .init = skeleton_init,
 };
 
 int shim_skeleton_main(int argc, char **argv)
 {
-	return shim_run(&skeleton_ops, argc, argv);
+	if (applet_std_flags(argc, argv)) /* ctrbox's --help/--version; -v is the shim's */
+		return 0;
+	return ctrbox_shim_run(&skeleton_ops, argc, argv);
 }

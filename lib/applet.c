@@ -1,4 +1,5 @@
 /* Applet helpers shared by every applet: the current applet, --help and --version. */
+#include <ctrbox/version.h>
 #include <string.h>
 
 #include "applet.h"

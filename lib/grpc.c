@@ -2,6 +2,7 @@
  * frames HTTP/2 (HPACK with Huffman and dynamic table, flow control, SETTINGS/PING); this file
  * maps streams to calls, frames messages, and moves bytes between the socket and the session
  * with nghttp2_session_mem_recv/mem_send. */
+#include <ctrbox/version.h>
 #include "grpc.h"
 
 #include <errno.h>
@@ -15,7 +16,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "ttrpc.h" /* unix_connect */
+#include <ctrbox/ttrpc.h>
+#include "util.h" /* unix_connect */
 
 #define READ_CHUNK 16384
 #define OUT_HIGH (256u << 10) /* stop pulling from nghttp2 above this much unwritten output */
@@ -71,7 +73,7 @@ static void buf_free(struct buf *b)
 struct stream;
 
 struct conn {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	int fd;
 	int server; /* 1: accepted by a grpc_server; 0: a grpc_client's */
 	nghttp2_session *sess;
@@ -79,7 +81,7 @@ struct conn {
 	int dead;
 	int in_io; /* inside mem_recv/mem_send: flushing is deferred to the caller */
 	uint32_t events;
-	struct loop_timer *close_timer;
+	struct ctrbox_timer *close_timer;
 	struct stream *streams;
 	struct grpc_server *srv; /* server role */
 	struct grpc_client *cli; /* client role */
@@ -124,7 +126,7 @@ struct stream {
 	int http_status;
 	int have_status;
 	int rst_sent;
-	struct loop_timer *timer;
+	struct ctrbox_timer *timer;
 	struct grpc_stream *handle;
 };
 
@@ -136,7 +138,7 @@ struct svc_reg {
 };
 
 struct grpc_server {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	int lfd;
 	struct svc_reg *svcs;
 	struct conn *conns;
@@ -146,21 +148,21 @@ struct grpc_server {
 
 struct grpc_call {
 	struct grpc_server *srv;
-	struct loop *loop; /* a detached call can outlive srv (grpc_server_free) */
-	struct stream *st; /* NULL once the stream is gone */
+	struct ctrbox_loop *loop; /* a detached call can outlive srv (grpc_server_free) */
+	struct stream *st;	  /* NULL once the stream is gone */
 	const ProtobufCMethodDescriptor *mdesc;
 	ProtobufCMessage *req;
 	char *method;
 	struct md *md;
 	size_t nmd;
 	uint64_t deadline;
-	struct loop_timer *timer;
+	struct ctrbox_timer *timer;
 	void (*cancel)(struct grpc_call *, void *);
 	void *cancel_data;
 };
 
 struct grpc_client {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	struct conn *conn;
 	size_t recv_max, send_max;
 	int closing;
@@ -263,7 +265,7 @@ char *grpc_message_decode(const char *msg, size_t len)
 
 static void conn_close(struct conn *cn);
 
-static void conn_close_cb(struct loop *l, void *data)
+static void conn_close_cb(struct ctrbox_loop *l, void *data)
 {
 	struct conn *cn = data;
 	(void)l;
@@ -277,9 +279,9 @@ static void conn_kill(struct conn *cn)
 		return;
 	cn->dead = 1;
 	if (!cn->close_timer)
-		cn->close_timer = loop_timer_in(cn->loop, 0, conn_close_cb, cn);
+		cn->close_timer = ctrbox_loop_timer_in(cn->loop, 0, conn_close_cb, cn);
 	if (!cn->close_timer)
-		log_error("grpc: cannot schedule a connection close");
+		ctrbox_log_error("grpc: cannot schedule a connection close");
 }
 
 static void conn_set_events(struct conn *cn, uint32_t ev)
@@ -287,7 +289,7 @@ static void conn_set_events(struct conn *cn, uint32_t ev)
 	if (cn->events == ev || cn->dead)
 		return;
 	cn->events = ev;
-	loop_mod(cn->loop, cn->fd, ev);
+	ctrbox_loop_mod(cn->loop, cn->fd, ev);
 }
 
 /* Pulls frames out of nghttp2 and writes them; returns -1 if the connection broke. */
@@ -317,7 +319,7 @@ static int conn_flush(struct conn *cn)
 		ssize_t n = nghttp2_session_mem_send(cn->sess, &p);
 		cn->in_io = 0;
 		if (n < 0) {
-			log_warn("grpc: nghttp2 send: %s", nghttp2_strerror((int)n));
+			ctrbox_log_warn("grpc: nghttp2 send: %s", nghttp2_strerror((int)n));
 			conn_kill(cn);
 			return -1;
 		}
@@ -350,7 +352,7 @@ static int conn_flush(struct conn *cn)
 	return 0;
 }
 
-static void conn_io(struct loop *l, int fd, uint32_t events, void *data)
+static void conn_io(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct conn *cn = data;
 	(void)l;
@@ -372,7 +374,8 @@ static void conn_io(struct loop *l, int fd, uint32_t events, void *data)
 			ssize_t n = nghttp2_session_mem_recv(cn->sess, rb, (size_t)r);
 			cn->in_io = 0;
 			if (n < 0) {
-				log_warn("grpc: closing connection: %s", nghttp2_strerror((int)n));
+				ctrbox_log_warn("grpc: closing connection: %s",
+						nghttp2_strerror((int)n));
 				/* a GOAWAY may be queued: try to send it, then close */
 				conn_flush(cn);
 				conn_kill(cn);
@@ -411,7 +414,7 @@ static void client_stream_done(struct stream *st, int code, const char *msg);
 static void stream_free(struct stream *st)
 {
 	if (st->timer && st->conn)
-		loop_timer_cancel(st->conn->loop, st->timer);
+		ctrbox_loop_timer_cancel(st->conn->loop, st->timer);
 	stream_unlink(st);
 	if (st->call)
 		call_detach(st->call);
@@ -437,16 +440,16 @@ static void stream_free(struct stream *st)
 static void conn_close(struct conn *cn)
 {
 	if (cn->close_timer)
-		loop_timer_cancel(cn->loop, cn->close_timer);
+		ctrbox_loop_timer_cancel(cn->loop, cn->close_timer);
 	cn->close_timer = NULL;
 	cn->dead = 1;
-	loop_del(cn->loop, cn->fd);
+	ctrbox_loop_del(cn->loop, cn->fd);
 	close(cn->fd);
 	while (cn->streams) {
 		struct stream *st = cn->streams;
 		if (!cn->server) {
 			if (st->timer) {
-				loop_timer_cancel(cn->loop, st->timer);
+				ctrbox_loop_timer_cancel(cn->loop, st->timer);
 				st->timer = NULL;
 			}
 			client_stream_done(
@@ -579,7 +582,7 @@ static const struct svc_reg *find_service(struct grpc_server *s, const char *nam
 static void call_free(struct grpc_call *c)
 {
 	if (c->timer)
-		loop_timer_cancel(c->loop, c->timer);
+		ctrbox_loop_timer_cancel(c->loop, c->timer);
 	if (c->st)
 		c->st->call = NULL;
 	if (c->req)
@@ -644,7 +647,7 @@ static void server_send_trailers(struct stream *st)
 	};
 	int rc = nghttp2_submit_trailer(st->conn->sess, st->id, nv, 2);
 	if (rc)
-		log_warn("grpc: trailers for stream %d: %s", st->id, nghttp2_strerror(rc));
+		ctrbox_log_warn("grpc: trailers for stream %d: %s", st->id, nghttp2_strerror(rc));
 	free(emsg);
 }
 
@@ -668,7 +671,7 @@ static int stream_finish(struct stream *st, int code, const char *msg)
 	return rc ? -EIO : 0;
 }
 
-static void call_deadline_cb(struct loop *l, void *data)
+static void call_deadline_cb(struct ctrbox_loop *l, void *data)
 {
 	struct grpc_call *c = data;
 	(void)l;
@@ -779,7 +782,7 @@ static void server_dispatch(struct stream *st)
 	c->st = st;
 	st->call = c;
 	if (c->deadline) {
-		c->timer = loop_timer_at(s->loop, c->deadline, call_deadline_cb, c);
+		c->timer = ctrbox_loop_timer_at(s->loop, c->deadline, call_deadline_cb, c);
 		if (!c->timer) {
 			call_free(c);
 			stream_finish(st, GRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -946,7 +949,7 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
 		if (ms < 0)
 			set_err(st, GRPC_INTERNAL, "transport: malformed grpc-timeout");
 		else
-			st->deadline = loop_now_ms() + (uint64_t)ms;
+			st->deadline = ctrbox_loop_now_ms() + (uint64_t)ms;
 	} else if (name[0] != ':') {
 		st->md_bytes += namelen + valuelen;
 		if (st->md_bytes > MAX_MD_BYTES) {
@@ -1089,7 +1092,7 @@ static void client_stream_done(struct stream *st, int code, const char *msg)
 	st->on_done = NULL;
 	st->on_msg = NULL;
 	if (st->timer && st->conn) {
-		loop_timer_cancel(st->conn->loop, st->timer);
+		ctrbox_loop_timer_cancel(st->conn->loop, st->timer);
 		st->timer = NULL;
 	}
 	if (st->handle) {
@@ -1166,7 +1169,7 @@ static nghttp2_session_callbacks *make_callbacks(void)
 	return cbs;
 }
 
-static struct conn *conn_new(struct loop *l, int fd, int server)
+static struct conn *conn_new(struct ctrbox_loop *l, int fd, int server)
 {
 	struct conn *cn = calloc(1, sizeof(*cn));
 	nghttp2_session_callbacks *cbs = make_callbacks();
@@ -1198,7 +1201,7 @@ static struct conn *conn_new(struct loop *l, int fd, int server)
 	if (nghttp2_submit_settings(cn->sess, NGHTTP2_FLAG_NONE, iv, server ? 3 : 2) ||
 	    nghttp2_session_set_local_window_size(cn->sess, NGHTTP2_FLAG_NONE, 0,
 						  4 * LOCAL_WINDOW) ||
-	    loop_add(l, fd, EPOLLIN, conn_io, cn)) {
+	    ctrbox_loop_add(l, fd, EPOLLIN, conn_io, cn)) {
 		nghttp2_session_del(cn->sess);
 		free(cn);
 		return NULL;
@@ -1207,7 +1210,7 @@ static struct conn *conn_new(struct loop *l, int fd, int server)
 	return cn;
 }
 
-static void server_accept(struct loop *l, int fd, uint32_t events, void *data)
+static void server_accept(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct grpc_server *s = data;
 	(void)events;
@@ -1215,11 +1218,11 @@ static void server_accept(struct loop *l, int fd, uint32_t events, void *data)
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("grpc: accept: %s", strerror(errno));
+				ctrbox_log_warn("grpc: accept: %s", strerror(errno));
 			return;
 		}
 		if (grpc_server_adopt_fd(s, cfd) < 0) {
-			log_error("grpc: cannot set up a connection");
+			ctrbox_log_error("grpc: cannot set up a connection");
 			close(cfd);
 		}
 	}
@@ -1243,7 +1246,7 @@ int grpc_server_adopt_fd(struct grpc_server *s, int fd)
 	return 0;
 }
 
-int grpc_server_new(struct loop *l, struct grpc_server **out)
+int grpc_server_new(struct ctrbox_loop *l, struct grpc_server **out)
 {
 	struct grpc_server *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -1260,7 +1263,7 @@ void grpc_server_free(struct grpc_server *s)
 	if (!s)
 		return;
 	if (s->lfd >= 0) {
-		loop_del(s->loop, s->lfd);
+		ctrbox_loop_del(s->loop, s->lfd);
 		close(s->lfd);
 	}
 	while (s->conns)
@@ -1295,7 +1298,7 @@ void grpc_server_set_max_message(struct grpc_server *s, size_t recv_max, size_t 
 
 int grpc_server_listen_fd(struct grpc_server *s, int fd)
 {
-	int rc = loop_add(s->loop, fd, EPOLLIN, server_accept, s);
+	int rc = ctrbox_loop_add(s->loop, fd, EPOLLIN, server_accept, s);
 	if (rc)
 		return rc;
 	s->lfd = fd;
@@ -1309,7 +1312,7 @@ unsigned grpc_server_connections(const struct grpc_server *s)
 
 /* ---- client ---- */
 
-int grpc_client_connect(struct loop *l, const char *addr, struct grpc_client **out)
+int grpc_client_connect(struct ctrbox_loop *l, const char *addr, struct grpc_client **out)
 {
 	int fd = unix_connect(addr, 1);
 	if (fd < 0)
@@ -1346,7 +1349,7 @@ void grpc_client_set_max_message(struct grpc_client *c, size_t recv_max, size_t 
 	c->send_max = send_max;
 }
 
-static void client_deadline_cb(struct loop *l, void *data)
+static void client_deadline_cb(struct ctrbox_loop *l, void *data)
 {
 	struct stream *st = data;
 	(void)l;
@@ -1418,9 +1421,9 @@ int grpc_client_start(struct grpc_client *c, const char *path, const struct grpc
 		cn->streams->prev = st;
 	cn->streams = st;
 	if (timeout_ms) {
-		st->timer = loop_timer_in(c->loop, timeout_ms, client_deadline_cb, st);
+		st->timer = ctrbox_loop_timer_in(c->loop, timeout_ms, client_deadline_cb, st);
 		if (!st->timer)
-			log_warn("grpc: no timer for the call deadline");
+			ctrbox_log_warn("grpc: no timer for the call deadline");
 	}
 	if (out)
 		*out = h;
@@ -1539,7 +1542,7 @@ static void sync_done(void *data, int code, const char *msg)
 	x->msg = msg && *msg ? strdup(msg) : NULL;
 }
 
-int grpc_client_call_sync(struct grpc_client *c, struct loop *l, const char *path,
+int grpc_client_call_sync(struct grpc_client *c, struct ctrbox_loop *l, const char *path,
 			  const ProtobufCMessage *req, const struct grpc_kv *md, size_t nmd,
 			  uint64_t timeout_ms, const ProtobufCMessageDescriptor *out_desc,
 			  ProtobufCMessage **resp, grpc_msg_cb on_msg, void *msg_data,
@@ -1562,7 +1565,7 @@ int grpc_client_call_sync(struct grpc_client *c, struct loop *l, const char *pat
 		return rc;
 	}
 	while (!x.done) {
-		rc = loop_run_until(l, &x.done, 0);
+		rc = ctrbox_loop_run_until(l, &x.done, 0);
 		if (rc < 0 && !x.done) {
 			grpc_stream_cancel(h);
 			if (x.resp)

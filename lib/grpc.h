@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 /* Standard gRPC status codes. */
 enum {
@@ -57,7 +57,7 @@ struct grpc_method_entry {
 	grpc_handler fn;
 };
 
-int grpc_server_new(struct loop *l, struct grpc_server **out);
+int grpc_server_new(struct ctrbox_loop *l, struct grpc_server **out);
 /* Closes the listener and every connection; calls still held by handlers become detached
  * (their replies are dropped) after their cancel callbacks run. */
 void grpc_server_free(struct grpc_server *s);
@@ -103,7 +103,7 @@ typedef int (*grpc_msg_cb)(void *data, const uint8_t *msg, size_t len);
 typedef void (*grpc_done_cb)(void *data, int code, const char *message);
 
 /* addr: "unix:///path", "/path" or "@abstract"; connecting is synchronous. */
-int grpc_client_connect(struct loop *l, const char *addr, struct grpc_client **out);
+int grpc_client_connect(struct ctrbox_loop *l, const char *addr, struct grpc_client **out);
 /* Ends pending calls with Cancelled "grpc: client closing" and frees the client. */
 void grpc_client_free(struct grpc_client *c);
 void grpc_client_set_max_message(struct grpc_client *c, size_t recv_max, size_t send_max);
@@ -132,7 +132,7 @@ int grpc_client_call_raw(struct grpc_client *c, const char *path, const uint8_t 
  * Unary: pass out_desc and resp; *resp gets the (last) response. Streaming: pass on_msg, which
  * sees every raw message. Returns the gRPC code (0 OK) or -errno; *errmsg (malloc'd, may be
  * NULL) gets the status message. */
-int grpc_client_call_sync(struct grpc_client *c, struct loop *l, const char *path,
+int grpc_client_call_sync(struct grpc_client *c, struct ctrbox_loop *l, const char *path,
 			  const ProtobufCMessage *req, const struct grpc_kv *md, size_t nmd,
 			  uint64_t timeout_ms, const ProtobufCMessageDescriptor *out_desc,
 			  ProtobufCMessage **resp, grpc_msg_cb on_msg, void *msg_data,

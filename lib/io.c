@@ -12,7 +12,7 @@
 #define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
 
 struct io_copy {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	int src, dst, keep_dst;
 	int dst_watched;
 	char *buf;
@@ -22,14 +22,14 @@ struct io_copy {
 	void *data;
 };
 
-static void src_cb(struct loop *l, int fd, uint32_t events, void *data);
+static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 
 static void copy_close(struct io_copy *c)
 {
-	loop_del(c->loop, c->src);
+	ctrbox_loop_del(c->loop, c->src);
 	close(c->src);
 	if (c->dst_watched)
-		loop_del(c->loop, c->dst);
+		ctrbox_loop_del(c->loop, c->dst);
 	if (!c->keep_dst)
 		close(c->dst);
 	free(c->buf);
@@ -64,26 +64,26 @@ static int flush(struct io_copy *c)
 	return 1;
 }
 
-static void dst_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct io_copy *c = data;
 	int r = flush(c);
 
 	if (r == 0)
 		return;
-	loop_del(l, fd);
+	ctrbox_loop_del(l, fd);
 	c->dst_watched = 0;
 	if (r < 0) {
 		/* Nobody can take the output any more: drop the rest rather than stall the writer.
 		 */
-		log_warn("stdio copy: write failed, dropping output");
+		ctrbox_log_warn("stdio copy: write failed, dropping output");
 		copy_finish(c);
 		return;
 	}
-	loop_mod(l, c->src, EPOLLIN);
+	ctrbox_loop_mod(l, c->src, EPOLLIN);
 }
 
-static void src_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct io_copy *c = data;
 
@@ -102,20 +102,20 @@ static void src_cb(struct loop *l, int fd, uint32_t events, void *data)
 		c->len = n;
 		r = flush(c);
 		if (r < 0) {
-			log_warn("stdio copy: write failed, dropping output");
+			ctrbox_log_warn("stdio copy: write failed, dropping output");
 			copy_finish(c);
 			return;
 		}
 		if (r == 0) { /* dst full: stop reading until it drains */
-			loop_mod(l, fd, 0);
-			if (loop_add(l, c->dst, EPOLLOUT, dst_cb, c) == 0)
+			ctrbox_loop_mod(l, fd, 0);
+			if (ctrbox_loop_add(l, c->dst, EPOLLOUT, dst_cb, c) == 0)
 				c->dst_watched = 1;
 			return;
 		}
 	}
 }
 
-struct io_copy *io_copy_start(struct loop *l, int src, int dst, int keep_dst,
+struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
 			      void (*done)(struct io_copy *c, void *data), void *data)
 {
 	struct io_copy *c = calloc(1, sizeof(*c));
@@ -132,7 +132,7 @@ struct io_copy *io_copy_start(struct loop *l, int src, int dst, int keep_dst,
 	c->data = data;
 	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
 	fcntl(dst, F_SETFL, fcntl(dst, F_GETFL) | O_NONBLOCK);
-	if (loop_add(l, src, EPOLLIN, src_cb, c) < 0) {
+	if (ctrbox_loop_add(l, src, EPOLLIN, src_cb, c) < 0) {
 		free(c->buf);
 		free(c);
 		return NULL;

@@ -5,14 +5,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 struct io_copy;
 
 /* Copies src to dst on the loop until src reaches EOF or fails, then calls done (may be NULL).
  * Backpressure: while dst cannot take more, src is not read. The copier owns src (closed at
  * the end); dst is closed too unless keep_dst (a shared destination). Returns NULL on ENOMEM. */
-struct io_copy *io_copy_start(struct loop *l, int src, int dst, int keep_dst,
+struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
 			      void (*done)(struct io_copy *c, void *data), void *data);
 /* Stops a copier early (closing its fds as above); done is not called. */
 void io_copy_stop(struct io_copy *c);

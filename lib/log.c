@@ -12,34 +12,34 @@
 #define LOG_LINE_MAX 4096
 
 static int log_fd = 2;
-static enum log_level log_level = LOG_INFO;
+static enum ctrbox_log_level log_level = CTRBOX_LOG_INFO;
 static unsigned long log_drops;
 static char *field_keys[LOG_MAX_FIELDS], *field_vals[LOG_MAX_FIELDS];
 static int nfields;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
-void log_set_fd(int fd)
+void ctrbox_log_set_fd(int fd)
 {
 	log_fd = fd;
 }
 
-void log_set_level(enum log_level level)
+void ctrbox_log_set_level(enum ctrbox_log_level level)
 {
 	log_level = level;
 }
 
-enum log_level log_get_level(void)
+enum ctrbox_log_level ctrbox_log_get_level(void)
 {
 	return log_level;
 }
 
-unsigned long log_dropped(void)
+unsigned long ctrbox_log_dropped(void)
 {
 	return log_drops;
 }
 
-int log_add_field(const char *key, const char *value)
+int ctrbox_log_add_field(const char *key, const char *value)
 {
 	if (nfields == LOG_MAX_FIELDS)
 		return -ENOSPC;
@@ -54,7 +54,7 @@ int log_add_field(const char *key, const char *value)
 	return 0;
 }
 
-void log_clear_fields(void)
+void ctrbox_log_clear_fields(void)
 {
 	while (nfields > 0) {
 		nfields--;
@@ -153,7 +153,7 @@ static void format_time(char *out, size_t cap)
 	snprintf(out, cap, "%s.%09ld%s", date, ts.tv_nsec, zone);
 }
 
-void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+void ctrbox_log_vmsg(enum ctrbox_log_level level, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX / 2], when[64];
 	size_t len = 0;
@@ -181,10 +181,10 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+void ctrbox_log_msg(enum ctrbox_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
+	ctrbox_log_vmsg(level, fmt, ap);
 	va_end(ap);
 }

@@ -1,5 +1,5 @@
 /* Single-threaded epoll loop: fd watchers and absolute monotonic timers. */
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,36 +9,36 @@
 struct watcher {
 	int fd;
 	int dead;
-	loop_fd_cb cb;
+	ctrbox_fd_cb cb;
 	void *data;
 	struct watcher *next; /* all watchers, for lookup by fd */
 };
 
-struct loop_timer {
+struct ctrbox_timer {
 	uint64_t deadline;
-	loop_timer_cb cb;
+	ctrbox_timer_cb cb;
 	void *data;
-	struct loop_timer *next; /* sorted by deadline */
+	struct ctrbox_timer *next; /* sorted by deadline */
 };
 
-struct loop {
+struct ctrbox_loop {
 	int epfd;
 	int stop;
 	int dispatching;
 	struct watcher *watchers;
-	struct loop_timer *timers;
+	struct ctrbox_timer *timers;
 };
 
-uint64_t loop_now_ms(void)
+uint64_t ctrbox_loop_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int loop_new(struct loop **out)
+int ctrbox_loop_new(struct ctrbox_loop **out)
 {
-	struct loop *l = calloc(1, sizeof(*l));
+	struct ctrbox_loop *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -51,7 +51,7 @@ int loop_new(struct loop **out)
 	return 0;
 }
 
-static void reap_dead_watchers(struct loop *l)
+static void reap_dead_watchers(struct ctrbox_loop *l)
 {
 	struct watcher **pp = &l->watchers;
 	while (*pp) {
@@ -65,7 +65,7 @@ static void reap_dead_watchers(struct loop *l)
 	}
 }
 
-void loop_free(struct loop *l)
+void ctrbox_loop_free(struct ctrbox_loop *l)
 {
 	if (!l)
 		return;
@@ -73,7 +73,7 @@ void loop_free(struct loop *l)
 		w->dead = 1;
 	reap_dead_watchers(l);
 	while (l->timers) {
-		struct loop_timer *t = l->timers;
+		struct ctrbox_timer *t = l->timers;
 		l->timers = t->next;
 		free(t);
 	}
@@ -81,7 +81,7 @@ void loop_free(struct loop *l)
 	free(l);
 }
 
-static struct watcher *find_watcher(struct loop *l, int fd)
+static struct watcher *find_watcher(struct ctrbox_loop *l, int fd)
 {
 	for (struct watcher *w = l->watchers; w; w = w->next)
 		if (w->fd == fd && !w->dead)
@@ -89,7 +89,7 @@ static struct watcher *find_watcher(struct loop *l, int fd)
 	return NULL;
 }
 
-int loop_add(struct loop *l, int fd, uint32_t events, loop_fd_cb cb, void *data)
+int ctrbox_loop_add(struct ctrbox_loop *l, int fd, uint32_t events, ctrbox_fd_cb cb, void *data)
 {
 	struct epoll_event ev = {.events = events};
 	struct watcher *w;
@@ -113,7 +113,7 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_fd_cb cb, void *data)
 	return 0;
 }
 
-int loop_mod(struct loop *l, int fd, uint32_t events)
+int ctrbox_loop_mod(struct ctrbox_loop *l, int fd, uint32_t events)
 {
 	struct watcher *w = find_watcher(l, fd);
 	struct epoll_event ev = {.events = events};
@@ -124,7 +124,7 @@ int loop_mod(struct loop *l, int fd, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int loop_del(struct loop *l, int fd)
+int ctrbox_loop_del(struct ctrbox_loop *l, int fd)
 {
 	struct watcher *w = find_watcher(l, fd);
 
@@ -138,9 +138,10 @@ int loop_del(struct loop *l, int fd)
 	return 0;
 }
 
-struct loop_timer *loop_timer_at(struct loop *l, uint64_t deadline_ms, loop_timer_cb cb, void *data)
+struct ctrbox_timer *ctrbox_loop_timer_at(struct ctrbox_loop *l, uint64_t deadline_ms,
+					  ctrbox_timer_cb cb, void *data)
 {
-	struct loop_timer *t = calloc(1, sizeof(*t)), **pp = &l->timers;
+	struct ctrbox_timer *t = calloc(1, sizeof(*t)), **pp = &l->timers;
 
 	if (!t)
 		return NULL;
@@ -154,14 +155,15 @@ struct loop_timer *loop_timer_at(struct loop *l, uint64_t deadline_ms, loop_time
 	return t;
 }
 
-struct loop_timer *loop_timer_in(struct loop *l, uint64_t delay_ms, loop_timer_cb cb, void *data)
+struct ctrbox_timer *ctrbox_loop_timer_in(struct ctrbox_loop *l, uint64_t delay_ms,
+					  ctrbox_timer_cb cb, void *data)
 {
-	return loop_timer_at(l, loop_now_ms() + delay_ms, cb, data);
+	return ctrbox_loop_timer_at(l, ctrbox_loop_now_ms() + delay_ms, cb, data);
 }
 
-void loop_timer_cancel(struct loop *l, struct loop_timer *t)
+void ctrbox_loop_timer_cancel(struct ctrbox_loop *l, struct ctrbox_timer *t)
 {
-	for (struct loop_timer **pp = &l->timers; *pp; pp = &(*pp)->next) {
+	for (struct ctrbox_timer **pp = &l->timers; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
 			free(t);
@@ -170,21 +172,21 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t)
 	}
 }
 
-static void fire_timers(struct loop *l)
+static void fire_timers(struct ctrbox_loop *l)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = ctrbox_loop_now_ms();
 
 	while (l->timers && l->timers->deadline <= now && !l->stop) {
-		struct loop_timer *t = l->timers;
+		struct ctrbox_timer *t = l->timers;
 		l->timers = t->next;
 		t->cb(l, t->data);
 		free(t);
 	}
 }
 
-static int next_timeout(struct loop *l, uint64_t until)
+static int next_timeout(struct ctrbox_loop *l, uint64_t until)
 {
-	uint64_t now = loop_now_ms(), next = until;
+	uint64_t now = ctrbox_loop_now_ms(), next = until;
 
 	if (l->timers && (next == 0 || l->timers->deadline < next))
 		next = l->timers->deadline;
@@ -195,7 +197,7 @@ static int next_timeout(struct loop *l, uint64_t until)
 	return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
-static int loop_once(struct loop *l, uint64_t until)
+static int loop_once(struct ctrbox_loop *l, uint64_t until)
 {
 	struct epoll_event evs[32];
 	int n = epoll_wait(l->epfd, evs, 32, next_timeout(l, until));
@@ -214,7 +216,7 @@ static int loop_once(struct loop *l, uint64_t until)
 	return 0;
 }
 
-int loop_run(struct loop *l)
+int ctrbox_loop_run(struct ctrbox_loop *l)
 {
 	int ret = 0;
 
@@ -224,20 +226,20 @@ int loop_run(struct loop *l)
 	return ret;
 }
 
-int loop_run_until(struct loop *l, const int *flag, uint64_t deadline_ms)
+int ctrbox_loop_run_until(struct ctrbox_loop *l, const int *flag, uint64_t deadline_ms)
 {
 	int ret = 0;
 
 	l->stop = 0;
 	while (!*flag && !l->stop && ret == 0) {
-		if (deadline_ms && loop_now_ms() >= deadline_ms)
+		if (deadline_ms && ctrbox_loop_now_ms() >= deadline_ms)
 			return -ETIMEDOUT;
 		ret = loop_once(l, deadline_ms);
 	}
 	return ret;
 }
 
-void loop_stop(struct loop *l)
+void ctrbox_loop_stop(struct ctrbox_loop *l)
 {
 	l->stop = 1;
 }

@@ -8,7 +8,7 @@
 
 #include "events/ttrpc_events.pb-c.h"
 #include "log.h"
-#include "ttrpc.h"
+#include <ctrbox/ttrpc.h>
 
 #define QUEUE_MAX 4096	     /* far above what a shim produces between containerd restarts */
 #define SEND_TIMEOUT_MS 5000 /* per attempt, as the Go shim */
@@ -27,20 +27,21 @@ struct item {
 };
 
 struct publisher {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	char *address;
 	char *ns;
-	struct ttrpc_client *client;
+	struct ctrbox_ttrpc_client *client;
 	struct item *head, **tail;
 	unsigned count;
 	int in_flight;
-	struct loop_timer *retry;
+	struct ctrbox_timer *retry;
 	unsigned long sent, dropped;
 };
 
 static void kick(struct publisher *p);
 
-int publisher_new(struct loop *l, const char *address, const char *ns, struct publisher **out)
+int publisher_new(struct ctrbox_loop *l, const char *address, const char *ns,
+		  struct publisher **out)
 {
 	struct publisher *p = calloc(1, sizeof(*p));
 
@@ -82,8 +83,8 @@ void publisher_free(struct publisher *p)
 	if (!p)
 		return;
 	if (p->retry)
-		loop_timer_cancel(p->loop, p->retry);
-	ttrpc_client_free(
+		ctrbox_loop_timer_cancel(p->loop, p->retry);
+	ctrbox_ttrpc_client_free(
 	    p->client); /* fails an in-flight send: its callback sees p->client NULL */
 	while (p->head)
 		pop_head(p);
@@ -113,7 +114,7 @@ int publisher_publish(struct publisher *p, const char *topic, const ProtobufCMes
 
 	if (p->count >= QUEUE_MAX) {
 		p->dropped++;
-		log_error("event queue full, dropping %s", topic);
+		ctrbox_log_error("event queue full, dropping %s", topic);
 		return -ENOSPC;
 	}
 	it = calloc(1, sizeof(*it));
@@ -136,7 +137,7 @@ int publisher_publish(struct publisher *p, const char *topic, const ProtobufCMes
 	return 0;
 }
 
-static void retry_cb(struct loop *l, void *data)
+static void retry_cb(struct ctrbox_loop *l, void *data)
 {
 	struct publisher *p = data;
 	(void)l;
@@ -151,23 +152,23 @@ static void head_failed(struct publisher *p, const char *why)
 
 	it->attempts++;
 	if (it->attempts >= MAX_ATTEMPTS) {
-		log_error("evicting %s from queue because of retry count (last error: %s)",
-			  it->topic, why);
+		ctrbox_log_error("evicting %s from queue because of retry count (last error: %s)",
+				 it->topic, why);
 		p->dropped++;
 		pop_head(p);
 		kick(p);
 		return;
 	}
-	log_warn("publish %s failed (attempt %d): %s", it->topic, it->attempts, why);
-	p->retry = loop_timer_in(p->loop, 1000u * it->attempts, retry_cb, p);
+	ctrbox_log_warn("publish %s failed (attempt %d): %s", it->topic, it->attempts, why);
+	p->retry = ctrbox_loop_timer_in(p->loop, 1000u * it->attempts, retry_cb, p);
 }
 
-static void client_closed(struct ttrpc_client *c, void *data)
+static void client_closed(struct ctrbox_ttrpc_client *c, void *data)
 {
 	struct publisher *p = data;
 	(void)c;
 	/* Freed later, outside the client's own callback; reconnect on the next send. */
-	ttrpc_client_free(p->client);
+	ctrbox_ttrpc_client_free(p->client);
 	p->client = NULL;
 }
 
@@ -186,7 +187,7 @@ static void sent_cb(void *data, int code, const char *message, const uint8_t *pa
 		return;
 	}
 	if (code == 14 /* Unavailable: connection gone */ && p->client) {
-		ttrpc_client_free(p->client);
+		ctrbox_ttrpc_client_free(p->client);
 		p->client = NULL;
 	}
 	head_failed(p, message ? message : "unknown error");
@@ -200,7 +201,7 @@ static int send_head(struct publisher *p)
 	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-	struct ttrpc_kv md = {"containerd-namespace-ttrpc", p->ns};
+	struct ctrbox_kv md = {"containerd-namespace-ttrpc", p->ns};
 	struct item *it = p->head;
 
 	ts.seconds = it->when.tv_sec;
@@ -213,8 +214,8 @@ static int send_head(struct publisher *p)
 	env.topic = it->topic;
 	env.event = &any;
 	req.envelope = &env;
-	return ttrpc_client_call(p->client, EVENTS_SERVICE, "Forward", &req.base, SEND_TIMEOUT_MS,
-				 &md, 1, sent_cb, p);
+	return ctrbox_ttrpc_client_call(p->client, EVENTS_SERVICE, "Forward", &req.base,
+					SEND_TIMEOUT_MS, &md, 1, sent_cb, p);
 }
 
 static void kick(struct publisher *p)
@@ -224,13 +225,13 @@ static void kick(struct publisher *p)
 	if (!p->head || p->in_flight || p->retry)
 		return;
 	if (!p->client) {
-		r = ttrpc_client_connect(p->loop, p->address, &p->client);
+		r = ctrbox_ttrpc_client_connect(p->loop, p->address, &p->client);
 		if (r < 0) {
 			p->client = NULL;
 			head_failed(p, strerror(-r));
 			return;
 		}
-		ttrpc_client_on_close(p->client, client_closed, p);
+		ctrbox_ttrpc_client_on_close(p->client, client_closed, p);
 	}
 	r = send_head(p);
 	if (r < 0) {
@@ -242,11 +243,12 @@ static void kick(struct publisher *p)
 
 unsigned publisher_drain(struct publisher *p, uint64_t timeout_ms)
 {
-	uint64_t deadline = loop_now_ms() + timeout_ms;
+	uint64_t deadline = ctrbox_loop_now_ms() + timeout_ms;
 	int empty = 0;
 
-	while (p->head && loop_now_ms() < deadline) {
-		if (loop_run_until(p->loop, &empty, loop_now_ms() + 50) < 0 && !p->head)
+	while (p->head && ctrbox_loop_now_ms() < deadline) {
+		if (ctrbox_loop_run_until(p->loop, &empty, ctrbox_loop_now_ms() + 50) < 0 &&
+		    !p->head)
 			break;
 	}
 	return p->count;

@@ -4,12 +4,13 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 struct publisher;
 
 /* address: containerd's TTRPC socket ($TTRPC_ADDRESS); the connection is made lazily. */
-int publisher_new(struct loop *l, const char *address, const char *ns, struct publisher **out);
+int publisher_new(struct ctrbox_loop *l, const char *address, const char *ns,
+		  struct publisher **out);
 /* Frees the queue without sending what is left (see publisher_drain). */
 void publisher_free(struct publisher *p);
 /* Queues event under topic; the Any's type_url is the message's full protobuf name. Events go

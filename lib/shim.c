@@ -1,5 +1,5 @@
 /* The shim framework: containerd's runtime-v2 shim CLI contract (start, delete, daemon). */
-#include "shim.h"
+#include <ctrbox/shim.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "applet.h"
 #include "log.h"
 #include "publisher.h"
 #include "sha256.h"
@@ -29,11 +28,14 @@ extern char **environ;
 
 #define OPTIONS_MAX (1u << 20)
 
-struct shim {
-	const struct shim_ops *ops;
-	struct shim_opts opts;
-	struct loop *loop;
-	struct ttrpc_server *server;
+/* argv[0] of ctrbox_shim_run(): the name in usage messages and how the daemon is exec'd. */
+static const char *self_name = "shim";
+
+struct ctrbox_shim {
+	const struct ctrbox_shim_ops *ops;
+	struct ctrbox_shim_opts opts;
+	struct ctrbox_loop *loop;
+	struct ctrbox_ttrpc_server *server;
 	struct publisher *publisher;
 	void *state;
 	int sigfd;
@@ -50,7 +52,7 @@ struct flag_def {
 	size_t off;
 };
 
-#define OPT(f) offsetof(struct shim_opts, f)
+#define OPT(f) offsetof(struct ctrbox_shim_opts, f)
 static const struct flag_def flag_defs[] = {
     {"namespace", FLAG_STRING, OPT(namespace)},
     {"id", FLAG_STRING, OPT(id)},
@@ -77,7 +79,7 @@ static int parse_bool(const char *s, int *out)
 
 static void flag_usage(void)
 {
-	fprintf(stderr, "Usage of %s:\n", current_applet ? current_applet->name : "shim");
+	fprintf(stderr, "Usage of %s:\n", self_name);
 	fprintf(stderr, "  -address string\n\tgrpc address back to main containerd\n"
 			"  -bundle string\n\tpath to the bundle if not workdir\n"
 			"  -debug\n\tenable debug output in logs\n"
@@ -89,7 +91,7 @@ static void flag_usage(void)
 			"  -v\tshow the shim version and exit\n");
 }
 
-int shim_parse_flags(int argc, char **argv, struct shim_opts *o)
+int ctrbox_shim_parse_flags(int argc, char **argv, struct ctrbox_shim_opts *o)
 {
 	int i;
 
@@ -156,7 +158,7 @@ int shim_parse_flags(int argc, char **argv, struct shim_opts *o)
 	return 0;
 }
 
-char *shim_socket_address(const char *grpc_address, const char *ns, const char *group)
+char *ctrbox_shim_socket_address(const char *grpc_address, const char *ns, const char *group)
 {
 	const char *parts[] = {grpc_address, ns, group};
 	char *joined = path_join(parts, 3), hex[65], *out;
@@ -165,15 +167,15 @@ char *shim_socket_address(const char *grpc_address, const char *ns, const char *
 		return NULL;
 	sha256_hex(joined, strlen(joined), hex);
 	free(joined);
-	if (asprintf(&out, "unix://%s/%s", SHIM_SOCKET_DIR, hex) < 0)
+	if (asprintf(&out, "unix://%s/%s", CTRBOX_SHIM_SOCKET_DIR, hex) < 0)
 		return NULL;
 	return out;
 }
 
 /* Fatal errors look like the Go shim's: "<runtime>: <text>" on stderr, no newline, exit 1. */
-static int fatal(const struct shim_ops *ops, const char *fmt, ...)
+static int fatal(const struct ctrbox_shim_ops *ops, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int fatal(const struct shim_ops *ops, const char *fmt, ...)
+static int fatal(const struct ctrbox_shim_ops *ops, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -225,7 +227,7 @@ static int listen_unix(const char *path, int *out_fd, int *already)
 	return -EADDRINUSE;
 }
 
-static pid_t spawn_daemon(const struct shim_opts *o, int lfd, const char *self)
+static pid_t spawn_daemon(const struct ctrbox_shim_opts *o, int lfd, const char *self)
 {
 	const char *argv[12];
 	int n = 0;
@@ -279,7 +281,7 @@ static void adjust_oom_score(pid_t daemon)
 	write_file(path, buf, strlen(buf), 0644);
 }
 
-static int do_start(const struct shim_ops *ops, const struct shim_opts *o)
+static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
 {
 	char *group = ops->group_id ? ops->group_id(o) : NULL, *addr, *opts = NULL;
 	const char *path;
@@ -287,13 +289,13 @@ static int do_start(const struct shim_ops *ops, const struct shim_opts *o)
 	int lfd = -1, already = 0, r;
 	pid_t pid;
 
-	addr = shim_socket_address(o->address ? o->address : "", o->namespace,
-				   group ? group : (o->id ? o->id : ""));
+	addr = ctrbox_shim_socket_address(o->address ? o->address : "", o->namespace,
+					  group ? group : (o->id ? o->id : ""));
 	free(group);
 	if (!addr)
 		return fatal(ops, "out of memory");
 	path = addr + strlen("unix://");
-	r = mkdir_p(SHIM_SOCKET_DIR, 0700);
+	r = mkdir_p(CTRBOX_SHIM_SOCKET_DIR, 0700);
 	if (r == 0)
 		r = listen_unix(path, &lfd, &already);
 	if (r < 0) {
@@ -311,7 +313,7 @@ static int do_start(const struct shim_ops *ops, const struct shim_opts *o)
 		free(addr);
 		return 0;
 	}
-	pid = spawn_daemon(o, lfd, current_applet ? current_applet->name : "shim");
+	pid = spawn_daemon(o, lfd, self_name);
 	if (pid < 0) {
 		fatal(ops, "fork: %s", strerror(errno));
 		goto fail_unlink;
@@ -343,7 +345,7 @@ fail:
 
 /* ---- delete ---- */
 
-static int do_delete(const struct shim_ops *ops, const struct shim_opts *o)
+static int do_delete(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
 {
 	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -357,8 +359,8 @@ static int do_delete(const struct shim_ops *ops, const struct shim_opts *o)
 	ts.nanos = now.tv_nsec;
 	resp.exit_status = 128 + SIGKILL;
 	resp.exited_at = &ts;
-	if (ops->delete) {
-		r = ops->delete (o, &resp);
+	if (ops->delete_shim) {
+		r = ops->delete_shim(o, &resp);
 		if (r < 0)
 			return fatal(ops, "delete: %s", strerror(-r));
 	}
@@ -374,22 +376,22 @@ static int do_delete(const struct shim_ops *ops, const struct shim_opts *o)
 
 /* ---- daemon ---- */
 
-struct loop *shim_loop(struct shim *s)
+struct ctrbox_loop *ctrbox_shim_loop(struct ctrbox_shim *s)
 {
 	return s->loop;
 }
 
-struct ttrpc_server *shim_server(struct shim *s)
+struct ctrbox_ttrpc_server *ctrbox_shim_server(struct ctrbox_shim *s)
 {
 	return s->server;
 }
 
-const struct shim_opts *shim_options(struct shim *s)
+const struct ctrbox_shim_opts *ctrbox_shim_options(struct ctrbox_shim *s)
 {
 	return &s->opts;
 }
 
-int shim_publish(struct shim *s, const char *topic, const ProtobufCMessage *event)
+int ctrbox_shim_publish(struct ctrbox_shim *s, const char *topic, const ProtobufCMessage *event)
 {
 	if (!s->publisher) {
 		const char *addr = getenv("TTRPC_ADDRESS");
@@ -399,35 +401,42 @@ int shim_publish(struct shim *s, const char *topic, const ProtobufCMessage *even
 		if (r < 0)
 			return r;
 	}
-	log_debug("publishing %s", topic);
+	ctrbox_log_debug("publishing %s", topic);
 	return publisher_publish(s->publisher, topic, event);
 }
 
-static void exit_cb(struct loop *l, void *data)
+static void exit_cb(struct ctrbox_loop *l, void *data)
 {
 	(void)data;
-	loop_stop(l);
+	ctrbox_loop_stop(l);
 }
 
-void shim_request_exit(struct shim *s)
+void ctrbox_shim_request_exit(struct ctrbox_shim *s)
 {
 	if (s->exiting)
 		return;
 	s->exiting = 1;
 	/* From a timer, so the reply being written right now goes out first. */
-	if (!loop_timer_in(s->loop, 0, exit_cb, s))
-		loop_stop(s->loop);
+	if (!ctrbox_loop_timer_in(s->loop, 0, exit_cb, s))
+		ctrbox_loop_stop(s->loop);
 }
 
-static void reap_all(void)
+int ctrbox_shim_reap(void (*exited)(pid_t pid, int wstatus, void *data), void *data)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	int n = 0, wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		n++;
+		if (exited)
+			exited(pid, wstatus, data);
+	}
+	return n;
 }
 
-static void signal_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void signal_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct shim *s = data;
+	struct ctrbox_shim *s = data;
 	struct signalfd_siginfo si;
 	int chld = 0;
 	(void)l, (void)events;
@@ -439,13 +448,15 @@ static void signal_cb(struct loop *l, int fd, uint32_t events, void *data)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			log_info("received signal %d, shutting down", si.ssi_signo);
-			shim_request_exit(s);
+			ctrbox_log_info("received signal %d, shutting down", si.ssi_signo);
+			ctrbox_shim_request_exit(s);
 			break;
 		case SIGUSR1:
-			log_info("shim pid=%d connections=%u events_pending=%u log_dropped=%lu",
-				 getpid(), ttrpc_server_connections(s->server),
-				 s->publisher ? publisher_pending(s->publisher) : 0, log_dropped());
+			ctrbox_log_info(
+			    "shim pid=%d connections=%u events_pending=%u ctrbox_log_dropped=%lu",
+			    getpid(), ctrbox_ttrpc_server_connections(s->server),
+			    s->publisher ? publisher_pending(s->publisher) : 0,
+			    ctrbox_log_dropped());
 			break;
 		}
 	}
@@ -453,7 +464,7 @@ static void signal_cb(struct loop *l, int fd, uint32_t events, void *data)
 		if (s->ops->sigchld)
 			s->ops->sigchld(s, s->state);
 		else
-			reap_all();
+			ctrbox_shim_reap(NULL, NULL);
 	}
 }
 
@@ -472,7 +483,7 @@ static void open_log(void)
 	fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_NONBLOCK);
 }
 
-static int listener_fd(const struct shim_opts *o)
+static int listener_fd(const struct ctrbox_shim_opts *o)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
@@ -509,7 +520,7 @@ static void unlink_listener(int fd)
 		unlink(sa.sun_path);
 }
 
-static int setup_signals(struct shim *s)
+static int setup_signals(struct ctrbox_shim *s)
 {
 	sigset_t set;
 
@@ -524,12 +535,12 @@ static int setup_signals(struct shim *s)
 	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sigfd < 0)
 		return -errno;
-	return loop_add(s->loop, s->sigfd, EPOLLIN, signal_cb, s);
+	return ctrbox_loop_add(s->loop, s->sigfd, EPOLLIN, signal_cb, s);
 }
 
-static int do_daemon(const struct shim_ops *ops, const struct shim_opts *o)
+static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
 {
-	struct shim s = {.ops = ops, .opts = *o, .sigfd = -1};
+	struct ctrbox_shim s = {.ops = ops, .opts = *o, .sigfd = -1};
 	char pidbuf[16];
 	int lfd, r;
 
@@ -539,63 +550,63 @@ static int do_daemon(const struct shim_ops *ops, const struct shim_opts *o)
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	mallopt(M_TOP_PAD, 0);
 	open_log();
-	log_set_level(o->debug ? LOG_DEBUG : LOG_INFO);
+	ctrbox_log_set_level(o->debug ? CTRBOX_LOG_DEBUG : CTRBOX_LOG_INFO);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", getpid());
-	log_add_field("namespace", o->namespace);
-	log_add_field("pid", pidbuf);
-	log_add_field("runtime", ops->runtime);
+	ctrbox_log_add_field("namespace", o->namespace);
+	ctrbox_log_add_field("pid", pidbuf);
+	ctrbox_log_add_field("runtime", ops->runtime);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_warn("cannot become a child subreaper: %s", strerror(errno));
+		ctrbox_log_warn("cannot become a child subreaper: %s", strerror(errno));
 
-	r = loop_new(&s.loop);
+	r = ctrbox_loop_new(&s.loop);
 	if (r == 0)
 		r = setup_signals(&s);
 	if (r == 0)
-		r = ttrpc_server_new(s.loop, &s.server);
+		r = ctrbox_ttrpc_server_new(s.loop, &s.server);
 	if (r < 0) {
-		log_error("shim setup: %s", strerror(-r));
+		ctrbox_log_error("shim setup: %s", strerror(-r));
 		return fatal(ops, "shim setup: %s", strerror(-r));
 	}
 	lfd = listener_fd(o);
 	if (lfd < 0) {
-		log_error("no listening socket (fd 3 or -socket): %s", strerror(-lfd));
+		ctrbox_log_error("no listening socket (fd 3 or -socket): %s", strerror(-lfd));
 		return fatal(ops, "serve: %s", strerror(-lfd));
 	}
 	r = ops->init ? ops->init(&s, &s.state) : 0;
 	if (r == 0)
-		r = ttrpc_server_listen_fd(s.server, lfd);
+		r = ctrbox_ttrpc_server_listen_fd(s.server, lfd);
 	if (r < 0) {
-		log_error("shim init: %s", strerror(-r));
+		ctrbox_log_error("shim init: %s", strerror(-r));
 		return fatal(ops, "init: %s", strerror(-r));
 	}
-	log_info("starting signal loop");
-	r = loop_run(s.loop);
+	ctrbox_log_info("starting signal loop");
+	r = ctrbox_loop_run(s.loop);
 	if (r < 0)
-		log_error("event loop: %s", strerror(-r));
+		ctrbox_log_error("event loop: %s", strerror(-r));
 
 	unlink_listener(lfd);
-	ttrpc_server_stop_listening(s.server);
+	ctrbox_ttrpc_server_stop_listening(s.server);
 	if (s.publisher && publisher_drain(s.publisher, 5000) > 0)
-		log_warn("exiting with %u events unsent", publisher_pending(s.publisher));
+		ctrbox_log_warn("exiting with %u events unsent", publisher_pending(s.publisher));
 	if (ops->fini)
 		ops->fini(&s, s.state);
 	publisher_free(s.publisher);
-	ttrpc_server_free(s.server);
-	loop_free(s.loop);
+	ctrbox_ttrpc_server_free(s.server);
+	ctrbox_loop_free(s.loop);
 	close(s.sigfd);
-	log_info("shim exited");
-	log_clear_fields();
+	ctrbox_log_info("shim exited");
+	ctrbox_log_clear_fields();
 	return 0;
 }
 
-int shim_run(const struct shim_ops *ops, int argc, char **argv)
+int ctrbox_shim_run(const struct ctrbox_shim_ops *ops, int argc, char **argv)
 {
-	struct shim_opts o;
+	struct ctrbox_shim_opts o;
 	int r;
 
-	if (applet_std_flags(argc, argv))
-		return 0;
-	r = shim_parse_flags(argc, argv, &o);
+	if (argc > 0 && argv[0] && *argv[0])
+		self_name = argv[0];
+	r = ctrbox_shim_parse_flags(argc, argv, &o);
 	if (r != 0)
 		return r;
 	if (o.version) {

@@ -1,5 +1,5 @@
 /* TTRPC server and client over unix sockets, driven by the epoll loop. */
-#include "ttrpc.h"
+#include <ctrbox/ttrpc.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ttrpc_codec.h"
+#include "ttrpc_int.h"
+#include "util.h"
 
 #define READ_CHUNK 16384 /* on the stack of the read callbacks */
 #define MAX_CALLS_PER_CONN 1024
@@ -71,15 +74,16 @@ static void set_nonblock(int fd)
 
 struct svc_reg {
 	const ProtobufCServiceDescriptor *desc;
-	const struct ttrpc_method_entry *entries;
+	const struct ctrbox_ttrpc_method *entries;
 	void *data;
+	void *owned; /* freed with the server */
 	struct svc_reg *next;
 };
 
 struct conn;
 
-struct ttrpc_call {
-	struct ttrpc_server *srv;
+struct ctrbox_ttrpc_call {
+	struct ctrbox_ttrpc_server *srv;
 	struct conn *conn; /* NULL once the peer is gone */
 	uint32_t sid;
 	int answered; /* a reply (or DeadlineExceeded) went out */
@@ -87,36 +91,36 @@ struct ttrpc_call {
 	struct ttrpc_request req;
 	ProtobufCMessage *msg;
 	uint64_t deadline;
-	struct loop_timer *timer;
-	void (*cancel)(struct ttrpc_call *, void *);
+	struct ctrbox_timer *timer;
+	void (*cancel)(struct ctrbox_ttrpc_call *, void *);
 	void *cancel_data;
-	struct ttrpc_call *prev, *next;
+	struct ctrbox_ttrpc_call *prev, *next;
 };
 
 struct conn {
-	struct ttrpc_server *srv;
+	struct ctrbox_ttrpc_server *srv;
 	int fd;
 	int dead;
-	struct loop_timer *close_timer;
+	struct ctrbox_timer *close_timer;
 	struct ttrpc_reader rd;
 	struct outbuf out;
-	struct ttrpc_call *calls;
+	struct ctrbox_ttrpc_call *calls;
 	unsigned ncalls;
 	struct conn *prev, *next;
 };
 
-struct ttrpc_server {
-	struct loop *loop;
+struct ctrbox_ttrpc_server {
+	struct ctrbox_loop *loop;
 	int lfd;
 	struct svc_reg *svcs;
 	struct conn *conns;
 	unsigned nconns;
-	struct ttrpc_call *current; /* call whose handler is running */
+	struct ctrbox_ttrpc_call *current; /* call whose handler is running */
 };
 
-int ttrpc_server_new(struct loop *l, struct ttrpc_server **out)
+int ctrbox_ttrpc_server_new(struct ctrbox_loop *l, struct ctrbox_ttrpc_server **out)
 {
-	struct ttrpc_server *s = calloc(1, sizeof(*s));
+	struct ctrbox_ttrpc_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->loop = l;
@@ -125,13 +129,14 @@ int ttrpc_server_new(struct loop *l, struct ttrpc_server **out)
 	return 0;
 }
 
-unsigned ttrpc_server_connections(const struct ttrpc_server *s)
+unsigned ctrbox_ttrpc_server_connections(const struct ctrbox_ttrpc_server *s)
 {
 	return s->nconns;
 }
 
-int ttrpc_server_register(struct ttrpc_server *s, const ProtobufCServiceDescriptor *svc,
-			  const struct ttrpc_method_entry *entries, void *data)
+int ttrpc_server_register_owned(struct ctrbox_ttrpc_server *s,
+				const ProtobufCServiceDescriptor *svc,
+				const struct ctrbox_ttrpc_method *entries, void *data, void *owned)
 {
 	struct svc_reg *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -139,12 +144,20 @@ int ttrpc_server_register(struct ttrpc_server *s, const ProtobufCServiceDescript
 	r->desc = svc;
 	r->entries = entries;
 	r->data = data;
+	r->owned = owned;
 	r->next = s->svcs;
 	s->svcs = r;
 	return 0;
 }
 
-static void call_unlink(struct ttrpc_call *c)
+int ctrbox_ttrpc_server_register(struct ctrbox_ttrpc_server *s,
+				 const ProtobufCServiceDescriptor *svc,
+				 const struct ctrbox_ttrpc_method *entries, void *data)
+{
+	return ttrpc_server_register_owned(s, svc, entries, data, NULL);
+}
+
+static void call_unlink(struct ctrbox_ttrpc_call *c)
 {
 	struct conn *cn = c->conn;
 	if (!cn)
@@ -160,13 +173,13 @@ static void call_unlink(struct ttrpc_call *c)
 	c->conn = NULL;
 }
 
-static void call_free(struct ttrpc_call *c)
+static void call_free(struct ctrbox_ttrpc_call *c)
 {
 	if (c->srv->current == c)
 		c->srv->current = NULL;
 	call_unlink(c);
 	if (c->timer)
-		loop_timer_cancel(c->srv->loop, c->timer);
+		ctrbox_loop_timer_cancel(c->srv->loop, c->timer);
 	if (c->msg)
 		protobuf_c_message_free_unpacked(c->msg, NULL);
 	ttrpc_request_free(&c->req);
@@ -176,7 +189,7 @@ static void call_free(struct ttrpc_call *c)
 
 static void conn_close(struct conn *cn);
 
-static void conn_close_cb(struct loop *l, void *data)
+static void conn_close_cb(struct ctrbox_loop *l, void *data)
 {
 	struct conn *cn = data;
 	(void)l;
@@ -189,10 +202,10 @@ static void conn_fail(struct conn *cn)
 {
 	cn->dead = 1;
 	if (!cn->close_timer)
-		cn->close_timer = loop_timer_in(cn->srv->loop, 0, conn_close_cb, cn);
+		cn->close_timer = ctrbox_loop_timer_in(cn->srv->loop, 0, conn_close_cb, cn);
 }
 
-static void conn_io_cb(struct loop *l, int fd, uint32_t events, void *data);
+static void conn_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 
 static void conn_send(struct conn *cn, uint8_t *frame, size_t len)
 {
@@ -202,7 +215,7 @@ static void conn_send(struct conn *cn, uint8_t *frame, size_t len)
 		goto out;
 	r = outbuf_append(&cn->out, frame, len);
 	if (r < 0) {
-		log_warn("ttrpc: dropping connection: %s", strerror(-r));
+		ctrbox_log_warn("ttrpc: dropping connection: %s", strerror(-r));
 		conn_fail(cn);
 		goto out;
 	}
@@ -210,7 +223,7 @@ static void conn_send(struct conn *cn, uint8_t *frame, size_t len)
 	if (r < 0)
 		conn_fail(cn);
 	else if (r == 0)
-		loop_mod(cn->srv->loop, cn->fd, EPOLLIN | EPOLLOUT);
+		ctrbox_loop_mod(cn->srv->loop, cn->fd, EPOLLIN | EPOLLOUT);
 out:
 	free(frame);
 }
@@ -224,7 +237,7 @@ static void send_status(struct conn *cn, uint32_t sid, int code, const char *msg
 		conn_send(cn, frame, len);
 }
 
-static int call_send(struct ttrpc_call *c, int code, const char *msg, const uint8_t *payload,
+static int call_send(struct ctrbox_ttrpc_call *c, int code, const char *msg, const uint8_t *payload,
 		     size_t plen)
 {
 	uint8_t *frame;
@@ -240,33 +253,33 @@ static int call_send(struct ttrpc_call *c, int code, const char *msg, const uint
 	return r;
 }
 
-int ttrpc_call_reply(struct ttrpc_call *c, const ProtobufCMessage *resp)
+int ctrbox_ttrpc_call_reply(struct ctrbox_ttrpc_call *c, const ProtobufCMessage *resp)
 {
 	uint8_t stackbuf[512], *buf = stackbuf;
 	size_t len = resp ? protobuf_c_message_get_packed_size(resp) : 0;
 	int r;
 
 	if (len > TTRPC_MAX_MSG) {
-		r = call_send(c, TTRPC_RESOURCE_EXHAUSTED, "response exceeds maximum message size",
+		r = call_send(c, CTRBOX_RESOURCE_EXHAUSTED, "response exceeds maximum message size",
 			      NULL, 0);
 		call_free(c);
 		return r;
 	}
 	if (len > sizeof(stackbuf) && !(buf = malloc(len))) {
-		r = call_send(c, TTRPC_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+		r = call_send(c, CTRBOX_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
 		call_free(c);
 		return -ENOMEM;
 	}
 	if (resp)
 		protobuf_c_message_pack(resp, buf);
-	r = call_send(c, TTRPC_OK, NULL, len ? buf : NULL, len);
+	r = call_send(c, CTRBOX_OK, NULL, len ? buf : NULL, len);
 	if (buf != stackbuf)
 		free(buf);
 	call_free(c);
 	return r;
 }
 
-int ttrpc_call_error(struct ttrpc_call *c, int code, const char *fmt, ...)
+int ctrbox_ttrpc_call_error(struct ctrbox_ttrpc_call *c, int code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -275,27 +288,28 @@ int ttrpc_call_error(struct ttrpc_call *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	r = call_send(c, code == TTRPC_OK ? TTRPC_UNKNOWN : code, msg, NULL, 0);
+	r = call_send(c, code == CTRBOX_OK ? CTRBOX_UNKNOWN : code, msg, NULL, 0);
 	call_free(c);
 	return r;
 }
 
-uint64_t ttrpc_call_deadline(const struct ttrpc_call *c)
+uint64_t ctrbox_ttrpc_call_deadline(const struct ctrbox_ttrpc_call *c)
 {
 	return c->deadline;
 }
 
-const char *ttrpc_call_metadata(const struct ttrpc_call *c, const char *key)
+const char *ctrbox_ttrpc_call_metadata(const struct ctrbox_ttrpc_call *c, const char *key)
 {
 	return ttrpc_request_metadata(&c->req, key);
 }
 
-const char *ttrpc_call_method(const struct ttrpc_call *c)
+const char *ctrbox_ttrpc_call_method(const struct ctrbox_ttrpc_call *c)
 {
 	return c->method;
 }
 
-void ttrpc_call_on_cancel(struct ttrpc_call *c, void (*cb)(struct ttrpc_call *, void *), void *data)
+void ctrbox_ttrpc_call_on_cancel(struct ctrbox_ttrpc_call *c,
+				 void (*cb)(struct ctrbox_ttrpc_call *, void *), void *data)
 {
 	c->cancel = cb;
 	c->cancel_data = data;
@@ -303,26 +317,26 @@ void ttrpc_call_on_cancel(struct ttrpc_call *c, void (*cb)(struct ttrpc_call *, 
 
 /* The call ends without a handler reply: tell the handler, then free it. Without a cancel
  * callback the handler still holds the call, so it stays (answered) until it replies. */
-static void call_abandon(struct ttrpc_call *c)
+static void call_abandon(struct ctrbox_ttrpc_call *c)
 {
 	if (c->cancel) {
-		void (*cb)(struct ttrpc_call *, void *) = c->cancel;
+		void (*cb)(struct ctrbox_ttrpc_call *, void *) = c->cancel;
 		c->cancel = NULL;
 		cb(c, c->cancel_data);
 		call_free(c);
 	}
 }
 
-static void call_deadline_cb(struct loop *l, void *data)
+static void call_deadline_cb(struct ctrbox_loop *l, void *data)
 {
-	struct ttrpc_call *c = data;
+	struct ctrbox_ttrpc_call *c = data;
 	(void)l;
 	c->timer = NULL;
-	call_send(c, TTRPC_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
+	call_send(c, CTRBOX_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
 	call_abandon(c);
 }
 
-static const struct svc_reg *find_service(struct ttrpc_server *s, const char *name)
+static const struct svc_reg *find_service(struct ctrbox_ttrpc_server *s, const char *name)
 {
 	for (struct svc_reg *r = s->svcs; r; r = r->next)
 		if (strcmp(r->desc->name, name) == 0)
@@ -330,9 +344,9 @@ static const struct svc_reg *find_service(struct ttrpc_server *s, const char *na
 	return NULL;
 }
 
-static ttrpc_handler find_handler(const struct svc_reg *r, const char *method)
+static ctrbox_ttrpc_handler find_handler(const struct svc_reg *r, const char *method)
 {
-	for (const struct ttrpc_method_entry *e = r->entries; e && e->method; e++)
+	for (const struct ctrbox_ttrpc_method *e = r->entries; e && e->method; e++)
 		if (strcmp(e->method, method) == 0)
 			return e->fn;
 	return NULL;
@@ -340,16 +354,16 @@ static ttrpc_handler find_handler(const struct svc_reg *r, const char *method)
 
 static void dispatch(struct conn *cn, uint32_t sid, struct ttrpc_request *req)
 {
-	struct ttrpc_server *s = cn->srv;
+	struct ctrbox_ttrpc_server *s = cn->srv;
 	const struct svc_reg *reg = find_service(s, req->service);
 	const ProtobufCMethodDescriptor *md;
-	struct ttrpc_call *c;
-	ttrpc_handler fn;
+	struct ctrbox_ttrpc_call *c;
+	ctrbox_ttrpc_handler fn;
 
 	if (!reg) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "service %s", req->service);
-		send_status(cn, sid, TTRPC_UNIMPLEMENTED, msg);
+		send_status(cn, sid, CTRBOX_UNIMPLEMENTED, msg);
 		goto out;
 	}
 	md = protobuf_c_service_descriptor_get_method_by_name(reg->desc, req->method);
@@ -357,24 +371,24 @@ static void dispatch(struct conn *cn, uint32_t sid, struct ttrpc_request *req)
 	if (!fn) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "method %s", req->method);
-		send_status(cn, sid, TTRPC_UNIMPLEMENTED, msg);
+		send_status(cn, sid, CTRBOX_UNIMPLEMENTED, msg);
 		goto out;
 	}
 	if (cn->ncalls >= MAX_CALLS_PER_CONN) {
-		send_status(cn, sid, TTRPC_RESOURCE_EXHAUSTED, "too many requests in flight");
+		send_status(cn, sid, CTRBOX_RESOURCE_EXHAUSTED, "too many requests in flight");
 		goto out;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->method = strdup(req->method))) {
 		free(c);
-		send_status(cn, sid, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		send_status(cn, sid, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	c->msg = protobuf_c_message_unpack(md->input, NULL, req->plen, req->payload);
 	if (!c->msg) {
 		free(c->method);
 		free(c);
-		send_status(cn, sid, TTRPC_INTERNAL,
+		send_status(cn, sid, CTRBOX_INTERNAL,
 			    "ttrpc: error unmarshalling payload: invalid protobuf encoding");
 		goto out;
 	}
@@ -389,13 +403,14 @@ static void dispatch(struct conn *cn, uint32_t sid, struct ttrpc_request *req)
 	cn->calls = c;
 	cn->ncalls++;
 	if (c->req.timeout_nano > 0)
-		c->deadline = loop_now_ms() + (uint64_t)(c->req.timeout_nano + 999999) / 1000000;
+		c->deadline =
+		    ctrbox_loop_now_ms() + (uint64_t)(c->req.timeout_nano + 999999) / 1000000;
 	s->current = c;
 	fn(c, c->msg, reg->data);
 	if (s->current == c) { /* still pending: the handler answers later */
 		s->current = NULL;
 		if (c->deadline)
-			c->timer = loop_timer_at(s->loop, c->deadline, call_deadline_cb, c);
+			c->timer = ctrbox_loop_timer_at(s->loop, c->deadline, call_deadline_cb, c);
 	}
 out:
 	ttrpc_request_free(req);
@@ -409,22 +424,23 @@ static int server_frame_cb(void *ctx, const struct ttrpc_hdr *h, const uint8_t *
 	char msg[128];
 
 	if (h->type != TTRPC_TYPE_REQUEST) {
-		log_debug("ttrpc: ignoring frame of type %u on stream %u", h->type, h->stream_id);
+		ctrbox_log_debug("ttrpc: ignoring frame of type %u on stream %u", h->type,
+				 h->stream_id);
 		return cn->dead;
 	}
 	if (oversize) {
 		snprintf(msg, sizeof(msg), "message length %u exceed maximum message size of %u",
 			 h->length, TTRPC_MAX_MSG);
-		send_status(cn, h->stream_id, TTRPC_RESOURCE_EXHAUSTED, msg);
+		send_status(cn, h->stream_id, CTRBOX_RESOURCE_EXHAUSTED, msg);
 		return cn->dead;
 	}
 	if (h->stream_id % 2 == 0) {
-		send_status(cn, h->stream_id, TTRPC_INVALID_ARGUMENT,
+		send_status(cn, h->stream_id, CTRBOX_INVALID_ARGUMENT,
 			    "StreamID must be odd for client initiated streams");
 		return cn->dead;
 	}
 	if (ttrpc_request_decode(payload, h->length, &req) < 0) {
-		send_status(cn, h->stream_id, TTRPC_INVALID_ARGUMENT,
+		send_status(cn, h->stream_id, CTRBOX_INVALID_ARGUMENT,
 			    "unmarshal request error: invalid protobuf encoding");
 		return cn->dead;
 	}
@@ -434,17 +450,17 @@ static int server_frame_cb(void *ctx, const struct ttrpc_hdr *h, const uint8_t *
 
 static void conn_close(struct conn *cn)
 {
-	struct ttrpc_server *s = cn->srv;
+	struct ctrbox_ttrpc_server *s = cn->srv;
 
 	if (cn->close_timer)
-		loop_timer_cancel(s->loop, cn->close_timer);
-	loop_del(s->loop, cn->fd);
+		ctrbox_loop_timer_cancel(s->loop, cn->close_timer);
+	ctrbox_loop_del(s->loop, cn->fd);
 	close(cn->fd);
 	while (cn->calls) {
-		struct ttrpc_call *c = cn->calls;
+		struct ctrbox_ttrpc_call *c = cn->calls;
 		call_unlink(c);
 		if (c->timer) {
-			loop_timer_cancel(s->loop, c->timer);
+			ctrbox_loop_timer_cancel(s->loop, c->timer);
 			c->timer = NULL;
 		}
 		call_abandon(c);
@@ -461,7 +477,7 @@ static void conn_close(struct conn *cn)
 	free(cn);
 }
 
-static void conn_io_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void conn_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct conn *cn = data;
 	uint8_t buf[READ_CHUNK];
@@ -471,7 +487,7 @@ static void conn_io_cb(struct loop *l, int fd, uint32_t events, void *data)
 		if (r < 0)
 			cn->dead = 1;
 		else if (r == 1)
-			loop_mod(l, fd, EPOLLIN);
+			ctrbox_loop_mod(l, fd, EPOLLIN);
 	}
 	/* A bounded number of reads per wake-up keeps one busy peer from starving the others. */
 	for (int i = 0; i < 16 && !cn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++) {
@@ -482,14 +498,15 @@ static void conn_io_cb(struct loop *l, int fd, uint32_t events, void *data)
 			break;
 		if (n <= 0) {
 			if (!ttrpc_reader_idle(&cn->rd))
-				log_warn("ttrpc: connection closed inside a frame (truncated "
-					 "frame, %zu of %u payload bytes)",
-					 cn->rd.got, cn->rd.hdr.length);
+				ctrbox_log_warn(
+				    "ttrpc: connection closed inside a frame (truncated "
+				    "frame, %zu of %u payload bytes)",
+				    cn->rd.got, cn->rd.hdr.length);
 			cn->dead = 1;
 			break;
 		}
 		if (ttrpc_reader_feed(&cn->rd, buf, n, server_frame_cb, cn) < 0) {
-			log_warn("ttrpc: out of memory reading a frame, closing connection");
+			ctrbox_log_warn("ttrpc: out of memory reading a frame, closing connection");
 			cn->dead = 1;
 		}
 	}
@@ -503,11 +520,11 @@ static int peer_allowed(int fd)
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_warn("ttrpc: cannot read peer credentials: %s", strerror(errno));
+		ctrbox_log_warn("ttrpc: cannot read peer credentials: %s", strerror(errno));
 		return 0;
 	}
 	if (cred.uid != geteuid() || cred.gid != getegid()) {
-		log_warn(
+		ctrbox_log_warn(
 		    "ttrpc: refusing connection from pid %d uid %u gid %u (want uid %u gid %u)",
 		    cred.pid, cred.uid, cred.gid, geteuid(), getegid());
 		return 0;
@@ -515,9 +532,9 @@ static int peer_allowed(int fd)
 	return 1;
 }
 
-static void accept_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void accept_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct ttrpc_server *s = data;
+	struct ctrbox_ttrpc_server *s = data;
 	(void)events;
 
 	for (;;) {
@@ -528,7 +545,7 @@ static void accept_cb(struct loop *l, int fd, uint32_t events, void *data)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				log_warn("ttrpc: accept: %s", strerror(errno));
+				ctrbox_log_warn("ttrpc: accept: %s", strerror(errno));
 			return;
 		}
 		if (!peer_allowed(cfd)) {
@@ -536,8 +553,8 @@ static void accept_cb(struct loop *l, int fd, uint32_t events, void *data)
 			continue;
 		}
 		cn = calloc(1, sizeof(*cn));
-		if (!cn || loop_add(l, cfd, EPOLLIN, conn_io_cb, cn) < 0) {
-			log_warn("ttrpc: cannot serve a new connection");
+		if (!cn || ctrbox_loop_add(l, cfd, EPOLLIN, conn_io_cb, cn) < 0) {
+			ctrbox_log_warn("ttrpc: cannot serve a new connection");
 			free(cn);
 			close(cfd);
 			continue;
@@ -553,38 +570,39 @@ static void accept_cb(struct loop *l, int fd, uint32_t events, void *data)
 	}
 }
 
-int ttrpc_server_listen_fd(struct ttrpc_server *s, int fd)
+int ctrbox_ttrpc_server_listen_fd(struct ctrbox_ttrpc_server *s, int fd)
 {
 	int r;
 
 	set_nonblock(fd);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	r = loop_add(s->loop, fd, EPOLLIN, accept_cb, s);
+	r = ctrbox_loop_add(s->loop, fd, EPOLLIN, accept_cb, s);
 	if (r < 0)
 		return r;
 	s->lfd = fd;
 	return 0;
 }
 
-void ttrpc_server_stop_listening(struct ttrpc_server *s)
+void ctrbox_ttrpc_server_stop_listening(struct ctrbox_ttrpc_server *s)
 {
 	if (s->lfd >= 0) {
-		loop_del(s->loop, s->lfd);
+		ctrbox_loop_del(s->loop, s->lfd);
 		close(s->lfd);
 		s->lfd = -1;
 	}
 }
 
-void ttrpc_server_free(struct ttrpc_server *s)
+void ctrbox_ttrpc_server_free(struct ctrbox_ttrpc_server *s)
 {
 	if (!s)
 		return;
-	ttrpc_server_stop_listening(s);
+	ctrbox_ttrpc_server_stop_listening(s);
 	while (s->conns)
 		conn_close(s->conns);
 	while (s->svcs) {
 		struct svc_reg *r = s->svcs;
 		s->svcs = r->next;
+		free(r->owned);
 		free(r);
 	}
 	free(s);
@@ -593,16 +611,16 @@ void ttrpc_server_free(struct ttrpc_server *s)
 /* ---- client ---- */
 
 struct pending {
-	struct ttrpc_client *c;
+	struct ctrbox_ttrpc_client *c;
 	uint32_t sid;
-	ttrpc_reply_cb cb;
+	ctrbox_ttrpc_reply_cb cb;
 	void *data;
-	struct loop_timer *timer;
+	struct ctrbox_timer *timer;
 	struct pending *next;
 };
 
-struct ttrpc_client {
-	struct loop *loop;
+struct ctrbox_ttrpc_client {
+	struct ctrbox_loop *loop;
 	int fd;
 	int dead;
 	int busy; /* inside a callback: freeing is deferred */
@@ -611,41 +629,11 @@ struct ttrpc_client {
 	struct ttrpc_reader rd;
 	struct outbuf out;
 	struct pending *pending;
-	void (*on_close)(struct ttrpc_client *, void *);
+	void (*on_close)(struct ctrbox_ttrpc_client *, void *);
 	void *close_data;
 };
 
-int unix_connect(const char *addr, int cloexec)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *path = addr;
-	socklen_t salen;
-	size_t n;
-	int fd, abstract = 0;
-
-	if (strncmp(addr, "unix://", 7) == 0)
-		path = addr + 7;
-	else if (addr[0] == '@')
-		abstract = 1, path = addr + 1;
-	n = strlen(path);
-	if (n == 0 || n >= sizeof(sa.sun_path) - (size_t)abstract)
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path + abstract, path, n);
-	salen = offsetof(struct sockaddr_un, sun_path) + n + abstract;
-	fd = socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
-	if (fd < 0)
-		return -errno;
-	while (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
-		int err = errno;
-		if (err == EINTR)
-			continue;
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-static void client_release(struct ttrpc_client *c)
+static void client_release(struct ctrbox_ttrpc_client *c)
 {
 	ttrpc_reader_reset(&c->rd);
 	free(c->out.buf);
@@ -656,12 +644,12 @@ static void pending_finish(struct pending *p, int code, const char *msg, const u
 			   size_t plen)
 {
 	if (p->timer)
-		loop_timer_cancel(p->c->loop, p->timer);
+		ctrbox_loop_timer_cancel(p->c->loop, p->timer);
 	p->cb(p->data, code, msg, payload, plen);
 	free(p);
 }
 
-static struct pending *pending_take(struct ttrpc_client *c, uint32_t sid)
+static struct pending *pending_take(struct ctrbox_ttrpc_client *c, uint32_t sid)
 {
 	for (struct pending **pp = &c->pending; *pp; pp = &(*pp)->next) {
 		if ((*pp)->sid == sid) {
@@ -673,7 +661,7 @@ static struct pending *pending_take(struct ttrpc_client *c, uint32_t sid)
 	return NULL;
 }
 
-static void fail_all(struct ttrpc_client *c, int code, const char *msg)
+static void fail_all(struct ctrbox_ttrpc_client *c, int code, const char *msg)
 {
 	while (c->pending) {
 		struct pending *p = c->pending;
@@ -682,13 +670,13 @@ static void fail_all(struct ttrpc_client *c, int code, const char *msg)
 	}
 }
 
-static void client_break(struct ttrpc_client *c)
+static void client_break(struct ctrbox_ttrpc_client *c)
 {
 	if (c->dead)
 		return;
 	c->dead = 1;
-	loop_del(c->loop, c->fd);
-	fail_all(c, TTRPC_UNAVAILABLE, "ttrpc: closed");
+	ctrbox_loop_del(c->loop, c->fd);
+	fail_all(c, CTRBOX_UNAVAILABLE, "ttrpc: closed");
 	if (c->on_close)
 		c->on_close(c, c->close_data);
 }
@@ -696,24 +684,24 @@ static void client_break(struct ttrpc_client *c)
 static int client_frame_cb(void *ctx, const struct ttrpc_hdr *h, const uint8_t *payload,
 			   int oversize)
 {
-	struct ttrpc_client *c = ctx;
+	struct ctrbox_ttrpc_client *c = ctx;
 	struct ttrpc_response resp;
 	struct pending *p;
 
 	if (h->type != TTRPC_TYPE_RESPONSE) {
-		log_debug("ttrpc client: ignoring frame of type %u", h->type);
+		ctrbox_log_debug("ttrpc client: ignoring frame of type %u", h->type);
 		return c->free_requested;
 	}
 	p = pending_take(c, h->stream_id);
 	if (!p) {
-		log_debug("ttrpc client: response for unknown stream %u", h->stream_id);
+		ctrbox_log_debug("ttrpc client: response for unknown stream %u", h->stream_id);
 		return c->free_requested;
 	}
 	if (oversize) {
-		pending_finish(p, TTRPC_RESOURCE_EXHAUSTED, "response exceeds maximum message size",
-			       NULL, 0);
+		pending_finish(p, CTRBOX_RESOURCE_EXHAUSTED,
+			       "response exceeds maximum message size", NULL, 0);
 	} else if (ttrpc_response_decode(payload, h->length, &resp) < 0) {
-		pending_finish(p, TTRPC_INTERNAL, "ttrpc: cannot decode response", NULL, 0);
+		pending_finish(p, CTRBOX_INTERNAL, "ttrpc: cannot decode response", NULL, 0);
 	} else {
 		pending_finish(p, resp.code, resp.message, resp.payload, resp.plen);
 		ttrpc_response_free(&resp);
@@ -721,9 +709,9 @@ static int client_frame_cb(void *ctx, const struct ttrpc_hdr *h, const uint8_t *
 	return c->free_requested;
 }
 
-static void client_io_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void client_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct ttrpc_client *c = data;
+	struct ctrbox_ttrpc_client *c = data;
 	uint8_t buf[READ_CHUNK];
 
 	c->busy++;
@@ -732,7 +720,7 @@ static void client_io_cb(struct loop *l, int fd, uint32_t events, void *data)
 		if (r < 0)
 			client_break(c);
 		else if (r == 1)
-			loop_mod(l, fd, EPOLLIN);
+			ctrbox_loop_mod(l, fd, EPOLLIN);
 	}
 	while (!c->dead && !c->free_requested && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -746,12 +734,13 @@ static void client_io_cb(struct loop *l, int fd, uint32_t events, void *data)
 		}
 	}
 	if (--c->busy == 0 && c->free_requested)
-		ttrpc_client_free(c);
+		ctrbox_ttrpc_client_free(c);
 }
 
-int ttrpc_client_connect(struct loop *l, const char *addr, struct ttrpc_client **out)
+int ctrbox_ttrpc_client_connect(struct ctrbox_loop *l, const char *addr,
+				struct ctrbox_ttrpc_client **out)
 {
-	struct ttrpc_client *c;
+	struct ctrbox_ttrpc_client *c;
 	int fd = unix_connect(addr, 1), r;
 
 	if (fd < 0)
@@ -766,7 +755,7 @@ int ttrpc_client_connect(struct loop *l, const char *addr, struct ttrpc_client *
 	c->fd = fd;
 	c->next_sid = 1;
 	ttrpc_reader_init(&c->rd, TTRPC_MAX_MSG);
-	r = loop_add(l, fd, EPOLLIN, client_io_cb, c);
+	r = ctrbox_loop_add(l, fd, EPOLLIN, client_io_cb, c);
 	if (r < 0) {
 		close(fd);
 		free(c);
@@ -776,21 +765,21 @@ int ttrpc_client_connect(struct loop *l, const char *addr, struct ttrpc_client *
 	return 0;
 }
 
-void ttrpc_client_on_close(struct ttrpc_client *c, void (*cb)(struct ttrpc_client *, void *),
-			   void *data)
+void ctrbox_ttrpc_client_on_close(struct ctrbox_ttrpc_client *c,
+				  void (*cb)(struct ctrbox_ttrpc_client *, void *), void *data)
 {
 	c->on_close = cb;
 	c->close_data = data;
 }
 
-void ttrpc_client_free(struct ttrpc_client *c)
+void ctrbox_ttrpc_client_free(struct ctrbox_ttrpc_client *c)
 {
 	if (!c)
 		return;
 	c->on_close = NULL;
 	if (!c->dead) {
 		c->dead = 1;
-		loop_del(c->loop, c->fd);
+		ctrbox_loop_del(c->loop, c->fd);
 	}
 	if (c->fd >= 0) {
 		close(c->fd);
@@ -801,26 +790,27 @@ void ttrpc_client_free(struct ttrpc_client *c)
 		return;
 	}
 	c->busy++;
-	fail_all(c, TTRPC_UNAVAILABLE, "ttrpc: closed");
+	fail_all(c, CTRBOX_UNAVAILABLE, "ttrpc: closed");
 	client_release(c);
 }
 
-static void call_timeout_cb(struct loop *l, void *data)
+static void call_timeout_cb(struct ctrbox_loop *l, void *data)
 {
 	struct pending *p = data;
-	struct ttrpc_client *c = p->c;
+	struct ctrbox_ttrpc_client *c = p->c;
 	(void)l;
 	p->timer = NULL;
 	pending_take(c, p->sid);
 	c->busy++;
-	pending_finish(p, TTRPC_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
+	pending_finish(p, CTRBOX_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
 	if (--c->busy == 0 && c->free_requested)
-		ttrpc_client_free(c);
+		ctrbox_ttrpc_client_free(c);
 }
 
-int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const char *method,
-			  const uint8_t *payload, size_t plen, uint64_t timeout_ms,
-			  const struct ttrpc_kv *md, size_t nmd, ttrpc_reply_cb cb, void *data)
+int ctrbox_ttrpc_client_call_raw(struct ctrbox_ttrpc_client *c, const char *service,
+				 const char *method, const uint8_t *payload, size_t plen,
+				 uint64_t timeout_ms, const struct ctrbox_kv *md, size_t nmd,
+				 ctrbox_ttrpc_reply_cb cb, void *data)
 {
 	struct pending *p;
 	uint8_t *frame;
@@ -849,7 +839,8 @@ int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const cha
 	p->cb = cb;
 	p->data = data;
 	c->next_sid += 2;
-	if (timeout_ms && !(p->timer = loop_timer_in(c->loop, timeout_ms, call_timeout_cb, p))) {
+	if (timeout_ms &&
+	    !(p->timer = ctrbox_loop_timer_in(c->loop, timeout_ms, call_timeout_cb, p))) {
 		free(p);
 		return -ENOMEM;
 	}
@@ -857,14 +848,15 @@ int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const cha
 	c->pending = p;
 	r = outbuf_flush(&c->out, c->fd);
 	if (r == 0)
-		loop_mod(c->loop, c->fd, EPOLLIN | EPOLLOUT);
+		ctrbox_loop_mod(c->loop, c->fd, EPOLLIN | EPOLLOUT);
 	/* A broken peer is reported through the read side (EPOLLHUP), not here. */
 	return 0;
 }
 
-int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *method,
-		      const ProtobufCMessage *req, uint64_t timeout_ms, const struct ttrpc_kv *md,
-		      size_t nmd, ttrpc_reply_cb cb, void *data)
+int ctrbox_ttrpc_client_call(struct ctrbox_ttrpc_client *c, const char *service, const char *method,
+			     const ProtobufCMessage *req, uint64_t timeout_ms,
+			     const struct ctrbox_kv *md, size_t nmd, ctrbox_ttrpc_reply_cb cb,
+			     void *data)
 {
 	uint8_t stackbuf[512], *buf = stackbuf;
 	size_t len = req ? protobuf_c_message_get_packed_size(req) : 0;
@@ -874,8 +866,8 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
 		return -ENOMEM;
 	if (req)
 		protobuf_c_message_pack(req, buf);
-	r = ttrpc_client_call_raw(c, service, method, len ? buf : NULL, len, timeout_ms, md, nmd,
-				  cb, data);
+	r = ctrbox_ttrpc_client_call_raw(c, service, method, len ? buf : NULL, len, timeout_ms, md,
+					 nmd, cb, data);
 	if (buf != stackbuf)
 		free(buf);
 	return r;
@@ -896,32 +888,34 @@ static void sync_cb(void *data, int code, const char *message, const uint8_t *pa
 	sr->done = 1;
 	sr->code = code;
 	sr->message = message ? strdup(message) : NULL;
-	if (code == TTRPC_OK && plen > 0 && (sr->payload = malloc(plen))) {
+	if (code == CTRBOX_OK && plen > 0 && (sr->payload = malloc(plen))) {
 		memcpy(sr->payload, payload, plen);
 		sr->plen = plen;
 	}
 }
 
-int ttrpc_client_call_sync(struct ttrpc_client *c, struct loop *l, const char *service,
-			   const char *method, const ProtobufCMessage *req,
-			   const ProtobufCMessageDescriptor *out_desc, uint64_t timeout_ms,
-			   ProtobufCMessage **resp, char **errmsg)
+int ctrbox_ttrpc_client_call_sync(struct ctrbox_ttrpc_client *c, struct ctrbox_loop *l,
+				  const char *service, const char *method,
+				  const ProtobufCMessage *req,
+				  const ProtobufCMessageDescriptor *out_desc, uint64_t timeout_ms,
+				  ProtobufCMessage **resp, char **errmsg)
 {
 	struct sync_result sr = {0};
-	int r = ttrpc_client_call(c, service, method, req, timeout_ms, NULL, 0, sync_cb, &sr);
+	int r =
+	    ctrbox_ttrpc_client_call(c, service, method, req, timeout_ms, NULL, 0, sync_cb, &sr);
 
 	*resp = NULL;
 	if (errmsg)
 		*errmsg = NULL;
 	if (r < 0)
 		return r;
-	r = loop_run_until(l, &sr.done, 0);
+	r = ctrbox_loop_run_until(l, &sr.done, 0);
 	if (r < 0)
 		return r;
-	if (sr.code == TTRPC_OK && out_desc) {
+	if (sr.code == CTRBOX_OK && out_desc) {
 		*resp = protobuf_c_message_unpack(out_desc, NULL, sr.plen, sr.payload);
 		if (!*resp) {
-			sr.code = TTRPC_INTERNAL;
+			sr.code = CTRBOX_INTERNAL;
 			free(sr.message);
 			sr.message = strdup("cannot decode response payload");
 		}

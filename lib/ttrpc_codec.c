@@ -16,9 +16,9 @@ static const char *const code_names[] = {
     "DataLoss", "Unauthenticated",
 };
 
-const char *ttrpc_code_name(int code)
+const char *ctrbox_code_name(int code)
 {
-	if (code < 0 || code > TTRPC_UNAUTHENTICATED)
+	if (code < 0 || code > CTRBOX_UNAUTHENTICATED)
 		return "Unknown";
 	return code_names[code];
 }
@@ -123,7 +123,7 @@ ssize_t ttrpc_reader_feed(struct ttrpc_reader *r, const uint8_t *buf, size_t n, 
 
 int ttrpc_frame_request(uint32_t stream_id, const char *service, const char *method,
 			const uint8_t *payload, size_t plen, int64_t timeout_nano,
-			const struct ttrpc_kv *md, size_t nmd, uint8_t **out, size_t *outlen)
+			const struct ctrbox_kv *md, size_t nmd, uint8_t **out, size_t *outlen)
 {
 	Ttrpc__Request req = TTRPC__REQUEST__INIT;
 	Ttrpc__KeyValue *kvs = NULL, **kvp = NULL;
@@ -176,7 +176,7 @@ int ttrpc_frame_response(uint32_t stream_id, int code, const char *message, cons
 	size_t len;
 	uint8_t *buf;
 
-	if (code != TTRPC_OK) {
+	if (code != CTRBOX_OK) {
 		st.code = code;
 		st.message = (char *)(message ? message : "");
 		resp.status = &st;

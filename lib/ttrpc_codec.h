@@ -7,33 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <ctrbox/ttrpc.h> /* enum ctrbox_code, struct ctrbox_kv */
+
 #define TTRPC_HDR_LEN 10
 #define TTRPC_MAX_MSG (4u << 20) /* ttrpc 1.1.1: larger payloads are refused */
 
 enum { TTRPC_TYPE_REQUEST = 1, TTRPC_TYPE_RESPONSE = 2 };
-
-/* gRPC status codes, used unchanged by TTRPC. */
-enum ttrpc_code {
-	TTRPC_OK = 0,
-	TTRPC_CANCELED = 1,
-	TTRPC_UNKNOWN = 2,
-	TTRPC_INVALID_ARGUMENT = 3,
-	TTRPC_DEADLINE_EXCEEDED = 4,
-	TTRPC_NOT_FOUND = 5,
-	TTRPC_ALREADY_EXISTS = 6,
-	TTRPC_PERMISSION_DENIED = 7,
-	TTRPC_RESOURCE_EXHAUSTED = 8,
-	TTRPC_FAILED_PRECONDITION = 9,
-	TTRPC_ABORTED = 10,
-	TTRPC_OUT_OF_RANGE = 11,
-	TTRPC_UNIMPLEMENTED = 12,
-	TTRPC_INTERNAL = 13,
-	TTRPC_UNAVAILABLE = 14,
-	TTRPC_DATA_LOSS = 15,
-	TTRPC_UNAUTHENTICATED = 16,
-};
-
-const char *ttrpc_code_name(int code);
 
 struct ttrpc_hdr {
 	uint32_t length;
@@ -68,15 +47,10 @@ ssize_t ttrpc_reader_feed(struct ttrpc_reader *r, const uint8_t *buf, size_t n, 
 /* True between frames: EOF now is clean, otherwise the peer truncated a frame. */
 int ttrpc_reader_idle(const struct ttrpc_reader *r);
 
-struct ttrpc_kv {
-	const char *key;
-	const char *value;
-};
-
 /* Builds a whole frame (header + body) in a malloc'd buffer owned by the caller. */
 int ttrpc_frame_request(uint32_t stream_id, const char *service, const char *method,
 			const uint8_t *payload, size_t plen, int64_t timeout_nano,
-			const struct ttrpc_kv *md, size_t nmd, uint8_t **out, size_t *outlen);
+			const struct ctrbox_kv *md, size_t nmd, uint8_t **out, size_t *outlen);
 /* code 0: success with payload (may be empty); otherwise a status with message. */
 int ttrpc_frame_response(uint32_t stream_id, int code, const char *message, const uint8_t *payload,
 			 size_t plen, uint8_t **out, size_t *outlen);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -225,4 +228,34 @@ int rm_rf(const char *path)
 {
 	int r = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	return r < 0 ? (errno == ENOENT ? 0 : -errno) : r;
+}
+
+int unix_connect(const char *addr, int cloexec)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = addr;
+	socklen_t salen;
+	size_t n;
+	int fd, abstract = 0;
+
+	if (strncmp(addr, "unix://", 7) == 0)
+		path = addr + 7;
+	else if (addr[0] == '@')
+		abstract = 1, path = addr + 1;
+	n = strlen(path);
+	if (n == 0 || n >= sizeof(sa.sun_path) - (size_t)abstract)
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path + abstract, path, n);
+	salen = offsetof(struct sockaddr_un, sun_path) + n + abstract;
+	fd = socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		close(fd);
+		return -err;
+	}
+	return fd;
 }

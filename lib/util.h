@@ -23,5 +23,7 @@ int valid_component(const char *s);
 /* Removes a directory tree without following symlinks or crossing mounts. */
 int rm_rf(const char *path);
 int write_all(int fd, const void *data, size_t len);
+/* A unix stream socket connected to addr: "unix:///path", "/path" or "@abstract"; fd or -errno. */
+int unix_connect(const char *addr, int cloexec);
 
 #endif

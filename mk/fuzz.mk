@@ -26,7 +26,7 @@ FUZZ_WARN    := $(WARN) -Wno-format-nonliteral
 # libFuzzer options for every run; -close_fd_mask=3 silences the targets' own output (libFuzzer
 # and sanitizer reports still go to stderr).
 FUZZ_OPTS    ?= -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3
-# Applet objects a target links besides libctrbox.a.
+# Applet objects a target links besides libctrbox-all.a.
 FUZZ_APP_O_filter := applets/snapshotter/filter.o
 FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o
 
@@ -37,7 +37,7 @@ fuzz-build:
 	@f="$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN)"; \
 	if [ "$$(cat $(FUZZ_BUILD)/.fuzzflags 2>/dev/null)" != "$$f" ]; then \
 		rm -rf $(FUZZ_BUILD)/lib $(FUZZ_BUILD)/applets $(FUZZ_BUILD)/gen $(FUZZ_BUILD)/fuzz \
-			$(FUZZ_BUILD)/libctrbox.a; \
+			$(FUZZ_BUILD)/libctrbox-all.a; \
 		mkdir -p $(FUZZ_BUILD) && echo "$$f" > $(FUZZ_BUILD)/.fuzzflags; \
 	fi
 	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) STATIC= \
@@ -47,11 +47,11 @@ fuzz-build:
 # Only meaningful inside the sub-make above (BUILD=$(FUZZ_BUILD), CC=clang).
 fuzz-bins: $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/fuzz_$(t))
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libctrbox.a $(BUILD)/gen/.stamp \
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libctrbox-all.a $(BUILD)/gen/.stamp \
 		$(foreach t,$(FUZZ_TARGETS),$(addprefix $(BUILD)/,$(FUZZ_APP_O_$(t))))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(XCFLAGS) $(WARN) -Wshadow -o $@ $< \
-		$(addprefix $(BUILD)/,$(FUZZ_APP_O_$*)) $(BUILD)/libctrbox.a $(LIBS)
+		$(addprefix $(BUILD)/,$(FUZZ_APP_O_$*)) $(BUILD)/libctrbox-all.a $(LIBS)
 
 fuzz: fuzz-build
 	@fail=0; mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts $(FUZZ_BUILD)/logs; \

@@ -126,13 +126,13 @@ static void *stdin_thread(void *arg)
 	return NULL;
 }
 
-static void on_evfd(struct loop *l, int fd, uint32_t events, void *data)
+static void on_evfd(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct ctr_cio *io = data;
 	uint64_t v;
 	if (read(fd, &v, sizeof(v)) < 0 && errno == EAGAIN)
 		return;
-	loop_del(l, fd);
+	ctrbox_loop_del(l, fd);
 	/* the thread is done with in_fd */
 	pthread_join(io->thread, NULL);
 	io->stdin_thread = false;
@@ -144,7 +144,7 @@ static void on_evfd(struct loop *l, int fd, uint32_t events, void *data)
 	*io->wake = 1;
 }
 
-static void on_output(struct loop *l, int fd, uint32_t events, void *data)
+static void on_output(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct ctr_cio *io = data;
 	int dst = fd == io->out_fd ? STDOUT_FILENO : STDERR_FILENO;
@@ -163,24 +163,24 @@ static void on_output(struct loop *l, int fd, uint32_t events, void *data)
 			return;
 		break; /* EOF (the shim closed its end) or an error */
 	}
-	loop_del(l, fd);
+	ctrbox_loop_del(l, fd);
 	io->outputs_open--;
 	*io->wake = 1;
 }
 
-int ctr_cio_start(struct ctr_cio *io, struct loop *l, int *wake, bool with_stdin)
+int ctr_cio_start(struct ctr_cio *io, struct ctrbox_loop *l, int *wake, bool with_stdin)
 {
 	io->loop = l;
 	io->wake = wake;
-	if (io->out_fd >= 0 && loop_add(l, io->out_fd, EPOLLIN, on_output, io) == 0)
+	if (io->out_fd >= 0 && ctrbox_loop_add(l, io->out_fd, EPOLLIN, on_output, io) == 0)
 		io->outputs_open++;
-	if (io->err_fd >= 0 && loop_add(l, io->err_fd, EPOLLIN, on_output, io) == 0)
+	if (io->err_fd >= 0 && ctrbox_loop_add(l, io->err_fd, EPOLLIN, on_output, io) == 0)
 		io->outputs_open++;
 	if (with_stdin && io->in_fd >= 0) {
 		io->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (io->evfd < 0)
 			return -errno;
-		if (loop_add(l, io->evfd, EPOLLIN, on_evfd, io) < 0)
+		if (ctrbox_loop_add(l, io->evfd, EPOLLIN, on_evfd, io) < 0)
 			return -errno;
 		if (pthread_create(&io->thread, NULL, stdin_thread, io) != 0)
 			return -EAGAIN;
@@ -198,11 +198,11 @@ void ctr_cio_close(struct ctr_cio *io, bool keep)
 {
 	if (io->loop) {
 		if (io->out_fd >= 0)
-			loop_del(io->loop, io->out_fd);
+			ctrbox_loop_del(io->loop, io->out_fd);
 		if (io->err_fd >= 0)
-			loop_del(io->loop, io->err_fd);
+			ctrbox_loop_del(io->loop, io->err_fd);
 		if (io->evfd >= 0)
-			loop_del(io->loop, io->evfd);
+			ctrbox_loop_del(io->loop, io->evfd);
 	}
 	/* a stdin thread still blocked in read(2) keeps in_fd: leave both to exit */
 	if (io->out_fd >= 0)

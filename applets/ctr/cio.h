@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 #define CTR_DEFAULT_FIFO_DIR "/run/containerd/fifo"
 
@@ -17,7 +17,7 @@ struct ctr_cio {
 	bool terminal;
 	int in_fd, out_fd, err_fd; /* our ends, -1 when unused */
 	/* loop state */
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	int *wake;	/* set to 1 on any event the caller should look at */
 	int evfd;	/* stdin thread -> loop: stdin reached EOF */
 	bool stdin_eof; /* our stdin ended and the fifo is closed (send CloseIO) */
@@ -38,7 +38,7 @@ int ctr_cio_fifos(struct ctr_cio *io, const char *fifo_dir, const char *id, bool
 /* After the task (or exec) is created: starts copying (stdin thread, stdout/stderr watchers on
  * l). *wake is set to 1 whenever stdin_eof or the outputs change. with_stdin false: our stdin
  * is not read (detached). */
-int ctr_cio_start(struct ctr_cio *io, struct loop *l, int *wake, bool with_stdin);
+int ctr_cio_start(struct ctr_cio *io, struct ctrbox_loop *l, int *wake, bool with_stdin);
 
 /* True once every output fifo reached EOF (the shim closed its ends). */
 bool ctr_cio_outputs_done(const struct ctr_cio *io);

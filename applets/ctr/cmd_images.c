@@ -955,7 +955,7 @@ static int w_roundtrip(struct ctr *c, struct grpc_stream *st, struct wctx *w,
 		return GRPC_UNAVAILABLE;
 	while (!w->got && !w->done) {
 		w->wake = 0;
-		int rc = loop_run_until(c->loop, &w->wake, c->deadline_ms);
+		int rc = ctrbox_loop_run_until(c->loop, &w->wake, c->deadline_ms);
 		if (rc < 0 && !w->wake)
 			return GRPC_DEADLINE_EXCEEDED;
 	}
@@ -1043,7 +1043,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 		grpc_stream_close_send(st);
 	while (!w.done) {
 		w.wake = 0;
-		if (loop_run_until(c->loop, &w.wake, c->deadline_ms) < 0 && !w.wake) {
+		if (ctrbox_loop_run_until(c->loop, &w.wake, c->deadline_ms) < 0 && !w.wake) {
 			grpc_stream_cancel(st);
 			st = NULL;
 			w.done = 1;

@@ -63,7 +63,7 @@ struct sigstate {
 	int any;
 };
 
-static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
+static void on_signal(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct sigstate *s = data;
 	struct signalfd_siginfo si;
@@ -305,7 +305,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 
 	ss.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ss.fd >= 0)
-		loop_add(c->loop, ss.fd, EPOLLIN, on_signal, &ss);
+		ctrbox_loop_add(c->loop, ss.fd, EPOLLIN, on_signal, &ss);
 	if (o->tty)
 		call_resize(c, o->id, o->exec_id);
 
@@ -338,11 +338,11 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		if (w.done && ctr_cio_outputs_done(&io))
 			break;
 		wake = 0;
-		if (loop_run_until(c->loop, &wake, 0) < 0)
+		if (ctrbox_loop_run_until(c->loop, &wake, 0) < 0)
 			break;
 	}
 	if (ss.fd >= 0) {
-		loop_del(c->loop, ss.fd);
+		ctrbox_loop_del(c->loop, ss.fd);
 		close(ss.fd);
 	}
 	if (w.code) {

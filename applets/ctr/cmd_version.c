@@ -1,5 +1,6 @@
 /* ctr version: the client's version lines, then the server's (Version service) and its UUID
  * (Introspection.Server). */
+#include <ctrbox/version.h>
 #include <stdio.h>
 #include <string.h>
 

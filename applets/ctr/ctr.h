@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "grpc.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 
 struct ctr {
 	const char *address;  /* -a/--address, CONTAINERD_ADDRESS, default below */
@@ -19,7 +19,7 @@ struct ctr {
 	uint64_t connect_ms;  /* --connect-timeout (unix connect is immediate: kept for ctr) */
 	int debug;	      /* --debug */
 	const char *lease;    /* containerd-lease metadata for every call while set */
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	struct grpc_client *cli;
 };
 

@@ -87,7 +87,7 @@ int ctr_main(int argc, char **argv)
 			return ctr_fail("invalid value \"%s\" for flag -timeout: parse error", t);
 		}
 		if (ms > 0)
-			c.deadline_ms = loop_now_ms() + (uint64_t)ms;
+			c.deadline_ms = ctrbox_loop_now_ms() + (uint64_t)ms;
 	}
 	const char *name = g.argv[0];
 	const struct command *cmd = NULL;
@@ -103,6 +103,6 @@ int ctr_main(int argc, char **argv)
 	ctr_args_free(&g);
 	grpc_client_free(c.cli);
 	if (c.loop)
-		loop_free(c.loop);
+		ctrbox_loop_free(c.loop);
 	return rc;
 }

@@ -24,7 +24,7 @@ uint64_t ctr_timeout_left(const struct ctr *c)
 {
 	if (!c->deadline_ms)
 		return 0;
-	uint64_t now = loop_now_ms();
+	uint64_t now = ctrbox_loop_now_ms();
 	return c->deadline_ms > now ? c->deadline_ms - now : 1;
 }
 
@@ -32,7 +32,7 @@ struct grpc_client *ctr_client(struct ctr *c)
 {
 	if (c->cli)
 		return c->cli;
-	if (!c->loop && loop_new(&c->loop)) {
+	if (!c->loop && ctrbox_loop_new(&c->loop)) {
 		ctr_fail("out of memory");
 		return NULL;
 	}

@@ -22,7 +22,7 @@
 
 /* Grouping: containers that share one shim process hash the group label instead of their id,
  * looked up in ./config.json in this order, as the Go shim does. */
-static char *group_id(const struct shim_opts *o)
+static char *group_id(const struct ctrbox_shim_opts *o)
 {
 	static const char *const labels[] = {"io.containerd.runc.v2.group",
 					     "io.kubernetes.cri.sandbox-id"};
@@ -70,7 +70,8 @@ static int join_cgroup(const char *cgroup, pid_t pid)
 	return joined ? 0 : -ENOENT;
 }
 
-static int start_options(const struct shim_opts *o, pid_t daemon, const uint8_t *opts, size_t len)
+static int start_options(const struct ctrbox_shim_opts *o, pid_t daemon, const uint8_t *opts,
+			 size_t len)
 {
 	Google__Protobuf__Any *any;
 	Containerd__Runc__V1__Options *ro;
@@ -114,7 +115,8 @@ static char *options_root(const char *bundle)
 
 /* delete action: clean up after a dead (or finished) shim, as containerd asks after every
  * task and whenever a shim connection drops. The bundle is <parent of cwd>/<id>. */
-static int delete_action(const struct shim_opts *o, Containerd__Task__V2__DeleteResponse *resp)
+static int delete_action(const struct ctrbox_shim_opts *o,
+			 Containerd__Task__V2__DeleteResponse *resp)
 {
 	char cwd[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX + 32],
 	    *binary = NULL, *root, *rroot = NULL, *pid = NULL, *out = NULL;
@@ -154,19 +156,19 @@ static int delete_action(const struct shim_opts *o, Containerd__Task__V2__Delete
 	if (runc_argv_delete(&rc, o->id, 1, &av) == 0) {
 		r = runc_run_sync(&av, -1, &out, &outlen, &wstatus);
 		if (r < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
-			log_warn("failed to delete container %s: %s", o->id,
-				 r < 0 ? strerror(-r) : (out ? out : ""));
+			ctrbox_log_warn("failed to delete container %s: %s", o->id,
+					r < 0 ? strerror(-r) : (out ? out : ""));
 		runc_argv_free(&av);
 	}
 	snprintf(path, sizeof(path), "%s/rootfs", bundle);
 	r = unmount_all(path, 0);
 	if (r < 0)
-		log_warn("failed to cleanup rootfs mount: %s", strerror(-r));
+		ctrbox_log_warn("failed to cleanup rootfs mount: %s", strerror(-r));
 	snprintf(path, sizeof(path), "%s/init.pid", bundle);
 	if (read_file(path, 64, &pid, NULL) == 0)
 		resp->pid = atoi(pid);
 	else
-		log_warn("failed to read init pid file");
+		ctrbox_log_warn("failed to read init pid file");
 	free(pid);
 	free(out);
 	free(binary);
@@ -175,11 +177,11 @@ static int delete_action(const struct shim_opts *o, Containerd__Task__V2__Delete
 	return 0;
 }
 
-static const struct shim_ops runc_ops = {
+static const struct ctrbox_shim_ops runc_ops = {
     .runtime = RUNTIME_NAME,
     .group_id = group_id,
     .start_options = start_options,
-    .delete = delete_action,
+    .delete_shim = delete_action,
     .init = runc_shim_register,
     .sigchld = runc_shim_sigchld,
     .fini = runc_shim_fini,
@@ -187,5 +189,7 @@ static const struct shim_ops runc_ops = {
 
 int shim_runc_v2_main(int argc, char **argv)
 {
-	return shim_run(&runc_ops, argc, argv);
+	if (applet_std_flags(argc, argv)) /* ctrbox's --help/--version; -v is the shim's */
+		return 0;
+	return ctrbox_shim_run(&runc_ops, argc, argv);
 }

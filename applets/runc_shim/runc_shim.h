@@ -11,8 +11,8 @@
 #include "cgroup.h"
 #include "io.h"
 #include "runc.h"
-#include "shim.h"
-#include "ttrpc.h"
+#include <ctrbox/shim.h>
+#include <ctrbox/ttrpc.h>
 
 #define RUNTIME_NAME "io.containerd.runc.v2"
 #define DEFAULT_RUNC_ROOT "/run/containerd/runc"
@@ -34,7 +34,7 @@ struct job {
 	int captured; /* runc's output went to outfd (not to the container's pipes) */
 	char *op;     /* "OCI runtime create failed", ... */
 	struct container *c;
-	struct ttrpc_call *call; /* answered by done (NULL for fire-and-forget) */
+	struct ctrbox_ttrpc_call *call; /* answered by done (NULL for fire-and-forget) */
 	job_done_fn done;
 	void *ctx;
 	char *output; /* filled before done runs */
@@ -44,7 +44,7 @@ struct job {
 };
 
 struct waiter {
-	struct ttrpc_call *call;
+	struct ctrbox_ttrpc_call *call;
 	struct waiter *next;
 };
 
@@ -79,8 +79,8 @@ struct process {
 	struct io_copy *copies[3];
 	int ncopies;
 	struct waiter *waiters;
-	struct ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
-	struct loop_timer *drain_timer;
+	struct ctrbox_ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
+	struct ctrbox_timer *drain_timer;
 };
 
 struct container {
@@ -112,8 +112,8 @@ struct early_exit {
 };
 
 struct svc {
-	struct shim *shim;
-	struct loop *loop;
+	struct ctrbox_shim *shim;
+	struct ctrbox_loop *loop;
 	const char *ns;
 	struct container *containers;
 	struct job *jobs;
@@ -144,8 +144,8 @@ void logger_stop(struct svc *s, struct process *p);
 /* service.c */
 /* Continues a Delete once the stdio copiers drained (or gave up waiting). */
 void delete_continue(struct svc *s, struct process *p);
-int runc_shim_register(struct shim *sh, void **state);
-void runc_shim_sigchld(struct shim *sh, void *state);
-void runc_shim_fini(struct shim *sh, void *state);
+int runc_shim_register(struct ctrbox_shim *sh, void **state);
+void runc_shim_sigchld(struct ctrbox_shim *sh, void *state);
+void runc_shim_fini(struct ctrbox_shim *sh, void *state);
 
 #endif

@@ -77,7 +77,7 @@ static struct process *find_exec(struct container *c, const char *exec_id)
 	return NULL;
 }
 
-static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char *id,
+static struct process *lookup(struct svc *s, struct ctrbox_ttrpc_call *call, const char *id,
 			      const char *exec_id)
 {
 	struct process *e;
@@ -85,14 +85,14 @@ static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char
 	struct container *c = find_container(s, id);
 
 	if (!c) {
-		ttrpc_call_error(call, TTRPC_NOT_FOUND, "container not created: not found");
+		ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND, "container not created: not found");
 		return NULL;
 	}
 	if (exec_id && *exec_id) {
 		if ((e = find_exec(c, exec_id)))
 			return e;
-		ttrpc_call_error(call, TTRPC_NOT_FOUND, "process does not exist %s: not found",
-				 exec_id);
+		ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+					"process does not exist %s: not found", exec_id);
 		return NULL;
 	}
 	return &c->init;
@@ -100,9 +100,9 @@ static struct process *lookup(struct svc *s, struct ttrpc_call *call, const char
 
 static void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev)
 {
-	int r = shim_publish(s->shim, topic, ev);
+	int r = ctrbox_shim_publish(s->shim, topic, ev);
 	if (r < 0)
-		log_error("publish %s: %s", topic, strerror(-r));
+		ctrbox_log_error("publish %s: %s", topic, strerror(-r));
 }
 
 /* ---- runc jobs: children whose exit arrives through the reaper ---- */
@@ -112,7 +112,8 @@ static void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev
 #define STDIO_FD(fd) ((fd) >= 0 ? (fd) : JOB_DEVNULL)
 
 static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, int in, int out,
-		     int err, const char *op, struct ttrpc_call *call, job_done_fn done, void *ctx)
+		     int err, const char *op, struct ctrbox_ttrpc_call *call, job_done_fn done,
+		     void *ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	int capture = -1;
@@ -140,7 +141,7 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 		free(j);
 		return pid;
 	}
-	log_debug("runc job %s pid %d for %s", op, pid, c->id);
+	ctrbox_log_debug("runc job %s pid %d for %s", op, pid, c->id);
 	j->pid = pid;
 	j->outfd = capture;
 	j->captured = out == -1 && err == -1;
@@ -197,11 +198,11 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 /* Starts a runc job that answers the call; on spawn failure answers it at once and returns
  * the error (the job's done never runs then). */
 static int job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
-		       struct ttrpc_call *call, job_done_fn done, void *ctx)
+		       struct ctrbox_ttrpc_call *call, job_done_fn done, void *ctx)
 {
 	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
 	if (r < 0)
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "%s: %s", op, strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "%s: %s", op, strerror(-r));
 	return r;
 }
 
@@ -218,7 +219,7 @@ static void reply_waiters(struct process *p)
 	while (p->waiters) {
 		struct waiter *w = p->waiters;
 		p->waiters = w->next;
-		ttrpc_call_reply(w->call, &resp.base);
+		ctrbox_ttrpc_call_reply(w->call, &resp.base);
 		free(w);
 	}
 }
@@ -226,7 +227,7 @@ static void reply_waiters(struct process *p)
 static void killall_done(struct svc *s, struct job *j, int ok, const char *err)
 {
 	if (!ok)
-		log_debug("kill --all after init exit: %s", err);
+		ctrbox_log_debug("kill --all after init exit: %s", err);
 }
 
 /* The exit becomes visible: state, /tasks/exit, Wait replies. */
@@ -261,7 +262,7 @@ static void process_exited(struct svc *s, struct process *p, int status)
 		return;
 	p->exit_status = status;
 	clock_gettime(CLOCK_REALTIME, &p->exited_at);
-	log_debug("process %s pid %d exited with %d", p->id, p->pid, status);
+	ctrbox_log_debug("process %s pid %d exited with %d", p->id, p->pid, status);
 	if (p->starting) { /* published after /tasks/start, by the start completion */
 		p->exit_held = 1;
 		return;
@@ -283,7 +284,7 @@ static struct process *process_by_pid(struct svc *s, pid_t pid)
 
 static void prune_early_exits(struct svc *s)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = ctrbox_loop_now_ms();
 
 	for (struct early_exit **pp = &s->early; *pp;) {
 		if (now - (*pp)->when_ms > EARLY_EXIT_TTL_MS) {
@@ -308,7 +309,7 @@ static void remember_exit(struct svc *s, pid_t pid, int status)
 		return;
 	e->pid = pid;
 	e->status = status;
-	e->when_ms = loop_now_ms();
+	e->when_ms = ctrbox_loop_now_ms();
 	e->next = s->early;
 	s->early = e;
 	if (++s->nearly > EARLY_EXITS_MAX) { /* drop the oldest */
@@ -337,7 +338,7 @@ static void claim_early_exit(struct svc *s, struct process *p)
 	}
 }
 
-void runc_shim_sigchld(struct shim *sh, void *state)
+void runc_shim_sigchld(struct ctrbox_shim *sh, void *state)
 {
 	struct svc *s = state;
 	int wstatus;
@@ -363,11 +364,11 @@ static void process_free_fields(struct svc *s, struct process *p)
 	io_close(p);
 	close_fd(&p->logger_pidfd);
 	if (p->drain_timer)
-		loop_timer_cancel(s->loop, p->drain_timer);
+		ctrbox_loop_timer_cancel(s->loop, p->drain_timer);
 	while (p->waiters) { /* only reached on shutdown: answer rather than leak */
 		struct waiter *w = p->waiters;
 		p->waiters = w->next;
-		ttrpc_call_error(w->call, TTRPC_UNAVAILABLE, "shim shutting down");
+		ctrbox_ttrpc_call_error(w->call, CTRBOX_UNAVAILABLE, "shim shutting down");
 		free(w);
 	}
 	if (p->proc_file) {
@@ -393,7 +394,7 @@ static void container_free(struct container *c)
 	}
 	process_free_fields(c->svc, p);
 	if (c->oom_fd >= 0) {
-		loop_del(c->svc->loop, c->oom_fd);
+		ctrbox_loop_del(c->svc->loop, c->oom_fd);
 		close(c->oom_fd);
 	}
 	if (c->have_cg)
@@ -556,15 +557,15 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 	return r;
 }
 
-static void create_failed(struct svc *s, struct container *c, struct ttrpc_call *call, int code,
-			  const char *msg)
+static void create_failed(struct svc *s, struct container *c, struct ctrbox_ttrpc_call *call,
+			  int code, const char *msg)
 {
 	char *rootfs = bundle_path(c, "rootfs");
 
 	if (c->rootfs_mounted && rootfs)
 		unmount_all(rootfs, 0);
 	free(rootfs);
-	ttrpc_call_error(call, code, "%s", msg);
+	ctrbox_ttrpc_call_error(call, code, "%s", msg);
 	container_free(c);
 }
 
@@ -579,14 +580,14 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	char *pidfile, *buf = NULL;
 
 	if (!ok) {
-		create_failed(s, c, j->call, TTRPC_UNKNOWN, err);
+		create_failed(s, c, j->call, CTRBOX_UNKNOWN, err);
 		return;
 	}
 	pidfile = bundle_path(c, "init.pid");
 	if (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (c->init.pid = atoi(buf)) <= 0) {
 		free(pidfile);
 		free(buf);
-		create_failed(s, c, j->call, TTRPC_UNKNOWN, "read init.pid after runc create");
+		create_failed(s, c, j->call, CTRBOX_UNKNOWN, "read init.pid after runc create");
 		return;
 	}
 	free(pidfile);
@@ -597,7 +598,7 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 			char msg[128];
 			snprintf(msg, sizeof(msg), "failed to retrieve console master: %s",
 				 strerror(-r));
-			create_failed(s, c, j->call, TTRPC_UNKNOWN, msg);
+			create_failed(s, c, j->call, CTRBOX_UNKNOWN, msg);
 			return;
 		}
 	}
@@ -620,11 +621,11 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	ev.pid = c->init.pid;
 	publish(s, "/tasks/create", &ev.base);
 	resp.pid = c->init.pid;
-	ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, &c->init);
 }
 
-static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void create_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	struct svc *s = data;
 	const CreateReq *req = (const CreateReq *)m;
@@ -636,17 +637,18 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	int r;
 
 	if (!valid_id(req->id))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
-					      "invalid container id %s", req->id);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+						     "invalid container id %s", req->id);
 	if (req->bundle[0] != '/' || stat(req->bundle, &st) < 0 || !S_ISDIR(st.st_mode))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid bundle %s",
-					      req->bundle);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+						     "invalid bundle %s", req->bundle);
 	if (find_container(s, req->id))
-		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS,
-					      "container %s: already exists", req->id);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_ALREADY_EXISTS,
+						     "container %s: already exists", req->id);
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	c->svc = s;
 	c->oom_fd = -1;
 	c->id = strdup(req->id);
@@ -659,10 +661,11 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!c->id || !c->bundle || !c->init.id || !c->init.stdin_path || !c->init.stdout_path ||
 	    !c->init.stderr_path) {
 		container_free(c);
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	}
 	if (container_config(c, req, &err) < 0) {
-		create_failed(s, c, call, TTRPC_UNKNOWN, err ? err : "runtime options");
+		create_failed(s, c, call, CTRBOX_UNKNOWN, err ? err : "runtime options");
 		free(err);
 		return;
 	}
@@ -719,7 +722,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		ev.io = &tio;
 		ev.checkpoint = req->checkpoint;
 		publish(s, "/tasks/create", &ev.base);
-		ttrpc_call_reply(call, &resp.base);
+		ctrbox_ttrpc_call_reply(call, &resp.base);
 		free(rootfs);
 		return;
 	}
@@ -748,7 +751,7 @@ static void create_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 oom:
 	err = strdup("out of memory");
 fail:
-	create_failed(s, c, call, TTRPC_UNKNOWN, err ? err : "create failed");
+	create_failed(s, c, call, CTRBOX_UNKNOWN, err ? err : "create failed");
 	free(err);
 	free(rootfs);
 	free(pidfile);
@@ -767,12 +770,12 @@ static void publish_oom(struct svc *s, struct container *c)
 
 static void oom_unwatch(struct container *c)
 {
-	loop_del(c->svc->loop, c->oom_fd);
+	ctrbox_loop_del(c->svc->loop, c->oom_fd);
 	close_fd(&c->oom_fd);
 }
 
 /* v1: the eventfd fires on an OOM in the memory cgroup, and once more when it is removed. */
-static void oom_v1_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void oom_v1_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct container *c = data;
 	uint64_t n;
@@ -785,7 +788,7 @@ static void oom_v1_cb(struct loop *l, int fd, uint32_t events, void *data)
 }
 
 /* v2: memory.events changed; an OOM is an oom_kill count above the last one seen. */
-static void oom_v2_cb(struct loop *l, int fd, uint32_t events, void *data)
+static void oom_v2_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct container *c = data;
 	char buf[4096];
@@ -810,19 +813,19 @@ static void oom_watch(struct svc *s, struct container *c)
 		return;
 	fd = v2 ? cgroup_v2_oom_watch(c->cg.unified) : cgroup_v1_oom_eventfd(c->cg.memory);
 	if (fd < 0) {
-		log_warn("%s: cannot watch for OOM: %s", c->id, strerror(-fd));
+		ctrbox_log_warn("%s: cannot watch for OOM: %s", c->id, strerror(-fd));
 		return;
 	}
 	if (v2)
 		cgroup_v2_oom_kills(c->cg.unified, &c->oom_kills);
-	if (loop_add(s->loop, fd, EPOLLIN, v2 ? oom_v2_cb : oom_v1_cb, c) < 0) {
+	if (ctrbox_loop_add(s->loop, fd, EPOLLIN, v2 ? oom_v2_cb : oom_v1_cb, c) < 0) {
 		close(fd);
 		return;
 	}
 	c->oom_fd = fd;
 }
 
-static void stats_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void stats_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
 	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
@@ -836,8 +839,8 @@ static void stats_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 		return;
 	c = p->c;
 	if (!c->have_cg)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
-					      "cgroup does not exist: not found");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+						     "cgroup does not exist: not found");
 	if (c->cg.unified) {
 		r = cgroup_v2_metrics(c->cg.unified,
 				      (Io__Containerd__Cgroups__V2__Metrics **)&metrics);
@@ -847,17 +850,17 @@ static void stats_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 		any.type_url = "io.containerd.cgroups.v1.Metrics";
 	}
 	if (r < 0)
-		return (void)ttrpc_call_error(
-		    call, r == -ENOENT ? TTRPC_NOT_FOUND : TTRPC_UNKNOWN, "%s",
+		return (void)ctrbox_ttrpc_call_error(
+		    call, r == -ENOENT ? CTRBOX_NOT_FOUND : CTRBOX_UNKNOWN, "%s",
 		    r == -ENOENT ? "cgroup deleted: not found" : strerror(-r));
 	any.value.len = protobuf_c_message_get_packed_size(metrics);
 	any.value.data = malloc(any.value.len ? any.value.len : 1);
 	if (any.value.data) {
 		protobuf_c_message_pack(metrics, any.value.data);
 		resp.stats = &any;
-		ttrpc_call_reply(call, &resp.base);
+		ctrbox_ttrpc_call_reply(call, &resp.base);
 	} else {
-		ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	free(any.value.data);
 	if (c->cg.unified)
@@ -878,7 +881,7 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 
 	p->starting = 0;
 	if (!ok) {
-		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 		if (p->exit_held)
 			finish_exit(s, p);
 		return;
@@ -890,15 +893,15 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 	ev.pid = p->pid;
 	publish(s, "/tasks/start", &ev.base); /* queued before any exit of this process */
 	resp.pid = p->pid;
-	ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	if (p->exit_held)
 		finish_exit(s, p);
 }
 
-static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call);
-static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *call);
+static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call);
+static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call);
 
-static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void start_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__StartRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -908,14 +911,16 @@ static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	if (!p)
 		return;
 	if (p->state != P_CREATED || p->starting)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot start a %s process",
-					      p->starting ? "running" : state_names[p->state]);
+		return (void)ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "cannot start a %s process",
+		    p->starting ? "running" : state_names[p->state]);
 	if (p->is_exec)
 		return exec_start(s, p, call);
 	if (p->c->restore_from)
 		return restore_start(s, p, call);
 	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	p->starting =
 	    job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p) == 0;
 	runc_argv_free(&av);
@@ -923,7 +928,7 @@ static void start_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 
 /* ---- State, Wait, Connect ---- */
 
-static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void state_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__StateRequest *req = (const void *)m;
 	Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
@@ -950,10 +955,10 @@ static void state_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	resp.exit_status = p->exit_status;
 	set_ts(&ts, &p->exited_at);
 	resp.exited_at = &ts;
-	ttrpc_call_reply(call, &resp.base);
+	ctrbox_ttrpc_call_reply(call, &resp.base);
 }
 
-static void wait_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void wait_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__WaitRequest *req = (const void *)m;
 	struct process *p = lookup(data, call, req->id, req->exec_id);
@@ -963,7 +968,8 @@ static void wait_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 		return;
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	w->call = call;
 	w->next = p->waiters;
 	p->waiters = w;
@@ -971,7 +977,7 @@ static void wait_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 		reply_waiters(p);
 }
 
-static void connect_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void connect_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__ConnectRequest *req = (const void *)m;
 	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
@@ -979,7 +985,7 @@ static void connect_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *
 
 	resp.shim_pid = getpid();
 	resp.task_pid = c ? c->init.pid : 0;
-	ttrpc_call_reply(call, &resp.base);
+	ctrbox_ttrpc_call_reply(call, &resp.base);
 }
 
 /* ---- Kill ---- */
@@ -994,19 +1000,19 @@ static void kill_done(struct svc *s, struct job *j, int ok, const char *err)
 	const char *out = j->output;
 
 	if (ok)
-		return (void)ttrpc_call_reply(j->call, NULL);
+		return (void)ctrbox_ttrpc_call_reply(j->call, NULL);
 	if (contains_ci(err, "os: process already finished") ||
 	    contains_ci(err, "container not running") || contains_ci(err, "no such process") ||
 	    contains_ci(out, "container not running"))
-		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND,
-					      "process already finished: not found");
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_NOT_FOUND,
+						     "process already finished: not found");
 	if (contains_ci(err, "does not exist") || contains_ci(out, "does not exist"))
-		return (void)ttrpc_call_error(j->call, TTRPC_NOT_FOUND,
-					      "no such container: not found");
-	ttrpc_call_error(j->call, TTRPC_UNKNOWN, "unknown error after kill: %s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_NOT_FOUND,
+						     "no such container: not found");
+	ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "unknown error after kill: %s", err);
 }
 
-static void kill_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void kill_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__KillRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1016,26 +1022,28 @@ static void kill_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	if (!p)
 		return;
 	if (p->state == P_DELETED)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
-					      "cannot kill a deleted process: not found");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+						     "cannot kill a deleted process: not found");
 	if (p->is_exec) { /* execs are signalled directly; `all` does not apply */
 		if (p->state == P_CREATED)
-			return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION,
-						      "process not created: failed precondition");
+			return (void)ctrbox_ttrpc_call_error(
+			    call, CTRBOX_FAILED_PRECONDITION,
+			    "process not created: failed precondition");
 		if (p->state == P_STOPPED || kill(p->pid, req->signal) < 0)
-			return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
-						      "process already finished: not found");
-		return (void)ttrpc_call_reply(call, NULL);
+			return (void)ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+							     "process already finished: not found");
+		return (void)ctrbox_ttrpc_call_reply(call, NULL);
 	}
 	if (runc_argv_kill(&p->c->rc, p->c->id, req->signal, req->all, &av) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime kill failed", call, kill_done, p);
 	runc_argv_free(&av);
 }
 
 /* ---- Delete ---- */
 
-static void delete_finish(struct svc *s, struct process *p, struct ttrpc_call *call)
+static void delete_finish(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
 {
 	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
 	Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
@@ -1048,7 +1056,7 @@ static void delete_finish(struct svc *s, struct process *p, struct ttrpc_call *c
 	if (c->rootfs_mounted && rootfs) {
 		int r = unmount_all(rootfs, 0);
 		if (r < 0)
-			log_warn("unmount %s: %s", rootfs, strerror(-r));
+			ctrbox_log_warn("unmount %s: %s", rootfs, strerror(-r));
 	}
 	free(rootfs);
 	p->state = P_DELETED;
@@ -1061,7 +1069,7 @@ static void delete_finish(struct svc *s, struct process *p, struct ttrpc_call *c
 	resp.pid = p->pid;
 	resp.exit_status = p->exit_status;
 	resp.exited_at = &ts;
-	ttrpc_call_reply(call, &resp.base);
+	ctrbox_ttrpc_call_reply(call, &resp.base);
 	reply_waiters(p);
 	container_unlink(s, c);
 	container_free(c);
@@ -1074,7 +1082,7 @@ static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *e
 	if (!ok && !contains_ci(err, "does not exist") &&
 	    !contains_ci(j->output, "does not exist")) {
 		p->c->init.delete_call = NULL;
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	}
 	delete_finish(s, p, j->call);
 }
@@ -1097,7 +1105,7 @@ static void exec_delete_finish(struct svc *s, struct process *p)
 	resp.pid = p->pid;
 	resp.exit_status = p->exit_status;
 	resp.exited_at = &ts;
-	ttrpc_call_reply(p->delete_call, &resp.base);
+	ctrbox_ttrpc_call_reply(p->delete_call, &resp.base);
 	p->delete_call = NULL;
 	p->state = P_DELETED;
 	reply_waiters(p);
@@ -1113,7 +1121,7 @@ static void exec_delete_finish(struct svc *s, struct process *p)
 
 void delete_continue(struct svc *s, struct process *p)
 {
-	struct ttrpc_call *call = p->delete_call;
+	struct ctrbox_ttrpc_call *call = p->delete_call;
 	struct runc_argv av = {0};
 	int r;
 
@@ -1121,28 +1129,30 @@ void delete_continue(struct svc *s, struct process *p)
 		return exec_delete_finish(s, p);
 	if (runc_argv_delete(&p->c->rc, p->c->id, 0, &av) < 0) {
 		p->delete_call = NULL;
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	}
 	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime delete failed", call, runc_delete_done,
 		      p);
 	runc_argv_free(&av);
 	if (r < 0) {
 		p->delete_call = NULL;
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime delete failed: %s",
-				 strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime delete failed: %s",
+					strerror(-r));
 	}
 }
 
-static void drain_timeout_cb(struct loop *l, void *data)
+static void drain_timeout_cb(struct ctrbox_loop *l, void *data)
 {
 	struct process *p = data;
 
 	p->drain_timer = NULL;
-	log_warn("%s: stdio not drained after %d ms, deleting anyway", p->id, DRAIN_TIMEOUT_MS);
+	ctrbox_log_warn("%s: stdio not drained after %d ms, deleting anyway", p->id,
+			DRAIN_TIMEOUT_MS);
 	delete_continue(p->c->svc, p);
 }
 
-static void delete_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void delete_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__DeleteRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1151,11 +1161,11 @@ static void delete_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->delete_call)
-		return (void)ttrpc_call_error(call, TTRPC_FAILED_PRECONDITION,
-					      "delete already in progress");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_FAILED_PRECONDITION,
+						     "delete already in progress");
 	if (p->state != P_CREATED && p->state != P_STOPPED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot delete a %s process",
-					      state_names[p->state]);
+		return (void)ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "cannot delete a %s process", state_names[p->state]);
 	p->delete_call = call;
 	/* Give the copiers up to 2 s to move what the process wrote before it exited. */
 	if (p->state == P_STOPPED && p->ncopies > 0) {
@@ -1166,7 +1176,8 @@ static void delete_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 			if (--p->ncopies == 0)
 				return delete_continue(s, p);
 		}
-		p->drain_timer = loop_timer_in(s->loop, DRAIN_TIMEOUT_MS, drain_timeout_cb, p);
+		p->drain_timer =
+		    ctrbox_loop_timer_in(s->loop, DRAIN_TIMEOUT_MS, drain_timeout_cb, p);
 		if (p->drain_timer)
 			return;
 	}
@@ -1185,26 +1196,26 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 	size_t n = 0;
 
 	if (!ok)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "failed to list pids: %s",
-					      err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN,
+						     "failed to list pids: %s", err);
 	/* runc prints the JSON on stdout; the capture also holds stderr, empty on success */
 	if (runc_parse_ps(j->output, j->outlen, &pids, &n) < 0)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN,
-					      "failed to parse runc ps output");
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN,
+						     "failed to parse runc ps output");
 	if (n > 0) {
 		infos = calloc(n, sizeof(*infos));
 		ptrs = calloc(n, sizeof(*ptrs));
 		if (!infos || !ptrs) {
 			free(infos), free(ptrs), free(pids);
-			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED,
-						      "out of memory");
+			return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_RESOURCE_EXHAUSTED,
+							     "out of memory");
 		}
 		details = calloc(n, sizeof(*details));
 		anys = calloc(n, sizeof(*anys));
 		if (!details || !anys) {
 			free(infos), free(ptrs), free(pids), free(details), free(anys);
-			return (void)ttrpc_call_error(j->call, TTRPC_RESOURCE_EXHAUSTED,
-						      "out of memory");
+			return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_RESOURCE_EXHAUSTED,
+							     "out of memory");
 		}
 		for (size_t i = 0; i < n; i++) {
 			containerd__v1__types__process_info__init(&infos[i]);
@@ -1234,7 +1245,7 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	resp.n_processes = n;
 	resp.processes = ptrs;
-	ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	for (size_t i = 0; anys && i < n; i++)
 		free(anys[i].value.data);
 	free(details);
@@ -1244,7 +1255,7 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 	free(pids);
 }
 
-static void pids_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void pids_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__PidsRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1254,44 +1265,45 @@ static void pids_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	if (!p)
 		return;
 	if (runc_argv_ps(&p->c->rc, p->c->id, &av) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime ps failed", call, pids_done, p);
 	runc_argv_free(&av);
 }
 
 /* ---- CloseIO, Shutdown ---- */
 
-static void closeio_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void closeio_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__CloseIORequest *req = (const void *)m;
 	struct container *c = find_container(data, req->id);
 
 	if (!c)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
-					      "container not created: not found");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+						     "container not created: not found");
 	struct process *p = &c->init;
 	if (*req->exec_id) {
 		p = find_exec(c, req->exec_id);
 		if (!p) /* the Go service does not map this one */
-			return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-						      "process does not exist %s: not found",
-						      req->exec_id);
+			return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+							     "process does not exist %s: not found",
+							     req->exec_id);
 	}
 	/* Our writer goes; the process sees EOF once the clients' writers are gone too. ctr sends
 	 * CloseIO as soon as its stdin ends, which may be before Start's runc exec is done and
 	 * io_start would open the writer: remember it. */
 	p->stdin_closed = 1;
 	close_fd(&p->stdin_writer);
-	ttrpc_call_reply(call, NULL);
+	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
-static void shutdown_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void shutdown_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	struct svc *s = data;
 
-	ttrpc_call_reply(call, NULL);
+	ctrbox_ttrpc_call_reply(call, NULL);
 	if (!s->containers)
-		shim_request_exit(s->shim);
+		ctrbox_shim_request_exit(s->shim);
 }
 
 /* ---- Exec ---- */
@@ -1328,7 +1340,7 @@ static char *spec_with_terminal(const char *json, size_t len, int terminal, size
 	return out;
 }
 
-static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void exec_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__ExecProcessRequest *req = (const void *)m;
 	Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
@@ -1337,23 +1349,24 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	struct process *p;
 
 	if (!c)
-		return (void)ttrpc_call_error(call, TTRPC_NOT_FOUND,
-					      "container not created: not found");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_NOT_FOUND,
+						     "container not created: not found");
 	if (!valid_id(req->exec_id))
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT, "invalid exec id %s",
-					      req->exec_id);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+						     "invalid exec id %s", req->exec_id);
 	if (find_exec(c, req->exec_id))
-		return (void)ttrpc_call_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists",
-					      req->exec_id);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_ALREADY_EXISTS,
+						     "id %s: already exists", req->exec_id);
 	if (c->init.state != P_CREATED && c->init.state != P_RUNNING)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
-					      state_names[c->init.state]);
+		return (void)ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "cannot exec in a %s state", state_names[c->init.state]);
 	if (!req->spec || !req->spec->value.len)
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
-					      "exec %s: no process spec", req->exec_id);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+						     "exec %s: no process spec", req->exec_id);
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	process_init(p, c, req->exec_id);
 	p->is_exec = 1;
 	p->terminal = req->terminal;
@@ -1366,8 +1379,8 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 		int bad_spec = p->id && p->stdin_path && p->stdout_path && p->stderr_path;
 		process_free_fields(s, p);
 		free(p);
-		return (void)ttrpc_call_error(
-		    call, bad_spec ? TTRPC_INVALID_ARGUMENT : TTRPC_RESOURCE_EXHAUSTED,
+		return (void)ctrbox_ttrpc_call_error(
+		    call, bad_spec ? CTRBOX_INVALID_ARGUMENT : CTRBOX_RESOURCE_EXHAUSTED,
 		    bad_spec ? "exec process spec is not a JSON object" : "out of memory");
 	}
 	p->next = c->execs;
@@ -1375,7 +1388,7 @@ static void exec_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *dat
 	ev.container_id = c->id;
 	ev.exec_id = p->id;
 	publish(s, "/tasks/exec-added", &ev.base);
-	ttrpc_call_reply(call, NULL);
+	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
 static void exec_start_done(struct svc *s, struct job *j, int ok, const char *err)
@@ -1404,7 +1417,7 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 		io_close(p);
 		p->state = P_STOPPED;
 		reply_waiters(p);
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	}
 	io_start(s, p);
 	p->state = P_RUNNING;
@@ -1413,11 +1426,11 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	ev.pid = p->pid;
 	publish(s, "/tasks/exec-started", &ev.base);
 	resp.pid = p->pid;
-	ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, p); /* an exec that exited before runc returned: after exec-started */
 }
 
-static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call)
+static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
 {
 	struct runc_exec_opts eo = {0};
 	struct runc_argv av = {0};
@@ -1428,8 +1441,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 	r = io_prepare(p);
 	if (r < 0) {
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create exec io: %s",
-					      strerror(-r));
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "failed to create exec io: %s", strerror(-r));
 	}
 	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp) < 0) {
 		p->proc_file = NULL;
@@ -1444,8 +1457,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 		free(p->proc_file);
 		p->proc_file = NULL;
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "write exec process spec: %s",
-					      strerror(-r));
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "write exec process spec: %s", strerror(-r));
 	}
 	close(fd);
 	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
@@ -1465,8 +1478,8 @@ static void exec_start(struct svc *s, struct process *p, struct ttrpc_call *call
 	free(console);
 	if (r < 0) {
 		io_close(p);
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime exec failed: %s",
-					      strerror(-r));
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "OCI runtime exec failed: %s", strerror(-r));
 	}
 	p->starting = 1;
 	return;
@@ -1475,7 +1488,7 @@ oom:
 	free(console);
 	runc_argv_free(&av);
 	io_close(p);
-	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* ---- Checkpoint and restore (runc + CRIU) ---- */
@@ -1502,7 +1515,7 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	if (!ok) {
 		io_close(p);
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	}
 	free(c->restore_from);
 	c->restore_from = NULL;
@@ -1514,11 +1527,11 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	ev.pid = p->pid;
 	publish(s, "/tasks/start", &ev.base);
 	resp.pid = p->pid;
-	ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, p);
 }
 
-static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *call)
+static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
 {
 	struct container *c = p->c;
 	struct runc_restore_opts ro = {0};
@@ -1529,8 +1542,8 @@ static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *c
 
 	if (r < 0) {
 		io_close(p);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "failed to create restore io: %s",
-				 strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "failed to create restore io: %s",
+					strerror(-r));
 		goto out;
 	}
 	ro.criu.image_path = c->restore_from;
@@ -1545,15 +1558,15 @@ static void restore_start(struct svc *s, struct process *p, struct ttrpc_call *c
 		ro.console_socket = console;
 	if (!pidfile || runc_argv_restore(&c->rc, c->id, &ro, &av) < 0) {
 		io_close(p);
-		ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]), STDIO_FD(p->runc_fds[2]),
 		      "OCI runtime restore failed", call, restore_done, p);
 	if (r < 0) {
 		io_close(p);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime restore failed: %s",
-				 strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime restore failed: %s",
+					strerror(-r));
 	} else {
 		p->starting = 1;
 	}
@@ -1585,14 +1598,14 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 		first = runc_exit_error(&c->rc, j->wstatus, j->output);
 		if (first && strchr(first, '\n'))
 			*strchr(first, '\n') = '\0';
-		ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s path= %s", first ? first : err,
-				 dst ? dst : "");
+		ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s path= %s", first ? first : err,
+					dst ? dst : "");
 		free(first);
 		free(src);
 		free(dst);
 		free(log);
 	} else {
-		ttrpc_call_reply(j->call, NULL);
+		ctrbox_ttrpc_call_reply(j->call, NULL);
 	}
 	if (cx->remove_work)
 		rm_rf(cx->work);
@@ -1600,7 +1613,7 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 	free(cx);
 }
 
-static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void checkpoint_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__CheckpointTaskRequest *req = (const void *)m;
 	Containerd__Runc__V1__CheckpointOptions *o = NULL;
@@ -1614,18 +1627,18 @@ static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, voi
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot checkpoint a task in created state");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot checkpoint a task in created state");
 	if (p->state != P_RUNNING && p->state != P_PAUSED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot checkpoint a %s container",
-					      p->state == P_STOPPED ? "stopped" : "deleted");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot checkpoint a %s container",
+						     p->state == P_STOPPED ? "stopped" : "deleted");
 	if (req->options && *req->options->type_url) {
 		o = containerd__runc__v1__checkpoint_options__unpack(NULL, req->options->value.len,
 								     req->options->value.data);
 		if (!o)
-			return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
-						      "cannot decode checkpoint options");
+			return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+							     "cannot decode checkpoint options");
 	}
 	cx = calloc(1, sizeof(*cx));
 	if (!cx)
@@ -1662,8 +1675,8 @@ static void checkpoint_h(struct ttrpc_call *call, const ProtobufCMessage *m, voi
 	if (r < 0) {
 		free(cx->work);
 		free(cx);
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime checkpoint failed: %s",
-				 strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime checkpoint failed: %s",
+					strerror(-r));
 	}
 	return;
 oom:
@@ -1673,12 +1686,12 @@ oom:
 	if (cx)
 		free(cx->work);
 	free(cx);
-	ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+	ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* ---- ResizePty ---- */
 
-static void resize_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void resize_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__ResizePtyRequest *req = (const void *)m;
 	struct process *p = lookup(data, call, req->id, req->exec_id);
@@ -1687,12 +1700,12 @@ static void resize_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->is_exec && p->state == P_STOPPED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot resize a stopped container");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot resize a stopped container");
 	if (p->console >= 0 && ioctl(p->console, TIOCSWINSZ, &ws) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "resize pty: %s",
-					      strerror(errno));
-	ttrpc_call_reply(call, NULL); /* no console: nothing to do, as the Go shim */
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "resize pty: %s",
+						     strerror(errno));
+	ctrbox_ttrpc_call_reply(call, NULL); /* no console: nothing to do, as the Go shim */
 }
 
 /* ---- Pause, Resume, Update ---- */
@@ -1704,12 +1717,12 @@ static void pause_done(struct svc *s, struct job *j, int ok, const char *err)
 
 	p->pausing = 0;
 	if (!ok)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	if (p->state == P_RUNNING)
 		p->state = P_PAUSED;
 	ev.container_id = p->c->id;
 	publish(s, "/tasks/paused", &ev.base);
-	ttrpc_call_reply(j->call, NULL);
+	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
 static void resume_done(struct svc *s, struct job *j, int ok, const char *err)
@@ -1718,15 +1731,15 @@ static void resume_done(struct svc *s, struct job *j, int ok, const char *err)
 	struct process *p = j->ctx;
 
 	if (!ok)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	if (p->state == P_PAUSED)
 		p->state = P_RUNNING;
 	ev.container_id = p->c->id;
 	publish(s, "/tasks/resumed", &ev.base);
-	ttrpc_call_reply(j->call, NULL);
+	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
-static void pause_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void pause_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__PauseRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1736,19 +1749,21 @@ static void pause_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *da
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot pause task in created state");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot pause task in created state");
 	if (p->state != P_RUNNING || p->pausing)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot pause a %s container",
-					      p->pausing ? "paused" : state_names[p->state]);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot pause a %s container",
+						     p->pausing ? "paused" : state_names[p->state]);
 	if (runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	p->pausing =
 	    job_or_fail(s, p->c, &av, "OCI runtime pause failed", call, pause_done, p) == 0;
 	runc_argv_free(&av);
 }
 
-static void resume_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void resume_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__ResumeRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1758,16 +1773,17 @@ static void resume_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->state == P_CREATED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot resume task in created state");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot resume task in created state");
 	if (p->state == P_RUNNING)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot resume a running process");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot resume a running process");
 	if (p->state != P_PAUSED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN, "cannot resume a %s container",
-					      state_names[p->state]);
+		return (void)ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "cannot resume a %s container", state_names[p->state]);
 	if (runc_argv_resume(&p->c->rc, p->c->id, &av) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime resume failed", call, resume_done, p);
 	runc_argv_free(&av);
 }
@@ -1775,11 +1791,11 @@ static void resume_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 static void update_done(struct svc *s, struct job *j, int ok, const char *err)
 {
 	if (!ok)
-		return (void)ttrpc_call_error(j->call, TTRPC_UNKNOWN, "%s", err);
-	ttrpc_call_reply(j->call, NULL);
+		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
+	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
-static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void update_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const Containerd__Task__V2__UpdateTaskRequest *req = (const void *)m;
 	struct svc *s = data;
@@ -1791,13 +1807,13 @@ static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 	if (!p)
 		return;
 	if (p->state == P_STOPPED || p->state == P_DELETED)
-		return (void)ttrpc_call_error(call, TTRPC_UNKNOWN,
-					      "cannot update a stopped container");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot update a stopped container");
 	/* resources: OCI LinuxResources JSON (the type URL is not checked, as in the Go shim) */
 	if (!req->resources ||
 	    json_parse(&j, (const char *)req->resources->value.data, req->resources->value.len) < 0)
-		return (void)ttrpc_call_error(call, TTRPC_INVALID_ARGUMENT,
-					      "update: resources are not JSON");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
+						     "update: resources are not JSON");
 	json_free(&j);
 	fd = memfd_create("runc-resources", MFD_CLOEXEC);
 	if (fd < 0 || write_all(fd, req->resources->value.data, req->resources->value.len) < 0 ||
@@ -1805,18 +1821,18 @@ static void update_h(struct ttrpc_call *call, const ProtobufCMessage *m, void *d
 		if (fd >= 0)
 			close(fd);
 		runc_argv_free(&av);
-		return (void)ttrpc_call_error(call, TTRPC_RESOURCE_EXHAUSTED,
-					      "update: cannot stage resources");
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "update: cannot stage resources");
 	}
 	r = job_spawn(s, p->c, &av, fd, -1, -1, "OCI runtime update failed", call, update_done, p);
 	close(fd); /* runc has its own copy */
 	runc_argv_free(&av);
 	if (r < 0)
-		ttrpc_call_error(call, TTRPC_UNKNOWN, "OCI runtime update failed: %s",
-				 strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime update failed: %s",
+					strerror(-r));
 }
 
-static const struct ttrpc_method_entry task_methods[] = {
+static const struct ctrbox_ttrpc_method task_methods[] = {
     {"State", state_h},		  {"Create", create_h}, {"Start", start_h},
     {"Delete", delete_h},	  {"Pids", pids_h},	{"Kill", kill_h},
     {"CloseIO", closeio_h},	  {"Wait", wait_h},	{"Connect", connect_h},
@@ -1825,21 +1841,21 @@ static const struct ttrpc_method_entry task_methods[] = {
     {"Checkpoint", checkpoint_h}, {"Stats", stats_h},	{NULL, NULL},
 };
 
-int runc_shim_register(struct shim *sh, void **state)
+int runc_shim_register(struct ctrbox_shim *sh, void **state)
 {
 	struct svc *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
 	s->shim = sh;
-	s->loop = shim_loop(sh);
-	s->ns = shim_options(sh)->namespace;
+	s->loop = ctrbox_shim_loop(sh);
+	s->ns = ctrbox_shim_options(sh)->namespace;
 	*state = s;
-	return ttrpc_server_register(shim_server(sh), &containerd__task__v2__task__descriptor,
-				     task_methods, s);
+	return ctrbox_ttrpc_server_register(
+	    ctrbox_shim_server(sh), &containerd__task__v2__task__descriptor, task_methods, s);
 }
 
-void runc_shim_fini(struct shim *sh, void *state)
+void runc_shim_fini(struct ctrbox_shim *sh, void *state)
 {
 	struct svc *s = state;
 

@@ -158,7 +158,7 @@ out:
 }
 
 /* The timer's data is the pidfd itself: nothing to free if the shim exits before it fires. */
-static void logger_kill_cb(struct loop *l, void *data)
+static void logger_kill_cb(struct ctrbox_loop *l, void *data)
 {
 	int pidfd = (int)(intptr_t)data;
 
@@ -172,8 +172,8 @@ void logger_stop(struct svc *s, struct process *p)
 	if (p->logger_pidfd < 0)
 		return;
 	syscall(SYS_pidfd_send_signal, p->logger_pidfd, SIGTERM, NULL, 0);
-	if (loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb,
-			  (void *)(intptr_t)p->logger_pidfd)) {
+	if (ctrbox_loop_timer_in(s->loop, LOGGER_KILL_AFTER_MS, logger_kill_cb,
+				 (void *)(intptr_t)p->logger_pidfd)) {
 		p->logger_pidfd = -1;
 		return;
 	}
@@ -369,7 +369,7 @@ static void copy_done(struct io_copy *cp, void *data)
 		if (p->copies[i] == cp)
 			p->copies[i] = NULL;
 	if (--p->ncopies == 0 && p->delete_call) {
-		loop_timer_cancel(p->c->svc->loop, p->drain_timer);
+		ctrbox_loop_timer_cancel(p->c->svc->loop, p->drain_timer);
 		p->drain_timer = NULL;
 		delete_continue(p->c->svc, p);
 	}

@@ -2,6 +2,7 @@
  * Serves containerd.services.snapshots.v1.Snapshots over gRPC on a unix socket; the snapshots
  * live under --root (store.c: SQLite metadata, directories named by id), with the overlayfs or
  * the native (copying) backend. One process, one thread, one epoll loop. */
+#include <ctrbox/version.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,7 +19,7 @@
 #include "applet.h"
 #include "grpc.h"
 #include "log.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "snapshotter/filter.h"
 #include "snapshotter/store.h"
@@ -28,7 +29,7 @@
 #define LIST_BATCH 100
 
 struct snapd {
-	struct loop *loop;
+	struct ctrbox_loop *loop;
 	struct grpc_server *srv;
 	struct store *store;
 	int sfd;
@@ -142,8 +143,8 @@ static void info_pb_free(struct info_pb *o)
 /* Ends a call with a store error (and logs it at debug: containerd logs its side). */
 static void fail(struct grpc_call *call, int code, char *err)
 {
-	log_debug("%s: %s: %s", grpc_call_method(call), grpc_code_name(code),
-		  err ? err : "(no message)");
+	ctrbox_log_debug("%s: %s: %s", grpc_call_method(call), grpc_code_name(code),
+			 err ? err : "(no message)");
 	grpc_call_finish(call, code, "%s", err ? err : "internal error");
 	free(err);
 }
@@ -199,7 +200,7 @@ static void do_prepare(struct grpc_call *call, struct snapd *d, const char *key,
 		return;
 	}
 	free(err);
-	log_debug("%s key=%s parent=%s", readonly ? "view" : "prepare", key, parent);
+	ctrbox_log_debug("%s key=%s parent=%s", readonly ? "view" : "prepare", key, parent);
 	reply_mounts(call, readonly, m, n);
 	snap_mounts_free(m, n);
 }
@@ -250,7 +251,7 @@ static void commit_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 		return;
 	}
 	free(err);
-	log_debug("commit key=%s name=%s", r->key, r->name);
+	ctrbox_log_debug("commit key=%s name=%s", r->key, r->name);
 	grpc_call_reply(call, NULL);
 }
 
@@ -265,7 +266,7 @@ static void remove_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 		return;
 	}
 	free(err);
-	log_debug("remove key=%s", r->key);
+	ctrbox_log_debug("remove key=%s", r->key);
 	grpc_call_reply(call, NULL);
 }
 
@@ -478,8 +479,8 @@ static void cleanup_h(struct grpc_call *call, const ProtobufCMessage *msg, void 
 	}
 	free(err);
 	if (removed)
-		log_info("cleanup removed %u orphan director%s", removed,
-			 removed == 1 ? "y" : "ies");
+		ctrbox_log_info("cleanup removed %u orphan director%s", removed,
+				removed == 1 ? "y" : "ies");
 	grpc_call_reply(call, NULL);
 }
 
@@ -491,16 +492,16 @@ static const struct grpc_method_entry methods[] = {
 
 /* ---- process ---- */
 
-static void on_signal(struct loop *l, int fd, uint32_t events, void *data)
+static void on_signal(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct snapd *d = data;
 	struct signalfd_siginfo si;
 	(void)events;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+			ctrbox_log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
 			d->stop = 1;
-			loop_stop(l);
+			ctrbox_loop_stop(l);
 		}
 	}
 }
@@ -564,8 +565,8 @@ int snapshotter_main(int argc, char **argv)
 	struct snapd d = {.sfd = -1};
 	int c, rc = 1;
 
-	log_set_level(LOG_INFO);
-	log_add_field("snapshotter", "ctrbox");
+	ctrbox_log_set_level(CTRBOX_LOG_INFO);
+	ctrbox_log_add_field("snapshotter", "ctrbox");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -578,17 +579,17 @@ int snapshotter_main(int argc, char **argv)
 			backend = optarg;
 			break;
 		case 'd':
-			log_set_level(LOG_DEBUG);
+			ctrbox_log_set_level(CTRBOX_LOG_DEBUG);
 			break;
 		case 'l':
 			if (!strcmp(optarg, "debug"))
-				log_set_level(LOG_DEBUG);
+				ctrbox_log_set_level(CTRBOX_LOG_DEBUG);
 			else if (!strcmp(optarg, "info"))
-				log_set_level(LOG_INFO);
+				ctrbox_log_set_level(CTRBOX_LOG_INFO);
 			else if (!strcmp(optarg, "warn"))
-				log_set_level(LOG_WARN);
+				ctrbox_log_set_level(CTRBOX_LOG_WARN);
 			else if (!strcmp(optarg, "error"))
-				log_set_level(LOG_ERROR);
+				ctrbox_log_set_level(CTRBOX_LOG_ERROR);
 			else {
 				fprintf(stderr, "ctrbox-snapshotter: bad --log-level %s\n", optarg);
 				return 2;
@@ -654,10 +655,10 @@ int snapshotter_main(int argc, char **argv)
 		goto out;
 	}
 	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (d.sfd < 0 || loop_new(&d.loop) || grpc_server_new(d.loop, &d.srv) ||
+	if (d.sfd < 0 || ctrbox_loop_new(&d.loop) || grpc_server_new(d.loop, &d.srv) ||
 	    grpc_server_register(d.srv, &containerd__services__snapshots__v1__snapshots__descriptor,
 				 methods, &d) ||
-	    loop_add(d.loop, d.sfd, EPOLLIN, on_signal, &d)) {
+	    ctrbox_loop_add(d.loop, d.sfd, EPOLLIN, on_signal, &d)) {
 		fprintf(stderr, "ctrbox-snapshotter: setup failed\n");
 		close(lfd);
 		unlink(address);
@@ -668,14 +669,14 @@ int snapshotter_main(int argc, char **argv)
 		unlink(address);
 		goto out;
 	}
-	log_info("serving snapshots on %s (root %s, backend %s)", address, root,
-		 store_backend_name(be));
-	rc = loop_run(d.loop) < 0 ? 1 : 0;
+	ctrbox_log_info("serving snapshots on %s (root %s, backend %s)", address, root,
+			store_backend_name(be));
+	rc = ctrbox_loop_run(d.loop) < 0 ? 1 : 0;
 	unlink(address);
 out:
 	grpc_server_free(d.srv);
 	if (d.loop)
-		loop_free(d.loop);
+		ctrbox_loop_free(d.loop);
 	if (d.sfd >= 0)
 		close(d.sfd);
 	store_close(d.store);

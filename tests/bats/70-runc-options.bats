@@ -157,7 +157,7 @@ teardown() {
 		TTRPC_ADDRESS=$CTRD_TTRPC "$SHIMDIR/containerd-shim-runc-v2" -namespace "$CTRD_NS" \
 			-address "$CTRD_SOCK" -publish-binary /usr/bin/containerd -id scg start))
 	[[ $addr == unix:///run/containerd/s/* ]]
-	pid=$(pgrep -f "^containerd-shim-runc-v2 -namespace $CTRD_NS -id scg ")
+	pid=$(pgrep -f "(^|/)containerd-shim-runc-v2 -namespace $CTRD_NS -id scg ")
 	[[ -n $pid ]]
 	grep -q ":memory:/$cg\$" "/proc/$pid/cgroup"
 	grep -q ":pids:/$cg\$" "/proc/$pid/cgroup"

@@ -304,7 +304,7 @@ sk_address() {
 # sk_pids ID: skeleton daemons serving ID.
 sk_pids() {
 	local pid
-	for pid in $(pgrep -f "^$SKELETON -namespace $CTRD_NS -id $1 " || true); do
+	for pid in $(pgrep -f "(^|/)$SKELETON -namespace $CTRD_NS -id $1 " || true); do
 		echo "$pid"
 	done
 }
@@ -312,7 +312,7 @@ sk_pids() {
 # sk_cleanup: kills skeleton daemons and log readers this test started, removes their sockets.
 sk_cleanup() {
 	local b pid
-	for pid in $(pgrep -f "^$SKELETON -namespace $CTRD_NS " || true); do
+	for pid in $(pgrep -f "(^|/)$SKELETON -namespace $CTRD_NS " || true); do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for b in "$BATS_TEST_TMPDIR"/bundle-*; do

@@ -14,7 +14,7 @@
 
 #include "grpc.h"
 #include "log.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -118,7 +118,7 @@ static const struct grpc_method_entry entries[] = {
 
 static int tick;
 
-static void tick_cb(struct loop *l, void *data)
+static void tick_cb(struct ctrbox_loop *l, void *data)
 {
 	(void)l;
 	(void)data;
@@ -126,12 +126,12 @@ static void tick_cb(struct loop *l, void *data)
 }
 
 /* One non-blocking pass of the loop: ready fds, then due timers (ours last among them). */
-static void step(struct loop *l)
+static void step(struct ctrbox_loop *l)
 {
 	tick = 0;
-	if (!loop_timer_in(l, 0, tick_cb, NULL))
+	if (!ctrbox_loop_timer_in(l, 0, tick_cb, NULL))
 		abort();
-	loop_run_until(l, &tick, 0);
+	ctrbox_loop_run_until(l, &tick, 0);
 }
 
 static void drain(int fd)
@@ -147,19 +147,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0)
-		log_set_fd(fd); /* the server's warnings are expected here; keep the run quiet */
+		ctrbox_log_set_fd(fd); /* the server's warnings are expected here; keep the run quiet */
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct loop *l;
+	struct ctrbox_loop *l;
 	struct grpc_server *s;
 	int sv[2];
 
 	if (size > 1 << 16)
 		return 0; /* stays under the socket buffer: one write, no blocking */
-	if (loop_new(&l) < 0)
+	if (ctrbox_loop_new(&l) < 0)
 		abort();
 	if (grpc_server_new(l, &s) < 0 ||
 	    grpc_server_register(s, &containerd__services__snapshots__v1__snapshots__descriptor,
@@ -208,6 +208,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	grpc_server_free(s); /* cancels what is left */
 	if (nheld != 0)
 		abort();
-	loop_free(l);
+	ctrbox_loop_free(l);
 	return 0;
 }

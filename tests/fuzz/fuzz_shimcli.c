@@ -1,11 +1,11 @@
-/* libFuzzer target: the shim's Go-flag style command line parser (shim_parse_flags, what shim_run
+/* libFuzzer target: the shim's Go-flag style command line parser (ctrbox_shim_parse_flags, what ctrbox_shim_run
  * calls before anything starts), then the socket address it would derive. The input is split at
  * NUL bytes into argv[1..]. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim.h"
+#include <ctrbox/shim.h>
 
 #define MAX_ARGS 32
 
@@ -23,18 +23,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 
-	struct shim_opts o;
-	if (shim_parse_flags(argc, argv, &o) == 0) {
+	struct ctrbox_shim_opts o;
+	if (ctrbox_shim_parse_flags(argc, argv, &o) == 0) {
 		/* every string it hands out points into argv */
 		const char *s[] = {o.namespace, o.id,	  o.address, o.publish_binary,
 				   o.bundle,	o.socket, o.action};
 		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 			if (s[i])
 				(void)strlen(s[i]);
-		char *addr = shim_socket_address(o.address ? o.address : "",
+		char *addr = ctrbox_shim_socket_address(o.address ? o.address : "",
 						 o.namespace ? o.namespace : "", o.id ? o.id : "");
 		if (!addr ||
-		    strncmp(addr, "unix://" SHIM_SOCKET_DIR "/", 7 + sizeof(SHIM_SOCKET_DIR)))
+		    strncmp(addr, "unix://" CTRBOX_SHIM_SOCKET_DIR "/", 7 + sizeof(CTRBOX_SHIM_SOCKET_DIR)))
 			abort();
 		free(addr);
 	}

@@ -23,7 +23,7 @@ static void check_request(const uint8_t *body, size_t len)
 	(void)ttrpc_request_metadata(&rq, "");
 
 	/* round trip: what we decoded must encode and decode to the same call */
-	struct ttrpc_kv *kv = calloc(rq.nmd + 1, sizeof(*kv));
+	struct ctrbox_kv *kv = calloc(rq.nmd + 1, sizeof(*kv));
 	if (!kv) {
 		ttrpc_request_free(&rq);
 		return;
@@ -62,7 +62,7 @@ static void check_response(const uint8_t *body, size_t len)
 	struct ttrpc_response rs;
 	if (ttrpc_response_decode(body, len, &rs) != 0)
 		return;
-	(void)ttrpc_code_name(rs.code);
+	(void)ctrbox_code_name(rs.code);
 	uint8_t *frame = NULL;
 	size_t flen = 0;
 	if (ttrpc_frame_response(3, rs.code, rs.message ? rs.message : "", rs.payload, rs.plen,

@@ -30,13 +30,13 @@
 #include <unistd.h>
 
 #include "grpc.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
-#include "ttrpc.h"
+#include <ctrbox/ttrpc.h>
 
 #define SVC "/containerd.services.snapshots.v1.Snapshots/"
 
-static struct loop *L;
+static struct ctrbox_loop *L;
 static struct grpc_client *C;
 static const char *snapshotter = "ctrbox";
 static struct grpc_kv md[1];
@@ -299,7 +299,7 @@ static int do_raw(const char *path, const uint8_t *b, size_t len, int framed)
 	if (rc)
 		return report(rc, NULL);
 	while (!x.done)
-		loop_run_until(L, &x.done, 0);
+		ctrbox_loop_run_until(L, &x.done, 0);
 	return report(x.code, x.msg);
 }
 
@@ -328,7 +328,7 @@ static int do_concurrent(int n)
 		if (rc == -EAGAIN) {
 			/* stream ids or concurrency exhausted: let some finish */
 			int never = 0;
-			loop_run_until(L, &never, loop_now_ms() + 10);
+			ctrbox_loop_run_until(L, &never, ctrbox_loop_now_ms() + 10);
 			i--;
 			continue;
 		}
@@ -339,7 +339,7 @@ static int do_concurrent(int n)
 	free(b);
 	int never = 0;
 	while (counts[17] < started)
-		loop_run_until(L, &never, loop_now_ms() + 50);
+		ctrbox_loop_run_until(L, &never, ctrbox_loop_now_ms() + 50);
 	for (int c = 0; c < 17; c++)
 		if (counts[c])
 			printf("%s %d\n", grpc_code_name(c), counts[c]);
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "garbage"))
 		return do_garbage(sock);
-	if (loop_new(&L) || grpc_client_connect(L, sock, &C)) {
+	if (ctrbox_loop_new(&L) || grpc_client_connect(L, sock, &C)) {
 		printf("error: cannot connect to %s\n", sock);
 		return 101;
 	}
@@ -525,6 +525,6 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "grpc-probe: bad command or arguments: %s\n", cmd);
 	grpc_client_free(C);
-	loop_free(L);
+	ctrbox_loop_free(L);
 	return rc;
 }

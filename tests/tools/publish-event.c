@@ -4,14 +4,14 @@
 #include <stdlib.h>
 
 #include "events/task.pb-c.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "publisher.h"
 
 int main(int argc, char **argv)
 {
 	const char *addr = getenv("TTRPC_ADDRESS");
 	struct publisher *p;
-	struct loop *l;
+	struct ctrbox_loop *l;
 	unsigned left;
 	unsigned long dropped;
 
@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: TTRPC_ADDRESS=SOCK publish-event NAMESPACE ID...\n");
 		return 2;
 	}
-	if (loop_new(&l) < 0 || publisher_new(l, addr, argv[1], &p) < 0)
+	if (ctrbox_loop_new(&l) < 0 || publisher_new(l, addr, argv[1], &p) < 0)
 		return 1;
 	for (int i = 2; i < argc; i++) {
 		Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
@@ -32,6 +32,6 @@ int main(int argc, char **argv)
 	dropped = publisher_dropped(p);
 	printf("sent=%lu dropped=%lu pending=%u\n", publisher_sent(p), dropped, left);
 	publisher_free(p);
-	loop_free(l);
+	ctrbox_loop_free(l);
 	return left == 0 && dropped == 0 ? 0 : 1;
 }

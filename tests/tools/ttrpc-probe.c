@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "task/shim.pb-c.h"
-#include "ttrpc.h"
+#include <ctrbox/ttrpc.h>
 #include "ttrpc_codec.h"
 
 static int fd;
@@ -70,7 +70,7 @@ static int print_frame(void *ctx, const struct ttrpc_hdr *h, const uint8_t *payl
 		return 0;
 	}
 	printf("stream=%u code=%d (%s) message=%s payload=%zu\n", h->stream_id, resp.code,
-	       ttrpc_code_name(resp.code), resp.message ? resp.message : "", resp.plen);
+	       ctrbox_code_name(resp.code), resp.message ? resp.message : "", resp.plen);
 	ttrpc_response_free(&resp);
 	return 0;
 }

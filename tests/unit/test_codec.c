@@ -68,7 +68,7 @@ void test_request_bytes(void)
 
 void test_request_metadata_timeout(void)
 {
-	struct ttrpc_kv md[] = {{"containerd-namespace-ttrpc", "specns"}};
+	struct ctrbox_kv md[] = {{"containerd-namespace-ttrpc", "specns"}};
 	struct ttrpc_request req;
 	uint8_t *frame;
 	size_t flen;
@@ -90,13 +90,13 @@ void test_response_error_bytes(void)
 	uint8_t *frame;
 	size_t flen;
 
-	CHECK(ttrpc_frame_response(7, TTRPC_NOT_FOUND, msg, NULL, 0, &frame, &flen) == 0);
+	CHECK(ttrpc_frame_response(7, CTRBOX_NOT_FOUND, msg, NULL, 0, &frame, &flen) == 0);
 	CHECK(flen == 10 + 38);
 	CHECK(frame[8] == TTRPC_TYPE_RESPONSE);
 	CHECK(frame[10] == 0x0a && frame[11] == 0x24 && frame[12] == 0x08 && frame[13] == 5 &&
 	      frame[14] == 0x12 && frame[15] == 0x20);
 	CHECK(ttrpc_response_decode(frame + 10, flen - 10, &resp) == 0);
-	CHECK(resp.code == TTRPC_NOT_FOUND);
+	CHECK(resp.code == CTRBOX_NOT_FOUND);
 	CHECK_STR(resp.message, msg);
 	ttrpc_response_free(&resp);
 	free(frame);
@@ -202,8 +202,8 @@ void test_garbage_request_body(void)
 
 	CHECK(ttrpc_request_decode(junk, sizeof(junk), &req) < 0);
 	CHECK(ttrpc_response_decode(junk, sizeof(junk), &resp) < 0);
-	CHECK(strcmp(ttrpc_code_name(TTRPC_RESOURCE_EXHAUSTED), "ResourceExhausted") == 0);
-	CHECK(strcmp(ttrpc_code_name(99), "Unknown") == 0);
+	CHECK(strcmp(ctrbox_code_name(CTRBOX_RESOURCE_EXHAUSTED), "ResourceExhausted") == 0);
+	CHECK(strcmp(ctrbox_code_name(99), "Unknown") == 0);
 }
 
 /* DeleteResponse{pid 12509, status 137, exited_at} as the Go shim printed it. */

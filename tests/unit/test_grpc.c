@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "grpc.h"
-#include "loop.h"
+#include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "unit.h"
 
@@ -83,7 +83,7 @@ void test_grpc_message_codec(void)
 enum { MODE_REPLY, MODE_HOLD, MODE_ASYNC, MODE_HOLD_NOCANCEL };
 
 struct gt {
-	struct loop *l;
+	struct ctrbox_loop *l;
 	struct grpc_server *s;
 	int mode;
 	int calls;		/* handler invocations */
@@ -100,7 +100,7 @@ struct gt {
 struct fx {
 	char dir[64];
 	char path[128];
-	struct loop *l;
+	struct ctrbox_loop *l;
 	struct grpc_server *s;
 	struct grpc_client *c;
 	struct gt gt;
@@ -145,7 +145,7 @@ static void on_cancel(struct grpc_call *call, void *data)
 	g->cancelled++;
 }
 
-static void async_reply_cb(struct loop *l, void *data)
+static void async_reply_cb(struct ctrbox_loop *l, void *data)
 {
 	struct gt *g = data;
 	(void)l;
@@ -173,7 +173,7 @@ static void h_stat(struct grpc_call *call, const ProtobufCMessage *m, void *data
 		if (g->mode != MODE_HOLD_NOCANCEL)
 			grpc_call_on_cancel(call, on_cancel, g);
 		if (g->mode == MODE_ASYNC)
-			CHECK(loop_timer_in(g->l, 50, async_reply_cb, g) != NULL);
+			CHECK(ctrbox_loop_timer_in(g->l, 50, async_reply_cb, g) != NULL);
 		return;
 	}
 	if (strncmp(req->key, "nf", 2) == 0) {
@@ -248,8 +248,8 @@ static int fx_setup(struct fx *f)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/grpc.sock", f->dir);
-	if (loop_new(&f->l)) {
-		CHECK(!"loop_new");
+	if (ctrbox_loop_new(&f->l)) {
+		CHECK(!"ctrbox_loop_new");
 		return -1;
 	}
 	f->gt.l = f->l;
@@ -270,7 +270,7 @@ static void fx_teardown(struct fx *f)
 	grpc_client_free(f->c);
 	grpc_server_free(f->s);
 	if (f->l)
-		loop_free(f->l);
+		ctrbox_loop_free(f->l);
 	if (f->path[0])
 		unlink(f->path);
 	if (f->dir[0])
@@ -280,7 +280,7 @@ static void fx_teardown(struct fx *f)
 /* Runs the loop for up to ms or until *flag is non-zero. */
 static void run_for(struct fx *f, const int *flag, uint64_t ms)
 {
-	loop_run_until(f->l, flag, loop_now_ms() + ms);
+	ctrbox_loop_run_until(f->l, flag, ctrbox_loop_now_ms() + ms);
 }
 
 static int stat_sync(struct fx *f, const char *key, const struct grpc_kv *md, size_t nmd,
@@ -602,9 +602,9 @@ void test_grpc_deadline_and_cancel(void)
 		f.gt.mode = MODE_HOLD;
 		char *msg = NULL;
 		StatResp *resp = NULL;
-		uint64_t t0 = loop_now_ms();
+		uint64_t t0 = ctrbox_loop_now_ms();
 		int rc = stat_sync(&f, "slow", NULL, 0, 100, &resp, &msg);
-		uint64_t el = loop_now_ms() - t0;
+		uint64_t el = ctrbox_loop_now_ms() - t0;
 		CHECK(rc == GRPC_DEADLINE_EXCEEDED);
 		CHECK(resp == NULL);
 		CHECK(el >= 90 && el < 2000);
@@ -648,7 +648,7 @@ void test_grpc_deadline_and_cancel(void)
 			run_for(&f, &f.gt.got, 1000);
 			CHECK(f.gt.got == 1);
 			uint64_t dl = f.gt.held ? grpc_call_deadline(f.gt.held) : 0;
-			CHECK(dl > loop_now_ms() && dl <= loop_now_ms() + 100);
+			CHECK(dl > ctrbox_loop_now_ms() && dl <= ctrbox_loop_now_ms() + 100);
 			run_for(&f, &d.done, 1000);
 			CHECK(d.done == 1);
 			CHECK(d.code == GRPC_DEADLINE_EXCEEDED);
@@ -725,10 +725,10 @@ void test_grpc_async_reply(void)
 	if (fx_setup(&f) == 0) {
 		f.gt.mode = MODE_ASYNC;
 		StatResp *resp = NULL;
-		uint64_t t0 = loop_now_ms();
+		uint64_t t0 = ctrbox_loop_now_ms();
 		int rc = stat_sync(&f, "later", NULL, 0, 5000, &resp, NULL);
 		CHECK(rc == GRPC_OK);
-		CHECK(loop_now_ms() - t0 >= 45);
+		CHECK(ctrbox_loop_now_ms() - t0 >= 45);
 		CHECK(f.gt.replied == 1);
 		CHECK(f.gt.cancelled == 0);
 		CHECK(resp && resp->info && strcmp(resp->info->name, "later") == 0);

@@ -3,7 +3,7 @@
 
 #include "log.h"
 #include "sha256.h"
-#include "shim.h"
+#include <ctrbox/shim.h>
 #include "unit.h"
 #include "util.h"
 
@@ -42,12 +42,12 @@ void test_path_clean(void)
 /* The address containerd 1.6 derives: sha256(filepath.Join(address, ns, id)). */
 void test_socket_address(void)
 {
-	char *a = shim_socket_address("/tmp/fake.sock", "ns1", "t1");
+	char *a = ctrbox_shim_socket_address("/tmp/fake.sock", "ns1", "t1");
 	CHECK_STR(a, "unix:///run/containerd/s/"
 		     "ce8ceb1fc5ab8cf357e72ac7038cbfdee453437108fc507da37419a2e28da64b");
 	free(a);
 	/* Join cleans: a trailing slash or a dot segment does not change the hash */
-	a = shim_socket_address("/tmp/./fake.sock/", "ns1", "t1");
+	a = ctrbox_shim_socket_address("/tmp/./fake.sock/", "ns1", "t1");
 	CHECK_STR(a, "unix:///run/containerd/s/"
 		     "ce8ceb1fc5ab8cf357e72ac7038cbfdee453437108fc507da37419a2e28da64b");
 	free(a);
@@ -67,9 +67,9 @@ void test_flags_go_style(void)
 			"start",
 			"extra",
 			NULL};
-	struct shim_opts o;
+	struct ctrbox_shim_opts o;
 
-	CHECK(shim_parse_flags(11, argv, &o) == 0);
+	CHECK(ctrbox_shim_parse_flags(11, argv, &o) == 0);
 	CHECK_STR(o.namespace, "specns");
 	CHECK_STR(o.address, "/c.sock");
 	CHECK_STR(o.publish_binary, "/usr/bin/containerd");
@@ -84,16 +84,16 @@ void test_flags_errors(void)
 	char *missing[] = {"shim", "-namespace", NULL};
 	char *badbool[] = {"shim", "-debug=maybe", NULL};
 	char *boolfalse[] = {"shim", "-debug=false", "-namespace=n", "--", "delete", NULL};
-	struct shim_opts o;
+	struct ctrbox_shim_opts o;
 	FILE *saved = stderr;
 
 	stderr = fopen("/dev/null", "w");
-	CHECK(shim_parse_flags(3, unknown, &o) == 2);
-	CHECK(shim_parse_flags(2, missing, &o) == 2);
-	CHECK(shim_parse_flags(2, badbool, &o) == 2);
+	CHECK(ctrbox_shim_parse_flags(3, unknown, &o) == 2);
+	CHECK(ctrbox_shim_parse_flags(2, missing, &o) == 2);
+	CHECK(ctrbox_shim_parse_flags(2, badbool, &o) == 2);
 	fclose(stderr);
 	stderr = saved;
-	CHECK(shim_parse_flags(5, boolfalse, &o) == 0);
+	CHECK(ctrbox_shim_parse_flags(5, boolfalse, &o) == 0);
 	CHECK(o.debug == 0);
 	CHECK_STR(o.namespace, "n");
 	CHECK_STR(o.action, "delete");
