@@ -45,7 +45,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
 .SECONDARY:
-.PHONY: all deps test unit e2e install clean fmt fmt-check demo
+.PHONY: all deps test unit e2e install clean fmt fmt-check demo api-check
 
 all: $(BUILD)/ctrbox
 
@@ -116,17 +116,39 @@ e2e: $(BUILD)/ctrbox $(TOOLS)
 	echo "e2e: $$pass passed, $$fail failed"; exit $$rc
 
 test: deps
-	$(MAKE) all fmt-check unit e2e fuzz-quick sanitize-quick
+	$(MAKE) all fmt-check api-check unit e2e fuzz-quick sanitize-quick
 
 demo: deps $(BUILD)/ctrbox
 	tests/demo.sh
 
 bench: bench-all # one table: shim, snapshotter, journal, client (mk/bench.mk)
 
-install: $(BUILD)/ctrbox
-	install -d $(DESTDIR)$(PREFIX)/bin
+# The binary with its applet links, and libctrbox for shim authors: the archive, the public
+# headers, the protobuf-c headers of containerd's types (under ctrbox/proto/) and ctrbox.pc.
+install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a $(BUILD)/ctrbox.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ctrbox
 	install -m 0755 $(BUILD)/ctrbox $(DESTDIR)$(PREFIX)/bin/ctrbox
 	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(BUILD)/libctrbox.a $(DESTDIR)$(LIBDIR)/libctrbox.a
+	install -m 0644 $(BUILD)/ctrbox.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ctrbox.pc
+	install -m 0644 $(PUB_HDRS) $(DESTDIR)$(INCDIR)/ctrbox/
+	cd $(BUILD)/gen && for h in $$(find . -name '*.pb-c.h' | sort); do \
+		install -D -m 0644 $$h $(DESTDIR)$(INCDIR)/ctrbox/proto/$${h#./} || exit 1; done
+
+$(BUILD)/ctrbox.pc: ctrbox.pc.in include/ctrbox/version.h Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+		-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@.tmp && mv $@.tmp $@
+
+# The public headers on their own, as a user's compiler sees them: C99 -pedantic and C++.
+API_CHECK_FLAGS := -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen
+api-check: $(BUILD)/gen/.stamp
+	@for h in $(PUB_HDRS); do \
+		echo "#include <$${h#include/}>" | $(CC) -std=c99 -pedantic $(API_CHECK_FLAGS) -x c -fsyntax-only - \
+			|| { echo "api-check: $$h fails as C99"; exit 1; }; \
+		echo "#include <$${h#include/}>" | $(CXX) -std=c++11 -pedantic $(API_CHECK_FLAGS) -x c++ -fsyntax-only - \
+			|| { echo "api-check: $$h fails as C++"; exit 1; }; \
+	done; echo "api-check: $(words $(PUB_HDRS)) headers compile alone as C99 -pedantic and C++11"
 
 fmt:
 	clang-format -i main.c $(LIB_SRC) lib/*.h $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)

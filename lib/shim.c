@@ -54,14 +54,10 @@ struct flag_def {
 
 #define OPT(f) offsetof(struct ctrbox_shim_opts, f)
 static const struct flag_def flag_defs[] = {
-    {"namespace", FLAG_STRING, OPT(namespace)},
-    {"id", FLAG_STRING, OPT(id)},
-    {"address", FLAG_STRING, OPT(address)},
-    {"publish-binary", FLAG_STRING, OPT(publish_binary)},
-    {"bundle", FLAG_STRING, OPT(bundle)},
-    {"socket", FLAG_STRING, OPT(socket)},
-    {"debug", FLAG_BOOL, OPT(debug)},
-    {"v", FLAG_BOOL, OPT(version)},
+    {"namespace", FLAG_STRING, OPT(ns)},    {"id", FLAG_STRING, OPT(id)},
+    {"address", FLAG_STRING, OPT(address)}, {"publish-binary", FLAG_STRING, OPT(publish_binary)},
+    {"bundle", FLAG_STRING, OPT(bundle)},   {"socket", FLAG_STRING, OPT(socket)},
+    {"debug", FLAG_BOOL, OPT(debug)},	    {"v", FLAG_BOOL, OPT(version)},
 };
 
 static int parse_bool(const char *s, int *out)
@@ -235,7 +231,7 @@ static pid_t spawn_daemon(const struct ctrbox_shim_opts *o, int lfd, const char 
 
 	argv[n++] = self;
 	argv[n++] = "-namespace";
-	argv[n++] = o->namespace;
+	argv[n++] = o->ns;
 	argv[n++] = "-id";
 	argv[n++] = o->id ? o->id : "";
 	argv[n++] = "-address";
@@ -289,7 +285,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	int lfd = -1, already = 0, r;
 	pid_t pid;
 
-	addr = ctrbox_shim_socket_address(o->address ? o->address : "", o->namespace,
+	addr = ctrbox_shim_socket_address(o->address ? o->address : "", o->ns,
 					  group ? group : (o->id ? o->id : ""));
 	free(group);
 	if (!addr)
@@ -397,7 +393,7 @@ int ctrbox_shim_publish(struct ctrbox_shim *s, const char *topic, const Protobuf
 		const char *addr = getenv("TTRPC_ADDRESS");
 		int r = publisher_new(
 		    s->loop, addr && *addr ? addr : "/run/containerd/containerd.sock.ttrpc",
-		    s->opts.namespace, &s->publisher);
+		    s->opts.ns, &s->publisher);
 		if (r < 0)
 			return r;
 	}
@@ -552,7 +548,7 @@ static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 	open_log();
 	ctrbox_log_set_level(o->debug ? CTRBOX_LOG_DEBUG : CTRBOX_LOG_INFO);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", getpid());
-	ctrbox_log_add_field("namespace", o->namespace);
+	ctrbox_log_add_field("namespace", o->ns);
 	ctrbox_log_add_field("pid", pidbuf);
 	ctrbox_log_add_field("runtime", ops->runtime);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -610,11 +606,12 @@ int ctrbox_shim_run(const struct ctrbox_shim_ops *ops, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (o.version) {
-		printf("%s:\n  Version:  %s\n  Revision: ctrbox\n  Runtime:  %s\n\n", argv[0],
-		       CTRBOX_VERSION, ops->runtime);
+		printf("%s:\n  Version:  %s\n  Revision: %s\n  Runtime:  %s\n\n", argv[0],
+		       ops->version ? ops->version : CTRBOX_VERSION,
+		       ops->revision ? ops->revision : "ctrbox", ops->runtime);
 		return 0;
 	}
-	if (!o.namespace || !*o.namespace)
+	if (!o.ns || !*o.ns)
 		return fatal(ops, "shim namespace cannot be empty");
 	if (!o.action)
 		return do_daemon(ops, &o);

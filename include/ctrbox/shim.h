@@ -40,7 +40,7 @@ extern "C" {
 
 /* The parsed command line (filled by the framework, read-only for hooks). */
 struct ctrbox_shim_opts {
-	const char *namespace;	    /* -namespace (never empty when a hook runs) */
+	const char *ns;		    /* -namespace (never empty when a hook runs) */
 	const char *id;		    /* -id: the container (task) id */
 	const char *address;	    /* -address: containerd's gRPC socket path */
 	const char *publish_binary; /* -publish-binary (unused by containerd 1.6 shims) */
@@ -81,6 +81,10 @@ struct ctrbox_shim_ops {
 	void (*sigchld)(struct ctrbox_shim *s, void *state);
 	/* daemon: the loop ended (Shutdown, SIGTERM); free state. Queued events were flushed. */
 	void (*fini)(struct ctrbox_shim *s, void *state);
+	/* -v prints "Version: <version>" and "Revision: <revision>": the shim's own release;
+	 * NULL = libctrbox's version and "ctrbox". */
+	const char *version;
+	const char *revision;
 };
 
 /* The whole shim: parses argv (argv[0] is how the daemon is re-executed, through

@@ -14,8 +14,18 @@
 #include <ctrbox/shim.h>
 #include <ctrbox/ttrpc.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "events/task.pb-c.h"
+#ifdef __cplusplus
+/* protoc-c names the service stub's members after the methods, and one is "delete": for C++
+ * that member is called delete_ (the stubs are not how libctrbox serves anyway). */
+#define delete delete_
+#endif
 #include "task/shim.pb-c.h"
+#ifdef __cplusplus
+#undef delete
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -26,13 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ctrbox_shim_opts o;
 	if (ctrbox_shim_parse_flags(argc, argv, &o) == 0) {
 		/* every string it hands out points into argv */
-		const char *s[] = {o.namespace, o.id,	  o.address, o.publish_binary,
+		const char *s[] = {o.ns, o.id,	  o.address, o.publish_binary,
 				   o.bundle,	o.socket, o.action};
 		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 			if (s[i])
 				(void)strlen(s[i]);
 		char *addr = ctrbox_shim_socket_address(o.address ? o.address : "",
-						 o.namespace ? o.namespace : "", o.id ? o.id : "");
+						 o.ns ? o.ns : "", o.id ? o.id : "");
 		if (!addr ||
 		    strncmp(addr, "unix://" CTRBOX_SHIM_SOCKET_DIR "/", 7 + sizeof(CTRBOX_SHIM_SOCKET_DIR)))
 			abort();

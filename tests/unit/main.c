@@ -6,6 +6,8 @@ int unit_failures;
 #define T(name) void name(void);
 #define TESTS                                                                                      \
 	T(test_hdr_roundtrip)                                                                      \
+	T(test_task_register)                                                                      \
+	T(test_shim_reap)                                                                          \
 	T(test_request_bytes)                                                                      \
 	T(test_request_metadata_timeout)                                                           \
 	T(test_response_error_bytes)                                                               \

@@ -70,7 +70,7 @@ void test_flags_go_style(void)
 	struct ctrbox_shim_opts o;
 
 	CHECK(ctrbox_shim_parse_flags(11, argv, &o) == 0);
-	CHECK_STR(o.namespace, "specns");
+	CHECK_STR(o.ns, "specns");
 	CHECK_STR(o.address, "/c.sock");
 	CHECK_STR(o.publish_binary, "/usr/bin/containerd");
 	CHECK_STR(o.id, "t2");
@@ -95,7 +95,7 @@ void test_flags_errors(void)
 	stderr = saved;
 	CHECK(ctrbox_shim_parse_flags(5, boolfalse, &o) == 0);
 	CHECK(o.debug == 0);
-	CHECK_STR(o.namespace, "n");
+	CHECK_STR(o.ns, "n");
 	CHECK_STR(o.action, "delete");
 	CHECK_STR(o.publish_binary, "containerd");
 }
