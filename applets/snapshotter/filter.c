@@ -371,21 +371,21 @@ static size_t unquote_char(const char *s, size_t n, char quote, char *out, size_
 	}
 	if (c == 'x' || c == 'u' || c == 'U') {
 		size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-		int32_t v = 0;
+		uint32_t v = 0; /* \U has 8 digits: up to 0xFFFFFFFF */
 		if (n < 2 + digits)
 			return 0;
 		for (size_t j = 0; j < digits; j++) {
 			int d = digit_val((unsigned char)s[2 + j]);
 			if (d >= 16)
 				return 0;
-			v = v << 4 | d;
+			v = v << 4 | (uint32_t)d;
 		}
 		if (c == 'x') {
 			out[0] = (char)v, *outn = 1;
 		} else {
-			if (v > 0x10FFFF || v < 0)
+			if (v > 0x10FFFF)
 				return 0;
-			*outn = encode_rune(v, out);
+			*outn = encode_rune((int32_t)v, out);
 		}
 		return 2 + digits;
 	}
