@@ -5,9 +5,10 @@
 #include "applet.h"
 #include "log.h"
 #include <ctrbox/shim.h>
-#include "task/shim.pb-c.h"
+#include <ctrbox/task.h>
 
-static void connect_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *req, void *data)
+static void connect_h(struct ctrbox_ttrpc_call *call,
+		      const Containerd__Task__V2__ConnectRequest *req, void *data)
 {
 	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
 	(void)req, (void)data;
@@ -18,7 +19,8 @@ static void connect_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *re
 	ctrbox_ttrpc_call_reply(call, &resp.base);
 }
 
-static void shutdown_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *req, void *data)
+static void shutdown_h(struct ctrbox_ttrpc_call *call,
+		       const Containerd__Task__V2__ShutdownRequest *req, void *data)
 {
 	struct ctrbox_shim *s = data;
 	(void)req;
@@ -28,18 +30,16 @@ static void shutdown_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *r
 	ctrbox_shim_request_exit(s);
 }
 
-/* Every other Task method answers Unimplemented: the server does that for unlisted methods. */
-static const struct ctrbox_ttrpc_method task_methods[] = {
-    {"Connect", connect_h},
-    {"Shutdown", shutdown_h},
-    {NULL, NULL},
+/* Every other Task method answers Unimplemented: ctrbox_task_register leaves NULL ones out. */
+static const struct ctrbox_task_ops task_ops = {
+    .connect = connect_h,
+    .shutdown = shutdown_h,
 };
 
 static int skeleton_init(struct ctrbox_shim *s, void **state)
 {
 	*state = NULL;
-	return ctrbox_ttrpc_server_register(
-	    ctrbox_shim_server(s), &containerd__task__v2__task__descriptor, task_methods, s);
+	return ctrbox_task_register(ctrbox_shim_server(s), &task_ops, s);
 }
 
 static const struct ctrbox_shim_ops skeleton_ops = {

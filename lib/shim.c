@@ -240,22 +240,49 @@ static pid_t spawn_daemon(const struct ctrbox_shim_opts *o, int lfd, const char 
 		argv[n++] = "-debug";
 	argv[n] = NULL;
 
+	/* Like Go's cmd.Start(), return once the daemon runs the new image: a close-on-exec pipe
+	 * reports exec's errno, or closes when exec succeeded. */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
 	pid = fork();
-	if (pid != 0)
+	if (pid != 0) {
+		int err = 0, saved;
+		ssize_t r;
+		close(p[1]);
+		if (pid > 0) {
+			while ((r = read(p[0], &err, sizeof(err))) < 0 && errno == EINTR)
+				;
+			if (r == sizeof(err)) {
+				waitpid(pid, NULL, 0);
+				pid = -1;
+				errno = err;
+			}
+		}
+		saved = errno;
+		close(p[0]);
+		errno = saved;
 		return pid;
+	}
 	/* child: new session (own process group), listener on fd 3, stdio on /dev/null */
+	int efd = fcntl(p[1], F_DUPFD_CLOEXEC, 64), err;
 	setsid();
 	int null = open("/dev/null", O_RDWR);
-	if (null < 0 || (lfd == 3 ? fcntl(3, F_SETFD, 0) : dup2(lfd, 3)) < 0)
-		_exit(127);
+	if (efd < 0 || null < 0 || (lfd == 3 ? fcntl(3, F_SETFD, 0) : dup2(lfd, 3)) < 0)
+		goto fail;
 	dup2(null, 0), dup2(null, 1), dup2(null, 2);
 	for (int fd = 4; fd < 1024; fd++)
-		close(fd);
+		if (fd != efd)
+			close(fd);
 	/* CTRBOX_SHIM_EXE (tests/valgrind only): a path to re-execute instead of /proc/self/exe,
 	 * named after the applet. Under valgrind, /proc/self/exe is valgrind itself, and argv[0]
 	 * becomes the path executed. */
 	const char *exe = getenv("CTRBOX_SHIM_EXE");
 	execve(exe && *exe ? exe : "/proc/self/exe", (char *const *)argv, environ);
+fail:
+	err = errno;
+	if (efd >= 0)
+		(void)!write(efd, &err, sizeof(err));
 	_exit(127);
 }
 
@@ -311,7 +338,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	}
 	pid = spawn_daemon(o, lfd, self_name);
 	if (pid < 0) {
-		fatal(ops, "fork: %s", strerror(errno));
+		fatal(ops, "fork/exec %s: %s", self_name, strerror(errno));
 		goto fail_unlink;
 	}
 	close(lfd);

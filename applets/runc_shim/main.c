@@ -143,7 +143,7 @@ static int delete_action(const struct ctrbox_shim_opts *o,
 		return r;
 	}
 	root = options_root(bundle);
-	if (!root || asprintf(&rroot, "%s/%s", root, o->namespace) < 0) {
+	if (!root || asprintf(&rroot, "%s/%s", root, o->ns) < 0) {
 		free(binary);
 		free(root);
 		return -ENOMEM;

@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "events/task.pb-c.h"
 #include "json.h"
 #include "log.h"
 #include "mount.h"
@@ -24,8 +23,8 @@
 #include "google/protobuf/any.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
-#include "task/shim.pb-c.h"
 #include "util.h"
+#include <ctrbox/task.h>
 
 #define EARLY_EXITS_MAX 1024
 /* An unmatched exit only matters until its pid file is read (milliseconds); past this it could
@@ -252,7 +251,7 @@ static void finish_exit(struct svc *s, struct process *p)
 	ev.pid = p->pid;
 	ev.exit_status = p->exit_status;
 	ev.exited_at = &ts;
-	publish(s, "/tasks/exit", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_EXIT, &ev.base);
 	reply_waiters(p);
 }
 
@@ -338,23 +337,25 @@ static void claim_early_exit(struct svc *s, struct process *p)
 	}
 }
 
+/* One reaped child: a runc job, a known process, or an exit nobody owns yet. */
+static void child_exited(pid_t pid, int wstatus, void *data)
+{
+	struct svc *s = data;
+	struct job *j = job_take(s, pid);
+	struct process *p;
+
+	if (j) {
+		job_complete(s, j, wstatus);
+	} else if ((p = process_by_pid(s, pid))) {
+		process_exited(s, p, exit_code(wstatus));
+	} else {
+		remember_exit(s, pid, exit_code(wstatus));
+	}
+}
+
 void runc_shim_sigchld(struct ctrbox_shim *sh, void *state)
 {
-	struct svc *s = state;
-	int wstatus;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		struct job *j = job_take(s, pid);
-		struct process *p;
-		if (j) {
-			job_complete(s, j, wstatus);
-		} else if ((p = process_by_pid(s, pid))) {
-			process_exited(s, p, exit_code(wstatus));
-		} else {
-			remember_exit(s, pid, exit_code(wstatus));
-		}
-	}
+	ctrbox_shim_reap(child_exited, state);
 }
 
 /* ---- containers ---- */
@@ -619,16 +620,15 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	ev.io = &tio;
 	ev.checkpoint = req->checkpoint;
 	ev.pid = c->init.pid;
-	publish(s, "/tasks/create", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_CREATE, &ev.base);
 	resp.pid = c->init.pid;
 	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, &c->init);
 }
 
-static void create_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void *data)
 {
 	struct svc *s = data;
-	const CreateReq *req = (const CreateReq *)m;
 	struct runc_create_opts co = {0};
 	struct runc_argv av = {0};
 	struct container *c;
@@ -721,7 +721,7 @@ static void create_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, 
 		tio.terminal = req->terminal;
 		ev.io = &tio;
 		ev.checkpoint = req->checkpoint;
-		publish(s, "/tasks/create", &ev.base);
+		publish(s, CTRBOX_TOPIC_TASK_CREATE, &ev.base);
 		ctrbox_ttrpc_call_reply(call, &resp.base);
 		free(rootfs);
 		return;
@@ -765,7 +765,7 @@ static void publish_oom(struct svc *s, struct container *c)
 	Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
 
 	ev.container_id = c->id;
-	publish(s, "/tasks/oom", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_OOM, &ev.base);
 }
 
 static void oom_unwatch(struct container *c)
@@ -825,9 +825,9 @@ static void oom_watch(struct svc *s, struct container *c)
 	c->oom_fd = fd;
 }
 
-static void stats_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void stats_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__StatsRequest *req,
+		    void *data)
 {
-	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
 	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	struct process *p = lookup(data, call, req->id, NULL);
@@ -891,7 +891,7 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 	oom_watch(s, p->c);
 	ev.container_id = p->c->id;
 	ev.pid = p->pid;
-	publish(s, "/tasks/start", &ev.base); /* queued before any exit of this process */
+	publish(s, CTRBOX_TOPIC_TASK_START, &ev.base); /* queued before any exit of this process */
 	resp.pid = p->pid;
 	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	if (p->exit_held)
@@ -901,9 +901,9 @@ static void start_done(struct svc *s, struct job *j, int ok, const char *err)
 static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call);
 static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call);
 
-static void start_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void start_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__StartRequest *req,
+		    void *data)
 {
-	const Containerd__Task__V2__StartRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, req->exec_id);
 	struct runc_argv av = {0};
@@ -928,9 +928,9 @@ static void start_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, v
 
 /* ---- State, Wait, Connect ---- */
 
-static void state_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void state_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__StateRequest *req,
+		    void *data)
 {
-	const Containerd__Task__V2__StateRequest *req = (const void *)m;
 	Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
 	static const Containerd__V1__Types__Status map[] = {
 	    CONTAINERD__V1__TYPES__STATUS__CREATED, CONTAINERD__V1__TYPES__STATUS__RUNNING,
@@ -958,9 +958,9 @@ static void state_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, v
 	ctrbox_ttrpc_call_reply(call, &resp.base);
 }
 
-static void wait_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void wait_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__WaitRequest *req,
+		   void *data)
 {
-	const Containerd__Task__V2__WaitRequest *req = (const void *)m;
 	struct process *p = lookup(data, call, req->id, req->exec_id);
 	struct waiter *w;
 
@@ -977,9 +977,9 @@ static void wait_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, vo
 		reply_waiters(p);
 }
 
-static void connect_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void connect_h(struct ctrbox_ttrpc_call *call,
+		      const Containerd__Task__V2__ConnectRequest *req, void *data)
 {
-	const Containerd__Task__V2__ConnectRequest *req = (const void *)m;
 	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
 	struct container *c = find_container(data, req->id);
 
@@ -1012,9 +1012,9 @@ static void kill_done(struct svc *s, struct job *j, int ok, const char *err)
 	ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "unknown error after kill: %s", err);
 }
 
-static void kill_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void kill_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__KillRequest *req,
+		   void *data)
 {
-	const Containerd__Task__V2__KillRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, req->exec_id);
 	struct runc_argv av = {0};
@@ -1065,7 +1065,7 @@ static void delete_finish(struct svc *s, struct process *p, struct ctrbox_ttrpc_
 	ev.pid = p->pid;
 	ev.exit_status = p->exit_status;
 	ev.exited_at = &ts;
-	publish(s, "/tasks/delete", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_DELETE, &ev.base);
 	resp.pid = p->pid;
 	resp.exit_status = p->exit_status;
 	resp.exited_at = &ts;
@@ -1152,9 +1152,9 @@ static void drain_timeout_cb(struct ctrbox_loop *l, void *data)
 	delete_continue(p->c->svc, p);
 }
 
-static void delete_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void delete_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__DeleteRequest *req,
+		     void *data)
 {
-	const Containerd__Task__V2__DeleteRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, req->exec_id);
 
@@ -1255,9 +1255,9 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 	free(pids);
 }
 
-static void pids_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void pids_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__PidsRequest *req,
+		   void *data)
 {
-	const Containerd__Task__V2__PidsRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
 	struct runc_argv av = {0};
@@ -1273,9 +1273,9 @@ static void pids_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, vo
 
 /* ---- CloseIO, Shutdown ---- */
 
-static void closeio_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void closeio_h(struct ctrbox_ttrpc_call *call,
+		      const Containerd__Task__V2__CloseIORequest *req, void *data)
 {
-	const Containerd__Task__V2__CloseIORequest *req = (const void *)m;
 	struct container *c = find_container(data, req->id);
 
 	if (!c)
@@ -1297,7 +1297,8 @@ static void closeio_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m,
 	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
-static void shutdown_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void shutdown_h(struct ctrbox_ttrpc_call *call,
+		       const Containerd__Task__V2__ShutdownRequest *req, void *data)
 {
 	struct svc *s = data;
 
@@ -1340,9 +1341,9 @@ static char *spec_with_terminal(const char *json, size_t len, int terminal, size
 	return out;
 }
 
-static void exec_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void exec_h(struct ctrbox_ttrpc_call *call,
+		   const Containerd__Task__V2__ExecProcessRequest *req, void *data)
 {
-	const Containerd__Task__V2__ExecProcessRequest *req = (const void *)m;
 	Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
 	struct svc *s = data;
 	struct container *c = find_container(s, req->id);
@@ -1387,7 +1388,7 @@ static void exec_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, vo
 	c->execs = p;
 	ev.container_id = c->id;
 	ev.exec_id = p->id;
-	publish(s, "/tasks/exec-added", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_EXEC_ADDED, &ev.base);
 	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
@@ -1424,7 +1425,7 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	ev.container_id = p->c->id;
 	ev.exec_id = p->id;
 	ev.pid = p->pid;
-	publish(s, "/tasks/exec-started", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_EXEC_STARTED, &ev.base);
 	resp.pid = p->pid;
 	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, p); /* an exec that exited before runc returned: after exec-started */
@@ -1525,7 +1526,7 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	p->state = P_RUNNING;
 	ev.container_id = c->id;
 	ev.pid = p->pid;
-	publish(s, "/tasks/start", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_START, &ev.base);
 	resp.pid = p->pid;
 	ctrbox_ttrpc_call_reply(j->call, &resp.base);
 	claim_early_exit(s, p);
@@ -1613,9 +1614,9 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 	free(cx);
 }
 
-static void checkpoint_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void checkpoint_h(struct ctrbox_ttrpc_call *call,
+			 const Containerd__Task__V2__CheckpointTaskRequest *req, void *data)
 {
-	const Containerd__Task__V2__CheckpointTaskRequest *req = (const void *)m;
 	Containerd__Runc__V1__CheckpointOptions *o = NULL;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
@@ -1691,9 +1692,9 @@ oom:
 
 /* ---- ResizePty ---- */
 
-static void resize_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void resize_h(struct ctrbox_ttrpc_call *call,
+		     const Containerd__Task__V2__ResizePtyRequest *req, void *data)
 {
-	const Containerd__Task__V2__ResizePtyRequest *req = (const void *)m;
 	struct process *p = lookup(data, call, req->id, req->exec_id);
 	struct winsize ws = {.ws_row = req->height, .ws_col = req->width};
 
@@ -1721,7 +1722,7 @@ static void pause_done(struct svc *s, struct job *j, int ok, const char *err)
 	if (p->state == P_RUNNING)
 		p->state = P_PAUSED;
 	ev.container_id = p->c->id;
-	publish(s, "/tasks/paused", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_PAUSED, &ev.base);
 	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
@@ -1735,13 +1736,13 @@ static void resume_done(struct svc *s, struct job *j, int ok, const char *err)
 	if (p->state == P_PAUSED)
 		p->state = P_RUNNING;
 	ev.container_id = p->c->id;
-	publish(s, "/tasks/resumed", &ev.base);
+	publish(s, CTRBOX_TOPIC_TASK_RESUMED, &ev.base);
 	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
-static void pause_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void pause_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__PauseRequest *req,
+		    void *data)
 {
-	const Containerd__Task__V2__PauseRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
 	struct runc_argv av = {0};
@@ -1763,9 +1764,9 @@ static void pause_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, v
 	runc_argv_free(&av);
 }
 
-static void resume_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void resume_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__ResumeRequest *req,
+		     void *data)
 {
-	const Containerd__Task__V2__ResumeRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
 	struct runc_argv av = {0};
@@ -1795,9 +1796,9 @@ static void update_done(struct svc *s, struct job *j, int ok, const char *err)
 	ctrbox_ttrpc_call_reply(j->call, NULL);
 }
 
-static void update_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, void *data)
+static void update_h(struct ctrbox_ttrpc_call *call,
+		     const Containerd__Task__V2__UpdateTaskRequest *req, void *data)
 {
-	const Containerd__Task__V2__UpdateTaskRequest *req = (const void *)m;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
 	struct runc_argv av = {0};
@@ -1832,13 +1833,24 @@ static void update_h(struct ctrbox_ttrpc_call *call, const ProtobufCMessage *m, 
 					strerror(-r));
 }
 
-static const struct ctrbox_ttrpc_method task_methods[] = {
-    {"State", state_h},		  {"Create", create_h}, {"Start", start_h},
-    {"Delete", delete_h},	  {"Pids", pids_h},	{"Kill", kill_h},
-    {"CloseIO", closeio_h},	  {"Wait", wait_h},	{"Connect", connect_h},
-    {"Shutdown", shutdown_h},	  {"Exec", exec_h},	{"Pause", pause_h},
-    {"Resume", resume_h},	  {"Update", update_h}, {"ResizePty", resize_h},
-    {"Checkpoint", checkpoint_h}, {"Stats", stats_h},	{NULL, NULL},
+static const struct ctrbox_task_ops task_ops = {
+    .state = state_h,
+    .create = create_h,
+    .start = start_h,
+    .delete_ = delete_h,
+    .pids = pids_h,
+    .pause = pause_h,
+    .resume = resume_h,
+    .checkpoint = checkpoint_h,
+    .kill = kill_h,
+    .exec = exec_h,
+    .resize_pty = resize_h,
+    .close_io = closeio_h,
+    .update = update_h,
+    .wait = wait_h,
+    .stats = stats_h,
+    .connect = connect_h,
+    .shutdown = shutdown_h,
 };
 
 int runc_shim_register(struct ctrbox_shim *sh, void **state)
@@ -1849,10 +1861,9 @@ int runc_shim_register(struct ctrbox_shim *sh, void **state)
 		return -ENOMEM;
 	s->shim = sh;
 	s->loop = ctrbox_shim_loop(sh);
-	s->ns = ctrbox_shim_options(sh)->namespace;
+	s->ns = ctrbox_shim_options(sh)->ns;
 	*state = s;
-	return ctrbox_ttrpc_server_register(
-	    ctrbox_shim_server(sh), &containerd__task__v2__task__descriptor, task_methods, s);
+	return ctrbox_task_register(ctrbox_shim_server(sh), &task_ops, s);
 }
 
 void runc_shim_fini(struct ctrbox_shim *sh, void *state)
