@@ -109,7 +109,7 @@ const struct ctrbox_shim_opts *ctrbox_shim_options(struct ctrbox_shim *s);
  * is the message's full name, to containerd's TTRPC socket ($TTRPC_ADDRESS) in the shim's
  * namespace. Events go out strictly in the order queued; a failed send is retried with
  * backoff (1 s, 2 s, ...) 5 times, then dropped with a log line. The message is encoded at
- * once: the caller keeps ownership. Returns 0 or a negative errno (-ENOBUFS: queue full). */
+ * once: the caller keeps ownership. Returns 0 or a negative errno (-ENOSPC: queue full). */
 int ctrbox_shim_publish(struct ctrbox_shim *s, const char *topic, const ProtobufCMessage *event);
 /* Leaves the loop once the current callback returned and its reply went out; queued events
  * get up to 5 s to be sent, then fini runs and ctrbox_shim_run() returns 0. */
