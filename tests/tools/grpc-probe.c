@@ -29,10 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "grpc.h"
 #include <ctrbox/loop.h>
-#include "snapshots/v1/snapshots.pb-c.h"
 #include <ctrbox/ttrpc.h>
+
+#include "grpc.h"
+#include "snapshots/v1/snapshots.pb-c.h"
+#include "util.h" /* unix_connect */
 
 #define SVC "/containerd.services.snapshots.v1.Snapshots/"
 

@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "task/shim.pb-c.h"
 #include <ctrbox/ttrpc.h>
+
+#include "task/shim.pb-c.h"
 #include "ttrpc_codec.h"
+#include "util.h" /* unix_connect */
 
 static int fd;
 
