@@ -125,20 +125,18 @@ bench: bench-all # one table: shim, snapshotter, journal, client (mk/bench.mk)
 
 # The binary with its applet links, and libctrbox for shim authors: the archive, the public
 # headers, the protobuf-c headers of containerd's types (under ctrbox/proto/) and ctrbox.pc.
-install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a $(BUILD)/ctrbox.pc
+install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ctrbox
 	install -m 0755 $(BUILD)/ctrbox $(DESTDIR)$(PREFIX)/bin/ctrbox
 	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
 	install -m 0644 $(BUILD)/libctrbox.a $(DESTDIR)$(LIBDIR)/libctrbox.a
-	install -m 0644 $(BUILD)/ctrbox.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ctrbox.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+		-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|; s|@VERSION@|$(VERSION)|' \
+		ctrbox.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ctrbox.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/ctrbox.pc
 	install -m 0644 $(PUB_HDRS) $(DESTDIR)$(INCDIR)/ctrbox/
 	cd $(BUILD)/gen && for h in $$(find . -name '*.pb-c.h' | sort); do \
 		install -D -m 0644 $$h $(DESTDIR)$(INCDIR)/ctrbox/proto/$${h#./} || exit 1; done
-
-$(BUILD)/ctrbox.pc: ctrbox.pc.in include/ctrbox/version.h Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
-		-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|' \
-		-e 's|@VERSION@|$(VERSION)|' $< > $@.tmp && mv $@.tmp $@
 
 # The public headers on their own, as a user's compiler sees them: C99 -pedantic and C++.
 API_CHECK_FLAGS := -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen

@@ -61,6 +61,7 @@ ex_pids() {
 	[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run pkg-config --modversion ctrbox
 	assert_output "$v"
+	grep -qx "prefix=$PFX" "$LIBDEST$PFX/lib/pkgconfig/ctrbox.pc" # this install's PREFIX, not a cached one
 	run "$LIBDEST$PFX/bin/ctrbox" --version
 	assert_output "ctrbox $v"
 	# --static pulls protobuf-c in through Requires; the paths are the staged prefix's
