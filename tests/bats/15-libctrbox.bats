@@ -38,10 +38,8 @@ teardown() {
 
 # ex_start ID: the example shim's start action in a fresh bundle, as containerd runs it.
 ex_start() {
-	local b
-	b=$(sk_bundle "$1")
-	(cd "$b" && TTRPC_ADDRESS=$CTRD_TTRPC exec "$EXDIR/containerd-shim-example-v1" -namespace "$CTRD_NS" \
-		-address "$CTRD_SOCK" -publish-binary /usr/bin/containerd -id "$1" start </dev/null)
+	sk_bundle "$1" >/dev/null
+	SK_BIN=$EXDIR/containerd-shim-example-v1 sk_start "$1"
 }
 
 ex_pids() {

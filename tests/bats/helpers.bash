@@ -289,10 +289,11 @@ sk_bundle() {
 	echo "$b"
 }
 
-# sk_start ID [BUNDLE]: runs the skeleton's start action in the bundle, as containerd does.
+# sk_start ID [BUNDLE]: runs the skeleton's start action in the bundle, as containerd does
+# (SK_BIN=PATH: another shim binary's).
 sk_start() {
 	local b=${2:-$BATS_TEST_TMPDIR/bundle-$1}
-	(cd "$b" && TTRPC_ADDRESS=$CTRD_TTRPC exec "$SHIMDIR/$SKELETON" -namespace "$CTRD_NS" \
+	(cd "$b" && TTRPC_ADDRESS=$CTRD_TTRPC exec "${SK_BIN:-$SHIMDIR/$SKELETON}" -namespace "$CTRD_NS" \
 		-address "$CTRD_SOCK" -publish-binary /usr/bin/containerd -id "$1" start </dev/null)
 }
 
