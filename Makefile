@@ -36,8 +36,7 @@ LIB_O    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 LIBPUB_SRC := lib/loop.c lib/log.c lib/ttrpc.c lib/ttrpc_codec.c lib/shim.c lib/publisher.c \
               lib/task.c lib/version.c lib/util.c lib/sha256.c
 LIBPUB_O := $(patsubst %.c,$(BUILD)/%.o,$(LIBPUB_SRC))
-LIBINT_O := $(filter-out $(patsubst %.c,$(BUILD)/%.o,lib/loop.c lib/log.c lib/ttrpc.c \
-              lib/ttrpc_codec.c lib/shim.c lib/publisher.c lib/task.c lib/version.c),$(LIB_O))
+LIBINT_O := $(filter-out $(patsubst %.c,$(BUILD)/%.o,$(filter-out lib/util.c lib/sha256.c,$(LIBPUB_SRC))),$(LIB_O))
 PUB_HDRS := $(wildcard include/ctrbox/*.h)
 APP_SRC  := $(wildcard applets/*.c applets/*/*.c)
 APP_O    := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))

@@ -17,7 +17,7 @@
 
 #include "log.h"
 #include <ctrbox/ttrpc.h>
-#include "util.h" /* unix_connect */
+#include "util.h" /* unix_connect, hex_digit */
 
 #define READ_CHUNK 16384
 #define OUT_HIGH (256u << 10) /* stop pulling from nghttp2 above this much unwritten output */
@@ -231,17 +231,6 @@ char *grpc_message_encode(const char *msg)
 	return out;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *grpc_message_decode(const char *msg, size_t len)
 {
 	char *out = malloc(len + 1), *o = out;
@@ -249,8 +238,8 @@ char *grpc_message_decode(const char *msg, size_t len)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
-		if (msg[i] == '%' && i + 2 < len && (h = hexval(msg[i + 1])) >= 0 &&
-		    (l = hexval(msg[i + 2])) >= 0) {
+		if (msg[i] == '%' && i + 2 < len && (h = hex_digit(msg[i + 1])) >= 0 &&
+		    (l = hex_digit(msg[i + 2])) >= 0) {
 			*o++ = (char)(h * 16 + l);
 			i += 2;
 		} else {

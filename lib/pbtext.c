@@ -112,7 +112,7 @@ static int print_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	return 0;
 }
 
-static size_t value_size(const ProtobufCFieldDescriptor *fd)
+size_t pbtext_value_size(const ProtobufCFieldDescriptor *fd)
 {
 	switch (fd->type) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -147,7 +147,7 @@ static int print_message_body(FILE *f, const ProtobufCMessage *m, int first)
 			size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
 			const char *arr = *(char *const *)base;
 			for (size_t k = 0; k < n; k++)
-				printed |= print_value(f, fd, arr + k * value_size(fd),
+				printed |= print_value(f, fd, arr + k * pbtext_value_size(fd),
 						       first && !printed, 1);
 		} else {
 			printed |= print_value(f, fd, base, first && !printed, 0);

@@ -7,5 +7,7 @@
 
 /* Prints set fields as `name: value` separated by spaces; an empty message prints `""`. */
 void pbtext_print(FILE *f, const ProtobufCMessage *m);
+/* The size of one value of field fd in a protobuf-c message struct (a repeated field's element). */
+size_t pbtext_value_size(const ProtobufCFieldDescriptor *fd);
 
 #endif

@@ -23,6 +23,8 @@ int valid_component(const char *s);
 /* Removes a directory tree without following symlinks or crossing mounts. */
 int rm_rf(const char *path);
 int write_all(int fd, const void *data, size_t len);
+/* The value of the hex digit c (0-9, a-f, A-F), or -1. */
+int hex_digit(int c);
 /* A unix stream socket connected to addr: "unix:///path", "/path" or "@abstract"; fd or -errno. */
 int unix_connect(const char *addr, int cloexec);
 

@@ -8,6 +8,7 @@
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 #include "json.h"
+#include "pbtext.h"
 
 /* ---- growing string ---- */
 
@@ -178,28 +179,6 @@ static int scalar_empty(const ProtobufCFieldDescriptor *f, const void *p)
 	return 1;
 }
 
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 static void value(struct jbuf *b, const ProtobufCFieldDescriptor *f, const void *p,
 		  const char *indent, int level)
 {
@@ -335,7 +314,7 @@ void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *inden
 				continue;
 			}
 			jb_put(b, "[", 1);
-			size_t es = elem_size(f);
+			size_t es = pbtext_value_size(f);
 			for (size_t k = 0; k < n; k++) {
 				if (k)
 					jb_put(b, ",", 1);

@@ -36,14 +36,6 @@ void process_init(struct process *p, struct container *c, const char *id)
 #define LOGGER_READY_TIMEOUT_MS 30000
 #define LOGGER_KILL_AFTER_MS 12000
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
 /* url.QueryUnescape: %XX and '+' -> ' ', in place; -EINVAL on a bad escape. */
 static int query_unescape(char *s)
 {
@@ -52,7 +44,7 @@ static int query_unescape(char *s)
 		if (*s == '+') {
 			*w++ = ' ';
 		} else if (*s == '%') {
-			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+			int hi = hex_digit(s[1]), lo = hi >= 0 ? hex_digit(s[2]) : -1;
 			if (lo < 0)
 				return -EINVAL;
 			*w++ = (char)(hi << 4 | lo);

@@ -18,6 +18,7 @@
  * that does not compile, as RE2 refuses it too.
  */
 #include "snapshotter/filter.h"
+#include "util.h"
 
 #include <regex.h>
 #include <stdarg.h>
@@ -199,20 +200,9 @@ static int is_value_rune(int r)
 	return r >= 0xA0;
 }
 
-static int digit_val(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return 16;
-}
-
 static int scan_digits(struct scanner *s, int ch, int base, int n, int *legal)
 {
-	while (n > 0 && digit_val(ch) < base) {
+	for (int d; n > 0 && (d = hex_digit(ch)) >= 0 && d < base;) {
 		ch = next(s);
 		n--;
 	}
@@ -375,8 +365,8 @@ static size_t unquote_char(const char *s, size_t n, char quote, char *out, size_
 		if (n < 2 + digits)
 			return 0;
 		for (size_t j = 0; j < digits; j++) {
-			int d = digit_val((unsigned char)s[2 + j]);
-			if (d >= 16)
+			int d = hex_digit((unsigned char)s[2 + j]);
+			if (d < 0)
 				return 0;
 			v = v << 4 | (uint32_t)d;
 		}
