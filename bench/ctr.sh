@@ -33,21 +33,12 @@ N=${BENCH_N:-30}
 WARMUP=${BENCH_WARMUP:-2}
 OUT=${BENCH_OUT:-$here/results/ctr.txt}
 export CTRT_TIMEOUT=60
-t_start=$SECONDS
-
-say() { echo "bench: $*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/rig.bash
+source "$here/rig.bash"
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got '$N')"
 CB_SRC=${CTRBOX_BIN:-$repo/build/ctrbox}
 [[ -x $CB_SRC ]] || die "$CB_SRC missing (run make all)"
 command -v ctr >/dev/null || die "no ctr (apt-get install containerd)"
-
-# ---- the rig, outside bats (stand-ins for its loaders) ----
-# shellcheck source=/dev/null
-load() { source "${1%.bash}.bash"; }
-bats_load_library() { :; }
-source "$repo/tests/bats/setup_suite.bash"
-source "$repo/tests/bats/helpers.bash"
 
 # the copy of build/ctrbox, named ctrbox (symlinks.sh asks it for its applet list)
 BIN_DIR=$(mktemp -d /tmp/ctrbox-bench-ctr.XXXXXX)
@@ -55,29 +46,15 @@ cp "$CB_SRC" "$BIN_DIR/ctrbox"
 export CTRBOX_BIN=$BIN_DIR/ctrbox
 NSS=(bench-ctr bench-ctrx)
 
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	say "cleaning up"
-	if [[ -n ${CTRD_SOCK:-} ]]; then
-		for ns in "${NSS[@]}"; do
-			ctr -a "$CTRD_SOCK" -n "$ns" images rm --sync "$TEST_IMAGE" >/dev/null 2>&1
-			ctr -a "$CTRD_SOCK" namespaces rm "$ns" >/dev/null 2>&1
-		done
-		teardown_suite >&2
-	fi
-	rm -rf "$BIN_DIR"
-	say "done in $((SECONDS - t_start))s (exit $rc)"
-	exit "$rc"
+bench_cleanup() {
+	[[ -n ${CTRD_SOCK:-} ]] || return 0
+	for ns in "${NSS[@]}"; do
+		ctr -a "$CTRD_SOCK" -n "$ns" images rm --sync "$TEST_IMAGE" >/dev/null 2>&1
+		ctr -a "$CTRD_SOCK" namespaces rm "$ns" >/dev/null 2>&1
+	done
 }
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-say "starting a private containerd and importing the busybox image"
-setup_suite 3>/dev/null
-BATS_SETUP_SUITE_COMPLETED=1
+bench_cleanup_after() { rm -rf "$BIN_DIR"; } # the shims' binary: containerd may run it until the end
+rig_up "and importing the busybox image"
 TAR=$CTRBOX_TEST_DIR/img.tar
 ctrt images export "$TAR" "$TEST_IMAGE"
 CTRX=$SHIMDIR/ctrbox-ctr

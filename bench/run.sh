@@ -24,39 +24,15 @@ WARMUP=${BENCH_WARMUP:-2}
 SETTLE=${BENCH_SETTLE:-3}
 OUT=${BENCH_OUT:-$here/results/latest.txt}
 export CTRT_TIMEOUT=${BENCH_CTR_TIMEOUT:-30} # ctrt wraps every ctr call in timeout(1)
-t_start=$SECONDS
-
-say() { echo "bench: $*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/rig.bash
+source "$here/rig.bash"
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got '$N')"
 CB_SRC=${CTRBOX_BIN:-$repo/build/ctrbox}
 [[ -x $CB_SRC ]] || die "$CB_SRC missing (run make)"
 [[ -x /usr/bin/containerd-shim-runc-v2 ]] || die "no /usr/bin/containerd-shim-runc-v2 (apt-get install containerd)"
 
-# ---- the rig: the bats suite's setup/teardown, outside bats (stand-ins for its loaders) ----
-# shellcheck source=/dev/null
-load() { source "${1%.bash}.bash"; }
-bats_load_library() { :; }
-source "$repo/tests/bats/setup_suite.bash"
-source "$repo/tests/bats/helpers.bash"
-
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	say "cleaning up (containers, tasks, private containerd)"
-	teardown_suite >&2
-	say "done in $((SECONDS - t_start))s (exit $rc)"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-say "starting a private containerd and importing the busybox image"
-setup_suite 3>/dev/null
-BATS_SETUP_SUITE_COMPLETED=1
+rig_up "and importing the busybox image"
 say "rig ready: $CTRBOX_TEST_DIR (namespace $CTRD_NS)"
 
 # Snapshot build/ctrbox: other people may rebuild it while the bench runs. The copy is named by

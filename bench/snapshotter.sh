@@ -22,38 +22,19 @@ OPS=${BENCH_OPS:-300}
 OUT=${BENCH_OUT:-$here/results/snapshotter.txt}
 PROBE=${GRPC_PROBE:-$repo/build/tools/grpc-probe}
 export CTRT_TIMEOUT=60
-t_start=$SECONDS
-
-say() { echo "bench: $*" >&2; }
-die() { say "error: $*"; exit 1; }
+# shellcheck source=bench/rig.bash
+source "$here/rig.bash"
 [[ -x ${CTRBOX_BIN:-$repo/build/ctrbox} && -x $PROBE ]] || die "build/ctrbox and build/tools/grpc-probe needed (make all build/tools/grpc-probe)"
 
-load() { source "${1%.bash}.bash"; }
-bats_load_library() { :; }
-source "$repo/tests/bats/setup_suite.bash"
-source "$repo/tests/bats/helpers.bash"
-
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
+bench_cleanup() {
 	for sn in overlayfs ctrbox; do
 		c "$sn" images rm --sync "$TEST_IMAGE" >/dev/null 2>&1
 		c "$sn" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR > 1 { print $1 }' |
 			xargs -r ctr -a "$CTRD_SOCK" -n "bench-$sn" snapshots --snapshotter "$sn" rm >/dev/null 2>&1
 		ctr -a "$CTRD_SOCK" namespaces rm "bench-$sn" >/dev/null 2>&1
 	done
-	teardown_suite >&2
-	say "done in $((SECONDS - t_start))s (exit $rc)"
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say "starting a private containerd with the proxy snapshotters"
-setup_suite 3>/dev/null
-BATS_SETUP_SUITE_COMPLETED=1
+rig_up "with the proxy snapshotters"
 TAR=$CTRBOX_TEST_DIR/img.tar
 ctrt images export "$TAR" "$TEST_IMAGE"
 
