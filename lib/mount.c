@@ -397,7 +397,7 @@ int mount_all(const struct mount_spec *ms, size_t n, const char *target)
 	return r;
 }
 
-int unmount_all(const char *target, int flags)
+int unmount_all_nowait(const char *target, int flags)
 {
 	struct stat st;
 
@@ -406,13 +406,23 @@ int unmount_all(const char *target, int flags)
 	if (stat(target, &st) < 0 && errno == ENOENT)
 		return 0;
 	for (;;) {
-		int r = unmount_busy(target, flags);
-		/* EINVAL: no longer a mount point (or bad flags, which containerd squelches too) */
-		if (r == -EINVAL)
-			return 0;
-		if (r < 0)
-			return r;
+		if (umount2(target, flags) < 0) {
+			/* EINVAL: no longer a mount point (or bad flags, which containerd squelches
+			 * too) */
+			return errno == EINVAL ? 0 : -errno;
+		}
 	}
+}
+
+int unmount_all(const char *target, int flags)
+{
+	int r;
+
+	/* EBUSY usually means a process is still leaving the mount: 50 tries, 50 ms apart */
+	for (int tries = 0; (r = unmount_all_nowait(target, flags)) == -EBUSY && tries < 50;
+	     tries++)
+		sleep_ms(50);
+	return r;
 }
 
 /* mountinfo escapes ' ', '\t', '\n' and '\\' in paths as \ooo. */

@@ -23,6 +23,7 @@ enum pstate { P_CREATED, P_RUNNING, P_PAUSED, P_STOPPED, P_DELETED };
 struct svc;
 struct container;
 struct job;
+struct unmount_op;
 
 /* Called when a runc child finishes: ok, or err = the message the Go shim would return. */
 typedef void (*job_done_fn)(struct svc *s, struct job *j, int ok, const char *err);
@@ -62,7 +63,10 @@ struct process {
 	int exit_status;
 	struct timespec exited_at; /* zero until exited */
 	int starting;		   /* Start in flight: an exit is held until the start event */
+	struct ctrbox_ttrpc_call *start_call; /* exec/restore: the Start, until answered */
 	int exit_held;
+	int exit_pending; /* exited, not yet visible: kill --all or the execs' exits come first */
+	int killing_all;  /* init: runc kill --all in flight after its exit */
 	char *stdin_path, *stdout_path, *stderr_path;
 	int terminal;
 	int runc_fds[3];    /* the container's ends of the stdio pipes, until runc has them */
@@ -76,10 +80,14 @@ struct process {
 	char *console_dir;  /* its private directory (removed once the master arrived) */
 	int log_w[2];	  /* binary://: our copies of the logger pipes' write ends, until Delete */
 	int logger_pidfd; /* binary://: the logging binary, signalled at Delete */
+	int ready_fd;	  /* binary://: its ready pipe, until it signalled */
+	struct ctrbox_timer *ready_timer; /* the bound on that wait, or on the console's */
+	void (*ready_done)(struct svc *s, struct process *p, int r);
 	struct io_copy *copies[3];
 	int ncopies;
 	struct waiter *waiters;
 	struct ctrbox_ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
+	int delete_force;		       /* runc delete --force (a cancelled Create's) */
 	struct ctrbox_timer *drain_timer;
 };
 
@@ -101,6 +109,16 @@ struct container {
 	uint64_t oom_kills; /* v2: last memory.events oom_kill seen */
 	struct process init;
 	struct process *execs;
+	int running_execs; /* execs started (or starting) whose exit is not yet published */
+	int creating;	   /* runc create in flight: only Delete waits for it, all else not found */
+	struct ctrbox_ttrpc_call *pending_delete; /* a Delete that came during the create */
+	struct ctrbox_ttrpc_call *create_call;	  /* the Create, until it is answered */
+	const void *create_req;			  /* its request (freed with the answer) */
+	int fail_code;				  /* a failed Create's answer, once unmounted */
+	char *fail_msg;
+	struct unmount_op *unmount; /* the rootfs unmount in flight */
+	int njobs;		    /* runc jobs in flight for this container */
+	int dead;		    /* deleted: freed when its last job is done */
 	struct container *next;
 };
 
@@ -119,6 +137,7 @@ struct svc {
 	struct job *jobs;
 	struct early_exit *early;
 	unsigned nearly;
+	struct waiter *shutdowns; /* Shutdown calls held until creates and jobs are done */
 };
 
 static inline void close_fd(int *fd)
@@ -132,12 +151,22 @@ static inline void close_fd(int *fd)
 /* stdio.c */
 void process_init(struct process *p, struct container *c, const char *id);
 const char *tmp_dir(void);
-/* Opens destinations, makes the pipes (or console socket, or logger) for runc. */
+/* Opens destinations, makes the pipes (or console socket, or logger) for runc. A binary://
+ * logger is started too: io_when_ready says when it is ready. */
 int io_prepare(struct process *p);
-/* After runc has the container's ends: start copying (receive the pty first, if any). */
+/* Calls done(s, p, 0) once the logger signalled ready (at once without one), or with
+ * -ETIMEDOUT after the bound; from the loop, never blocking it. */
+void io_when_ready(struct svc *s, struct process *p,
+		   void (*done)(struct svc *s, struct process *p, int r));
+/* After runc has the container's ends: start copying stdout/stderr (the pty's output). */
 void io_start(struct svc *s, struct process *p);
+/* Opens the stdin fifo and starts copying it in (at Start). */
+int io_stdin_start(struct svc *s, struct process *p);
 void io_close(struct process *p);
-int console_receive(struct process *p);
+/* Terminal: waits on the loop for runc's console socket connection and takes the pty
+ * master, then calls done(s, p, 0 or -errno). */
+void console_receive(struct svc *s, struct process *p,
+		     void (*done)(struct svc *s, struct process *p, int r));
 /* At Delete: SIGTERM the logging binary now, SIGKILL in 12 s if it is still there. */
 void logger_stop(struct svc *s, struct process *p);
 

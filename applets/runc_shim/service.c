@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "jsonw.h"
 #include "log.h"
 #include "mount.h"
 #include "cgroups/v1/metrics.pb-c.h"
@@ -59,12 +60,20 @@ static void set_ts(Google__Protobuf__Timestamp *ts, const struct timespec *t)
 	}
 }
 
-static struct container *find_container(struct svc *s, const char *id)
+/* Any container by id, one still being created included. */
+static struct container *find_any(struct svc *s, const char *id)
 {
 	for (struct container *c = s->containers; c; c = c->next)
 		if (!strcmp(c->id, id))
 			return c;
 	return NULL;
+}
+
+/* A created container: until runc create has returned, it does not exist for requests. */
+static struct container *find_container(struct svc *s, const char *id)
+{
+	struct container *c = find_any(s, id);
+	return c && !c->creating ? c : NULL;
 }
 
 /* The init process of req's container, or NULL after answering the call with the error. */
@@ -104,6 +113,12 @@ static void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev
 		ctrbox_log_error("publish %s: %s", topic, strerror(-r));
 }
 
+static void container_free(struct container *c);
+static void unmount_op_free(struct unmount_op *u);
+static void maybe_shutdown(struct svc *s);
+static void exec_gone(struct svc *s, struct container *c);
+static void stdin_start(struct svc *s, struct process *p);
+
 /* ---- runc jobs: children whose exit arrives through the reaper ---- */
 
 /* For job_spawn's out/err: not captured, /dev/null (a container stream nobody asked for). */
@@ -140,7 +155,12 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 		free(j);
 		return pid;
 	}
-	ctrbox_log_debug("runc job %s pid %d for %s", op, pid, c->id);
+	{ /* "OCI runtime create failed" -> "create": the job, not its error prefix */
+		size_t len = strlen(op), pre = strncmp(op, "OCI runtime ", 12) ? 0 : 12;
+		if (len >= pre + 7 && !strcmp(op + len - 7, " failed"))
+			len -= 7;
+		ctrbox_log_debug("runc %.*s pid %d for %s", (int)(len - pre), op + pre, pid, c->id);
+	}
 	j->pid = pid;
 	j->outfd = capture;
 	j->captured = out == -1 && err == -1;
@@ -150,6 +170,7 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 	j->ctx = ctx;
 	j->next = s->jobs;
 	s->jobs = j;
+	c->njobs++;
 	return 0;
 }
 
@@ -191,7 +212,10 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	close(j->outfd);
 	free(j->output);
 	free(j->op);
+	if (--j->c->njobs == 0 && j->c->dead)
+		container_free(j->c);
 	free(j);
+	maybe_shutdown(s);
 }
 
 /* Starts a runc job that answers the call; on spawn failure answers it at once and returns
@@ -223,28 +247,15 @@ static void reply_waiters(struct process *p)
 	}
 }
 
-static void killall_done(struct svc *s, struct job *j, int ok, const char *err)
-{
-	if (!ok)
-		ctrbox_log_debug("kill --all after init exit: %s", err);
-}
-
 /* The exit becomes visible: state, /tasks/exit, Wait replies. */
-static void finish_exit(struct svc *s, struct process *p)
+static void publish_exit(struct svc *s, struct process *p)
 {
 	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
 	Google__Protobuf__Timestamp ts;
 	struct container *c = p->c;
 
+	p->exit_pending = 0;
 	p->state = P_STOPPED;
-	if (p == &c->init && !c->has_pidns) {
-		/* Without its own pid namespace the container's other processes outlive the init.
-		 */
-		struct runc_argv av = {0};
-		if (runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0)
-			job_spawn(s, c, &av, -1, -1, -1, "kill --all", NULL, killall_done, NULL);
-		runc_argv_free(&av);
-	}
 	set_ts(&ts, &p->exited_at);
 	ev.container_id = c->id;
 	ev.id = p->id;
@@ -253,13 +264,63 @@ static void finish_exit(struct svc *s, struct process *p)
 	ev.exited_at = &ts;
 	publish(s, CTRBOX_TOPIC_TASK_EXIT, &ev.base);
 	reply_waiters(p);
+	if (p->is_exec)
+		exec_gone(s, c);
+}
+
+/* The init's exit goes out once no exec of its container is left to report (containerd
+ * 2.x's order: the init's /tasks/exit is the container's last). */
+static void init_exit_continue(struct svc *s, struct process *p)
+{
+	if (p->exit_pending && !p->killing_all && !p->starting && p->c->running_execs == 0)
+		publish_exit(s, p);
+}
+
+/* An exec is counted out: its exit was published, or it never started. */
+static void exec_gone(struct svc *s, struct container *c)
+{
+	if (c->running_execs > 0)
+		c->running_execs--;
+	init_exit_continue(s, &c->init);
+}
+
+static void killall_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	struct process *p = j->ctx;
+
+	if (!ok)
+		ctrbox_log_error("failed to kill init's children of %s: %s", p->c->id, err);
+	p->killing_all = 0;
+	init_exit_continue(s, p);
+}
+
+/* A process exited (and its start, if one was in flight, is done). Without its own pid
+ * namespace the container's other processes outlive the init: runc kill --all runs to
+ * completion first, as the Go shim's does, so that a client that saw the exit never finds
+ * them (and never races its own kill against ours). */
+static void finish_exit(struct svc *s, struct process *p)
+{
+	struct container *c = p->c;
+	struct runc_argv av = {0};
+
+	if (p->is_exec)
+		return publish_exit(s, p);
+	if (!c->has_pidns && runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0) {
+		p->killing_all =
+		    job_spawn(s, c, &av, -1, -1, -1, "kill --all", NULL, killall_done, p) == 0;
+		if (!p->killing_all)
+			ctrbox_log_error("failed to kill init's children of %s", c->id);
+	}
+	runc_argv_free(&av);
+	init_exit_continue(s, p);
 }
 
 static void process_exited(struct svc *s, struct process *p, int status)
 {
-	if (p->state == P_STOPPED || p->state == P_DELETED)
+	if (p->state == P_STOPPED || p->state == P_DELETED || p->exit_pending)
 		return;
 	p->exit_status = status;
+	p->exit_pending = 1;
 	clock_gettime(CLOCK_REALTIME, &p->exited_at);
 	ctrbox_log_debug("process %s pid %d exited with %d", p->id, p->pid, status);
 	if (p->starting) { /* published after /tasks/start, by the start completion */
@@ -400,6 +461,9 @@ static void container_free(struct container *c)
 	}
 	if (c->have_cg)
 		cgroup_paths_free(&c->cg);
+	if (c->unmount)
+		unmount_op_free(c->unmount);
+	free(c->fail_msg);
 	free(c->restore_from);
 	free(c->parent_checkpoint);
 	free(c->criu_work);
@@ -436,38 +500,49 @@ static char *bundle_path(const struct container *c, const char *name)
 /* options.json as the Go shim writes it: snake_case field tags, empty fields omitted. */
 static int write_options(const struct container *c, const Containerd__Runc__V1__Options *o)
 {
-	char buf[8192], *path = bundle_path(c, "options.json"), *q;
+	char *path = bundle_path(c, "options.json"), *doc = NULL;
+	struct jsonw w;
 	size_t n = 0;
 	int r;
 
-#define ADD_STR(name, v)                                                                           \
-	if ((v) && *(v) && (q = json_quote(v))) {                                                  \
-		n += snprintf(buf + n, sizeof(buf) - n, "%s\"" name "\":%s", n > 1 ? "," : "", q); \
-		free(q);                                                                           \
+	jsonw_init(&w, NULL, 0);
+	jsonw_object_begin(&w);
+#define OPT_STR(name, v)                                                                           \
+	if ((v) && *(v)) {                                                                         \
+		jsonw_key(&w, name);                                                               \
+		jsonw_string(&w, v);                                                               \
 	}
-#define ADD_RAW(name, fmt, v)                                                                      \
-	if (v)                                                                                     \
-		n += snprintf(buf + n, sizeof(buf) - n, "%s\"" name "\":" fmt, n > 1 ? "," : "", v);
-	n = snprintf(buf, sizeof(buf), "{");
+#define OPT_TRUE(name, v)                                                                          \
+	if (v) {                                                                                   \
+		jsonw_key(&w, name);                                                               \
+		jsonw_bool(&w, true);                                                              \
+	}
+#define OPT_UINT(name, v)                                                                          \
+	if (v) {                                                                                   \
+		jsonw_key(&w, name);                                                               \
+		jsonw_uint(&w, v);                                                                 \
+	}
 	if (o) {
-		ADD_RAW("no_pivot_root", "%s", o->no_pivot_root ? "true" : NULL)
-		ADD_RAW("no_new_keyring", "%s", o->no_new_keyring ? "true" : NULL)
-		ADD_STR("shim_cgroup", o->shim_cgroup)
-		ADD_RAW("io_uid", "%u", o->io_uid)
-		ADD_RAW("io_gid", "%u", o->io_gid)
-		ADD_STR("binary_name", o->binary_name)
-		ADD_STR("root", o->root)
-		ADD_STR("criu_path", o->criu_path)
-		ADD_RAW("systemd_cgroup", "%s", o->systemd_cgroup ? "true" : NULL)
-		ADD_STR("criu_image_path", o->criu_image_path)
-		ADD_STR("criu_work_path", o->criu_work_path)
+		OPT_TRUE("no_pivot_root", o->no_pivot_root)
+		OPT_TRUE("no_new_keyring", o->no_new_keyring)
+		OPT_STR("shim_cgroup", o->shim_cgroup)
+		OPT_UINT("io_uid", o->io_uid)
+		OPT_UINT("io_gid", o->io_gid)
+		OPT_STR("binary_name", o->binary_name)
+		OPT_STR("root", o->root)
+		OPT_STR("criu_path", o->criu_path)
+		OPT_TRUE("systemd_cgroup", o->systemd_cgroup)
+		OPT_STR("criu_image_path", o->criu_image_path)
+		OPT_STR("criu_work_path", o->criu_work_path)
 	}
-#undef ADD_STR
-#undef ADD_RAW
-	n += snprintf(buf + n, sizeof(buf) - n, "}");
-	if (!path)
-		return -ENOMEM;
-	r = n >= sizeof(buf) ? -E2BIG : write_file(path, buf, n, 0600);
+#undef OPT_STR
+#undef OPT_TRUE
+#undef OPT_UINT
+	jsonw_object_end(&w);
+	r = jsonw_finish(&w, &doc, &n);
+	if (r == 0)
+		r = path ? write_file(path, doc, n, 0600) : -ENOMEM;
+	free(doc);
 	free(path);
 	if (r == 0 && (path = bundle_path(c, "runtime"))) {
 		const char *bin = o && o->binary_name ? o->binary_name : "";
@@ -558,55 +633,122 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 	return r;
 }
 
-static void create_failed(struct svc *s, struct container *c, struct ctrbox_ttrpc_call *call,
-			  int code, const char *msg)
-{
-	char *rootfs = bundle_path(c, "rootfs");
+/* ---- the rootfs, unmounted on the loop ---- */
 
-	if (c->rootfs_mounted && rootfs)
-		unmount_all(rootfs, 0);
-	free(rootfs);
-	ctrbox_ttrpc_call_error(call, code, "%s", msg);
-	container_free(c);
+#define UNMOUNT_TRIES 50 /* EBUSY: a process is still leaving the mount (containerd's bound) */
+#define UNMOUNT_RETRY_MS 50
+
+struct unmount_op {
+	struct svc *s;
+	struct container *c;
+	char *path;
+	int tries;
+	struct ctrbox_timer *timer;
+	void (*done)(struct svc *s, struct container *c, int r);
+};
+
+static void unmount_op_free(struct unmount_op *u)
+{
+	if (u->timer)
+		ctrbox_loop_timer_cancel(u->s->loop, u->timer);
+	u->c->unmount = NULL;
+	free(u->path);
+	free(u);
 }
 
-static void create_done(struct svc *s, struct job *j, int ok, const char *err)
+static void unmount_try(struct ctrbox_loop *l, void *data)
 {
-	const CreateReq *req = (const CreateReq *)j->ctx;
+	struct unmount_op *u = data;
+	void (*done)(struct svc *, struct container *, int) = u->done;
+	struct container *c = u->c;
+	struct svc *s = u->s;
+	int r = unmount_all_nowait(u->path, 0);
+
+	u->timer = NULL;
+	if (r == -EBUSY && ++u->tries < UNMOUNT_TRIES &&
+	    (u->timer = ctrbox_loop_timer_in(l, UNMOUNT_RETRY_MS, unmount_try, u)))
+		return;
+	unmount_op_free(u);
+	done(s, c, r);
+}
+
+/* Unmounts the rootfs if we mounted it, a busy mount retried from a timer; then done. */
+static void rootfs_unmount(struct svc *s, struct container *c,
+			   void (*done)(struct svc *s, struct container *c, int r))
+{
+	struct unmount_op *u;
+
+	if (!c->rootfs_mounted)
+		return done(s, c, 0);
+	c->rootfs_mounted = 0;
+	u = calloc(1, sizeof(*u));
+	if (!u || !(u->path = bundle_path(c, "rootfs"))) {
+		free(u);
+		return done(s, c, -ENOMEM);
+	}
+	u->s = s;
+	u->c = c;
+	u->done = done;
+	c->unmount = u;
+	unmount_try(s->loop, u);
+}
+
+/* The container leaves the service; its memory stays until its last runc job is done. */
+static void container_release(struct svc *s, struct container *c)
+{
+	container_unlink(s, c);
+	if (c->njobs > 0)
+		c->dead = 1;
+	else
+		container_free(c);
+	maybe_shutdown(s);
+}
+
+/* ---- Create ---- */
+
+static void create_fail_unmounted(struct svc *s, struct container *c, int r)
+{
+	if (r < 0)
+		ctrbox_log_warn("failed to cleanup rootfs mount of %s: %s", c->id, strerror(-r));
+	ctrbox_ttrpc_call_error(c->create_call, c->fail_code, "%s",
+				c->fail_msg ? c->fail_msg : "create failed");
+	c->create_call = NULL;
+	/* A Delete that waited for this Create finds nothing, as after the Go shim's failure. */
+	if (c->pending_delete)
+		ctrbox_ttrpc_call_error(c->pending_delete, CTRBOX_NOT_FOUND,
+					"container not created: not found");
+	c->pending_delete = NULL;
+	container_release(s, c);
+}
+
+/* The Create fails: its logger is stopped, the rootfs unmounted, then the answer goes. */
+static void create_failed(struct svc *s, struct container *c, int code, const char *msg)
+{
+	io_close(&c->init);
+	logger_stop(s, &c->init);
+	c->fail_code = code;
+	free(c->fail_msg);
+	c->fail_msg = strdup(msg);
+	rootfs_unmount(s, c, create_fail_unmounted);
+}
+
+static void delete_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call,
+			 int force);
+
+/* runc create is done (and the console taken): the task exists. */
+static void create_registered(struct svc *s, struct container *c)
+{
+	const CreateReq *req = c->create_req;
 	Containerd__Task__V2__CreateTaskResponse resp =
 	    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
 	Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-	struct container *c = j->c;
-	char *pidfile, *buf = NULL;
+	struct ctrbox_ttrpc_call *pending = c->pending_delete;
 
-	if (!ok) {
-		create_failed(s, c, j->call, CTRBOX_UNKNOWN, err);
-		return;
-	}
-	pidfile = bundle_path(c, "init.pid");
-	if (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (c->init.pid = atoi(buf)) <= 0) {
-		free(pidfile);
-		free(buf);
-		create_failed(s, c, j->call, CTRBOX_UNKNOWN, "read init.pid after runc create");
-		return;
-	}
-	free(pidfile);
-	free(buf);
-	if (c->init.terminal) {
-		int r = console_receive(&c->init);
-		if (r < 0) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "failed to retrieve console master: %s",
-				 strerror(-r));
-			create_failed(s, c, j->call, CTRBOX_UNKNOWN, msg);
-			return;
-		}
-	}
 	/* its cgroups, for Stats and OOM (runc has put the init there by now) */
 	c->have_cg = cgroup_paths_for_pid(c->init.pid, NULL, &c->cg) == 0;
-	c->next = s->containers;
-	s->containers = c;
+	c->creating = 0;
+	c->pending_delete = NULL;
 	io_start(s, &c->init);
 
 	ev.container_id = c->id;
@@ -622,17 +764,88 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	ev.pid = c->init.pid;
 	publish(s, CTRBOX_TOPIC_TASK_CREATE, &ev.base);
 	resp.pid = c->init.pid;
-	ctrbox_ttrpc_call_reply(j->call, &resp.base);
+	ctrbox_ttrpc_call_reply(c->create_call, &resp.base); /* frees req */
+	c->create_call = NULL;
+	c->create_req = NULL;
 	claim_early_exit(s, &c->init);
+	/* containerd gave up on this Create (its client went away) and sent Delete meanwhile:
+	 * now that runc is done, the Delete removes what it made. */
+	if (pending)
+		delete_start(s, &c->init, pending, 1);
+	maybe_shutdown(s);
+}
+
+static void create_console_done(struct svc *s, struct process *p, int r)
+{
+	char msg[128];
+
+	if (r == 0)
+		return create_registered(s, p->c);
+	snprintf(msg, sizeof(msg), "failed to retrieve console master: %s", strerror(-r));
+	create_failed(s, p->c, CTRBOX_UNKNOWN, msg);
+}
+
+static void create_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	struct container *c = j->c;
+	char *pidfile, *buf = NULL;
+
+	if (!ok)
+		return create_failed(s, c, CTRBOX_UNKNOWN, err);
+	pidfile = bundle_path(c, "init.pid");
+	if (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (c->init.pid = atoi(buf)) <= 0) {
+		free(pidfile);
+		free(buf);
+		return create_failed(s, c, CTRBOX_UNKNOWN, "read init.pid after runc create");
+	}
+	free(pidfile);
+	free(buf);
+	if (c->init.terminal)
+		return console_receive(s, &c->init, create_console_done);
+	create_registered(s, c);
+}
+
+/* The io is ready (a binary:// logger signalled): runc create. */
+static void create_spawn(struct svc *s, struct process *p, int r)
+{
+	struct container *c = p->c;
+	struct runc_create_opts co = {0};
+	struct runc_argv av = {0};
+	char *pidfile = NULL, *console = NULL, msg[256];
+
+	if (r < 0) {
+		snprintf(msg, sizeof(msg),
+			 "failed to create shim task io: logging binary not ready: %s",
+			 r == -ETIMEDOUT ? "no ready signal within 30 s" : strerror(-r));
+		return create_failed(s, c, CTRBOX_UNKNOWN, msg);
+	}
+	pidfile = bundle_path(c, "init.pid");
+	co.bundle = c->bundle;
+	co.pid_file = pidfile;
+	co.no_pivot = c->no_pivot;
+	co.no_new_keyring = c->no_new_keyring;
+	if (c->init.terminal && asprintf(&console, "%s/pty.sock", c->init.console_dir) >= 0)
+		co.console_socket = console;
+	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
+		r = -ENOMEM;
+	else
+		r = job_spawn(s, c, &av, c->init.runc_fds[0], STDIO_FD(c->init.runc_fds[1]),
+			      STDIO_FD(c->init.runc_fds[2]), "OCI runtime create failed",
+			      c->create_call, create_done, NULL);
+	runc_argv_free(&av);
+	free(pidfile);
+	free(console);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "OCI runtime create failed: %s", strerror(-r));
+		create_failed(s, c, CTRBOX_UNKNOWN, msg);
+	}
 }
 
 static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void *data)
 {
 	struct svc *s = data;
-	struct runc_create_opts co = {0};
-	struct runc_argv av = {0};
 	struct container *c;
-	char *err = NULL, *rootfs = NULL, *pidfile = NULL, *console = NULL;
+	char *err = NULL, *rootfs = NULL;
 	struct stat st;
 	int r;
 
@@ -642,7 +855,7 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 	if (req->bundle[0] != '/' || stat(req->bundle, &st) < 0 || !S_ISDIR(st.st_mode))
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
 						     "invalid bundle %s", req->bundle);
-	if (find_container(s, req->id))
+	if (find_any(s, req->id))
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_ALREADY_EXISTS,
 						     "container %s: already exists", req->id);
 	c = calloc(1, sizeof(*c));
@@ -664,8 +877,14 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	}
+	/* listed from now on, so that a Delete or Shutdown meeting this Create waits for it */
+	c->creating = 1;
+	c->create_call = call;
+	c->create_req = req;
+	c->next = s->containers;
+	s->containers = c;
 	if (container_config(c, req, &err) < 0) {
-		create_failed(s, c, call, CTRBOX_UNKNOWN, err ? err : "runtime options");
+		create_failed(s, c, CTRBOX_UNKNOWN, err ? err : "runtime options");
 		free(err);
 		return;
 	}
@@ -673,8 +892,10 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 	rootfs = bundle_path(c, "rootfs");
 	if (req->n_rootfs > 0) {
 		struct mount_spec *ms = calloc(req->n_rootfs, sizeof(*ms));
-		if (!ms || !rootfs)
+		if (!ms || !rootfs) {
+			free(ms);
 			goto oom;
+		}
 		for (size_t i = 0; i < req->n_rootfs; i++) {
 			ms[i].type = req->rootfs[i]->type;
 			ms[i].source = req->rootfs[i]->source;
@@ -694,14 +915,10 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 		}
 		c->rootfs_mounted = 1;
 	}
-	r = io_prepare(&c->init);
-	if (r < 0) {
-		if (asprintf(&err, "failed to create shim task io: %s", strerror(-r)) < 0)
-			err = NULL;
-		goto fail;
-	}
+	free(rootfs);
+	rootfs = NULL;
 	if (*req->checkpoint) {
-		/* restore happens at Start: remember where from, register as created (pid 0) */
+		/* restore happens at Start (io too): remember where from, register as created */
 		Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
 		Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
 		Containerd__Task__V2__CreateTaskResponse resp =
@@ -711,8 +928,9 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 		    *req->parent_checkpoint ? strdup(req->parent_checkpoint) : NULL;
 		if (!c->restore_from)
 			goto oom;
-		c->next = s->containers;
-		s->containers = c;
+		c->creating = 0;
+		c->create_call = NULL;
+		c->create_req = NULL;
 		ev.container_id = c->id;
 		ev.bundle = c->bundle;
 		ev.n_rootfs = req->n_rootfs;
@@ -723,39 +941,23 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 		ev.checkpoint = req->checkpoint;
 		publish(s, CTRBOX_TOPIC_TASK_CREATE, &ev.base);
 		ctrbox_ttrpc_call_reply(call, &resp.base);
-		free(rootfs);
 		return;
 	}
-	pidfile = bundle_path(c, "init.pid");
-	co.bundle = c->bundle;
-	co.pid_file = pidfile;
-	co.no_pivot = c->no_pivot;
-	co.no_new_keyring = c->no_new_keyring;
-	if (c->init.terminal && asprintf(&console, "%s/pty.sock", c->init.console_dir) >= 0)
-		co.console_socket = console;
-	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
-		goto oom;
-	r = job_spawn(s, c, &av, c->init.runc_fds[0], STDIO_FD(c->init.runc_fds[1]),
-		      STDIO_FD(c->init.runc_fds[2]), "OCI runtime create failed", call, create_done,
-		      (void *)req);
-	runc_argv_free(&av);
+	r = io_prepare(&c->init);
 	if (r < 0) {
-		if (asprintf(&err, "OCI runtime create failed: %s", strerror(-r)) < 0)
+		if (asprintf(&err, "failed to create shim task io: %s", strerror(-r)) < 0)
 			err = NULL;
 		goto fail;
 	}
-	free(rootfs);
-	free(pidfile);
-	free(console);
+	/* a binary:// logger first signals that it is ready; the loop serves others meanwhile */
+	io_when_ready(s, &c->init, create_spawn);
 	return;
 oom:
 	err = strdup("out of memory");
 fail:
-	create_failed(s, c, call, CTRBOX_UNKNOWN, err ? err : "create failed");
+	create_failed(s, c, CTRBOX_UNKNOWN, err ? err : "create failed");
 	free(err);
 	free(rootfs);
-	free(pidfile);
-	free(console);
 }
 
 /* ---- OOM events and Stats (cgroups) ---- */
@@ -921,6 +1123,7 @@ static void start_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__
 	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
+	stdin_start(s, p);
 	p->starting =
 	    job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p) == 0;
 	runc_argv_free(&av);
@@ -1043,22 +1246,17 @@ static void kill_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__K
 
 /* ---- Delete ---- */
 
-static void delete_finish(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
+static void delete_unmounted(struct svc *s, struct container *c, int r)
 {
 	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
 	Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
 	Google__Protobuf__Timestamp ts;
-	struct container *c = p->c;
-	char *rootfs = bundle_path(c, "rootfs");
+	struct process *p = &c->init;
+	struct ctrbox_ttrpc_call *call = p->delete_call;
 
-	io_close(p);
-	logger_stop(s, p);
-	if (c->rootfs_mounted && rootfs) {
-		int r = unmount_all(rootfs, 0);
-		if (r < 0)
-			ctrbox_log_warn("unmount %s: %s", rootfs, strerror(-r));
-	}
-	free(rootfs);
+	if (r < 0)
+		ctrbox_log_warn("failed to cleanup rootfs mount of %s: %s", c->id, strerror(-r));
+	p->delete_call = NULL;
 	p->state = P_DELETED;
 	set_ts(&ts, &p->exited_at);
 	ev.container_id = c->id;
@@ -1071,8 +1269,15 @@ static void delete_finish(struct svc *s, struct process *p, struct ctrbox_ttrpc_
 	resp.exited_at = &ts;
 	ctrbox_ttrpc_call_reply(call, &resp.base);
 	reply_waiters(p);
-	container_unlink(s, c);
-	container_free(c);
+	container_release(s, c);
+}
+
+/* runc has deleted the container: io, the logger, then the rootfs (on the loop), the answer. */
+static void delete_finish(struct svc *s, struct process *p)
+{
+	io_close(p);
+	logger_stop(s, p);
+	rootfs_unmount(s, p->c, delete_unmounted);
 }
 
 static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *err)
@@ -1084,7 +1289,7 @@ static void runc_delete_done(struct svc *s, struct job *j, int ok, const char *e
 		p->c->init.delete_call = NULL;
 		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	}
-	delete_finish(s, p, j->call);
+	delete_finish(s, p);
 }
 
 /* An exec is forgotten without runc and without an event. */
@@ -1127,7 +1332,7 @@ void delete_continue(struct svc *s, struct process *p)
 
 	if (p->is_exec)
 		return exec_delete_finish(s, p);
-	if (runc_argv_delete(&p->c->rc, p->c->id, 0, &av) < 0) {
+	if (runc_argv_delete(&p->c->rc, p->c->id, p->delete_force, &av) < 0) {
 		p->delete_call = NULL;
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
@@ -1156,10 +1361,29 @@ static void delete_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2_
 		     void *data)
 {
 	struct svc *s = data;
-	struct process *p = lookup(s, call, req->id, req->exec_id);
+	struct container *c = find_any(s, req->id);
+	struct process *p;
 
-	if (!p)
+	/* Delete meets the Create in flight: it completes after it, as the Go shim's (whose
+	 * Create holds its lock), so that runc's state, mounts and cgroups go with the task. */
+	if (c && c->creating && !*req->exec_id) {
+		if (c->pending_delete)
+			return (void)ctrbox_ttrpc_call_error(call, CTRBOX_FAILED_PRECONDITION,
+							     "delete already in progress");
+		c->pending_delete = call;
 		return;
+	}
+	p = lookup(s, call, req->id, req->exec_id);
+	if (p)
+		delete_start(s, p, call, 0);
+}
+
+static void delete_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call,
+			 int force)
+{
+	if (p->starting)
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "cannot delete a running process");
 	if (p->delete_call)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_FAILED_PRECONDITION,
 						     "delete already in progress");
@@ -1167,6 +1391,7 @@ static void delete_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2_
 		return (void)ctrbox_ttrpc_call_error(
 		    call, CTRBOX_UNKNOWN, "cannot delete a %s process", state_names[p->state]);
 	p->delete_call = call;
+	p->delete_force = force;
 	/* Give the copiers up to 2 s to move what the process wrote before it exited. */
 	if (p->state == P_STOPPED && p->ncopies > 0) {
 		/* stdin never ends by itself: the process is gone, stop feeding it */
@@ -1297,14 +1522,39 @@ static void closeio_h(struct ctrbox_ttrpc_call *call,
 	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
+/* Shutdown waits for the Creates in flight (the Go shim's Create holds the lock Shutdown
+ * takes) and, with no container left, for the last runc child: the shim never exits from
+ * under a runc that is still changing the host. Then, without containers, it exits. */
+static void maybe_shutdown(struct svc *s)
+{
+	if (!s->shutdowns || (!s->containers && s->jobs))
+		return;
+	for (struct container *c = s->containers; c; c = c->next)
+		if (c->creating)
+			return;
+	while (s->shutdowns) {
+		struct waiter *w = s->shutdowns;
+		s->shutdowns = w->next;
+		ctrbox_ttrpc_call_reply(w->call, NULL);
+		free(w);
+	}
+	if (!s->containers)
+		ctrbox_shim_request_exit(s->shim);
+}
+
 static void shutdown_h(struct ctrbox_ttrpc_call *call,
 		       const Containerd__Task__V2__ShutdownRequest *req, void *data)
 {
 	struct svc *s = data;
+	struct waiter *w = calloc(1, sizeof(*w));
 
-	ctrbox_ttrpc_call_reply(call, NULL);
-	if (!s->containers)
-		ctrbox_shim_request_exit(s->shim);
+	if (!w)
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
+						     "out of memory");
+	w->call = call;
+	w->next = s->shutdowns;
+	s->shutdowns = w;
+	maybe_shutdown(s);
 }
 
 /* ---- Exec ---- */
@@ -1392,14 +1642,60 @@ static void exec_h(struct ctrbox_ttrpc_call *call,
 	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
-static void exec_start_done(struct svc *s, struct job *j, int ok, const char *err)
+/* Feeding stdin could not start: the process runs on without it (it sees no input). */
+static void stdin_start(struct svc *s, struct process *p)
+{
+	int r = io_stdin_start(s, p);
+
+	if (r < 0)
+		ctrbox_log_warn("%s: cannot open stdin %s: %s", p->id, p->stdin_path, strerror(-r));
+}
+
+static void exec_start_failed(struct svc *s, struct process *p, const char *err)
+{
+	struct ctrbox_ttrpc_call *call = p->start_call;
+
+	p->start_call = NULL;
+	p->starting = 0;
+	io_close(p); /* a failed exec counts as finished: Wait returns */
+	p->state = P_STOPPED;
+	reply_waiters(p);
+	ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "%s", err);
+	exec_gone(s, p->c);
+}
+
+/* runc exec is done and the console (if any) taken: the exec runs. */
+static void exec_started(struct svc *s, struct process *p, int r)
 {
 	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
 	Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+	struct ctrbox_ttrpc_call *call = p->start_call;
+
+	if (r < 0)
+		return exec_start_failed(s, p, "failed to retrieve console master");
+	p->start_call = NULL;
+	p->starting = 0;
+	io_start(s, p);
+	stdin_start(s, p);
+	p->state = P_RUNNING;
+	ev.container_id = p->c->id;
+	ev.exec_id = p->id;
+	ev.pid = p->pid;
+	publish(s, CTRBOX_TOPIC_TASK_EXEC_STARTED, &ev.base);
+	resp.pid = p->pid;
+	ctrbox_ttrpc_call_reply(call, &resp.base);
+	/* an exec that exited before this: its exit after exec-started */
+	if (p->exit_held)
+		finish_exit(s, p);
+	else
+		claim_early_exit(s, p);
+}
+
+static void exec_start_done(struct svc *s, struct job *j, int ok, const char *err)
+{
 	struct process *p = j->ctx;
 	char *pidfile = NULL, *buf = NULL;
 
-	p->starting = 0;
 	unlink(p->proc_file);
 	free(p->proc_file);
 	p->proc_file = NULL;
@@ -1410,25 +1706,11 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	}
 	free(pidfile);
 	free(buf);
-	if (ok && p->terminal && console_receive(p) < 0) {
-		ok = 0;
-		err = "failed to retrieve console master";
-	}
-	if (!ok) { /* a failed exec counts as finished: Wait returns */
-		io_close(p);
-		p->state = P_STOPPED;
-		reply_waiters(p);
-		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
-	}
-	io_start(s, p);
-	p->state = P_RUNNING;
-	ev.container_id = p->c->id;
-	ev.exec_id = p->id;
-	ev.pid = p->pid;
-	publish(s, CTRBOX_TOPIC_TASK_EXEC_STARTED, &ev.base);
-	resp.pid = p->pid;
-	ctrbox_ttrpc_call_reply(j->call, &resp.base);
-	claim_early_exit(s, p); /* an exec that exited before runc returned: after exec-started */
+	if (!ok)
+		return exec_start_failed(s, p, err);
+	if (p->terminal)
+		return console_receive(s, p, exec_started);
+	exec_started(s, p, 0);
 }
 
 static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
@@ -1439,6 +1721,13 @@ static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_cal
 	char *pidfile = NULL, *console = NULL;
 	int fd, r;
 
+	/* Once the init has exited no exec starts: its exit waits for theirs (containerd 2.x). */
+	if (p->c->init.exit_pending || p->c->init.state == P_STOPPED ||
+	    p->c->init.state == P_DELETED)
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_FAILED_PRECONDITION,
+						     "container %s init process is not running: "
+						     "failed precondition",
+						     p->c->id);
 	r = io_prepare(p);
 	if (r < 0) {
 		io_close(p);
@@ -1472,7 +1761,7 @@ static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_cal
 	if (runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
 		goto oom;
 	r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
-		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", call, exec_start_done,
+		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", NULL, exec_start_done,
 		      p);
 	runc_argv_free(&av);
 	free(pidfile);
@@ -1483,6 +1772,8 @@ static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_cal
 						     "OCI runtime exec failed: %s", strerror(-r));
 	}
 	p->starting = 1;
+	p->start_call = call;
+	p->c->running_execs++;
 	return;
 oom:
 	free(pidfile);
@@ -1494,15 +1785,43 @@ oom:
 
 /* ---- Checkpoint and restore (runc + CRIU) ---- */
 
-static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
+static void restore_started(struct svc *s, struct process *p, int r)
 {
 	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
 	Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
-	struct process *p = j->ctx;
+	struct ctrbox_ttrpc_call *call = p->start_call;
 	struct container *c = p->c;
-	char *pidfile = bundle_path(c, "init.pid"), *buf = NULL;
 
+	p->start_call = NULL;
 	p->starting = 0;
+	if (r < 0) {
+		io_close(p);
+		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
+						     "failed to retrieve console master");
+	}
+	free(c->restore_from);
+	c->restore_from = NULL;
+	c->have_cg = cgroup_paths_for_pid(p->pid, NULL, &c->cg) == 0;
+	oom_watch(s, c);
+	io_start(s, p);
+	stdin_start(s, p);
+	p->state = P_RUNNING;
+	ev.container_id = c->id;
+	ev.pid = p->pid;
+	publish(s, CTRBOX_TOPIC_TASK_START, &ev.base);
+	resp.pid = p->pid;
+	ctrbox_ttrpc_call_reply(call, &resp.base);
+	if (p->exit_held)
+		finish_exit(s, p);
+	else
+		claim_early_exit(s, p);
+}
+
+static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
+{
+	struct process *p = j->ctx;
+	char *pidfile = bundle_path(p->c, "init.pid"), *buf = NULL;
+
 	if (ok &&
 	    (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
 		ok = 0;
@@ -1510,26 +1829,15 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	free(pidfile);
 	free(buf);
-	if (ok && p->terminal && console_receive(p) < 0) {
-		ok = 0;
-		err = "failed to retrieve console master";
-	}
 	if (!ok) {
+		p->start_call = NULL;
+		p->starting = 0;
 		io_close(p);
 		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
 	}
-	free(c->restore_from);
-	c->restore_from = NULL;
-	c->have_cg = cgroup_paths_for_pid(p->pid, NULL, &c->cg) == 0;
-	oom_watch(s, c);
-	io_start(s, p);
-	p->state = P_RUNNING;
-	ev.container_id = c->id;
-	ev.pid = p->pid;
-	publish(s, CTRBOX_TOPIC_TASK_START, &ev.base);
-	resp.pid = p->pid;
-	ctrbox_ttrpc_call_reply(j->call, &resp.base);
-	claim_early_exit(s, p);
+	if (p->terminal)
+		return console_receive(s, p, restore_started);
+	restore_started(s, p, 0);
 }
 
 static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
@@ -1564,6 +1872,7 @@ static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_
 	}
 	r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]), STDIO_FD(p->runc_fds[2]),
 		      "OCI runtime restore failed", call, restore_done, p);
+	p->start_call = call;
 	if (r < 0) {
 		io_close(p);
 		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime restore failed: %s",
@@ -1887,6 +2196,12 @@ void runc_shim_fini(struct ctrbox_shim *sh, void *state)
 		struct early_exit *e = s->early;
 		s->early = e->next;
 		free(e);
+	}
+	while (s->shutdowns) {
+		struct waiter *w = s->shutdowns;
+		s->shutdowns = w->next;
+		ctrbox_ttrpc_call_reply(w->call, NULL);
+		free(w);
 	}
 	free(s);
 }

@@ -29,11 +29,13 @@ void process_init(struct process *p, struct container *c, const char *id)
 	p->stdin_fifo = p->stdin_writer = -1;
 	p->console = p->console_listen = -1;
 	p->log_w[0] = p->log_w[1] = p->logger_pidfd = -1;
+	p->ready_fd = -1;
 }
 
 /* ---- binary:// logging binaries ---- */
 
 #define LOGGER_READY_TIMEOUT_MS 30000
+#define CONSOLE_TIMEOUT_MS 10000
 #define LOGGER_KILL_AFTER_MS 12000
 
 /* url.QueryUnescape: %XX and '+' -> ' ', in place; -EINVAL on a bad escape. */
@@ -92,14 +94,13 @@ static char **logger_argv(const char *uri)
 	return argv;
 }
 
-/* Starts the logger with fds 3/4 (read ends) and 5 (ready), waits until it is ready. */
+/* Starts the logger with fds 3/4 (read ends) and 5 (ready); p->ready_fd is the read end of
+ * its ready pipe, which io_when_ready waits on. */
 static int logger_start(struct process *p, const char *uri, int out_r, int err_r)
 {
 	char **argv = logger_argv(uri), env_id[512], env_ns[512];
 	char *envp[] = {env_id, env_ns, NULL};
 	int ready[2], r = 0;
-	struct pollfd pfd;
-	char byte;
 	pid_t pid;
 
 	if (!argv)
@@ -135,18 +136,58 @@ static int logger_start(struct process *p, const char *uri, int out_r, int err_r
 		goto out;
 	}
 	p->logger_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	pfd.fd = ready[0];
-	pfd.events = POLLIN;
-	/* The Go shim waits without a limit; a bounded wait keeps one broken logger from
-	 * wedging every other container this shim serves. */
-	if (poll(&pfd, 1, LOGGER_READY_TIMEOUT_MS) <= 0 || read(ready[0], &byte, 1) < 0)
-		r = -ETIMEDOUT;
-	close(ready[0]);
+	p->ready_fd = ready[0];
 out:
 	if (argv)
 		free(argv[0]);
 	free(argv);
 	return r;
+}
+
+static void ready_end(struct process *p, int r)
+{
+	void (*done)(struct svc *, struct process *, int) = p->ready_done;
+
+	ctrbox_loop_del(p->c->svc->loop, p->ready_fd);
+	close_fd(&p->ready_fd);
+	if (p->ready_timer)
+		ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
+	p->ready_timer = NULL;
+	p->ready_done = NULL;
+	if (done)
+		done(p->c->svc, p, r);
+}
+
+/* A byte or EOF on fd 5: the Go shim reads one byte and takes EOF as ready too. */
+static void ready_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
+{
+	char byte;
+
+	if (read(fd, &byte, 1) < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	ready_end(data, 0);
+}
+
+static void ready_timeout_cb(struct ctrbox_loop *l, void *data)
+{
+	struct process *p = data;
+
+	p->ready_timer = NULL;
+	ready_end(p, -ETIMEDOUT);
+}
+
+void io_when_ready(struct svc *s, struct process *p,
+		   void (*done)(struct svc *, struct process *, int))
+{
+	if (p->ready_fd < 0)
+		return done(s, p, 0);
+	p->ready_done = done;
+	/* The Go shim waits without a limit; the bound keeps a broken logger from holding a
+	 * Create for ever. The loop serves everyone else meanwhile. */
+	if (ctrbox_loop_add(s->loop, p->ready_fd, EPOLLIN, ready_cb, p) < 0 ||
+	    !(p->ready_timer =
+		  ctrbox_loop_timer_in(s->loop, LOGGER_READY_TIMEOUT_MS, ready_timeout_cb, p)))
+		ready_end(p, -ENOMEM);
 }
 
 /* The timer's data is the pidfd itself: nothing to free if the shim exits before it fires. */
@@ -224,20 +265,17 @@ static void console_socket_remove(struct process *p)
 	}
 }
 
-/* runc has exited, so its connection is queued already: take the master (exactly one
- * SCM_RIGHTS fd, as go-runc requires). */
-int console_receive(struct process *p)
+/* Takes the master from the queued connection (exactly one SCM_RIGHTS fd, as go-runc
+ * requires). */
+static int console_take(struct process *p)
 {
 	char buf[4096], cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {buf, sizeof(buf)};
 	struct msghdr msg = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct pollfd pfd = {p->console_listen, POLLIN, 0};
 	struct cmsghdr *cm;
 	int conn, fd = -1;
 
-	if (poll(&pfd, 1, 1000) <= 0)
-		return -ETIMEDOUT;
 	conn = accept4(p->console_listen, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0)
 		return -errno;
@@ -251,6 +289,49 @@ int console_receive(struct process *p)
 		return -EBADMSG;
 	p->console = fd;
 	return 0;
+}
+
+static void console_end(struct process *p, int r)
+{
+	void (*done)(struct svc *, struct process *, int) = p->ready_done;
+
+	if (p->console_listen >= 0)
+		ctrbox_loop_del(p->c->svc->loop, p->console_listen);
+	if (p->ready_timer)
+		ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
+	p->ready_timer = NULL;
+	p->ready_done = NULL;
+	if (r == 0)
+		r = console_take(p);
+	done(p->c->svc, p, r);
+}
+
+static void console_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
+{
+	console_end(data, 0);
+}
+
+static void console_timeout_cb(struct ctrbox_loop *l, void *data)
+{
+	struct process *p = data;
+
+	p->ready_timer = NULL;
+	console_end(p, -ETIMEDOUT);
+}
+
+/* runc has exited, so its connection is normally queued already; a wrapper may still be on
+ * its way. Waits on the loop, never in it. */
+void console_receive(struct svc *s, struct process *p,
+		     void (*done)(struct svc *, struct process *, int))
+{
+	p->ready_done = done;
+	if (p->console_listen < 0 ||
+	    ctrbox_loop_add(s->loop, p->console_listen, EPOLLIN, console_cb, p) < 0 ||
+	    !(p->ready_timer =
+		  ctrbox_loop_timer_in(s->loop, CONSOLE_TIMEOUT_MS, console_timeout_cb, p))) {
+		p->ready_done = NULL;
+		done(s, p, p->console_listen < 0 ? -EBADF : -ENOMEM);
+	}
 }
 
 static const char *strip_file_uri(const char *uri)
@@ -279,6 +360,14 @@ static int logger_open(struct process *p, const char *uri, int *out_w, int *err_
 	return r < 0 ? r : 0;
 }
 
+/* The stdin fifo is opened by io_stdin_start; a missing one still fails here, at Create. */
+static int stdin_check(struct process *p)
+{
+	struct stat st;
+
+	return !*p->stdin_path || stat(p->stdin_path, &st) == 0 ? 0 : -errno;
+}
+
 /* Opens destinations and makes the pipes runc hands to the container. */
 int io_prepare(struct process *p)
 {
@@ -297,9 +386,8 @@ int io_prepare(struct process *p)
 	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
 		if ((r = console_listen(p)) < 0)
 			return r;
-		if (*p->stdin_path && (r = io_open_input(p->stdin_path)) < 0)
+		if ((r = stdin_check(p)) < 0)
 			return r;
-		p->stdin_fifo = *p->stdin_path ? r : -1;
 		if (!strncmp(out, "binary://", 9)) /* pty output into the logger's fd 3 pipe */
 			return logger_open(p, out, &p->out_fds[0], &p->log_w[1]);
 		if (*out) {
@@ -326,9 +414,8 @@ int io_prepare(struct process *p)
 			return r;
 		p->runc_fds[0] = fds[0];
 		p->shim_fds[0] = fds[1];
-		if ((r = io_open_input(p->stdin_path)) < 0)
+		if ((r = stdin_check(p)) < 0)
 			return r;
-		p->stdin_fifo = r;
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *dst = i == 0 ? out : errp;
@@ -370,20 +457,7 @@ static void copy_done(struct io_copy *cp, void *data)
 /* After runc has the container's ends: start copying, keep our own stdin writer. */
 static void io_start_console(struct svc *s, struct process *p)
 {
-	/* two dups of the master: each copier needs its own fd in the loop */
-	if (p->stdin_fifo >= 0) {
-		int w = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
-		if (!p->stdin_closed)
-			p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (w >= 0)
-			p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, w, 0, copy_done, p);
-		if (!p->copies[0]) {
-			close_fd(&w);
-			close_fd(&p->stdin_fifo);
-		}
-		p->stdin_fifo = -1;
-		p->ncopies += p->copies[0] != NULL;
-	}
+	/* a dup of the master: each copier needs its own fd in the loop (stdin: io_stdin_start) */
 	if (p->out_fds[0] >= 0) {
 		int r = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
 		if (r >= 0)
@@ -403,15 +477,6 @@ void io_start(struct svc *s, struct process *p)
 		close_fd(&p->runc_fds[i]);
 	if (p->terminal)
 		return io_start_console(s, p);
-	if (p->stdin_fifo >= 0) {
-		/* our writer keeps the container's stdin open while clients come and go */
-		if (!p->stdin_closed)
-			p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		p->copies[0] =
-		    io_copy_start(s->loop, p->stdin_fifo, p->shim_fds[0], 0, copy_done, p);
-		p->stdin_fifo = p->shim_fds[0] = -1;
-		p->ncopies += p->copies[0] != NULL;
-	}
 	for (int i = 1; i < 3; i++) {
 		int shared = i == 1 && p->out_fds[1] == p->out_fds[0];
 		if (p->shim_fds[i] < 0)
@@ -427,8 +492,46 @@ void io_start(struct svc *s, struct process *p)
 		close_fd(&p->out_fds[1]);
 }
 
+/* Opens the stdin fifo and starts feeding the container: at Start, not at Create, so that a
+ * client's writer (ctr's, opened once we read) only gets going when the client already holds
+ * the task and can send CloseIO when its input ends. Our own writer keeps the container's
+ * stdin open while clients come and go, until CloseIO. */
+int io_stdin_start(struct svc *s, struct process *p)
+{
+	int fd, dst;
+
+	if (!*p->stdin_path || p->copies[0] || (p->terminal ? p->console : p->shim_fds[0]) < 0)
+		return 0;
+	fd = io_open_input(p->stdin_path);
+	if (fd < 0)
+		return fd;
+	if (!p->stdin_closed)
+		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	dst = p->terminal ? fcntl(p->console, F_DUPFD_CLOEXEC, 3) : p->shim_fds[0];
+	p->shim_fds[0] = -1;
+	if (dst >= 0)
+		p->copies[0] = io_copy_start(s->loop, fd, dst, 0, copy_done, p);
+	if (!p->copies[0]) {
+		close(fd);
+		if (dst >= 0)
+			close(dst);
+		return -ENOMEM;
+	}
+	p->ncopies++;
+	return 0;
+}
+
 void io_close(struct process *p)
 {
+	if (p->ready_done || p->ready_timer) { /* a logger or console wait in flight */
+		ctrbox_loop_del(p->c->svc->loop, p->ready_fd);
+		ctrbox_loop_del(p->c->svc->loop, p->console_listen);
+		if (p->ready_timer)
+			ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
+		p->ready_timer = NULL;
+		p->ready_done = NULL;
+	}
+	close_fd(&p->ready_fd);
 	for (int i = 0; i < 3; i++) {
 		if (p->copies[i]) {
 			io_copy_stop(p->copies[i]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -101,6 +102,28 @@ static void read_responses(int n)
 	ttrpc_reader_reset(&r);
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* One packed Task request, its response printed, then "ms=N": the round trip. */
+static void timed_request(const char *method, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(n ? n : 1);
+	long long t0;
+
+	protobuf_c_message_pack(m, buf);
+	t0 = now_us();
+	send_request(1, "containerd.task.v2.Task", method, buf, n);
+	read_responses(1);
+	printf("ms=%lld\n", (now_us() - t0 + 999) / 1000);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -110,7 +133,9 @@ int main(int argc, char **argv)
 			"usage: ttrpc-probe ADDRESS MODE [ARGS]\n"
 			"modes: connect | call SERVICE METHOD | update ID JSON | create-restore ID "
 			"BUNDLE CKPT | start ID | delete ID | garbage | garbage-body | "
-			"truncated | oversize | even-stream | non-request\n");
+			"truncated | oversize | even-stream | non-request | state ID | kill ID "
+			"SIGNAL | "
+			"exec-add ID EXEC_ID (timed: ms=N)\n");
 		return 2;
 	}
 	fd = unix_connect(argv[1], 1);
@@ -119,7 +144,29 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	mode = argv[2];
-	if (!strcmp(mode, "connect")) {
+	if (!strcmp(mode, "state") && argc == 4) {
+		Containerd__Task__V2__StateRequest r = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+		r.id = argv[3];
+		timed_request("State", &r.base);
+	} else if (!strcmp(mode, "kill") && argc == 5) {
+		Containerd__Task__V2__KillRequest r = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+		r.id = argv[3];
+		r.signal = (uint32_t)atoi(argv[4]);
+		timed_request("Kill", &r.base);
+	} else if (!strcmp(mode, "exec-add") && argc == 5) {
+		/* Exec (the add, not its Start): a Process spec running `true` */
+		Containerd__Task__V2__ExecProcessRequest r =
+		    CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+		static const char json[] = "{\"args\":[\"true\"],\"cwd\":\"/\"}";
+		spec.type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+		spec.value.data = (uint8_t *)json;
+		spec.value.len = sizeof(json) - 1;
+		r.id = argv[3];
+		r.exec_id = argv[4];
+		r.spec = &spec;
+		timed_request("Exec", &r.base);
+	} else if (!strcmp(mode, "connect")) {
 		send_connect(1);
 		read_responses(1);
 	} else if (!strcmp(mode, "call") && argc == 5) {
