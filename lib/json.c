@@ -6,10 +6,10 @@
 #include <jsmn.h>
 
 #include "json.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,91 +484,13 @@ int json_bool(const struct json *j, int tok, bool *out)
 	return -EINVAL;
 }
 
-/* ---- writing ---- */
-
-/* Length of the valid UTF-8 sequence at s (Go's utf8.DecodeRune rules: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 if invalid; *cp gets the code point. */
-static size_t utf8_len(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, *cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, *cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, *cp = c & 0x07;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if (k > 1 && (s[k] < 0x80 || s[k] > 0xbf))
-			return 0;
-		*cp = *cp << 6 | (s[k] & 0x3f);
-	}
-	return len;
-}
+/* ---- writing: a one-string document of lib/jsonw.c, which holds the escaper ---- */
 
 char *json_quote(const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0;
-	char *out = malloc(n * 6 + 3), *shrunk; /* worst case: every byte as \u00XX */
+	struct jsonw w = {0};
+	char *out;
 
-	if (!out)
-		return NULL;
-	out[w++] = '"';
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		unsigned cp;
-		size_t len;
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-		    c != '&') {
-			out[w++] = c;
-			i++;
-			continue;
-		}
-		if (c < 0x80) {
-			out[w++] = '\\';
-			if (c == '"' || c == '\\')
-				out[w++] = c;
-			else if (c == '\n')
-				out[w++] = 'n';
-			else if (c == '\r')
-				out[w++] = 'r';
-			else if (c == '\t')
-				out[w++] = 't';
-			else /* other controls and < > &: Go writes \b and \f this way too */
-				w += sprintf(out + w, "u00%c%c", hex[c >> 4], hex[c & 15]);
-			i++;
-			continue;
-		}
-		len = utf8_len(p + i, n - i, &cp);
-		if (len == 0) {
-			w += sprintf(out + w, "\\ufffd");
-			i++;
-		} else if (cp == 0x2028 || cp == 0x2029) { /* JSONP-safe, as Go */
-			w += sprintf(out + w, "\\u%04x", cp);
-			i += len;
-		} else {
-			memcpy(out + w, p + i, len);
-			w += len;
-			i += len;
-		}
-	}
-	out[w++] = '"';
-	out[w] = '\0';
-	shrunk = realloc(out, w + 1);
-	return shrunk ? shrunk : out;
+	jsonw_string(&w, s);
+	return jsonw_finish(&w, &out, NULL) ? NULL : out;
 }

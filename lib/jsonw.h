@@ -43,7 +43,8 @@ void jsonw_int(struct jsonw *w, int64_t v);
 void jsonw_uint(struct jsonw *w, uint64_t v);
 void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
-/* One value already encoded, copied as it is (not checked; its layout is the caller's). */
+/* One value already encoded, copied as it is (not checked, but len 0 is -EINVAL; its layout is
+ * the caller's). */
 void jsonw_raw(struct jsonw *w, const char *json, size_t len);
 
 /* Records err (a negative errno) unless an error is already there: a caller's own failure in

@@ -1,4 +1,5 @@
 /* ctr containers: create, delete, info, list, label (checkpoint/restore are not supported). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "ctr/container.h"
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
-#include "json.h"
+#include "jsonw.h"
 #include "ctr/spec.h"
 #include "runc/options.pb-c.h"
 #include "snapshots/v1/snapshots.pb-c.h"
@@ -56,24 +57,12 @@ out:
 	return rc;
 }
 
-static void json_key(struct jbuf *b, const char *k)
-{
-	jb_printf(b, "\n    \"%s\": ", k);
-}
-
-static void json_str(struct jbuf *b, const char *s)
-{
-	char *q = json_quote(s ? s : "");
-	jb_puts(b, q ? q : "\"\"");
-	free(q);
-}
-
-static void json_any(struct jbuf *b, const ProtobufCMessage *m, int level)
+static void json_any(struct jsonw *w, const ProtobufCMessage *m)
 {
 	if (!m)
-		jb_puts(b, "null");
+		jsonw_null(w);
 	else
-		pbjson_message(b, m, "    ", level);
+		pbjson_write_message(w, m);
 }
 
 static int spec_has_value(const Container *ct)
@@ -81,14 +70,112 @@ static int spec_has_value(const Container *ct)
 	return ct->spec && ct->spec->value.len > 0;
 }
 
+/* Labels as Go marshals the map: null when empty, sorted keys, the first of equal keys. */
+static void json_labels(struct jsonw *w, const Container *ct)
+{
+	if (!ct->n_labels) {
+		jsonw_null(w);
+		return;
+	}
+	size_t *idx = calloc(ct->n_labels, sizeof(*idx));
+	if (!idx) {
+		jsonw_fail(w, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < ct->n_labels; i++)
+		idx[i] = i;
+	for (size_t i = 1; i < ct->n_labels; i++)
+		for (size_t k = i;
+		     k > 0 && strcmp(ct->labels[idx[k - 1]]->key, ct->labels[idx[k]]->key) > 0;
+		     k--) {
+			size_t tmp = idx[k];
+			idx[k] = idx[k - 1];
+			idx[k - 1] = tmp;
+		}
+	jsonw_object_begin(w);
+	for (size_t i = 0; i < ct->n_labels; i++) {
+		if (i && !strcmp(ct->labels[idx[i]]->key, ct->labels[idx[i - 1]]->key))
+			continue;
+		jsonw_key(w, ct->labels[idx[i]]->key);
+		jsonw_string(w, ct->labels[idx[i]]->value);
+	}
+	jsonw_object_end(w);
+	free(idx);
+}
+
+static void json_time(struct jsonw *w, const Google__Protobuf__Timestamp *ts)
+{
+	char *t = ts ? go_time_rfc3339(ts->seconds, ts->nanos) : go_time_rfc3339(-62135596800LL, 0);
+	if (!t)
+		jsonw_fail(w, -ENOMEM);
+	jsonw_string(w, t);
+	free(t);
+}
+
+/* containers.Container as ctr's info prints it (json.MarshalIndent, 4 spaces); -1 if the
+ * spec is not JSON. */
+static int json_container(struct jsonw *w, const Container *ct)
+{
+	int rc = 0;
+	jsonw_object_begin(w);
+	jsonw_key(w, "ID");
+	jsonw_string(w, ct->id);
+	jsonw_key(w, "Labels");
+	json_labels(w, ct);
+	jsonw_key(w, "Image");
+	jsonw_string(w, ct->image);
+	jsonw_key(w, "Runtime");
+	jsonw_object_begin(w);
+	jsonw_key(w, "Name");
+	jsonw_string(w, ct->runtime ? ct->runtime->name : "");
+	jsonw_key(w, "Options");
+	json_any(w, ct->runtime && ct->runtime->options ? &ct->runtime->options->base : NULL);
+	jsonw_object_end(w);
+	if (!spec_has_value(ct)) {
+		jsonw_key(w, "Spec");
+		json_any(w, ct->spec ? &ct->spec->base : NULL);
+	}
+	jsonw_key(w, "SnapshotKey");
+	jsonw_string(w, ct->snapshot_key);
+	jsonw_key(w, "Snapshotter");
+	jsonw_string(w, ct->snapshotter);
+	jsonw_key(w, "CreatedAt");
+	json_time(w, ct->created_at);
+	jsonw_key(w, "UpdatedAt");
+	json_time(w, ct->updated_at);
+	jsonw_key(w, "Extensions");
+	if (!ct->n_extensions) {
+		jsonw_null(w);
+	} else {
+		jsonw_object_begin(w);
+		for (size_t i = 0; i < ct->n_extensions; i++) {
+			jsonw_key(w, ct->extensions[i]->key);
+			if (ct->extensions[i]->value) {
+				json_any(w, &ct->extensions[i]->value->base);
+			} else {
+				jsonw_object_begin(w);
+				jsonw_object_end(w);
+			}
+		}
+		jsonw_object_end(w);
+	}
+	if (spec_has_value(ct)) {
+		jsonw_key(w, "Spec");
+		rc = pbjson_write_json(w, (const char *)ct->spec->value.data, ct->spec->value.len);
+	}
+	jsonw_object_end(w);
+	return rc;
+}
+
 static int c_info(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag flags[] = {{"spec", CF_BOOL, NULL}};
 	struct ctr_args a;
 	ProtobufCMessage *resp = NULL;
-	char *err = NULL;
-	struct jbuf b = {0};
-	int rc = 1;
+	char *err = NULL, *out = NULL;
+	struct jsonw w;
+	int rc = 1, bad;
+	jsonw_init(&w, "    ", 0);
 	if (ctr_parse(argc, argv, flags, 1, 1, &a))
 		goto out;
 	if (a.argc < 1 || !*a.argv[0]) {
@@ -105,119 +192,25 @@ static int c_info(struct ctr *c, int argc, char **argv)
 		ctr_fail("container \"%s\": not found", a.argv[0]);
 		goto out;
 	}
-	if (ctr_bool(&a, "spec")) {
-		if (!spec_has_value(ct) || pbjson_reindent(&b, (const char *)ct->spec->value.data,
-							   ct->spec->value.len, "    ", 0)) {
-			ctr_fail("invalid spec in container %s", ct->id);
-			goto out;
-		}
-		printf("%s\n", jb_str(&b));
-		rc = 0;
+	if (ctr_bool(&a, "spec"))
+		bad =
+		    !spec_has_value(ct) ||
+		    pbjson_write_json(&w, (const char *)ct->spec->value.data, ct->spec->value.len);
+	else
+		bad = json_container(&w, ct);
+	if (bad && jsonw_error(&w) != -ENOMEM) {
+		ctr_fail("invalid spec in container %s", ct->id);
 		goto out;
 	}
-	jb_puts(&b, "{");
-	json_key(&b, "ID");
-	json_str(&b, ct->id);
-	jb_puts(&b, ",");
-	json_key(&b, "Labels");
-	if (!ct->n_labels) {
-		jb_puts(&b, "null");
-	} else {
-		/* a map: sorted keys */
-		char **keys = calloc(ct->n_labels, sizeof(*keys));
-		size_t *idx = calloc(ct->n_labels, sizeof(*idx));
-		if (!keys || !idx) {
-			free(keys);
-			free(idx);
-			ctr_fail("out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < ct->n_labels; i++)
-			idx[i] = i;
-		for (size_t i = 1; i < ct->n_labels; i++)
-			for (size_t k = i; k > 0 && strcmp(ct->labels[idx[k - 1]]->key,
-							   ct->labels[idx[k]]->key) > 0;
-			     k--) {
-				size_t tmp = idx[k];
-				idx[k] = idx[k - 1];
-				idx[k - 1] = tmp;
-			}
-		jb_puts(&b, "{");
-		for (size_t i = 0; i < ct->n_labels; i++) {
-			if (i && !strcmp(ct->labels[idx[i]]->key, ct->labels[idx[i - 1]]->key))
-				continue;
-			jb_puts(&b, i ? ",\n        " : "\n        ");
-			json_str(&b, ct->labels[idx[i]]->key);
-			jb_puts(&b, ": ");
-			json_str(&b, ct->labels[idx[i]]->value);
-		}
-		jb_puts(&b, "\n    }");
-		free(keys);
-		free(idx);
+	if (jsonw_finish(&w, &out, NULL)) {
+		ctr_fail("out of memory");
+		goto out;
 	}
-	jb_puts(&b, ",");
-	json_key(&b, "Image");
-	json_str(&b, ct->image);
-	jb_puts(&b, ",");
-	json_key(&b, "Runtime");
-	jb_puts(&b, "{\n        \"Name\": ");
-	json_str(&b, ct->runtime ? ct->runtime->name : "");
-	jb_puts(&b, ",\n        \"Options\": ");
-	json_any(&b, ct->runtime && ct->runtime->options ? &ct->runtime->options->base : NULL, 2);
-	jb_puts(&b, "\n    },");
-	if (!spec_has_value(ct)) {
-		json_key(&b, "Spec");
-		json_any(&b, ct->spec ? &ct->spec->base : NULL, 1);
-		jb_puts(&b, ",");
-	}
-	json_key(&b, "SnapshotKey");
-	json_str(&b, ct->snapshot_key);
-	jb_puts(&b, ",");
-	json_key(&b, "Snapshotter");
-	json_str(&b, ct->snapshotter);
-	jb_puts(&b, ",");
-	char *t1 = ct->created_at ? go_time_rfc3339(ct->created_at->seconds, ct->created_at->nanos)
-				  : go_time_rfc3339(-62135596800LL, 0);
-	char *t2 = ct->updated_at ? go_time_rfc3339(ct->updated_at->seconds, ct->updated_at->nanos)
-				  : go_time_rfc3339(-62135596800LL, 0);
-	json_key(&b, "CreatedAt");
-	json_str(&b, t1);
-	jb_puts(&b, ",");
-	json_key(&b, "UpdatedAt");
-	json_str(&b, t2);
-	free(t1);
-	free(t2);
-	jb_puts(&b, ",");
-	json_key(&b, "Extensions");
-	if (!ct->n_extensions) {
-		jb_puts(&b, "null");
-	} else {
-		jb_puts(&b, "{");
-		for (size_t i = 0; i < ct->n_extensions; i++) {
-			jb_puts(&b, i ? ",\n        " : "\n        ");
-			json_str(&b, ct->extensions[i]->key);
-			jb_puts(&b, ": ");
-			if (ct->extensions[i]->value)
-				json_any(&b, &ct->extensions[i]->value->base, 2);
-			else
-				jb_puts(&b, "{}");
-		}
-		jb_puts(&b, "\n    }");
-	}
-	if (spec_has_value(ct)) {
-		jb_puts(&b, ",");
-		json_key(&b, "Spec");
-		if (pbjson_reindent(&b, (const char *)ct->spec->value.data, ct->spec->value.len,
-				    "    ", 1)) {
-			ctr_fail("invalid spec in container %s", ct->id);
-			goto out;
-		}
-	}
-	jb_puts(&b, "\n}");
-	printf("%s\n", jb_str(&b));
+	printf("%s\n", out);
 	rc = 0;
 out:
-	jb_free(&b);
+	jsonw_free(&w);
+	free(out);
 	free(err);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);

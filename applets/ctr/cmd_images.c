@@ -17,6 +17,7 @@
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
 #include "json.h"
+#include "jsonw.h"
 #include "namespaces/v1/namespace.pb-c.h"
 #include "sha256.h"
 #include "snapshots/v1/snapshots.pb-c.h"
@@ -1414,12 +1415,15 @@ struct sbuf {
 	FILE *f;
 };
 
-static void put_desc(FILE *f, const char *mt, const char *dg, int64_t size)
+/* A descriptor's mediaType, digest and size members. */
+static void json_desc(struct jsonw *w, const char *mt, const char *dg, int64_t size)
 {
-	char *q = json_quote(mt);
-	fprintf(f, "{\"mediaType\":%s,\"digest\":\"%s\",\"size\":%lld", q ? q : "\"\"", dg,
-		(long long)size);
-	free(q);
+	jsonw_key(w, "mediaType");
+	jsonw_string(w, mt);
+	jsonw_key(w, "digest");
+	jsonw_string(w, dg);
+	jsonw_key(w, "size");
+	jsonw_int(w, size);
 }
 
 static ssize_t tar_find(const struct tar *tr, const char *name, int depth)
@@ -1452,149 +1456,179 @@ static ssize_t tar_find(const struct tar *tr, const char *name, int depth)
 	return -1;
 }
 
+/* The Docker manifest of the manifest.json entry t: its config and layers found in the tar
+ * (as docker's importer writes it). 0 with *out (malloc'd), or 1 after ctr_fail. */
+static int docker_manifest(const struct tar *tr, char (*dgs)[80], const struct json *j, int t,
+			   ssize_t ci, char **out, size_t *outlen)
+{
+	struct jsonw w = {0};
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "schemaVersion");
+	jsonw_int(&w, 2);
+	jsonw_key(&w, "mediaType");
+	jsonw_string(&w, MT_DOCKER_MANIFEST);
+	jsonw_key(&w, "config");
+	jsonw_object_begin(&w);
+	json_desc(&w, MT_DOCKER_CONFIG, dgs[ci], (int64_t)tr->e[ci].size);
+	jsonw_object_end(&w);
+	jsonw_key(&w, "layers");
+	jsonw_array_begin(&w); /* never null: the importer makes the slice */
+	int layers = json_get(j, t, "Layers");
+	int nl = json_array_len(j, layers);
+	for (int l = 0; l < nl; l++) {
+		char *ln = json_strdup(j, json_array_at(j, layers, l));
+		ssize_t li = ln ? tar_find(tr, ln, 0) : -1;
+		if (li < 0) {
+			ctr_fail("failed to resolve layers: layer \"%s\" not found", ln ? ln : "");
+			free(ln);
+			jsonw_free(&w);
+			return 1;
+		}
+		free(ln);
+		const struct tar_entry *le = &tr->e[li];
+		int gz = le->size >= 2 && le->data[0] == 0x1f && le->data[1] == 0x8b;
+		int zst = le->size >= 4 && !memcmp(le->data, "\x28\xb5\x2f\xfd", 4);
+		jsonw_object_begin(&w);
+		json_desc(&w,
+			  gz || zst ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+				    : "application/vnd.docker.image.rootfs.diff.tar",
+			  dgs[li], (int64_t)le->size);
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w, out, outlen))
+		return ctr_fail("out of memory");
+	return 0;
+}
+
+/* The index entry's platform object from the image config (normalized), NULL if the config
+ * is not JSON. */
+static char *docker_platform(const struct tar_entry *cfg)
+{
+	struct json cj = {0};
+	struct jsonw w = {0};
+	char *out = NULL;
+	if (json_parse(&cj, (const char *)cfg->data, cfg->size))
+		return NULL;
+	char *os = json_strdup(&cj, json_get(&cj, 0, "os"));
+	char *arch = json_strdup(&cj, json_get(&cj, 0, "architecture"));
+	char *var = json_strdup(&cj, json_get(&cj, 0, "variant"));
+	char *no, *na, *nv;
+	normalize(os, arch, var, &no, &na, &nv);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "architecture");
+	jsonw_string(&w, na);
+	jsonw_key(&w, "os");
+	jsonw_string(&w, no);
+	if (nv && *nv) {
+		jsonw_key(&w, "variant");
+		jsonw_string(&w, nv);
+	}
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w, &out, NULL))
+		out = NULL;
+	free(os), free(arch), free(var), free(no), free(na), free(nv);
+	json_free(&cj);
+	return out;
+}
+
+/* manifest.json's entry t into w's manifests: its manifest ingested, then one descriptor per
+ * RepoTags entry (one without a name when there are none). 0, or 1 after ctr_fail. */
+static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], const struct json *j,
+			int t, struct jsonw *w)
+{
+	char *cfg = json_strdup(j, json_get(j, t, "Config"));
+	ssize_t ci = cfg ? tar_find(tr, cfg, 0) : -1;
+	if (ci < 0) {
+		ctr_fail("image config \"%s\" not found", cfg ? cfg : "");
+		free(cfg);
+		return 1;
+	}
+	free(cfg);
+	char *mbuf = NULL, *ref = NULL, hex[65], mdg[80];
+	size_t mlen = 0;
+	if (docker_manifest(tr, dgs, j, t, ci, &mbuf, &mlen))
+		return 1;
+	sha256_hex(mbuf, mlen, hex);
+	snprintf(mdg, sizeof(mdg), "sha256:%s", hex);
+	if (asprintf(&ref, "manifest-%s", mdg) < 0) {
+		free(mbuf);
+		return ctr_fail("out of memory");
+	}
+	int ir = ingest(c, "manifest.json", ref, (const uint8_t *)mbuf, mlen, mdg);
+	free(ref);
+	free(mbuf);
+	if (ir)
+		return 1;
+	char *plat = docker_platform(&tr->e[ci]);
+	int tags = json_get(j, t, "RepoTags");
+	int nt = json_array_len(j, tags);
+	for (int k = 0; k < (nt > 0 ? nt : 1); k++) {
+		char *name = NULL;
+		if (nt > 0) {
+			char *r = json_strdup(j, json_array_at(j, tags, k));
+			name = r ? normalize_ref(r) : NULL;
+			if (!name) {
+				ctr_fail("normalize image ref \"%s\": invalid reference format",
+					 r ? r : "");
+				free(r);
+				free(plat);
+				return 1;
+			}
+			free(r);
+		}
+		jsonw_object_begin(w);
+		json_desc(w, MT_DOCKER_MANIFEST, mdg, (int64_t)mlen);
+		if (name) {
+			jsonw_key(w, "annotations");
+			jsonw_object_begin(w);
+			jsonw_key(w, "io.containerd.image.name");
+			jsonw_string(w, name);
+			jsonw_key(w, "org.opencontainers.image.ref.name");
+			jsonw_string(w, oci_ref_name(name));
+			jsonw_object_end(w);
+		}
+		if (plat) {
+			jsonw_key(w, "platform");
+			jsonw_raw(w, plat, strlen(plat));
+		}
+		jsonw_object_end(w);
+		free(name);
+	}
+	free(plat);
+	return 0;
+}
+
 static int docker_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
 			const struct tar_entry *mf, struct desc *index)
 {
 	struct json j = {0};
+	struct jsonw w = {0};
 	char *ibuf = NULL;
 	size_t ilen = 0;
-	FILE *ix = NULL;
-	int rc = 1, first = 1;
+	int rc = 1;
 	if (json_parse(&j, (const char *)mf->data, mf->size) || !json_is_array(&j, 0))
 		return ctr_fail("untar manifest \"manifest.json\": invalid JSON");
-	ix = open_memstream(&ibuf, &ilen);
-	if (!ix) {
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "schemaVersion");
+	jsonw_int(&w, 2);
+	jsonw_key(&w, "manifests");
+	int n = json_array_len(&j, 0);
+	if (!n)
+		jsonw_null(&w);
+	else
+		jsonw_array_begin(&w);
+	for (int m = 0; m < n; m++)
+		if (docker_entry(c, tr, dgs, &j, json_array_at(&j, 0, m), &w))
+			goto out;
+	if (n)
+		jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w, &ibuf, &ilen)) {
 		ctr_fail("out of memory");
 		goto out;
 	}
-	fputs("{\"schemaVersion\":2,\"manifests\":[", ix);
-	int n = json_array_len(&j, 0);
-	for (int m = 0; m < n; m++) {
-		int t = json_array_at(&j, 0, m);
-		char *cfg = json_strdup(&j, json_get(&j, t, "Config"));
-		ssize_t ci = cfg ? tar_find(tr, cfg, 0) : -1;
-		if (ci < 0) {
-			ctr_fail("image config \"%s\" not found", cfg ? cfg : "");
-			free(cfg);
-			goto out;
-		}
-		free(cfg);
-		char *mbuf = NULL;
-		size_t mlen = 0;
-		FILE *mfp = open_memstream(&mbuf, &mlen);
-		if (!mfp) {
-			ctr_fail("out of memory");
-			goto out;
-		}
-		fprintf(mfp, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":",
-			MT_DOCKER_MANIFEST);
-		put_desc(mfp, MT_DOCKER_CONFIG, dgs[ci], (int64_t)tr->e[ci].size);
-		fputs("},\"layers\":[", mfp);
-		int layers = json_get(&j, t, "Layers");
-		int nl = json_array_len(&j, layers);
-		for (int l = 0; l < nl; l++) {
-			char *ln = json_strdup(&j, json_array_at(&j, layers, l));
-			ssize_t li = ln ? tar_find(tr, ln, 0) : -1;
-			if (li < 0) {
-				ctr_fail("failed to resolve layers: layer \"%s\" not found",
-					 ln ? ln : "");
-				free(ln);
-				fclose(mfp);
-				free(mbuf);
-				goto out;
-			}
-			free(ln);
-			const struct tar_entry *le = &tr->e[li];
-			int gz = le->size >= 2 && le->data[0] == 0x1f && le->data[1] == 0x8b;
-			int zst = le->size >= 4 && !memcmp(le->data, "\x28\xb5\x2f\xfd", 4);
-			if (l)
-				fputc(',', mfp);
-			put_desc(mfp,
-				 gz || zst ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
-					   : "application/vnd.docker.image.rootfs.diff.tar",
-				 dgs[li], (int64_t)le->size);
-			fputc('}', mfp);
-		}
-		fputs("]}", mfp); /* never null: the importer makes the slice */
-		fclose(mfp);
-		mlen = strlen(mbuf);
-		char hex[65], mdg[80];
-		sha256_hex(mbuf, mlen, hex);
-		snprintf(mdg, sizeof(mdg), "sha256:%s", hex);
-		char *ref = NULL;
-		if (asprintf(&ref, "manifest-%s", mdg) < 0) {
-			free(mbuf);
-			ctr_fail("out of memory");
-			goto out;
-		}
-		int ir = ingest(c, "manifest.json", ref, (const uint8_t *)mbuf, mlen, mdg);
-		free(ref);
-		free(mbuf);
-		if (ir)
-			goto out;
-		/* the platform, from the config */
-		char *plat = NULL;
-		struct json cj = {0};
-		if (!json_parse(&cj, (const char *)tr->e[ci].data, tr->e[ci].size)) {
-			char *os = json_strdup(&cj, json_get(&cj, 0, "os"));
-			char *arch = json_strdup(&cj, json_get(&cj, 0, "architecture"));
-			char *var = json_strdup(&cj, json_get(&cj, 0, "variant"));
-			char *no, *na, *nv;
-			normalize(os, arch, var, &no, &na, &nv);
-			char *qo = json_quote(no ? no : ""), *qa = json_quote(na ? na : "");
-			char *qv = json_quote(nv ? nv : "");
-			if (asprintf(&plat, "\"platform\":{\"architecture\":%s,\"os\":%s%s%s}", qa,
-				     qo, nv && *nv ? ",\"variant\":" : "", nv && *nv ? qv : "") < 0)
-				plat = NULL;
-			free(os), free(arch), free(var), free(no), free(na), free(nv);
-			free(qo), free(qa), free(qv);
-		}
-		json_free(&cj);
-		int tags = json_get(&j, t, "RepoTags");
-		int nt = json_array_len(&j, tags);
-		for (int k = 0; k < (nt > 0 ? nt : 1); k++) {
-			char *name = NULL;
-			if (nt > 0) {
-				char *r = json_strdup(&j, json_array_at(&j, tags, k));
-				name = r ? normalize_ref(r) : NULL;
-				if (!name) {
-					ctr_fail(
-					    "normalize image ref \"%s\": invalid reference format",
-					    r ? r : "");
-					free(r);
-					free(plat);
-					goto out;
-				}
-				free(r);
-			}
-			fputs(first ? "" : ",", ix);
-			first = 0;
-			put_desc(ix, MT_DOCKER_MANIFEST, mdg, (int64_t)mlen);
-			if (name) {
-				char *qn = json_quote(name), *qr = json_quote(oci_ref_name(name));
-				fprintf(ix,
-					",\"annotations\":{\"io.containerd.image.name\":%s,"
-					"\"org.opencontainers.image.ref.name\":%s}",
-					qn, qr);
-				free(qn);
-				free(qr);
-			}
-			if (plat)
-				fprintf(ix, ",%s", plat);
-			fputc('}', ix);
-			free(name);
-		}
-		free(plat);
-	}
-	fputs(first ? "null}" : "]}", ix);
-	fclose(ix);
-	ix = NULL;
-	if (first) {
-		char *b = strstr(ibuf, "[null}");
-		if (b)
-			memmove(b, b + 1, strlen(b + 1) + 1);
-	}
-	ilen = strlen(ibuf);
 	char hex[65], idg[80];
 	sha256_hex(ibuf, ilen, hex);
 	snprintf(idg, sizeof(idg), "sha256:%s", hex);
@@ -1612,8 +1646,7 @@ static int docker_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
 	index->size = (int64_t)ilen;
 	rc = 0;
 out:
-	if (ix)
-		fclose(ix);
+	jsonw_free(&w);
 	free(ibuf);
 	json_free(&j);
 	return rc;

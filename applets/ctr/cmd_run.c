@@ -15,6 +15,7 @@
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
 #include "json.h"
+#include "jsonw.h"
 #include "namespaces/v1/namespace.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "snapshots/v1/snapshots.pb-c.h"
@@ -739,11 +740,13 @@ static const struct ctr_flag exec_flags[] = {
     {"user", CF_STR, NULL},
 };
 
-static void put_str(FILE *f, const char *s)
+static void json_args(struct jsonw *w, char **args, size_t nargs)
 {
-	char *q = json_quote(s);
-	fputs(q ? q : "\"\"", f);
-	free(q);
+	jsonw_key(w, "args");
+	jsonw_array_begin(w);
+	for (size_t i = 0; i < nargs; i++)
+		jsonw_string(w, args[i]);
+	jsonw_array_end(w);
 }
 
 /* The container spec's process with terminal, args, cwd (and user) replaced, as JSON. */
@@ -766,78 +769,64 @@ static char *exec_process_json(const Google__Protobuf__Any *spec, bool tty, char
 		*err = strdup("container spec has no process");
 		return NULL;
 	}
-	uint32_t uid = user ? user->uid : 0, gid = user ? user->gid : 0;
-	bool set_user = user != NULL;
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-	bool first = true, wrote_args = false;
-	fputc('{', f);
+	struct jsonw w = {0};
+	bool wrote_args = false;
+	char *out = NULL;
+	jsonw_object_begin(&w);
 	if (tty) {
-		fputs("\"terminal\":true", f);
-		first = false;
+		jsonw_key(&w, "terminal");
+		jsonw_bool(&w, true);
 	}
 	for (int k = -1; (k = json_object_next(&j, p, k)) >= 0;) {
-		int vtok = k + 1;
 		if (json_streq(&j, k, "terminal"))
 			continue;
 		if (json_streq(&j, k, "args") || json_streq(&j, k, "commandLine") ||
 		    json_streq(&j, k, "env") || json_streq(&j, k, "cwd")) {
 			if (!wrote_args) {
 				wrote_args = true;
-				if (nargs) {
-					fputs(first ? "" : ",", f);
-					fputs("\"args\":[", f);
-					for (size_t i = 0; i < nargs; i++) {
-						if (i)
-							fputc(',', f);
-						put_str(f, args[i]);
-					}
-					fputc(']', f);
-					first = false;
-				}
+				if (nargs)
+					json_args(&w, args, nargs);
 			}
 			if (json_streq(&j, k, "args"))
 				continue;
 			if (json_streq(&j, k, "cwd") && cwd && *cwd) {
-				fputs(first ? "" : ",", f);
-				fputs("\"cwd\":", f);
-				put_str(f, cwd);
-				first = false;
+				jsonw_key(&w, "cwd");
+				jsonw_string(&w, cwd);
 				continue;
 			}
 		}
-		if (json_streq(&j, k, "user") && set_user) {
-			fprintf(f, "%s\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[%u]}",
-				first ? "" : ",", uid, gid, gid);
-			first = false;
+		if (json_streq(&j, k, "user") && user) {
+			jsonw_key(&w, "user");
+			jsonw_object_begin(&w);
+			jsonw_key(&w, "uid");
+			jsonw_uint(&w, user->uid);
+			jsonw_key(&w, "gid");
+			jsonw_uint(&w, user->gid);
+			jsonw_key(&w, "additionalGids");
+			jsonw_array_begin(&w);
+			jsonw_uint(&w, user->gid);
+			jsonw_array_end(&w);
+			jsonw_object_end(&w);
 			continue;
 		}
-		const jsmntok_t *kt = &j.toks[k], *vt = &j.toks[vtok];
-		int kstart = kt->start - (kt->type == JSMN_STRING ? 1 : 0);
-		int kend = kt->end + (kt->type == JSMN_STRING ? 1 : 0);
-		int vstart = vt->start - (vt->type == JSMN_STRING ? 1 : 0);
-		int vend = vt->end + (vt->type == JSMN_STRING ? 1 : 0);
-		fputs(first ? "" : ",", f);
-		fwrite(j.buf + kstart, 1, (size_t)(kend - kstart), f);
-		fputc(':', f);
-		fwrite(j.buf + vstart, 1, (size_t)(vend - vstart), f);
-		first = false;
+		/* any other member as it is; the key re-quoted (Go's quoting: the same bytes) */
+		char *key = json_strdup(&j, k);
+		const jsmntok_t *vt = &j.toks[k + 1];
+		int q = vt->type == JSMN_STRING;
+		if (!key) /* out of memory, or a \u0000 in the key */
+			jsonw_fail(&w, errno == ENOMEM ? -ENOMEM : -EINVAL);
+		jsonw_key(&w, key);
+		jsonw_raw(&w, j.buf + vt->start - q, (size_t)(vt->end - vt->start + 2 * q));
+		free(key);
 	}
-	if (!wrote_args && nargs) {
-		fputs(first ? "" : ",", f);
-		fputs("\"args\":[", f);
-		for (size_t i = 0; i < nargs; i++) {
-			if (i)
-				fputc(',', f);
-			put_str(f, args[i]);
-		}
-		fputc(']', f);
-	}
-	fputc('}', f);
-	fclose(f);
+	if (!wrote_args && nargs)
+		json_args(&w, args, nargs);
+	jsonw_object_end(&w);
 	json_free(&j);
-	return buf;
+	int rc = jsonw_finish(&w, &out, NULL);
+	if (rc)
+		*err = strdup(rc == -ENOMEM ? "out of memory" : "invalid container spec");
+	return out;
 }
 
 int ctr_tasks_exec(struct ctr *c, int argc, char **argv)

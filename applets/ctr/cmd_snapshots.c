@@ -1,5 +1,6 @@
 /* ctrbox-ctr snapshots: list, info, usage, prepare, view, commit, remove, mounts, label, tree
  * against containerd's Snapshots service, with ctr's output. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "ctr/pbjson.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
-#include "json.h"
+#include "jsonw.h"
 #include "snapshots/v1/snapshots.pb-c.h"
 
 #define SNAP_SVC "/containerd.services.snapshots.v1.Snapshots/"
@@ -189,35 +190,56 @@ static int cmp_label(const void *a, const void *b)
 	return strcmp((*x)->key, (*y)->key);
 }
 
+/* The document with a newline on stdout ("ctr: out of memory" if the writer ran out). */
+static void print_doc(struct jsonw *w)
+{
+	char *out;
+	if (jsonw_finish(w, &out, NULL)) {
+		ctr_fail("out of memory");
+		return;
+	}
+	printf("%s\n", out);
+	free(out);
+}
+
+static void json_time(struct jsonw *w, const Google__Protobuf__Timestamp *ts)
+{
+	char *t = time_json(ts);
+	if (!t)
+		jsonw_fail(w, -ENOMEM);
+	jsonw_string(w, t);
+	free(t);
+}
+
 static void print_info_json(snap_info *in)
 {
-	char *q;
-	printf("{\n    \"Kind\": \"%s\",\n", kind_name(in->kind));
-	q = json_quote(in->name ? in->name : "");
-	printf("    \"Name\": %s,\n", q);
-	free(q);
+	struct jsonw w;
+	jsonw_init(&w, "    ", 0);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "Kind");
+	jsonw_string(&w, kind_name(in->kind));
+	jsonw_key(&w, "Name");
+	jsonw_string(&w, in->name);
 	if (in->parent && *in->parent) {
-		q = json_quote(in->parent);
-		printf("    \"Parent\": %s,\n", q);
-		free(q);
+		jsonw_key(&w, "Parent");
+		jsonw_string(&w, in->parent);
 	}
 	if (in->n_labels) {
 		qsort(in->labels, in->n_labels, sizeof(*in->labels), cmp_label);
-		printf("    \"Labels\": {\n");
+		jsonw_key(&w, "Labels");
+		jsonw_object_begin(&w);
 		for (size_t i = 0; i < in->n_labels; i++) {
-			char *k = json_quote(in->labels[i]->key);
-			char *v = json_quote(in->labels[i]->value ? in->labels[i]->value : "");
-			printf("        %s: %s%s\n", k, v, i + 1 < in->n_labels ? "," : "");
-			free(k);
-			free(v);
+			jsonw_key(&w, in->labels[i]->key);
+			jsonw_string(&w, in->labels[i]->value);
 		}
-		printf("    },\n");
+		jsonw_object_end(&w);
 	}
-	char *cr = time_json(in->created_at), *up = time_json(in->updated_at);
-	printf("    \"Created\": \"%s\",\n    \"Updated\": \"%s\"\n}\n", cr ? cr : "",
-	       up ? up : "");
-	free(cr);
-	free(up);
+	jsonw_key(&w, "Created");
+	json_time(&w, in->created_at);
+	jsonw_key(&w, "Updated");
+	json_time(&w, in->updated_at);
+	jsonw_object_end(&w);
+	print_doc(&w);
 }
 
 static void print_mounts_cmd(const char *target, Containerd__Types__Mount **m, size_t n)
@@ -231,33 +253,41 @@ static void print_mounts_cmd(const char *target, Containerd__Types__Mount **m, s
 	}
 }
 
-static void print_mounts_json(Containerd__Types__Mount **m, size_t n)
+/* A []string as Go marshals it: null when empty. */
+static void json_strings(struct jsonw *w, char *const *v, size_t n)
 {
 	if (!n) {
-		printf("null\n");
+		jsonw_null(w);
 		return;
 	}
-	printf("[\n");
-	for (size_t i = 0; i < n; i++) {
-		char *t = json_quote(m[i]->type ? m[i]->type : "");
-		char *s = json_quote(m[i]->source ? m[i]->source : "");
-		printf("    {\n        \"Type\": %s,\n        \"Source\": %s,\n", t, s);
-		free(t);
-		free(s);
-		if (!m[i]->n_options) {
-			printf("        \"Options\": null\n");
-		} else {
-			printf("        \"Options\": [\n");
-			for (size_t k = 0; k < m[i]->n_options; k++) {
-				char *o = json_quote(m[i]->options[k]);
-				printf("            %s%s\n", o, k + 1 < m[i]->n_options ? "," : "");
-				free(o);
-			}
-			printf("        ]\n");
-		}
-		printf("    }%s\n", i + 1 < n ? "," : "");
+	jsonw_array_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jsonw_string(w, v[i]);
+	jsonw_array_end(w);
+}
+
+static void print_mounts_json(Containerd__Types__Mount **m, size_t n)
+{
+	struct jsonw w;
+	jsonw_init(&w, "    ", 0);
+	if (!n) {
+		jsonw_null(&w);
+		print_doc(&w);
+		return;
 	}
-	printf("]\n");
+	jsonw_array_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		jsonw_object_begin(&w);
+		jsonw_key(&w, "Type");
+		jsonw_string(&w, m[i]->type);
+		jsonw_key(&w, "Source");
+		jsonw_string(&w, m[i]->source);
+		jsonw_key(&w, "Options");
+		json_strings(&w, m[i]->options, m[i]->n_options);
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	print_doc(&w);
 }
 
 static void now_rfc3339(char *buf, size_t n)

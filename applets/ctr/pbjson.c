@@ -1,5 +1,6 @@
 /* ctrbox-ctr output helpers: Go-style JSON of protobuf-c messages, JSON re-indentation, Go's
  * tabwriter, Go time formats, logrus-style log lines. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 #include "json.h"
+#include "jsonw.h"
 #include "pbtext.h"
 
 /* ---- growing string ---- */
@@ -62,26 +64,6 @@ void jb_free(struct jbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static void jb_quote(struct jbuf *b, const char *s)
-{
-	char *q = json_quote(s ? s : "");
-	if (!q) {
-		b->oom = 1;
-		return;
-	}
-	jb_puts(b, q);
-	free(q);
-}
-
-static void newline(struct jbuf *b, const char *indent, int level)
-{
-	if (!indent)
-		return;
-	jb_put(b, "\n", 1);
-	for (int i = 0; i < level; i++)
-		jb_puts(b, indent);
-}
-
 /* ---- times ---- */
 
 char *go_time_rfc3339(int64_t sec, int32_t nsec)
@@ -113,21 +95,29 @@ char *go_time_string(int64_t sec, int32_t nsec)
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void jb_base64(struct jbuf *b, const uint8_t *p, size_t n)
+/* Standard base64 with padding, as a JSON string (Go's []byte). */
+static void put_base64(struct jsonw *w, const uint8_t *p, size_t n)
 {
-	jb_put(b, "\"", 1);
+	char *o = malloc(n / 3 * 4 + 4);
+	size_t k = 0;
+
+	if (!o) {
+		jsonw_fail(w, -ENOMEM);
+		return;
+	}
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
 		if (i + 1 < n)
 			v |= (uint32_t)p[i + 1] << 8;
 		if (i + 2 < n)
 			v |= p[i + 2];
-		char o[4] = {b64chars[(v >> 18) & 63], b64chars[(v >> 12) & 63],
-			     i + 1 < n ? b64chars[(v >> 6) & 63] : '=',
-			     i + 2 < n ? b64chars[v & 63] : '='};
-		jb_put(b, o, 4);
+		o[k++] = b64chars[(v >> 18) & 63];
+		o[k++] = b64chars[(v >> 12) & 63];
+		o[k++] = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
+		o[k++] = i + 2 < n ? b64chars[v & 63] : '=';
 	}
-	jb_put(b, "\"", 1);
+	jsonw_stringn(w, o, k);
+	free(o);
 }
 
 static int is_timestamp(const ProtobufCMessageDescriptor *d)
@@ -179,71 +169,72 @@ static int scalar_empty(const ProtobufCFieldDescriptor *f, const void *p)
 	return 1;
 }
 
-static void value(struct jbuf *b, const ProtobufCFieldDescriptor *f, const void *p,
-		  const char *indent, int level)
+/* The Timestamp message m (NULL: Go's zero time) as an RFC3339Nano string. */
+static void put_timestamp(struct jsonw *w, const ProtobufCMessageDescriptor *d,
+			  const ProtobufCMessage *m)
 {
+	int64_t sec = -62135596800LL;
+	int32_t nsec = 0;
+	if (m) {
+		sec = *(const int64_t *)((const char *)m + d->fields[0].offset);
+		nsec = *(const int32_t *)((const char *)m + d->fields[1].offset);
+	}
+	char *t = go_time_rfc3339(sec, nsec);
+	if (!t)
+		jsonw_fail(w, -ENOMEM);
+	jsonw_string(w, t);
+	free(t);
+}
+
+static void value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *p)
+{
+	char num[32]; /* %.17g is at most 24 bytes */
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_ENUM:
-		jb_printf(b, "%d", *(const int32_t *)p);
+		jsonw_int(w, *(const int32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		jb_printf(b, "%u", *(const uint32_t *)p);
+		jsonw_uint(w, *(const uint32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		jb_printf(b, "%lld", (long long)*(const int64_t *)p);
+		jsonw_int(w, *(const int64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		jb_printf(b, "%llu", (unsigned long long)*(const uint64_t *)p);
+		jsonw_uint(w, *(const uint64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		jb_printf(b, "%.7g", (double)*(const float *)p);
+		jsonw_raw(w, num,
+			  (size_t)snprintf(num, sizeof(num), "%.7g", (double)*(const float *)p));
 		break;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		jb_printf(b, "%.17g", *(const double *)p);
+		jsonw_raw(w, num, (size_t)snprintf(num, sizeof(num), "%.17g", *(const double *)p));
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
-		jb_puts(b, *(const protobuf_c_boolean *)p ? "true" : "false");
+		jsonw_bool(w, *(const protobuf_c_boolean *)p);
 		break;
 	case PROTOBUF_C_TYPE_STRING:
-		jb_quote(b, *(char *const *)p);
+		jsonw_string(w, *(char *const *)p);
 		break;
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *d = p;
-		jb_base64(b, d->data, d->len);
+		put_base64(w, d->data, d->len);
 		break;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-		if (is_timestamp(f->descriptor)) {
-			int64_t sec = -62135596800LL;
-			int32_t nsec = 0;
-			if (m) {
-				sec = ((const int64_t *)((const char *)m +
-							 ((const ProtobufCMessageDescriptor *)
-							      f->descriptor)
-							     ->fields[0]
-							     .offset))[0];
-				nsec = *(const int32_t *)((const char *)m +
-							  ((const ProtobufCMessageDescriptor *)
-							       f->descriptor)
-							      ->fields[1]
-							      .offset);
-			}
-			char *t = go_time_rfc3339(sec, nsec);
-			jb_quote(b, t ? t : "");
-			free(t);
-		} else if (m) {
-			pbjson_message(b, m, indent, level);
-		} else {
-			jb_puts(b, "null");
-		}
+		if (is_timestamp(f->descriptor))
+			put_timestamp(w, f->descriptor, m);
+		else if (m)
+			pbjson_write_message(w, m);
+		else
+			jsonw_null(w);
 		break;
 	}
 	}
@@ -259,42 +250,48 @@ static int kv_cmp(const void *a, const void *b)
 	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
 }
 
-static void map_value(struct jbuf *b, const ProtobufCFieldDescriptor *f, void *const *arr, size_t n,
-		      const char *indent, int level)
+static void map_value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *arr, size_t n)
 {
 	const ProtobufCMessageDescriptor *ed = f->descriptor;
 	struct kv *kvs = calloc(n, sizeof(*kvs));
 	if (!kvs) {
-		b->oom = 1;
+		jsonw_fail(w, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const ProtobufCMessage *e = arr[i];
+		const ProtobufCMessage *e = ((const ProtobufCMessage *const *)arr)[i];
 		const char *k = *(char *const *)((const char *)e + ed->fields[0].offset);
 		kvs[i] = (struct kv){k ? k : "", e};
 	}
 	if (n)
 		qsort(kvs, n, sizeof(*kvs), kv_cmp);
-	jb_put(b, "{", 1);
+	jsonw_object_begin(w);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			jb_put(b, ",", 1);
-		newline(b, indent, level + 1);
-		jb_quote(b, kvs[i].key);
-		jb_puts(b, indent ? ": " : ":");
-		value(b, &ed->fields[1], (const char *)kvs[i].entry + ed->fields[1].offset, indent,
-		      level + 1);
+		jsonw_key(w, kvs[i].key);
+		value(w, &ed->fields[1], (const char *)kvs[i].entry + ed->fields[1].offset);
 	}
-	newline(b, indent, level);
-	jb_put(b, "}", 1);
+	jsonw_object_end(w);
 	free(kvs);
 }
 
-void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level)
+static void repeated_value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *arr,
+			   size_t n)
+{
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
+		map_value(w, f, arr, n);
+		return;
+	}
+	size_t es = pbtext_value_size(f);
+	jsonw_array_begin(w);
+	for (size_t k = 0; k < n; k++)
+		value(w, f, (const char *)arr + k * es);
+	jsonw_array_end(w);
+}
+
+void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	int any = 0;
-	jb_put(b, "{", 1);
+	jsonw_object_begin(w);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *base = (const char *)m;
@@ -302,27 +299,8 @@ void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *inden
 			size_t n = *(const size_t *)(base + f->quantifier_offset);
 			if (!n)
 				continue;
-			void *arr = *(void *const *)(base + f->offset);
-			if (any)
-				jb_put(b, ",", 1);
-			any = 1;
-			newline(b, indent, level + 1);
-			jb_quote(b, f->name);
-			jb_puts(b, indent ? ": " : ":");
-			if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
-				map_value(b, f, arr, n, indent, level + 1);
-				continue;
-			}
-			jb_put(b, "[", 1);
-			size_t es = pbtext_value_size(f);
-			for (size_t k = 0; k < n; k++) {
-				if (k)
-					jb_put(b, ",", 1);
-				newline(b, indent, level + 2);
-				value(b, f, (const char *)arr + k * es, indent, level + 2);
-			}
-			newline(b, indent, level + 1);
-			jb_put(b, "]", 1);
+			jsonw_key(w, f->name);
+			repeated_value(w, f, *(void *const *)(base + f->offset), n);
 			continue;
 		}
 		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
@@ -334,83 +312,98 @@ void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *inden
 			continue;
 		if (scalar_empty(f, base + f->offset))
 			continue;
-		if (any)
-			jb_put(b, ",", 1);
-		any = 1;
-		newline(b, indent, level + 1);
-		jb_quote(b, f->name);
-		jb_puts(b, indent ? ": " : ":");
-		value(b, f, base + f->offset, indent, level + 1);
+		jsonw_key(w, f->name);
+		value(w, f, base + f->offset);
 	}
-	if (any)
-		newline(b, indent, level);
-	jb_put(b, "}", 1);
+	jsonw_object_end(w);
+}
+
+/* The writer's text appended to b; an error of the writer makes b out of memory. */
+static void append_doc(struct jbuf *b, struct jsonw *w)
+{
+	char *s;
+	size_t n;
+	if (jsonw_finish(w, &s, &n)) {
+		b->oom = 1;
+		return;
+	}
+	jb_put(b, s, n);
+	free(s);
+}
+
+void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level)
+{
+	struct jsonw w;
+	jsonw_init(&w, indent, (unsigned)level);
+	pbjson_write_message(&w, m);
+	append_doc(b, &w);
 }
 
 /* ---- JSON re-indentation ---- */
 
-static int reindent(struct jbuf *b, const struct json *j, int tok, const char *indent, int level)
+/* json_strdup's failure: out of memory, or a string with \u0000 (not text) */
+static int strdup_err(void)
+{
+	return errno == ENOMEM ? -ENOMEM : -EINVAL;
+}
+
+static void rewrite(struct jsonw *w, const struct json *j, int tok)
 {
 	const jsmntok_t *t = &j->toks[tok];
+	char *s;
 	switch (t->type) {
-	case JSMN_OBJECT: {
-		int n = 0;
-		jb_put(b, "{", 1);
-		for (int k = -1; (k = json_object_next(j, tok, k)) >= 0; n++) {
-			if (n)
-				jb_put(b, ",", 1);
-			newline(b, indent, level + 1);
-			char *s = json_strdup(j, k);
-			if (!s)
-				return -1;
-			jb_quote(b, s);
+	case JSMN_OBJECT:
+		jsonw_object_begin(w);
+		for (int k = -1; (k = json_object_next(j, tok, k)) >= 0;) {
+			if (!(s = json_strdup(j, k)))
+				jsonw_fail(w, strdup_err());
+			jsonw_key(w, s);
 			free(s);
-			jb_puts(b, indent ? ": " : ":");
-			if (reindent(b, j, k + 1, indent, level + 1))
-				return -1;
+			rewrite(w, j, k + 1);
 		}
-		if (n)
-			newline(b, indent, level);
-		jb_put(b, "}", 1);
-		return 0;
-	}
+		jsonw_object_end(w);
+		break;
 	case JSMN_ARRAY: {
 		int n = json_array_len(j, tok);
-		jb_put(b, "[", 1);
-		for (int i = 0; i < n; i++) {
-			if (i)
-				jb_put(b, ",", 1);
-			newline(b, indent, level + 1);
-			if (reindent(b, j, json_array_at(j, tok, i), indent, level + 1))
-				return -1;
-		}
-		if (n)
-			newline(b, indent, level);
-		jb_put(b, "]", 1);
-		return 0;
+		jsonw_array_begin(w);
+		for (int i = 0; i < n; i++)
+			rewrite(w, j, json_array_at(j, tok, i));
+		jsonw_array_end(w);
+		break;
 	}
-	case JSMN_STRING: {
-		char *s = json_strdup(j, tok);
-		if (!s)
-			return -1;
-		jb_quote(b, s);
+	case JSMN_STRING:
+		if (!(s = json_strdup(j, tok)))
+			jsonw_fail(w, strdup_err());
+		jsonw_string(w, s);
 		free(s);
-		return 0;
-	}
+		break;
 	default:
-		jb_put(b, j->buf + t->start, (size_t)(t->end - t->start));
-		return 0;
+		jsonw_raw(w, j->buf + t->start, (size_t)(t->end - t->start));
 	}
+}
+
+int pbjson_write_json(struct jsonw *w, const char *text, size_t len)
+{
+	struct json j = {0};
+	if (json_parse(&j, text, len)) {
+		jsonw_fail(w, -EINVAL);
+		return -1;
+	}
+	rewrite(w, &j, 0);
+	json_free(&j);
+	return jsonw_error(w) ? -1 : 0;
 }
 
 int pbjson_reindent(struct jbuf *b, const char *text, size_t len, const char *indent, int level)
 {
-	struct json j = {0};
-	if (json_parse(&j, text, len))
+	struct jsonw w;
+	jsonw_init(&w, indent, (unsigned)level);
+	if (pbjson_write_json(&w, text, len)) {
+		jsonw_free(&w);
 		return -1;
-	int rc = reindent(b, &j, 0, indent, level);
-	json_free(&j);
-	return rc;
+	}
+	append_doc(b, &w);
+	return 0;
 }
 
 /* ---- Go's text/tabwriter ---- */

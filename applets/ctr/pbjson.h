@@ -27,11 +27,17 @@ void jb_free(struct jbuf *b);
 /* m as encoding/json writes the gogo struct: fields in declaration order with their proto
  * names, zero scalars/empty strings/empty lists/nil messages left out (omitempty), maps as
  * objects with sorted keys, bytes in base64, Timestamps (stdtime) always present as RFC3339Nano
- * strings. indent NULL = compact; else json.MarshalIndent's layout with this unit at depth
- * level (the opening brace is not indented). */
+ * strings; one value of w. */
+struct jsonw;
+void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m);
+/* Raw JSON text as one value of w, re-written by the writer's rules (strings re-quoted the Go
+ * way, the writer's layout, as json.MarshalIndent). -1 if the text is not JSON or w failed
+ * (w has the error). */
+int pbjson_write_json(struct jsonw *w, const char *json, size_t len);
+/* The same as a document of its own appended to b: indent NULL = compact; else
+ * json.MarshalIndent's layout with this unit at depth level (the opening brace is not
+ * indented). */
 void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level);
-/* Raw JSON text re-written by json.MarshalIndent's rules (strings re-quoted the Go way).
- * -1 if the text is not JSON. */
 int pbjson_reindent(struct jbuf *b, const char *json, size_t len, const char *indent, int level);
 
 /* Go's text/tabwriter (padchar ' ', no flags) with ctr's settings (minwidth, padding). */

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "jsonw.h"
 #include "mount.h"
 #include "types/mount.pb-c.h"
 #include "util.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void ctr_spec_opts_init(struct ctr_spec_opts *o)
@@ -257,22 +259,45 @@ int ctr_spec_read_etc(struct Containerd__Types__Mount **mounts, size_t n, char *
 
 /* ---- JSON output ---- */
 
-static void jstr(FILE *f, const char *s)
+/* key: s (NULL as "") */
+static void jstr(struct jsonw *w, const char *key, const char *s)
 {
-	char *q = json_quote(s);
-	fputs(q ? q : "\"\"", f);
-	free(q);
+	jsonw_key(w, key);
+	jsonw_string(w, s);
 }
 
-static void jstrv(FILE *f, char *const *v, size_t n)
+/* key: [v[0], ..., v[n-1]] */
+static void jstrv(struct jsonw *w, const char *key, const char *const *v, size_t n)
 {
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		jstr(f, v[i]);
-	}
-	fputc(']', f);
+	jsonw_key(w, key);
+	jsonw_array_begin(w);
+	for (size_t i = 0; i < n; i++)
+		jsonw_string(w, v[i]);
+	jsonw_array_end(w);
+}
+
+/* The entries of a NULL-terminated list. */
+static size_t count(const char *const *v)
+{
+	size_t n = 0;
+	while (v[n])
+		n++;
+	return n;
+}
+
+/* A specs.Mount: type and source left out when empty, options when NULL (omitempty). */
+static void jmount(struct jsonw *w, const char *dst, const char *type, const char *src,
+		   const char *const *opts, size_t nopts)
+{
+	jsonw_object_begin(w);
+	jstr(w, "destination", dst);
+	if (type && *type)
+		jstr(w, "type", type);
+	if (src && *src)
+		jstr(w, "source", src);
+	if (opts)
+		jstrv(w, "options", opts, nopts);
+	jsonw_object_end(w);
 }
 
 static const char *const caps[] = {
@@ -282,12 +307,28 @@ static const char *const caps[] = {
     "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 
-static void jcaps(FILE *f)
+/* Mounts as destination, type, source, then the options up to NULL. */
+static const char *const default_mounts[][10] = {
+    {"/proc", "proc", "proc", "nosuid", "noexec", "nodev"},
+    {"/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"},
+    {"/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+     "mode=0620", "gid=5"},
+    {"/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"},
+    {"/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"},
+    {"/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"},
+    {"/run", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"},
+};
+
+/* --net-host's */
+static const char *const host_mounts[][10] = {
+    {"/etc/hosts", "bind", "/etc/hosts", "rbind", "ro"},
+    {"/etc/resolv.conf", "bind", "/etc/resolv.conf", "rbind", "ro"},
+};
+
+static void jmounts(struct jsonw *w, const char *const (*m)[10], size_t n)
 {
-	fputc('[', f);
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		fprintf(f, "%s\"%s\"", i ? "," : "", caps[i]);
-	fputc(']', f);
+	for (size_t i = 0; i < n; i++)
+		jmount(w, m[i][0], m[i][1], m[i][2], m[i] + 3, count(m[i] + 3));
 }
 
 struct kv {
@@ -417,11 +458,17 @@ out:
 
 /* ctr's parseMountFlag: "type=foo,source=/path,destination=/target,options=rbind:rw" (one CSV
  * record, no quoting here) written as a specs.Mount object. 0, or -1 with *err set. */
-static int mount_flag_json(FILE *f, const char *spec, char **err)
+static int mount_flag_json(struct jsonw *w, const char *spec, char **err)
 {
 	char *type = NULL, *src = NULL, *dst = NULL, *opts = NULL;
 	char *dup = strdup(spec), *save = NULL;
+	const char **optv = NULL;
+	size_t nopts = 0;
 	int r = -1;
+	if (!dup) {
+		errf(err, "out of memory");
+		return -1;
+	}
 	for (char *fld = strtok_r(dup, ",", &save); fld; fld = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(fld, '=');
 		if (!eq) {
@@ -445,38 +492,192 @@ static int mount_flag_json(FILE *f, const char *spec, char **err)
 			goto out;
 		}
 	}
-	fputs(",{\"destination\":", f);
-	jstr(f, dst ? dst : "");
-	if (type && *type) {
-		fputs(",\"type\":", f);
-		jstr(f, type);
-	}
-	if (src && *src) {
-		fputs(",\"source\":", f);
-		jstr(f, src);
-	}
-	if (opts) {
-		fputs(",\"options\":[", f);
-		bool first = true;
-		char *p = opts;
-		for (;;) {
-			char *colon = strchr(p, ':');
-			if (colon)
-				*colon = '\0';
-			fputs(first ? "" : ",", f);
-			jstr(f, p);
-			first = false;
-			if (!colon)
-				break;
-			p = colon + 1;
+	if (opts) { /* a:b:c, each ':' ending one */
+		nopts = 1;
+		for (const char *p = opts; *p; p++)
+			nopts += *p == ':';
+		optv = calloc(nopts, sizeof(*optv));
+		if (!optv) {
+			errf(err, "out of memory");
+			goto out;
 		}
-		fputc(']', f);
+		optv[0] = opts;
+		for (size_t i = 1; i < nopts; i++) {
+			char *colon = strchr(optv[i - 1], ':');
+			*colon = '\0';
+			optv[i] = colon + 1;
+		}
 	}
-	fputc('}', f);
+	jmount(w, dst ? dst : "", type, src, optv, nopts);
 	r = 0;
 out:
+	free(optv);
 	free(dup);
 	return r;
+}
+
+/* process: the user, args, env, cwd, capabilities, rlimits and noNewPrivileges. */
+static void spec_process(struct jsonw *w, const struct ctr_spec_opts *o, uint32_t uid, uint32_t gid,
+			 const uint32_t *gids, size_t ngids, const struct strv *args,
+			 const struct strv *env, const char *cwd)
+{
+	jsonw_key(w, "process");
+	jsonw_object_begin(w);
+	if (o->tty) {
+		jsonw_key(w, "terminal");
+		jsonw_bool(w, true);
+	}
+	jsonw_key(w, "user");
+	jsonw_object_begin(w);
+	jsonw_key(w, "uid");
+	jsonw_uint(w, uid);
+	jsonw_key(w, "gid");
+	jsonw_uint(w, gid);
+	if (ngids) {
+		jsonw_key(w, "additionalGids");
+		jsonw_array_begin(w);
+		for (size_t i = 0; i < ngids; i++)
+			jsonw_uint(w, gids[i]);
+		jsonw_array_end(w);
+	}
+	jsonw_object_end(w);
+	if (args->n)
+		jstrv(w, "args", (const char *const *)args->v, args->n);
+	if (env->n)
+		jstrv(w, "env", (const char *const *)env->v, env->n);
+	jstr(w, "cwd", cwd);
+	jsonw_key(w, "capabilities");
+	jsonw_object_begin(w);
+	jstrv(w, "bounding", caps, NELEM(caps));
+	jstrv(w, "effective", caps, NELEM(caps));
+	jstrv(w, "permitted", caps, NELEM(caps));
+	jsonw_object_end(w);
+	jsonw_key(w, "rlimits");
+	jsonw_array_begin(w);
+	jsonw_object_begin(w);
+	jstr(w, "type", "RLIMIT_NOFILE");
+	jsonw_key(w, "hard");
+	jsonw_uint(w, 1024);
+	jsonw_key(w, "soft");
+	jsonw_uint(w, 1024);
+	jsonw_object_end(w);
+	jsonw_array_end(w);
+	if (!o->allow_new_privs) {
+		jsonw_key(w, "noNewPrivileges");
+		jsonw_bool(w, true);
+	}
+	jsonw_object_end(w);
+}
+
+/* mounts: the defaults, --mount's, --net-host's. 0, or -1 with *err. */
+static int spec_mounts(struct jsonw *w, const struct ctr_spec_opts *o, char **err)
+{
+	jsonw_key(w, "mounts");
+	jsonw_array_begin(w);
+	jmounts(w, default_mounts, NELEM(default_mounts));
+	for (size_t i = 0; i < o->nmounts; i++)
+		if (mount_flag_json(w, o->mounts[i], err) < 0)
+			return -1;
+	if (o->net_host)
+		jmounts(w, host_mounts, NELEM(host_mounts));
+	jsonw_array_end(w);
+	return 0;
+}
+
+/* linux.resources: the default unix devices' rules, --memory-limit, --cpu-shares, --cpus. */
+static void spec_resources(struct jsonw *w, const struct ctr_spec_opts *o)
+{
+	static const int devs[][2] = {{1, 3}, {1, 8}, {1, 7},	 {5, 0}, {1, 5},
+				      {1, 9}, {5, 1}, {136, -1}, {5, 2}};
+	jsonw_key(w, "resources");
+	jsonw_object_begin(w);
+	jsonw_key(w, "devices");
+	jsonw_array_begin(w);
+	jsonw_object_begin(w);
+	jsonw_key(w, "allow");
+	jsonw_bool(w, false);
+	jstr(w, "access", "rwm");
+	jsonw_object_end(w);
+	for (size_t i = 0; i < NELEM(devs); i++) {
+		jsonw_object_begin(w);
+		jsonw_key(w, "allow");
+		jsonw_bool(w, true);
+		jstr(w, "type", "c");
+		jsonw_key(w, "major");
+		jsonw_int(w, devs[i][0]);
+		if (devs[i][1] >= 0) {
+			jsonw_key(w, "minor");
+			jsonw_int(w, devs[i][1]);
+		}
+		jstr(w, "access", "rwm");
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	if (o->memory_limit) {
+		jsonw_key(w, "memory");
+		jsonw_object_begin(w);
+		jsonw_key(w, "limit");
+		jsonw_int(w, (int64_t)o->memory_limit);
+		jsonw_object_end(w);
+	}
+	if (o->cpu_shares || o->cpus > 0) {
+		jsonw_key(w, "cpu");
+		jsonw_object_begin(w);
+		if (o->cpu_shares) {
+			jsonw_key(w, "shares");
+			jsonw_uint(w, o->cpu_shares);
+		}
+		if (o->cpus > 0) {
+			jsonw_key(w, "quota");
+			jsonw_int(w, (int64_t)(o->cpus * 100000.0));
+			jsonw_key(w, "period");
+			jsonw_uint(w, 100000);
+		}
+		jsonw_object_end(w);
+	}
+	jsonw_object_end(w);
+}
+
+/* linux: resources, cgroupsPath, namespaces, maskedPaths, readonlyPaths. */
+static void spec_linux(struct jsonw *w, const struct ctr_spec_opts *o)
+{
+	static const char *const nss[] = {"pid", "ipc", "uts", "mount", "network"};
+	static const char *const masked[] = {
+	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
+	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	    "/sys/firmware",	   "/proc/scsi",
+	};
+	static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+					       "/proc/sysrq-trigger"};
+	jsonw_key(w, "linux");
+	jsonw_object_begin(w);
+	spec_resources(w, o);
+	if (o->cgroup) {
+		if (*o->cgroup)
+			jstr(w, "cgroupsPath", o->cgroup);
+	} else {
+		char *cp = NULL;
+		if (asprintf(&cp, "/%s/%s", o->ns ? o->ns : "default", o->id ? o->id : "") < 0)
+			cp = NULL;
+		if (cp) {
+			path_clean(cp);
+			jstr(w, "cgroupsPath", cp);
+			free(cp);
+		}
+	}
+	jsonw_key(w, "namespaces");
+	jsonw_array_begin(w);
+	for (size_t i = 0; i < NELEM(nss); i++) {
+		if (o->net_host && !strcmp(nss[i], "network"))
+			continue;
+		jsonw_object_begin(w);
+		jstr(w, "type", nss[i]);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jstrv(w, "maskedPaths", masked, NELEM(masked));
+	jstrv(w, "readonlyPaths", readonly, NELEM(readonly));
+	jsonw_object_end(w);
 }
 
 char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
@@ -601,146 +802,32 @@ char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
 	if (nann)
 		qsort(ann, nann, sizeof(*ann), kv_cmp);
 
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-
-	fputs("{\"ociVersion\":\"1.0.2-dev\",\"process\":{", f);
-	if (o->tty)
-		fputs("\"terminal\":true,", f);
-	fprintf(f, "\"user\":{\"uid\":%" PRIu32 ",\"gid\":%" PRIu32, uid, gid);
-	if (ngids) {
-		fputs(",\"additionalGids\":[", f);
-		for (size_t i = 0; i < ngids; i++)
-			fprintf(f, "%s%" PRIu32, i ? "," : "", gids[i]);
-		fputc(']', f);
+	struct jsonw w = {0};
+	jsonw_object_begin(&w);
+	jstr(&w, "ociVersion", "1.0.2-dev");
+	spec_process(&w, o, uid, gid, gids, ngids, &args, &env, cwd);
+	jsonw_key(&w, "root");
+	jsonw_object_begin(&w);
+	jstr(&w, "path", o->rootfs_path ? o->rootfs_path : "rootfs");
+	if (o->read_only) {
+		jsonw_key(&w, "readonly");
+		jsonw_bool(&w, true);
 	}
-	fputc('}', f);
-	if (args.n) {
-		fputs(",\"args\":", f);
-		jstrv(f, args.v, args.n);
-	}
-	if (env.n) {
-		fputs(",\"env\":", f);
-		jstrv(f, env.v, env.n);
-	}
-	fputs(",\"cwd\":", f);
-	jstr(f, cwd);
-	fputs(",\"capabilities\":{\"bounding\":", f);
-	jcaps(f);
-	fputs(",\"effective\":", f);
-	jcaps(f);
-	fputs(",\"permitted\":", f);
-	jcaps(f);
-	fputs("},\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}]", f);
-	if (!o->allow_new_privs)
-		fputs(",\"noNewPrivileges\":true", f);
-	fputs("},\"root\":{\"path\":", f);
-	jstr(f, o->rootfs_path ? o->rootfs_path : "rootfs");
-	if (o->read_only)
-		fputs(",\"readonly\":true", f);
-	fputs("},\"mounts\":["
-	      "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
-	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-	      "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
-	      "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-	      "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\","
-	      "\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\","
-	      "\"gid=5\"]},"
-	      "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
-	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-	      "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
-	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-	      "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
-	      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
-	      "{\"destination\":\"/run\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
-	      "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}",
-	      f);
-	for (size_t i = 0; i < o->nmounts; i++) {
-		if (mount_flag_json(f, o->mounts[i], err) < 0) {
-			fclose(f);
-			free(buf);
-			for (size_t k = 0; k < nann; k++) {
-				free(ann[k].k);
-				free(ann[k].v);
-			}
-			free(ann);
-			goto out;
+	jsonw_object_end(&w);
+	if (spec_mounts(&w, o, err) == 0) {
+		if (nann) {
+			jsonw_key(&w, "annotations");
+			jsonw_object_begin(&w);
+			for (size_t i = 0; i < nann; i++)
+				jstr(&w, ann[i].k, ann[i].v);
+			jsonw_object_end(&w);
 		}
+		spec_linux(&w, o);
+		jsonw_object_end(&w);
+		if (jsonw_finish(&w, &res, NULL))
+			errf(err, "out of memory");
 	}
-	if (o->net_host)
-		fputs(
-		    ",{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"/etc/hosts\","
-		    "\"options\":[\"rbind\",\"ro\"]},"
-		    "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"/etc/"
-		    "resolv.conf\",\"options\":[\"rbind\",\"ro\"]}",
-		    f);
-	fputc(']', f);
-	if (nann) {
-		fputs(",\"annotations\":{", f);
-		for (size_t i = 0; i < nann; i++) {
-			if (i)
-				fputc(',', f);
-			jstr(f, ann[i].k);
-			fputc(':', f);
-			jstr(f, ann[i].v);
-		}
-		fputc('}', f);
-	}
-	fputs(",\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}", f);
-	static const int devs[][2] = {{1, 3}, {1, 8}, {1, 7},	 {5, 0}, {1, 5},
-				      {1, 9}, {5, 1}, {136, -1}, {5, 2}};
-	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-		fprintf(f, ",{\"allow\":true,\"type\":\"c\",\"major\":%d", devs[i][0]);
-		if (devs[i][1] >= 0)
-			fprintf(f, ",\"minor\":%d", devs[i][1]);
-		fputs(",\"access\":\"rwm\"}", f);
-	}
-	fputc(']', f);
-	if (o->memory_limit)
-		fprintf(f, ",\"memory\":{\"limit\":%" PRId64 "}", (int64_t)o->memory_limit);
-	if (o->cpu_shares || o->cpus > 0) {
-		bool first = true;
-		fputs(",\"cpu\":{", f);
-		if (o->cpu_shares) {
-			fprintf(f, "\"shares\":%" PRIu64, o->cpu_shares);
-			first = false;
-		}
-		if (o->cpus > 0)
-			fprintf(f, "%s\"quota\":%" PRId64 ",\"period\":100000", first ? "" : ",",
-				(int64_t)(o->cpus * 100000.0));
-		fputc('}', f);
-	}
-	fputc('}', f);
-	if (o->cgroup) {
-		if (*o->cgroup) {
-			fputs(",\"cgroupsPath\":", f);
-			jstr(f, o->cgroup);
-		}
-	} else {
-		char *cp = NULL;
-		if (asprintf(&cp, "/%s/%s", o->ns ? o->ns : "default", o->id ? o->id : "") < 0)
-			cp = NULL;
-		if (cp) {
-			path_clean(cp);
-			fputs(",\"cgroupsPath\":", f);
-			jstr(f, cp);
-			free(cp);
-		}
-	}
-	fputs(",\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
-	      "{\"type\":\"mount\"}",
-	      f);
-	if (!o->net_host)
-		fputs(",{\"type\":\"network\"}", f);
-	fputs("],\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
-	      "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\","
-	      "\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
-	      "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
-	      "\"/proc/sysrq-trigger\"]}}",
-	      f);
-	fclose(f);
-	res = buf;
+	jsonw_free(&w);
 
 	for (size_t i = 0; i < nann; i++) {
 		free(ann[i].k);

@@ -43,6 +43,12 @@ int unit_failures;
 	T(test_json_bounded)                                                                       \
 	T(test_json_scalars)                                                                       \
 	T(test_json_quote)                                                                         \
+	T(test_jsonw_nesting)                                                                      \
+	T(test_jsonw_indent)                                                                       \
+	T(test_jsonw_escaping)                                                                     \
+	T(test_jsonw_integers)                                                                     \
+	T(test_jsonw_large)                                                                        \
+	T(test_jsonw_misuse)                                                                       \
 	T(test_runc_argv_global)                                                                   \
 	T(test_runc_argv_create)                                                                   \
 	T(test_runc_argv_exec)                                                                     \
