@@ -22,11 +22,14 @@
 #include "publisher.h"
 #include "sha256.h"
 #include "task/shim.pb-c.h"
+#include "ttrpc_int.h"
 #include "util.h"
 
 extern char **environ;
 
 #define OPTIONS_MAX (1u << 20)
+/* On the way out, how long replies still queued for a peer that reads late may take. */
+#define REPLY_FLUSH_MS 2000
 
 /* argv[0] of ctrbox_shim_run(): the name in usage messages and how the daemon is exec'd. */
 static const char *self_name = "shim";
@@ -565,6 +568,7 @@ static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 {
 	struct ctrbox_shim s = {.ops = ops, .opts = *o, .sigfd = -1};
 	char pidbuf[16];
+	unsigned unsent;
 	int lfd, r;
 
 	/* A daemon per container for months: big buffers come from mmap and go back on free,
@@ -609,6 +613,11 @@ static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 
 	unlink_listener(lfd);
 	ctrbox_ttrpc_server_stop_listening(s.server);
+	/* The loop stopped right after the callback that asked for it: replies the kernel could
+	 * not take at once (a peer that reads late) are still queued, the Shutdown reply too. */
+	unsent = ttrpc_server_flush(s.server, REPLY_FLUSH_MS);
+	if (unsent > 0)
+		ctrbox_log_warn("exiting with replies unsent on %u connection(s)", unsent);
 	if (s.publisher && publisher_drain(s.publisher, 5000) > 0)
 		ctrbox_log_warn("exiting with %u events unsent", publisher_pending(s.publisher));
 	if (ops->fini)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,6 +591,45 @@ void ctrbox_ttrpc_server_stop_listening(struct ctrbox_ttrpc_server *s)
 		close(s->lfd);
 		s->lfd = -1;
 	}
+}
+
+static int conn_has_output(const struct conn *cn)
+{
+	return !cn->dead && cn->out.off < cn->out.len;
+}
+
+unsigned ttrpc_server_flush(struct ctrbox_ttrpc_server *s, uint64_t timeout_ms)
+{
+	uint64_t deadline = ctrbox_loop_now_ms() + timeout_ms, now;
+	struct pollfd *pfd = s->nconns ? calloc(s->nconns, sizeof(*pfd)) : NULL;
+	struct conn **who = s->nconns ? calloc(s->nconns, sizeof(*who)) : NULL;
+	unsigned n = 0;
+
+	for (;;) {
+		n = 0;
+		for (struct conn *cn = s->conns; cn; cn = cn->next) {
+			if (!conn_has_output(cn))
+				continue;
+			if (pfd && who && n < s->nconns) {
+				pfd[n] = (struct pollfd){.fd = cn->fd, .events = POLLOUT};
+				who[n] = cn;
+			}
+			n++;
+		}
+		now = ctrbox_loop_now_ms();
+		if (n == 0 || !pfd || !who || n > s->nconns || now >= deadline)
+			break;
+		int r = poll(pfd, n, (int)(deadline - now));
+		if (r < 0 && errno != EINTR)
+			break;
+		/* POLLERR/POLLHUP too: the send fails and the connection is given up */
+		for (unsigned i = 0; r > 0 && i < n; i++)
+			if (pfd[i].revents && outbuf_flush(&who[i]->out, who[i]->fd) < 0)
+				who[i]->dead = 1;
+	}
+	free(pfd);
+	free(who);
+	return n;
 }
 
 void ctrbox_ttrpc_server_free(struct ctrbox_ttrpc_server *s)

@@ -9,4 +9,10 @@ int ttrpc_server_register_owned(struct ctrbox_ttrpc_server *s,
 				const ProtobufCServiceDescriptor *svc,
 				const struct ctrbox_ttrpc_method *entries, void *data, void *owned);
 
+/* For the exit path, once the loop has stopped: writes what is still queued for each
+ * connection (replies a peer has not read yet, the Shutdown reply among them), waiting up to
+ * timeout_ms for slow readers; reads nothing and dispatches nothing. Returns how many
+ * connections still had output when the time was up. */
+unsigned ttrpc_server_flush(struct ctrbox_ttrpc_server *s, uint64_t timeout_ms);
+
 #endif

@@ -32,7 +32,10 @@ teardown() {
 	for pid in $(pgrep -f "(^|/)containerd-shim-example-v1 -namespace $CTRD_NS " || true); do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
-	[[ -z ${BATS_TEST_COMPLETED:-} ]] && dump_ctrd_log 30
+	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		dump_ctrd_log 30
+		ctrd_clean_ns 10 # a failed test's container must not fail a later leak check
+	fi
 	return 0
 }
 
@@ -44,6 +47,11 @@ ex_start() {
 
 ex_pids() {
 	pgrep -f "(^|/)containerd-shim-example-v1 -namespace $CTRD_NS -id $1 " || true
+}
+
+# ex_gone ID: no example daemon serves ID (for wait_for, which runs it again each time).
+ex_gone() {
+	[[ -z $(ex_pids "$1") ]]
 }
 
 @test "make install DESTDIR: libctrbox.a, the headers with containerd's protobuf-c types, ctrbox.pc" {
@@ -137,7 +145,7 @@ ex_pids() {
 	run "$EXDIR/ttrpc-client" "$addr" ex1 shutdown
 	assert_success
 	assert_line --index 2 "Shutdown: ok"
-	wait_for 5 test -z "$(ex_pids ex1)"
+	wait_for 5 ex_gone ex1
 	[[ ! -e ${addr#unix://} ]]
 	# its log lines reached the bundle's log fifo in containerd's format
 	wait_for 5 grep -q 'msg="shim exited"' "$b/log.txt"
@@ -153,7 +161,7 @@ ex_pids() {
 	run ctrt run --runtime "$EXDIR/containerd-shim-example-v1" "$TEST_IMAGE" exc1 true
 	assert_failure
 	assert_output --partial "method Create: not implemented" # what README shows
-	wait_for 10 test -z "$(ex_pids exc1)"
+	wait_for 10 ex_gone exc1
 	wait_for 10 test ! -e "$(bundle_dir exc1)"
 	ctrt containers rm exc1
 	ctrd_log | grep -q 'runtime=io.containerd.example.v1'

@@ -10,8 +10,47 @@ setup() {
 
 teardown() {
 	sk_cleanup
-	[[ -z ${BATS_TEST_COMPLETED:-} ]] && dump_ctrd_log 30
+	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		dump_ctrd_log 30
+		ctrd_clean_ns 10 # a failed test's container must not fail a later leak check
+	fi
 	return 0
+}
+
+# late_reader ADDR N: one connection sends N State requests (each answered Unimplemented, with
+# no log line) and a Shutdown, reads nothing until the daemon has unlinked its socket (it has
+# left its loop then), then reads to EOF. Prints "replies=<count> shutdown=answered|lost".
+late_reader() {
+	perl -MIO::Socket::UNIX -MSocket -e '
+		my ($path, $n) = @ARGV;
+		$path =~ s{^unix://}{};
+		sub str { my ($f, $s) = @_; chr($f << 3 | 2) . chr(length $s) . $s } # < 128 bytes
+		sub req { # a TTRPC request frame: length, stream id, type 1, flags 0, Request
+			my ($sid, $m) = @_;
+			my $b = str(1, "containerd.task.v2.Task") . str(2, $m) . str(3, str(1, "x"));
+			pack("NNCC", length $b, $sid, 1, 0) . $b;
+		}
+		my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $path) or die "connect $path: $!\n";
+		my $out = join "", map { req(2 * $_ - 1, "State") } 1 .. $n;
+		my $shut = 2 * $n + 1;
+		$out .= req($shut, "Shutdown");
+		while (length $out) {
+			my $w = syswrite($s, $out) // die "write: $!\n";
+			substr($out, 0, $w) = "";
+		}
+		for (1 .. 3000) { last unless -e $path; select(undef, undef, undef, 0.01) }
+		die "the daemon still serves $path\n" if -e $path;
+		my ($buf, %got) = ("");
+		while (sysread($s, $buf, 65536, length $buf)) {
+			while (length $buf >= 10) {
+				my ($len, $id) = unpack("NN", $buf);
+				last if length $buf < 10 + $len;
+				$got{$id} = 1;
+				substr($buf, 0, 10 + $len) = "";
+			}
+		}
+		printf "replies=%d shutdown=%s\n", scalar keys %got, $got{$shut} ? "answered" : "lost";
+	' "$1" "$2"
 }
 
 @test "start prints only the address, derived as containerd derives it, and writes ./address" {
@@ -23,8 +62,36 @@ teardown() {
 	assert_output "$addr" # nothing else on stdout/stderr, no newline needed
 	[[ $(cat "$b/address") == "$addr" ]]
 	[[ $(stat -c %a "${addr#unix://}") == 600 ]]
-	[[ $(stat -c %a /run/containerd/s) == 700 ]]
 	[[ -S ${addr#unix://} ]]
+}
+
+@test "the socket dir is root's and owner-only, and start leaves an existing one's mode alone" {
+	local d=/run/containerd/s before='' mode
+	# Whoever came first made the dir (Go's shim: 0600, ctrbox: 0700, or an earlier run): check
+	# properties, never an exact mode. Both work for root; ctrbox never loosens it.
+	[[ -d $d ]] && before=$(stat -c '%i %a' "$d")
+	sk_bundle sk1m >/dev/null
+	sk_start sk1m >/dev/null
+	[[ -d $d && ! -L $d && $(stat -c %u "$d") == 0 ]]
+	mode=$(stat -c %a "$d")
+	((!(8#$mode & 8#077))) || fail "$d is mode $mode: group or other bits"
+	# the same inode as before start (not removed and remade meanwhile): the same mode
+	[[ -z $before || ${before% *} != $(stat -c %i "$d") || ${before#* } == "$mode" ]] ||
+		fail "start changed $d from mode ${before#* } to $mode"
+}
+
+@test "start creates a missing socket dir owner-only, whatever the umask (in a mount namespace of its own)" {
+	local b
+	b=$(sk_bundle sk1n)
+	# a tmpfs over /run/containerd in a private mount namespace: /run/containerd/s is missing
+	# there, whatever the host has; the daemon stays in that namespace (sk_cleanup kills it)
+	run unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run/containerd &&
+		[ ! -e /run/containerd/s ] && cd "$1" && umask 000 &&
+		TTRPC_ADDRESS=$2 "$3" -namespace "$4" -address "$5" -id sk1n start </dev/null >/dev/null &&
+		stat -c "%u %F %a" /run/containerd/s' sh "$b" "$CTRD_TTRPC" "$SHIMDIR/$SKELETON" "$CTRD_NS" "$CTRD_SOCK"
+	assert_success
+	assert_output "0 directory 700"
+	[[ -n $(sk_pids sk1n) ]]
 }
 
 @test "the daemon: own session and process group, fd 3 the listener, stdio /dev/null, oom +1" {
@@ -117,12 +184,45 @@ teardown() {
 	[[ $output =~ ^\ 10\ 89\ 01\ 1a\ 0[0-9a-f]\ 08 ]]
 }
 
+@test "delete action: a daemon containerd gave up on without a Shutdown is shut down" {
+	local b addr pid
+	b=$(sk_bundle sk8)
+	addr=$(sk_start sk8)
+	pid=$(sk_pids sk8)
+	[[ -n $pid ]]
+	# what containerd runs after Create failed or the connection closed; here no Shutdown
+	# came before (containerd drops it when its cleanup deadline has passed)
+	run bash -c "cd '$b' && '$SHIMDIR/$SKELETON' -namespace '$CTRD_NS' -address '$CTRD_SOCK' \
+		-publish-binary /usr/bin/containerd -id sk8 -bundle '$b' delete </dev/null 2>'$b/delete.err' | od -An -tx1 -v | tr -d '\n'"
+	assert_success
+	[[ $output =~ ^\ 10\ 89\ 01\ 1a\ 0[0-9a-f]\ 08 ]] # the same DeleteResponse
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+	[[ ! -e ${addr#unix://} ]]
+	wait_for 5 grep -q 'msg="Shutdown request"' "$b/log.txt"
+	# stderr (containerd logs it as cleanup warnings): at most the line saying so
+	[[ -z $(grep -v "level=warning msg=\"a skeleton daemon still served $addr: shut it down\"" "$b/delete.err") ]]
+}
+
+@test "exit flushes every queued reply, the Shutdown reply too, to a client that reads late" {
+	local b addr pid
+	b=$(sk_bundle sk9)
+	addr=$(sk_start sk9)
+	pid=$(sk_pids sk9)
+	# 20000 replies are far more than the socket holds (about 280 here): the rest is queued in
+	# the daemon when it reads the Shutdown and leaves its loop
+	run late_reader "$addr" 20000
+	assert_success
+	assert_output "replies=20001 shutdown=answered"
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+}
+
 @test "real containerd runs the skeleton by absolute path: Create answers Unimplemented, nothing leaks" {
 	run ctrt run --runtime "$SHIMDIR/$SKELETON" "$TEST_IMAGE" skc1 true
 	assert_failure
 	assert_output --partial "method Create"
-	# containerd shut the shim down (Shutdown RPC + delete action) and removed the bundle
-	wait_for 10 test -z "$(sk_pids skc1)"
+	# containerd shut the shim down (Shutdown RPC + delete action) and removed the bundle; ctr
+	# returns once containerd has the Shutdown reply, while the daemon may still be exiting
+	wait_for 10 sk_gone skc1
 	wait_for 10 test ! -e "$(bundle_dir skc1)"
 	ctrt containers rm skc1
 	ctrd_log | grep -q 'runtime=io.containerd.skeleton.v1'

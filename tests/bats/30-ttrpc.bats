@@ -103,5 +103,5 @@ still_serving() {
 	"$PROBE" "$ADDR" truncated >/dev/null
 	"$PROBE" "$ADDR" oversize >/dev/null
 	for i in $(seq 20); do "$PROBE" "$ADDR" connect >/dev/null; done
-	wait_for 5 test "$(ls /proc/$PID/fd | wc -l)" -eq "$before"
+	wait_for 5 eval '[[ $(ls /proc/'"$PID"'/fd | wc -l) -eq '"$before"' ]]' # counted each time
 }

@@ -251,17 +251,20 @@ snap_ops() {
 	run "$PROBE" "$sock" list 'name>x'
 	assert_failure 3
 
-	# keys are opaque: nothing reaches outside the root, directories are named by id
-	run "$PROBE" "$sock" prepare '../../../../../../tmp/escape' layer
+	# keys are opaque: nothing reaches outside the root, directories are named by id (the
+	# name is this run's: /tmp is shared, and anything may have made a /tmp/escape)
+	local esc=../../../../../../tmp/escape-$CTRD_NS
+	[[ ! -e ${esc#../../../../../..} ]]
+	run "$PROBE" "$sock" prepare "$esc" layer
 	assert_success
-	[[ ! -e /tmp/escape ]]
+	[[ ! -e ${esc#../../../../../..} ]]
 	[[ $output == *"upperdir=$root/snapshots/"[0-9]*"/fs"* ]]
 	run "$PROBE" "$sock" prepare "sp ace/and/slashes:$(printf '\t')tab"
 	assert_success
 	assert_output --regexp "^bind $root/snapshots/[0-9]+/fs "
-	run "$PROBE" "$sock" stat '../../../../../../tmp/escape'
+	run "$PROBE" "$sock" stat "$esc"
 	assert_success
-	assert_output '../../../../../../tmp/escape|layer|active|'
+	assert_output "$esc|layer|active|"
 	[[ -z $(find "$root" -name 'escape*') ]]
 	pid=$(snap_pid bad)
 	[[ $(stat -c %a "$root") == 700 && $(stat -c %a "$sock") == 600 ]]

@@ -7,6 +7,7 @@
 #   CTRD_NS          unique namespace of this run (ctrbox-test-<suffix>)
 #   CTRD_STATE       containerd state dir; bundles in $CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS/
 #   CTRD_ROOT        containerd root dir
+#   (containerd and so its shims run with TMPDIR=$CTRBOX_TEST_DIR/tmp, XDG_RUNTIME_DIR unset)
 #   TEST_IMAGE       imported busybox image (ctrbox.test/busybox:latest)
 #   SHIMDIR          first in containerd's PATH: symlinks to build/ctrbox live here
 #   CTRBOX           path of build/ctrbox (may not exist yet)
@@ -209,7 +210,11 @@ ctrd_start() {
 			((fd > 2)) && eval "exec $fd>&-"
 		done
 		cd "$dir/cwd" || exit 1
-		PATH="$SHIMDIR:$PATH" exec setsid containerd --config "$dir/config.toml" \
+		# Temporary files of the shims (console socket dirs /tmp/pty*, exec specs) in a dir of
+		# this run: other runs on the machine make their own in /tmp, and tests look for leaks.
+		mkdir -p "$dir/tmp" || exit 1
+		unset XDG_RUNTIME_DIR # preferred over TMPDIR by the shims (Go's and ctrbox's)
+		TMPDIR=$dir/tmp PATH="$SHIMDIR:$PATH" exec setsid containerd --config "$dir/config.toml" \
 			</dev/null >>"$dir/containerd.log" 2>&1
 	) &
 	pid=$!
@@ -308,6 +313,13 @@ sk_pids() {
 	for pid in $(pgrep -f "(^|/)$SKELETON -namespace $CTRD_NS -id $1 " || true); do
 		echo "$pid"
 	done
+}
+
+# sk_gone ID: no skeleton daemon serves ID, for wait_for (`wait_for 5 sk_gone ID`: the check
+# runs again each time, unlike `wait_for 5 test -z "$(sk_pids ID)"`, whose $(...) is expanded
+# once, before wait_for starts, so a daemon that was still exiting then fails it for good).
+sk_gone() {
+	[[ -z $(sk_pids "$1") ]]
 }
 
 # sk_cleanup: kills skeleton daemons and log readers this test started, removes their sockets.
