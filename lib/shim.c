@@ -42,6 +42,7 @@ struct ctrbox_shim {
 	struct publisher *publisher;
 	void *state;
 	int sigfd;
+	int lfd; /* the listener, its socket file removed as soon as exit is requested */
 	int exiting;
 };
 
@@ -431,6 +432,8 @@ int ctrbox_shim_publish(struct ctrbox_shim *s, const char *topic, const Protobuf
 	return publisher_publish(s->publisher, topic, event);
 }
 
+static void unlink_listener(int fd);
+
 static void exit_cb(struct ctrbox_loop *l, void *data)
 {
 	(void)data;
@@ -442,6 +445,10 @@ void ctrbox_shim_request_exit(struct ctrbox_shim *s)
 	if (s->exiting)
 		return;
 	s->exiting = 1;
+	/* The socket file goes now, as the Go shim removes it in Shutdown: a start for the same
+	 * group that comes meanwhile makes a new shim instead of taking this one's address. */
+	if (s->lfd >= 0)
+		unlink_listener(s->lfd);
 	/* From a timer, so the reply being written right now goes out first. */
 	if (!ctrbox_loop_timer_in(s->loop, 0, exit_cb, s))
 		ctrbox_loop_stop(s->loop);
@@ -566,7 +573,7 @@ static int setup_signals(struct ctrbox_shim *s)
 
 static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
 {
-	struct ctrbox_shim s = {.ops = ops, .opts = *o, .sigfd = -1};
+	struct ctrbox_shim s = {.ops = ops, .opts = *o, .sigfd = -1, .lfd = -1};
 	char pidbuf[16];
 	unsigned unsent;
 	int lfd, r;
@@ -599,6 +606,7 @@ static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 		ctrbox_log_error("no listening socket (fd 3 or -socket): %s", strerror(-lfd));
 		return fatal(ops, "serve: %s", strerror(-lfd));
 	}
+	s.lfd = lfd;
 	r = ops->init ? ops->init(&s, &s.state) : 0;
 	if (r == 0)
 		r = ctrbox_ttrpc_server_listen_fd(s.server, lfd);
@@ -611,7 +619,8 @@ static int do_daemon(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 	if (r < 0)
 		ctrbox_log_error("event loop: %s", strerror(-r));
 
-	unlink_listener(lfd);
+	if (!s.exiting)
+		unlink_listener(lfd);
 	ctrbox_ttrpc_server_stop_listening(s.server);
 	/* The loop stopped right after the callback that asked for it: replies the kernel could
 	 * not take at once (a peer that reads late) are still queued, the Shutdown reply too. */
