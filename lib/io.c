@@ -10,11 +10,20 @@
 #include "log.h"
 
 #define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
+/* A detached copier (its owner is gone) that moved nothing for this long gives up. */
+#define DETACHED_IDLE_MS 30000
 
+/* One chunk at a time: src is read only while the buffer is empty, and is not watched at all
+ * while a chunk waits for dst (a paused source still reports EPOLLHUP/EPOLLERR, whatever the
+ * mask: a pty master whose process exited, a pipe whose writers are gone). */
 struct io_copy {
 	struct ctrbox_loop *loop;
 	int src, dst, keep_dst;
-	int dst_watched;
+	int src_watched, dst_watched;
+	int detached;
+	struct io_copy *prev, *next; /* detached: all of them, so they stay reachable */
+	struct ctrbox_timer *idle_timer;
+	uint64_t last_ms; /* detached: when data last moved */
 	char *buf;
 	size_t off, len;
 	unsigned long long bytes;
@@ -22,16 +31,28 @@ struct io_copy {
 	void *data;
 };
 
+/* Detached copiers left when the loop is freed at exit are not leaks: they are listed here. */
+static struct io_copy *detached_list;
+
 static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
+static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 
 static void copy_close(struct io_copy *c)
 {
-	ctrbox_loop_del(c->loop, c->src);
+	if (c->src_watched)
+		ctrbox_loop_del(c->loop, c->src);
 	close(c->src);
 	if (c->dst_watched)
 		ctrbox_loop_del(c->loop, c->dst);
 	if (!c->keep_dst)
 		close(c->dst);
+	if (c->idle_timer)
+		ctrbox_loop_timer_cancel(c->loop, c->idle_timer);
+	if (c->detached) {
+		if (c->next)
+			c->next->prev = c->prev;
+		*(c->prev ? &c->prev->next : &detached_list) = c->next;
+	}
 	free(c->buf);
 	free(c);
 }
@@ -59,9 +80,42 @@ static int flush(struct io_copy *c)
 			return -1;
 		c->off += w;
 		c->bytes += w;
+		if (c->detached)
+			c->last_ms = ctrbox_loop_now_ms();
 	}
 	c->off = c->len = 0;
 	return 1;
+}
+
+/* dst is full: stop reading (the chunk stays) until dst takes more. 0, or -1 if it cannot
+ * wait (the copier is finished then). */
+static int pause_src(struct io_copy *c)
+{
+	if (c->src_watched) {
+		ctrbox_loop_del(c->loop, c->src);
+		c->src_watched = 0;
+	}
+	if (ctrbox_loop_add(c->loop, c->dst, EPOLLOUT, dst_cb, c) < 0) {
+		ctrbox_log_warn("stdio copy: cannot wait for the destination, dropping output");
+		copy_finish(c);
+		return -1;
+	}
+	c->dst_watched = 1;
+	return 0;
+}
+
+/* The buffer is empty again: read on. A detached copier reads at once, so that it ends as
+ * soon as the source has nothing more (nobody waits for later output). */
+static void resume_src(struct io_copy *c)
+{
+	if (ctrbox_loop_add(c->loop, c->src, EPOLLIN, src_cb, c) < 0) {
+		ctrbox_log_warn("stdio copy: cannot watch the source, dropping output");
+		copy_finish(c);
+		return;
+	}
+	c->src_watched = 1;
+	if (c->detached)
+		src_cb(c->loop, c->src, 0, c);
 }
 
 static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
@@ -80,7 +134,7 @@ static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 		copy_finish(c);
 		return;
 	}
-	ctrbox_loop_mod(l, c->src, EPOLLIN);
+	resume_src(c);
 }
 
 static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
@@ -92,9 +146,12 @@ static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 		int r;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			if (c->detached)
+				copy_finish(c); /* all there was is out */
 			return;
-		if (n <= 0) {
+		}
+		if (n <= 0) { /* EOF; EIO: a pty master whose slave side is closed */
 			copy_finish(c);
 			return;
 		}
@@ -106,13 +163,26 @@ static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 			copy_finish(c);
 			return;
 		}
-		if (r == 0) { /* dst full: stop reading until it drains */
-			ctrbox_loop_mod(l, fd, 0);
-			if (ctrbox_loop_add(l, c->dst, EPOLLOUT, dst_cb, c) == 0)
-				c->dst_watched = 1;
+		if (r == 0) {
+			pause_src(c);
 			return;
 		}
 	}
+}
+
+static void idle_cb(struct ctrbox_loop *l, void *data)
+{
+	struct io_copy *c = data;
+	uint64_t now = ctrbox_loop_now_ms();
+
+	c->idle_timer = NULL; /* the loop frees it */
+	if (now - c->last_ms < DETACHED_IDLE_MS)
+		c->idle_timer = ctrbox_loop_timer_at(l, c->last_ms + DETACHED_IDLE_MS, idle_cb, c);
+	if (c->idle_timer)
+		return;
+	ctrbox_log_warn("stdio copy: output not taken for %d s, dropping %zu bytes and the rest",
+			DETACHED_IDLE_MS / 1000, c->len - c->off);
+	copy_finish(c);
 }
 
 struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
@@ -137,6 +207,7 @@ struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_
 		free(c);
 		return NULL;
 	}
+	c->src_watched = 1;
 	return c;
 }
 
@@ -144,6 +215,28 @@ void io_copy_stop(struct io_copy *c)
 {
 	if (c)
 		copy_close(c);
+}
+
+void io_copy_detach(struct io_copy *c)
+{
+	if (!c)
+		return;
+	c->done = NULL;
+	c->data = NULL;
+	c->detached = 1;
+	c->next = detached_list;
+	if (detached_list)
+		detached_list->prev = c;
+	detached_list = c;
+	c->last_ms = ctrbox_loop_now_ms();
+	c->idle_timer = ctrbox_loop_timer_in(c->loop, DETACHED_IDLE_MS, idle_cb, c);
+	if (!c->idle_timer) {
+		ctrbox_log_warn("stdio copy: out of memory, dropping output");
+		copy_close(c);
+		return;
+	}
+	if (c->src_watched) /* else a chunk waits for dst: dst_cb goes on */
+		src_cb(c->loop, c->src, 0, c);
 }
 
 unsigned long long io_copy_bytes(const struct io_copy *c)

@@ -14,8 +14,13 @@ struct io_copy;
  * the end); dst is closed too unless keep_dst (a shared destination). Returns NULL on ENOMEM. */
 struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
 			      void (*done)(struct io_copy *c, void *data), void *data);
-/* Stops a copier early (closing its fds as above); done is not called. */
+/* Stops a copier early (closing its fds as above); done is not called. Data it has read and
+ * not written yet is lost: for output use io_copy_detach. */
 void io_copy_stop(struct io_copy *c);
+/* Lets a copier finish without its owner: done is never called, c is not the caller's any
+ * more. It still writes what it has read and reads what src has now (never waiting for more),
+ * then closes its fds; if dst takes nothing for 30 s it drops the rest. */
+void io_copy_detach(struct io_copy *c);
 /* Bytes moved so far. */
 unsigned long long io_copy_bytes(const struct io_copy *c);
 

@@ -478,12 +478,25 @@ void io_start(struct svc *s, struct process *p)
 	if (p->terminal)
 		return io_start_console(s, p);
 	for (int i = 1; i < 3; i++) {
-		int shared = i == 1 && p->out_fds[1] == p->out_fds[0];
+		int dst = p->out_fds[i - 1], keep = 0;
 		if (p->shim_fds[i] < 0)
 			continue;
-		/* a shared destination is closed by the stderr copier, the last user */
-		p->copies[i] =
-		    io_copy_start(s->loop, p->shim_fds[i], p->out_fds[i - 1], shared, copy_done, p);
+		/* one destination for both streams (file://): the stdout copier gets a dup of its
+		 * own, so that neither closes it under the other (a copier may outlive Delete);
+		 * without a dup it shares the stderr copier's, which closes it */
+		if (i == 1 && dst >= 0 && dst == p->out_fds[1]) {
+			dst = fcntl(dst, F_DUPFD_CLOEXEC, 3);
+			if (dst < 0) {
+				dst = p->out_fds[1];
+				keep = 1;
+			}
+		}
+		p->copies[i] = io_copy_start(s->loop, p->shim_fds[i], dst, keep, copy_done, p);
+		if (!p->copies[i]) {
+			close(p->shim_fds[i]);
+			if (!keep)
+				close(dst);
+		}
 		p->ncopies += p->copies[i] != NULL;
 		p->shim_fds[i] = -1;
 		p->out_fds[i - 1] = -1;
@@ -533,10 +546,13 @@ void io_close(struct process *p)
 	}
 	close_fd(&p->ready_fd);
 	for (int i = 0; i < 3; i++) {
-		if (p->copies[i]) {
+		/* stdin stops; what the process wrote is still the client's: the output copiers
+		 * finish on their own (bounded), whether or not Delete's wait for them timed out */
+		if (i == 0)
 			io_copy_stop(p->copies[i]);
-			p->copies[i] = NULL;
-		}
+		else
+			io_copy_detach(p->copies[i]);
+		p->copies[i] = NULL;
 		close_fd(&p->runc_fds[i]);
 		close_fd(&p->shim_fds[i]);
 	}
