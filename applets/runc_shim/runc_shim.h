@@ -160,8 +160,8 @@ void io_when_ready(struct svc *s, struct process *p,
 		   void (*done)(struct svc *s, struct process *p, int r));
 /* After runc has the container's ends: start copying stdout/stderr (the pty's output). */
 void io_start(struct svc *s, struct process *p);
-/* Opens the stdin fifo and starts copying it in (at Start). */
-int io_stdin_start(struct svc *s, struct process *p);
+/* At Start: the shim's own writer on the stdin fifo (until CloseIO), if its input goes on. */
+int io_stdin_hold(struct process *p);
 void io_close(struct process *p);
 /* Terminal: waits on the loop for runc's console socket connection and takes the pty
  * master, then calls done(s, p, 0 or -errno). */

@@ -1515,8 +1515,8 @@ static void closeio_h(struct ctrbox_ttrpc_call *call,
 							     req->exec_id);
 	}
 	/* Our writer goes; the process sees EOF once the clients' writers are gone too. ctr sends
-	 * CloseIO as soon as its stdin ends, which may be before Start's runc exec is done and
-	 * io_start would open the writer: remember it. */
+	 * CloseIO as soon as its stdin ends, which may be before Start (or an exec's runc exec)
+	 * is done and io_stdin_hold would open the writer: remember it. */
 	p->stdin_closed = 1;
 	close_fd(&p->stdin_writer);
 	ctrbox_ttrpc_call_reply(call, NULL);
@@ -1642,13 +1642,14 @@ static void exec_h(struct ctrbox_ttrpc_call *call,
 	ctrbox_ttrpc_call_reply(call, NULL);
 }
 
-/* Feeding stdin could not start: the process runs on without it (it sees no input). */
+/* Our writer on the stdin fifo, from Start on; without it the input ends with its client's. */
 static void stdin_start(struct svc *s, struct process *p)
 {
-	int r = io_stdin_start(s, p);
+	int r = io_stdin_hold(p);
 
 	if (r < 0)
-		ctrbox_log_warn("%s: cannot open stdin %s: %s", p->id, p->stdin_path, strerror(-r));
+		ctrbox_log_warn("%s: cannot hold stdin %s open: %s", p->id, p->stdin_path,
+				strerror(-r));
 }
 
 static void exec_start_failed(struct svc *s, struct process *p, const char *err)

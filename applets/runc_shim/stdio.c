@@ -360,12 +360,14 @@ static int logger_open(struct process *p, const char *uri, int *out_w, int *err_
 	return r < 0 ? r : 0;
 }
 
-/* The stdin fifo is opened by io_stdin_start; a missing one still fails here, at Create. */
-static int stdin_check(struct process *p)
+/* The stdin fifo's read side, from Create on: what a client writes before Start is kept. */
+static int stdin_open(struct process *p)
 {
-	struct stat st;
+	int r = *p->stdin_path ? io_open_input(p->stdin_path) : 0;
 
-	return !*p->stdin_path || stat(p->stdin_path, &st) == 0 ? 0 : -errno;
+	if (r > 0)
+		p->stdin_fifo = r;
+	return r < 0 ? r : 0;
 }
 
 /* Opens destinations and makes the pipes runc hands to the container. */
@@ -386,7 +388,7 @@ int io_prepare(struct process *p)
 	if (p->terminal) { /* the pty replaces the pipes; stderr is unused */
 		if ((r = console_listen(p)) < 0)
 			return r;
-		if ((r = stdin_check(p)) < 0)
+		if ((r = stdin_open(p)) < 0)
 			return r;
 		if (!strncmp(out, "binary://", 9)) /* pty output into the logger's fd 3 pipe */
 			return logger_open(p, out, &p->out_fds[0], &p->log_w[1]);
@@ -414,7 +416,7 @@ int io_prepare(struct process *p)
 			return r;
 		p->runc_fds[0] = fds[0];
 		p->shim_fds[0] = fds[1];
-		if ((r = stdin_check(p)) < 0)
+		if ((r = stdin_open(p)) < 0)
 			return r;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -457,7 +459,7 @@ static void copy_done(struct io_copy *cp, void *data)
 /* After runc has the container's ends: start copying, keep our own stdin writer. */
 static void io_start_console(struct svc *s, struct process *p)
 {
-	/* a dup of the master: each copier needs its own fd in the loop (stdin: io_stdin_start) */
+	/* a dup of the master: each copier needs its own fd in the loop (stdin: stdin_copy) */
 	if (p->out_fds[0] >= 0) {
 		int r = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
 		if (r >= 0)
@@ -471,10 +473,32 @@ static void io_start_console(struct svc *s, struct process *p)
 	}
 }
 
+/* Feeds the fifo into the container (the pipe, or the pty master). Without a writer of ours
+ * (io_stdin_hold adds it at Start) a client whose writer has come and gone ends the input. */
+static void stdin_copy(struct svc *s, struct process *p)
+{
+	int dst;
+
+	if (p->stdin_fifo < 0)
+		return;
+	dst = p->terminal ? fcntl(p->console, F_DUPFD_CLOEXEC, 3) : p->shim_fds[0];
+	p->shim_fds[0] = -1;
+	if (dst >= 0)
+		p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, dst, 0, copy_done, p);
+	if (!p->copies[0]) {
+		close_fd(&p->stdin_fifo);
+		if (dst >= 0)
+			close(dst);
+	}
+	p->stdin_fifo = -1;
+	p->ncopies += p->copies[0] != NULL;
+}
+
 void io_start(struct svc *s, struct process *p)
 {
 	for (int i = 0; i < 3; i++)
 		close_fd(&p->runc_fds[i]);
+	stdin_copy(s, p);
 	if (p->terminal)
 		return io_start_console(s, p);
 	for (int i = 1; i < 3; i++) {
@@ -505,33 +529,17 @@ void io_start(struct svc *s, struct process *p)
 		close_fd(&p->out_fds[1]);
 }
 
-/* Opens the stdin fifo and starts feeding the container: at Start, not at Create, so that a
- * client's writer (ctr's, opened once we read) only gets going when the client already holds
- * the task and can send CloseIO when its input ends. Our own writer keeps the container's
- * stdin open while clients come and go, until CloseIO. */
-int io_stdin_start(struct svc *s, struct process *p)
+/* At Start: our own writer keeps the container's stdin open while clients come and go, until
+ * CloseIO, as the Go shim's does. Not before Start: ctr sends CloseIO only for an input that
+ * ends after its NewTask returned, so a client's writer that came and went before Start (its
+ * input was short) is the end of the input: the copier has seen EOF and is gone, and the
+ * container reads what was written, then EOF. */
+int io_stdin_hold(struct process *p)
 {
-	int fd, dst;
-
-	if (!*p->stdin_path || p->copies[0] || (p->terminal ? p->console : p->shim_fds[0]) < 0)
+	if (!p->copies[0] || p->stdin_closed || p->stdin_writer >= 0)
 		return 0;
-	fd = io_open_input(p->stdin_path);
-	if (fd < 0)
-		return fd;
-	if (!p->stdin_closed)
-		p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	dst = p->terminal ? fcntl(p->console, F_DUPFD_CLOEXEC, 3) : p->shim_fds[0];
-	p->shim_fds[0] = -1;
-	if (dst >= 0)
-		p->copies[0] = io_copy_start(s->loop, fd, dst, 0, copy_done, p);
-	if (!p->copies[0]) {
-		close(fd);
-		if (dst >= 0)
-			close(dst);
-		return -ENOMEM;
-	}
-	p->ncopies++;
-	return 0;
+	p->stdin_writer = open(p->stdin_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return p->stdin_writer < 0 ? -errno : 0;
 }
 
 void io_close(struct process *p)

@@ -162,12 +162,12 @@ esac')
 
 @test "a Create that containerd cancels: Delete waits for runc create, nothing is left, the shim exits" {
 	local wrap cg
-	# runc create runs 4 s late, in a child that outlives a killed wrapper (as a real runc
+	# runc create runs 6 s late, in a child that outlives a killed wrapper (as a real runc
 	# create would go on changing the host after a shim that did not wait for it)
 	wrap=$(wrapper slowcreate 'case " $* " in *" create "*)
-	( sleep 4; exec runc "$@" ) & wait $!; rc=$?; touch "$D/created"; exit $rc ;;
+	( sleep 6; exec runc "$@" ) & wait $!; rc=$?; touch "$D/created"; exit $rc ;;
 esac')
-	run ctrt --timeout 2s run -d --null-io --runc-binary "$wrap" "$TEST_IMAGE" lc-c sleep 1000
+	run ctrt --timeout 3s run -d --null-io --runc-binary "$wrap" "$TEST_IMAGE" lc-c sleep 1000
 	assert_failure
 	assert_output --partial "context deadline exceeded"
 	wait_for 20 test -e "$D/created"
@@ -254,10 +254,11 @@ EOF
 	assert_no_leaks
 }
 
-# one_pipe RUNTIME ID: `echo abc | ctr run --rm IMG ID cat`; 0 if cat printed abc and exited.
+# one_pipe SECS RUNTIME ID: `echo abc | ctr run --rm IMG ID cat`; 0 if cat printed abc and
+# exited within SECS (a cat that never sees EOF waits for ever).
 one_pipe() {
 	local out
-	out=$(echo abc | CTRT_TIMEOUT=4 ctrt run --rm --runtime "$1" "$TEST_IMAGE" "$2" cat 2>&1) &&
+	out=$(echo abc | CTRT_TIMEOUT=$1 ctrt run --rm --runtime "$2" "$TEST_IMAGE" "$3" cat 2>&1) &&
 		[[ $out == abc ]]
 }
 
@@ -265,9 +266,9 @@ one_pipe() {
 	[[ -x $GO_SHIM ]] || skip "Go shim $GO_SHIM not installed"
 	local i ours=0 go=0
 	for ((i = 0; i < 20; i++)); do
-		one_pipe io.containerd.runc.v2 "lc-p$i" && ours=$((ours + 1))
+		one_pipe 15 io.containerd.runc.v2 "lc-p$i" && ours=$((ours + 1))
 		ctrd_clean_ns 10 >/dev/null 2>&1
-		one_pipe "$GO_SHIM" "lc-pg$i" && go=$((go + 1))
+		one_pipe 4 "$GO_SHIM" "lc-pg$i" && go=$((go + 1)) # a clean exit takes < 1 s
 		ctrd_clean_ns 10 >/dev/null 2>&1
 	done
 	echo "# piped stdin, clean exits of 20: ctrbox $ours, Go shim $go" >&3
