@@ -1652,6 +1652,24 @@ static void stdin_start(struct svc *s, struct process *p)
 				strerror(-r));
 }
 
+/* runc exec/restore is done: the process's io flows, it runs. */
+static void process_running(struct svc *s, struct process *p)
+{
+	io_start(s, p);
+	stdin_start(s, p);
+	p->state = P_RUNNING;
+}
+
+/* After the start event: an exit that came meanwhile (held, or reaped before its pid was known)
+ * is published now. */
+static void exit_after_start(struct svc *s, struct process *p)
+{
+	if (p->exit_held)
+		finish_exit(s, p);
+	else
+		claim_early_exit(s, p);
+}
+
 static void exec_start_failed(struct svc *s, struct process *p, const char *err)
 {
 	struct ctrbox_ttrpc_call *call = p->start_call;
@@ -1676,20 +1694,14 @@ static void exec_started(struct svc *s, struct process *p, int r)
 		return exec_start_failed(s, p, "failed to retrieve console master");
 	p->start_call = NULL;
 	p->starting = 0;
-	io_start(s, p);
-	stdin_start(s, p);
-	p->state = P_RUNNING;
+	process_running(s, p);
 	ev.container_id = p->c->id;
 	ev.exec_id = p->id;
 	ev.pid = p->pid;
 	publish(s, CTRBOX_TOPIC_TASK_EXEC_STARTED, &ev.base);
 	resp.pid = p->pid;
 	ctrbox_ttrpc_call_reply(call, &resp.base);
-	/* an exec that exited before this: its exit after exec-started */
-	if (p->exit_held)
-		finish_exit(s, p);
-	else
-		claim_early_exit(s, p);
+	exit_after_start(s, p);
 }
 
 static void exec_start_done(struct svc *s, struct job *j, int ok, const char *err)
@@ -1804,18 +1816,13 @@ static void restore_started(struct svc *s, struct process *p, int r)
 	c->restore_from = NULL;
 	c->have_cg = cgroup_paths_for_pid(p->pid, NULL, &c->cg) == 0;
 	oom_watch(s, c);
-	io_start(s, p);
-	stdin_start(s, p);
-	p->state = P_RUNNING;
+	process_running(s, p);
 	ev.container_id = c->id;
 	ev.pid = p->pid;
 	publish(s, CTRBOX_TOPIC_TASK_START, &ev.base);
 	resp.pid = p->pid;
 	ctrbox_ttrpc_call_reply(call, &resp.base);
-	if (p->exit_held)
-		finish_exit(s, p);
-	else
-		claim_early_exit(s, p);
+	exit_after_start(s, p);
 }
 
 static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
