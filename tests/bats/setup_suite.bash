@@ -13,6 +13,21 @@ setup_suite() {
 	CTRBOX=${CTRBOX_BIN:-$REPO/build/ctrbox}
 
 	local t0=${EPOCHREALTIME/./} t
+	# CTRBOX_CONTAINERD: which containerd the suite runs on. 1.6: Debian 12's (the system's).
+	# 2.1: testing's containerd 2.x as `make containerd2` unpacked it under build/; its
+	# containerd, ctr and Go shim come first then (the shim under test is still ctrbox's).
+	case ${CTRBOX_CONTAINERD:=1.6} in
+	1.6) ;;
+	2.1)
+		local c2=$REPO/build/containerd2/containerd/usr/bin
+		[[ -x $c2/containerd ]] || { echo "setup_suite: CTRBOX_CONTAINERD=2.1: run make containerd2 first" >&2; return 1; }
+		export PATH=$c2:$PATH
+		GO_SHIM=$c2/containerd-shim-runc-v2
+		;;
+	*) echo "setup_suite: CTRBOX_CONTAINERD=$CTRBOX_CONTAINERD: 1.6 or 2.1" >&2; return 1 ;;
+	esac
+	export CTRBOX_CONTAINERD
+	echo "# setup_suite: $(containerd --version)" >&3 2>/dev/null || true
 	for t in containerd ctr runc umoci jq setsid timeout; do
 		command -v "$t" >/dev/null || { echo "setup_suite: missing $t" >&2; return 1; }
 	done
@@ -57,8 +72,8 @@ setup_suite() {
 }
 
 # containerd config: private root/state/sockets, debug level (so shims get -debug). Disabled:
-# CRI (slow start, netns/CNI), "opt" (creates /opt/containerd), tracing, and the snapshotters
-# that only probe. The v1 linux runtime must stay: the tasks service requires it.
+# CRI (slow start, netns/CNI; 2.x splits it into cri.v1.*), "opt" (creates /opt/containerd),
+# tracing, and the snapshotters that only probe (names of either version: the other ignores them). The v1 linux runtime must stay: the tasks service requires it.
 write_ctrd_config() {
 	cat <<EOF
 version = 2
@@ -73,6 +88,11 @@ disabled_plugins = [
   "io.containerd.snapshotter.v1.zfs",
   "io.containerd.tracing.processor.v1.otlp",
   "io.containerd.internal.v1.tracing",
+  "io.containerd.cri.v1.images",
+  "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox",
+  "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.snapshotter.v1.blockfile",
 ]
 
 [grpc]
