@@ -206,12 +206,17 @@ EOF
 	local g2=$!
 	wait_for 10 test -s "$D/logger.pid"
 	[[ $(sed 's|^unix://||' "$(bundle_dir lc-g2)/address") == "$addr" ]] # the same shim
+	local -a took=()
 	ms=$(probe_ms "$addr" state lc-g1)
 	((ms < 100)) || fail "State took $ms ms while the other Create waits"
+	took+=("State ${ms}ms")
 	ms=$(probe_ms "$addr" exec-add lc-g1 lc-g1-e1)
 	((ms < 100)) || fail "Exec took $ms ms while the other Create waits"
+	took+=("Exec ${ms}ms")
 	ms=$(probe_ms "$addr" kill lc-g1 0)
 	((ms < 100)) || fail "Kill took $ms ms while the other Create waits"
+	took+=("Kill ${ms}ms")
+	echo "# while a Create waits for its logger, on the same shim: ${took[*]}" >&3
 	ctrt task exec --exec-id lc-g1-e2 lc-g1 true # and a whole exec, through containerd
 	# the bound: the Create fails with a clear error, and takes its logger and rootfs along
 	wait "$g2" && fail "lc-g2 was created: $(cat "$D/g2.out")"
