@@ -368,19 +368,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* containerd's unmount: EBUSY usually means a process is still leaving the mount. */
-static int unmount_busy(const char *target, int flags)
-{
-	for (int i = 0; i < 50; i++) {
-		if (umount2(target, flags) == 0)
-			return 0;
-		if (errno != EBUSY)
-			return -errno;
-		sleep_ms(50);
-	}
-	return -EBUSY;
-}
-
 int mount_all(const struct mount_spec *ms, size_t n, const char *target)
 {
 	size_t layers = 0;
@@ -390,38 +377,44 @@ int mount_all(const struct mount_spec *ms, size_t n, const char *target)
 		r = mount_layer(&ms[i], target, &added);
 		layers += added;
 	}
-	/* only our own layers: whatever target had before the call stays */
+	/* only our own layers: whatever target had before the call stays. Nobody has entered
+	 * them yet; one that is busy all the same is detached rather than waited for (this runs
+	 * in the shim's loop) */
 	for (; r < 0 && layers > 0; layers--)
-		if (unmount_busy(target, 0) < 0)
+		if (umount2(target, 0) < 0)
 			umount2(target, MNT_DETACH);
 	return r;
 }
 
-int unmount_all_nowait(const char *target, int flags)
+int unmount_all_nowait(const char *target, int flags, int *unmounted)
 {
 	struct stat st;
 
+	if (unmounted)
+		*unmounted = 0;
 	if (!target || !target[0])
 		return 0;
 	if (stat(target, &st) < 0 && errno == ENOENT)
 		return 0;
-	for (;;) {
-		if (umount2(target, flags) < 0) {
-			/* EINVAL: no longer a mount point (or bad flags, which containerd squelches
-			 * too) */
-			return errno == EINVAL ? 0 : -errno;
-		}
-	}
+	while (umount2(target, flags) == 0)
+		if (unmounted)
+			++*unmounted;
+	/* EINVAL: no longer a mount point (or bad flags, which containerd squelches too) */
+	return errno == EINVAL ? 0 : -errno;
 }
 
 int unmount_all(const char *target, int flags)
 {
-	int r;
+	int r, n, tries = 0;
 
-	/* EBUSY usually means a process is still leaving the mount: 50 tries, 50 ms apart */
-	for (int tries = 0; (r = unmount_all_nowait(target, flags)) == -EBUSY && tries < 50;
-	     tries++)
-		sleep_ms(50);
+	/* EBUSY usually means a process is still leaving the mount: each mount gets 50 tries,
+	 * 50 ms apart */
+	while ((r = unmount_all_nowait(target, flags, &n)) == -EBUSY) {
+		tries = n > 0 ? 1 : tries + 1;
+		if (tries >= UNMOUNT_BUSY_TRIES)
+			break;
+		sleep_ms(UNMOUNT_BUSY_RETRY_MS);
+	}
 	return r;
 }
 

@@ -43,8 +43,12 @@ int mount_all(const struct mount_spec *ms, size_t n, const char *target);
  * (EINVAL). EBUSY is retried 50 times, 50 ms apart (blocking, as the Go shim's goroutine does).
  * 0 when target is NULL, "", missing, or nothing was mounted. */
 int unmount_all(const char *target, int flags);
-/* The same without waiting: -EBUSY while a mount is busy (try again later, from a timer). */
-int unmount_all_nowait(const char *target, int flags);
+/* The same without waiting: -EBUSY while a mount is busy (try again later, from a timer).
+ * *unmounted (may be NULL): how many mounts came off in this call. */
+int unmount_all_nowait(const char *target, int flags, int *unmounted);
+/* The bound on a busy mount: this many tries, this far apart, for each mount. */
+#define UNMOUNT_BUSY_TRIES 50
+#define UNMOUNT_BUSY_RETRY_MS 50
 
 /* 1 if path (symlinks followed) is the root of a mount, 0 if not, -errno. */
 int path_is_mountpoint(const char *path);

@@ -635,9 +635,6 @@ static int container_config(struct container *c, const CreateReq *req, char **er
 
 /* ---- the rootfs, unmounted on the loop ---- */
 
-#define UNMOUNT_TRIES 50 /* EBUSY: a process is still leaving the mount (containerd's bound) */
-#define UNMOUNT_RETRY_MS 50
-
 struct unmount_op {
 	struct svc *s;
 	struct container *c;
@@ -662,11 +659,13 @@ static void unmount_try(struct ctrbox_loop *l, void *data)
 	void (*done)(struct svc *, struct container *, int) = u->done;
 	struct container *c = u->c;
 	struct svc *s = u->s;
-	int r = unmount_all_nowait(u->path, 0);
+	int n, r = unmount_all_nowait(u->path, 0, &n);
 
 	u->timer = NULL;
-	if (r == -EBUSY && ++u->tries < UNMOUNT_TRIES &&
-	    (u->timer = ctrbox_loop_timer_in(l, UNMOUNT_RETRY_MS, unmount_try, u)))
+	/* EBUSY: a process is still leaving the mount; each mount gets containerd's bound */
+	u->tries = n > 0 ? 1 : u->tries + 1;
+	if (r == -EBUSY && u->tries < UNMOUNT_BUSY_TRIES &&
+	    (u->timer = ctrbox_loop_timer_in(l, UNMOUNT_BUSY_RETRY_MS, unmount_try, u)))
 		return;
 	unmount_op_free(u);
 	done(s, c, r);
