@@ -81,7 +81,8 @@ struct process {
 	int log_w[2];	  /* binary://: our copies of the logger pipes' write ends, until Delete */
 	int logger_pidfd; /* binary://: the logging binary, signalled at Delete */
 	int ready_fd;	  /* binary://: its ready pipe, until it signalled */
-	struct ctrbox_timer *ready_timer; /* the bound on that wait, or on the console's */
+	int wait_fd;	  /* the fd a logger or console wait watches */
+	struct ctrbox_timer *ready_timer; /* that wait's bound */
 	void (*ready_done)(struct svc *s, struct process *p, int r);
 	struct io_copy *copies[3];
 	int ncopies;

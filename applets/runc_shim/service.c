@@ -1725,13 +1725,74 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	exec_started(s, p, 0);
 }
 
-static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
+/* The exec never reached runc: it stays created, its Start fails. */
+static void exec_not_started(struct svc *s, struct process *p, int code, const char *msg)
+{
+	struct ctrbox_ttrpc_call *call = p->start_call;
+
+	io_close(p);
+	p->start_call = NULL;
+	p->starting = 0;
+	ctrbox_ttrpc_call_error(call, code, "%s", msg);
+	exec_gone(s, p->c);
+}
+
+/* The exec's io is ready (a binary:// logger signalled): runc exec. */
+static void exec_spawn(struct svc *s, struct process *p, int r)
 {
 	struct runc_exec_opts eo = {0};
 	struct runc_argv av = {0};
-	const char *tmp = tmp_dir();
-	char *pidfile = NULL, *console = NULL;
-	int fd, r;
+	char *pidfile = NULL, *console = NULL, msg[256];
+	int fd;
+
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "failed to create exec io: logging binary not ready: %s",
+			 r == -ETIMEDOUT ? "no ready signal within 30 s" : strerror(-r));
+		return exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
+	}
+	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp_dir()) < 0) {
+		p->proc_file = NULL;
+		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	fd = mkostemp(p->proc_file, O_CLOEXEC);
+	if (fd < 0 || write_all(fd, p->spec, p->spec_len) < 0) {
+		snprintf(msg, sizeof(msg), "write exec process spec: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(p->proc_file);
+		free(p->proc_file);
+		p->proc_file = NULL;
+		return exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
+	}
+	close(fd);
+	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
+		pidfile = NULL;
+	eo.process = p->proc_file;
+	eo.pid_file = pidfile;
+	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
+		eo.console_socket = console;
+	eo.detach = true;
+	if (!pidfile || runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
+		r = -ENOMEM;
+	else
+		r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
+			      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", NULL,
+			      exec_start_done, p);
+	runc_argv_free(&av);
+	free(pidfile);
+	free(console);
+	if (r == -ENOMEM)
+		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "OCI runtime exec failed: %s", strerror(-r));
+		exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
+	}
+}
+
+static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
+{
+	char msg[256];
+	int r;
 
 	/* Once the init has exited no exec starts: its exit waits for theirs (containerd 2.x). */
 	if (p->c->init.exit_pending || p->c->init.state == P_STOPPED ||
@@ -1740,62 +1801,21 @@ static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_cal
 						     "container %s init process is not running: "
 						     "failed precondition",
 						     p->c->id);
-	r = io_prepare(p);
-	if (r < 0) {
-		io_close(p);
-		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
-						     "failed to create exec io: %s", strerror(-r));
-	}
-	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp) < 0) {
-		p->proc_file = NULL;
-		goto oom;
-	}
-	fd = mkostemp(p->proc_file, O_CLOEXEC);
-	if (fd < 0 || write_all(fd, p->spec, p->spec_len) < 0) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		unlink(p->proc_file);
-		free(p->proc_file);
-		p->proc_file = NULL;
-		io_close(p);
-		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
-						     "write exec process spec: %s", strerror(-r));
-	}
-	close(fd);
-	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
-		goto oom;
-	eo.process = p->proc_file;
-	eo.pid_file = pidfile;
-	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
-		eo.console_socket = console;
-	eo.detach = true;
-	if (runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
-		goto oom;
-	r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
-		      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", NULL, exec_start_done,
-		      p);
-	runc_argv_free(&av);
-	free(pidfile);
-	free(console);
-	if (r < 0) {
-		io_close(p);
-		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
-						     "OCI runtime exec failed: %s", strerror(-r));
-	}
+	/* starting from here: the init's exit waits for this exec, a second Start is refused */
 	p->starting = 1;
 	p->start_call = call;
 	p->c->running_execs++;
-	return;
-oom:
-	free(pidfile);
-	free(console);
-	runc_argv_free(&av);
-	io_close(p);
-	ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
+	r = io_prepare(p);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "failed to create exec io: %s", strerror(-r));
+		return exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
+	}
+	io_when_ready(s, p, exec_spawn);
 }
 
 /* ---- Checkpoint and restore (runc + CRIU) ---- */
+
+static void restore_not_started(struct process *p, int code, const char *msg);
 
 static void restore_started(struct svc *s, struct process *p, int r)
 {
@@ -1836,32 +1856,40 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	free(pidfile);
 	free(buf);
-	if (!ok) {
-		p->start_call = NULL;
-		p->starting = 0;
-		io_close(p);
-		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s", err);
-	}
+	if (!ok)
+		return restore_not_started(p, CTRBOX_UNKNOWN, err);
 	if (p->terminal)
 		return console_receive(s, p, restore_started);
 	restore_started(s, p, 0);
 }
 
-static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
+/* The restore never reached runc: the task stays created, its Start fails. */
+static void restore_not_started(struct process *p, int code, const char *msg)
+{
+	struct ctrbox_ttrpc_call *call = p->start_call;
+
+	io_close(p);
+	p->start_call = NULL;
+	p->starting = 0;
+	ctrbox_ttrpc_call_error(call, code, "%s", msg);
+}
+
+/* The io is ready (a binary:// logger signalled): runc restore. */
+static void restore_spawn(struct svc *s, struct process *p, int r)
 {
 	struct container *c = p->c;
 	struct runc_restore_opts ro = {0};
 	struct runc_argv av = {0};
-	char *pidfile = bundle_path(c, "init.pid"),
-	     *work = c->criu_work ? NULL : bundle_path(c, "work"), *console = NULL;
-	int r = io_prepare(p);
+	char *pidfile, *work, *console = NULL, msg[256];
 
 	if (r < 0) {
-		io_close(p);
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "failed to create restore io: %s",
-					strerror(-r));
-		goto out;
+		snprintf(msg, sizeof(msg),
+			 "failed to create restore io: logging binary not ready: %s",
+			 r == -ETIMEDOUT ? "no ready signal within 30 s" : strerror(-r));
+		return restore_not_started(p, CTRBOX_UNKNOWN, msg);
 	}
+	pidfile = bundle_path(c, "init.pid");
+	work = c->criu_work ? NULL : bundle_path(c, "work");
 	ro.criu.image_path = c->restore_from;
 	ro.criu.work_path = c->criu_work ? c->criu_work : work;
 	ro.criu.parent_path = c->parent_checkpoint;
@@ -1872,26 +1900,37 @@ static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_
 	ro.no_subreaper = true;
 	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
 		ro.console_socket = console;
-	if (!pidfile || runc_argv_restore(&c->rc, c->id, &ro, &av) < 0) {
-		io_close(p);
-		ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]), STDIO_FD(p->runc_fds[2]),
-		      "OCI runtime restore failed", call, restore_done, p);
-	p->start_call = call;
-	if (r < 0) {
-		io_close(p);
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime restore failed: %s",
-					strerror(-r));
-	} else {
-		p->starting = 1;
-	}
-out:
+	if (!pidfile || runc_argv_restore(&c->rc, c->id, &ro, &av) < 0)
+		r = -ENOMEM;
+	else
+		r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
+			      STDIO_FD(p->runc_fds[2]), "OCI runtime restore failed", NULL,
+			      restore_done, p);
 	runc_argv_free(&av);
 	free(pidfile);
 	free(work);
 	free(console);
+	if (r == -ENOMEM)
+		return restore_not_started(p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "OCI runtime restore failed: %s", strerror(-r));
+		restore_not_started(p, CTRBOX_UNKNOWN, msg);
+	}
+}
+
+static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
+{
+	char msg[256];
+	int r;
+
+	p->starting = 1;
+	p->start_call = call;
+	r = io_prepare(p);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "failed to create restore io: %s", strerror(-r));
+		return restore_not_started(p, CTRBOX_UNKNOWN, msg);
+	}
+	io_when_ready(s, p, restore_spawn);
 }
 
 struct checkpoint_ctx {

@@ -29,7 +29,7 @@ void process_init(struct process *p, struct container *c, const char *id)
 	p->stdin_fifo = p->stdin_writer = -1;
 	p->console = p->console_listen = -1;
 	p->log_w[0] = p->log_w[1] = p->logger_pidfd = -1;
-	p->ready_fd = -1;
+	p->ready_fd = p->wait_fd = -1;
 }
 
 /* ---- binary:// logging binaries ---- */
@@ -144,36 +144,63 @@ out:
 	return r;
 }
 
-static void ready_end(struct process *p, int r)
+/* ---- waits on the loop: an fd that becomes readable, or a deadline ---- */
+
+/* Ends the wait in flight, if any, without calling its done. */
+static void wait_stop(struct process *p)
+{
+	struct ctrbox_loop *l = p->c->svc->loop;
+
+	if (p->wait_fd >= 0)
+		ctrbox_loop_del(l, p->wait_fd);
+	if (p->ready_timer)
+		ctrbox_loop_timer_cancel(l, p->ready_timer);
+	p->wait_fd = -1;
+	p->ready_timer = NULL;
+	p->ready_done = NULL;
+}
+
+static void wait_end(struct process *p, int r)
 {
 	void (*done)(struct svc *, struct process *, int) = p->ready_done;
 
-	ctrbox_loop_del(p->c->svc->loop, p->ready_fd);
-	close_fd(&p->ready_fd);
-	if (p->ready_timer)
-		ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
-	p->ready_timer = NULL;
-	p->ready_done = NULL;
+	wait_stop(p);
 	if (done)
 		done(p->c->svc, p, r);
+}
+
+static void wait_timeout_cb(struct ctrbox_loop *l, void *data)
+{
+	struct process *p = data;
+
+	p->ready_timer = NULL; /* the loop frees it */
+	wait_end(p, -ETIMEDOUT);
+}
+
+/* Watches fd with cb until cb ends the wait (wait_end) or ms pass (done gets -ETIMEDOUT). */
+static void wait_start(struct svc *s, struct process *p, int fd, ctrbox_fd_cb cb, uint64_t ms,
+		       void (*done)(struct svc *, struct process *, int))
+{
+	p->ready_done = done;
+	if (ctrbox_loop_add(s->loop, fd, EPOLLIN, cb, p) < 0)
+		return wait_end(p, -ENOMEM);
+	p->wait_fd = fd;
+	if (!(p->ready_timer = ctrbox_loop_timer_in(s->loop, ms, wait_timeout_cb, p)))
+		wait_end(p, -ENOMEM);
 }
 
 /* A byte or EOF on fd 5: the Go shim reads one byte and takes EOF as ready too. */
 static void ready_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
+	struct process *p = data;
 	char byte;
 
 	if (read(fd, &byte, 1) < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	ready_end(data, 0);
-}
-
-static void ready_timeout_cb(struct ctrbox_loop *l, void *data)
-{
-	struct process *p = data;
-
-	p->ready_timer = NULL;
-	ready_end(p, -ETIMEDOUT);
+	ctrbox_loop_del(l, fd); /* before the close: wait_end's del is then a no-op */
+	p->wait_fd = -1;
+	close_fd(&p->ready_fd);
+	wait_end(p, 0);
 }
 
 void io_when_ready(struct svc *s, struct process *p,
@@ -181,13 +208,9 @@ void io_when_ready(struct svc *s, struct process *p,
 {
 	if (p->ready_fd < 0)
 		return done(s, p, 0);
-	p->ready_done = done;
 	/* The Go shim waits without a limit; the bound keeps a broken logger from holding a
 	 * Create for ever. The loop serves everyone else meanwhile. */
-	if (ctrbox_loop_add(s->loop, p->ready_fd, EPOLLIN, ready_cb, p) < 0 ||
-	    !(p->ready_timer =
-		  ctrbox_loop_timer_in(s->loop, LOGGER_READY_TIMEOUT_MS, ready_timeout_cb, p)))
-		ready_end(p, -ENOMEM);
+	wait_start(s, p, p->ready_fd, ready_cb, LOGGER_READY_TIMEOUT_MS, done);
 }
 
 /* The timer's data is the pidfd itself: nothing to free if the shim exits before it fires. */
@@ -291,32 +314,13 @@ static int console_take(struct process *p)
 	return 0;
 }
 
-static void console_end(struct process *p, int r)
-{
-	void (*done)(struct svc *, struct process *, int) = p->ready_done;
-
-	if (p->console_listen >= 0)
-		ctrbox_loop_del(p->c->svc->loop, p->console_listen);
-	if (p->ready_timer)
-		ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
-	p->ready_timer = NULL;
-	p->ready_done = NULL;
-	if (r == 0)
-		r = console_take(p);
-	done(p->c->svc, p, r);
-}
-
 static void console_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
-{
-	console_end(data, 0);
-}
-
-static void console_timeout_cb(struct ctrbox_loop *l, void *data)
 {
 	struct process *p = data;
 
-	p->ready_timer = NULL;
-	console_end(p, -ETIMEDOUT);
+	ctrbox_loop_del(l, fd); /* console_take closes the listener */
+	p->wait_fd = -1;
+	wait_end(p, console_take(p));
 }
 
 /* runc has exited, so its connection is normally queued already; a wrapper may still be on
@@ -324,14 +328,9 @@ static void console_timeout_cb(struct ctrbox_loop *l, void *data)
 void console_receive(struct svc *s, struct process *p,
 		     void (*done)(struct svc *, struct process *, int))
 {
-	p->ready_done = done;
-	if (p->console_listen < 0 ||
-	    ctrbox_loop_add(s->loop, p->console_listen, EPOLLIN, console_cb, p) < 0 ||
-	    !(p->ready_timer =
-		  ctrbox_loop_timer_in(s->loop, CONSOLE_TIMEOUT_MS, console_timeout_cb, p))) {
-		p->ready_done = NULL;
-		done(s, p, p->console_listen < 0 ? -EBADF : -ENOMEM);
-	}
+	if (p->console_listen < 0)
+		return done(s, p, -EBADF);
+	wait_start(s, p, p->console_listen, console_cb, CONSOLE_TIMEOUT_MS, done);
 }
 
 static const char *strip_file_uri(const char *uri)
@@ -544,14 +543,7 @@ int io_stdin_hold(struct process *p)
 
 void io_close(struct process *p)
 {
-	if (p->ready_done || p->ready_timer) { /* a logger or console wait in flight */
-		ctrbox_loop_del(p->c->svc->loop, p->ready_fd);
-		ctrbox_loop_del(p->c->svc->loop, p->console_listen);
-		if (p->ready_timer)
-			ctrbox_loop_timer_cancel(p->c->svc->loop, p->ready_timer);
-		p->ready_timer = NULL;
-		p->ready_done = NULL;
-	}
+	wait_stop(p); /* a logger or console wait in flight */
 	close_fd(&p->ready_fd);
 	for (int i = 0; i < 3; i++) {
 		/* stdin stops; what the process wrote is still the client's: the output copiers
