@@ -21,7 +21,10 @@
 #include "log.h"
 #include "publisher.h"
 #include "sha256.h"
+#include "bootstrap/v1/bootstrap.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
 #include "task/shim.pb-c.h"
+#include "types/introspection.pb-c.h"
 #include "ttrpc_int.h"
 #include "util.h"
 
@@ -62,6 +65,7 @@ static const struct flag_def flag_defs[] = {
     {"address", FLAG_STRING, OPT(address)}, {"publish-binary", FLAG_STRING, OPT(publish_binary)},
     {"bundle", FLAG_STRING, OPT(bundle)},   {"socket", FLAG_STRING, OPT(socket)},
     {"debug", FLAG_BOOL, OPT(debug)},	    {"v", FLAG_BOOL, OPT(version)},
+    {"info", FLAG_BOOL, OPT(info)},
 };
 
 static int parse_bool(const char *s, int *out)
@@ -80,15 +84,18 @@ static int parse_bool(const char *s, int *out)
 static void flag_usage(void)
 {
 	fprintf(stderr, "Usage of %s:\n", self_name);
-	fprintf(stderr, "  -address string\n\tgrpc address back to main containerd\n"
-			"  -bundle string\n\tpath to the bundle if not workdir\n"
-			"  -debug\n\tenable debug output in logs\n"
-			"  -id string\n\tid of the task\n"
-			"  -namespace string\n\tnamespace that owns the shim\n"
-			"  -publish-binary string\n\tpath to publish binary (used for publishing "
-			"events) (default \"containerd\")\n"
-			"  -socket string\n\tsocket path to serve\n"
-			"  -v\tshow the shim version and exit\n");
+	fprintf(stderr,
+		"  -address string\n\tgrpc address back to main containerd\n"
+		"  -bundle string\n\tpath to the bundle if not workdir\n"
+		"  -debug\n\tenable debug output in logs\n"
+		"  -id string\n\tid of the task\n"
+		"  -info\n\tget the option protobuf from stdin, print the shim info protobuf "
+		"to stdout, and exit\n"
+		"  -namespace string\n\tnamespace that owns the shim\n"
+		"  -publish-binary string\n\tpath to publish binary (used for publishing "
+		"events) (default \"containerd\")\n"
+		"  -socket string\n\tsocket path to serve\n"
+		"  -v\tshow the shim version and exit\n");
 }
 
 int ctrbox_shim_parse_flags(int argc, char **argv, struct ctrbox_shim_opts *o)
@@ -158,7 +165,8 @@ int ctrbox_shim_parse_flags(int argc, char **argv, struct ctrbox_shim_opts *o)
 	return 0;
 }
 
-char *ctrbox_shim_socket_address(const char *grpc_address, const char *ns, const char *group)
+static char *socket_address_in(const char *dir, const char *grpc_address, const char *ns,
+			       const char *group)
 {
 	const char *parts[] = {grpc_address, ns, group};
 	char *joined = path_join(parts, 3), hex[65], *out;
@@ -167,9 +175,75 @@ char *ctrbox_shim_socket_address(const char *grpc_address, const char *ns, const
 		return NULL;
 	sha256_hex(joined, strlen(joined), hex);
 	free(joined);
-	if (asprintf(&out, "unix://%s/%s", CTRBOX_SHIM_SOCKET_DIR, hex) < 0)
+	if (asprintf(&out, "unix://%s/%s", dir, hex) < 0)
 		return NULL;
 	return out;
+}
+
+char *ctrbox_shim_socket_address(const char *grpc_address, const char *ns, const char *group)
+{
+	return socket_address_in(CTRBOX_SHIM_SOCKET_DIR, grpc_address, ns, group);
+}
+
+/* ---- what containerd writes on start's stdin ---- */
+
+/* An Any re-encoded on its own (the bytes a bare-Any stdin would have had). */
+static int pack_any(const Google__Protobuf__Any *any, uint8_t **out, size_t *len)
+{
+	*len = google__protobuf__any__get_packed_size(any);
+	*out = malloc(*len ? *len : 1);
+	if (!*out)
+		return -ENOMEM;
+	google__protobuf__any__pack(any, *out);
+	return 0;
+}
+
+int ctrbox_shim_parse_start_input(const uint8_t *in, size_t len, const char *id, const char *ns,
+				  uint8_t **opts, size_t *optlen, char **socket_dir)
+{
+	Containerd__Runtime__Bootstrap__V1__BootstrapParams *bp;
+	int r = 0;
+
+	*opts = NULL;
+	*optlen = 0;
+	if (socket_dir)
+		*socket_dir = NULL;
+	if (len == 0)
+		return 0;
+	/* A bare Any (type_url = 1, value = 2) decodes as BootstrapParams too (instance_id,
+	 * namespace): only one that names this shim's id and namespace is one. */
+	bp = containerd__runtime__bootstrap__v1__bootstrap_params__unpack(NULL, len, in);
+	if (!bp || !id || !ns || strcmp(bp->instance_id, id) || strcmp(bp->namespace_, ns)) {
+		if (bp)
+			containerd__runtime__bootstrap__v1__bootstrap_params__free_unpacked(bp,
+											    NULL);
+		*opts = malloc(len);
+		if (!*opts)
+			return -ENOMEM;
+		memcpy(*opts, in, len);
+		*optlen = len;
+		return 0;
+	}
+	/* The runtime options are the extension that is not one of containerd's own
+	 * (containerd.io/cri.v1.PodSandboxConfig and the like). */
+	for (size_t i = 0; i < bp->n_extensions; i++) {
+		const Google__Protobuf__Any *v = bp->extensions[i]->value;
+		if (v && v->type_url && *v->type_url &&
+		    strncmp(v->type_url, "containerd.io/", 14)) {
+			r = pack_any(v, opts, optlen);
+			break;
+		}
+	}
+	if (r == 0 && socket_dir && bp->socket_dir && *bp->socket_dir &&
+	    !(*socket_dir = strdup(bp->socket_dir)))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*opts);
+		*opts = NULL;
+		*optlen = 0;
+	}
+	containerd__runtime__bootstrap__v1__bootstrap_params__free_unpacked(bp, NULL);
+	return r;
 }
 
 /* Fatal errors look like the Go shim's: "<runtime>: <text>" on stderr, no newline, exit 1. */
@@ -308,37 +382,119 @@ static void adjust_oom_score(pid_t daemon)
 	write_file(path, buf, strlen(buf), 0644);
 }
 
+/* containerd 2.x puts MAX_SHIM_VERSION in every shim's environment; 1.6 sets none. */
+static int containerd_2x(void)
+{
+	const char *v = getenv("MAX_SHIM_VERSION");
+	return v && *v;
+}
+
+/* What start prints: containerd 2.x gets the Go 2.x shim's JSON (Task API version 3, which
+ * ctrbox_task_register serves), 1.6 the bare address it expects. addr is "unix://" + a
+ * validated directory + hex: nothing in it needs escaping. */
+static void print_answer(const struct ctrbox_shim_ops *ops, const char *addr)
+{
+	if (containerd_2x() && ops->task_api_version != 2)
+		printf("{\"version\":3,\"address\":\"%s\",\"protocol\":\"ttrpc\"}", addr);
+	else
+		fputs(addr, stdout);
+}
+
+/* A socket directory from containerd (2.3's socket_dir): absolute, clean, printable ASCII
+ * without quotes or backslashes, and short enough for sun_path with the 64-byte name. */
+static int valid_socket_dir(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (d[0] != '/' || n + 1 + 64 >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    strstr(d, "//") || strstr(d, "/./") || strstr(d, "/../") ||
+	    (n >= 3 && !strcmp(d + n - 3, "/..")) || (n >= 2 && !strcmp(d + n - 2, "/.")))
+		return 0;
+	for (const char *p = d; *p; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\' || *p == '<' || *p == '>' ||
+		    *p == '&')
+			return 0;
+	return 1;
+}
+
+/* Go's text for an errno: the C library's description, first letter lower-case. */
+static const char *errno_text(int err, char *buf, size_t cap)
+{
+	const char *d = strerrordesc_np(err);
+
+	snprintf(buf, cap, "%s", d ? d : "unknown error");
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		buf[0] += 'a' - 'A';
+	return buf;
+}
+
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62
+#endif
+#ifndef PR_SCHED_CORE_CREATE
+#define PR_SCHED_CORE_CREATE 1
+#endif
+#define SCHED_CORE_PIDTYPE_PGID 2
+
 static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
 {
-	char *group = ops->group_id ? ops->group_id(o) : NULL, *addr, *opts = NULL;
-	const char *path;
-	size_t optlen = 0;
+	char *group = ops->group_id ? ops->group_id(o) : NULL, *addr = NULL, *in = NULL,
+	     *sockdir = NULL, text[128];
+	const char *path, *sched = getenv("SCHED_CORE");
+	uint8_t *opts = NULL;
+	size_t inlen = 0, optlen = 0;
 	int lfd = -1, already = 0, r;
 	pid_t pid;
 
-	addr = ctrbox_shim_socket_address(o->address ? o->address : "", o->ns,
-					  group ? group : (o->id ? o->id : ""));
-	free(group);
-	if (!addr)
-		return fatal(ops, "out of memory");
+	/* stdin first: containerd 2.3's BootstrapParams may name the socket directory. */
+	r = read_fd_all(0, OPTIONS_MAX, &in, &inlen);
+	if (r == 0)
+		r = ctrbox_shim_parse_start_input((uint8_t *)in, inlen, o->id, o->ns, &opts,
+						  &optlen, &sockdir);
+	free(in);
+	if (r < 0) {
+		free(group);
+		return fatal(ops, "read runtime options: %s", strerror(-r));
+	}
+	if (sockdir && !valid_socket_dir(sockdir)) {
+		fatal(ops, "invalid socket directory %s", sockdir);
+		goto fail;
+	}
+	addr = socket_address_in(sockdir ? sockdir : CTRBOX_SHIM_SOCKET_DIR,
+				 o->address ? o->address : "", o->ns,
+				 group ? group : (o->id ? o->id : ""));
+	if (!addr) {
+		fatal(ops, "out of memory");
+		goto fail;
+	}
 	path = addr + strlen("unix://");
-	r = mkdir_p(CTRBOX_SHIM_SOCKET_DIR, 0700);
+	r = mkdir_p(sockdir ? sockdir : CTRBOX_SHIM_SOCKET_DIR, 0700);
 	if (r == 0)
 		r = listen_unix(path, &lfd, &already);
 	if (r < 0) {
 		fatal(ops, "create new shim socket: listen unix %s: %s", path, strerror(-r));
 		goto fail;
 	}
-	r = write_file_atomic("address", addr, strlen(addr), 0644);
-	if (r < 0) {
-		fatal(ops, "write address: %s", strerror(-r));
-		goto fail_unlink;
+	/* containerd 1.6 finds a running shim again through the bundle's address file; 2.x keeps
+	 * the start answer in bootstrap.json itself, and the Go 2.x shim writes none. */
+	if (!containerd_2x()) {
+		r = write_file_atomic("address", addr, strlen(addr), 0644);
+		if (r < 0) {
+			fatal(ops, "write address: %s", strerror(-r));
+			goto fail_unlink;
+		}
 	}
 	if (already) {
 		/* A shim for this group runs already: hand containerd its address. */
-		fputs(addr, stdout);
-		free(addr);
-		return 0;
+		print_answer(ops, addr);
+		goto done;
+	}
+	/* A core-scheduling domain for the daemon and all it starts (containerd's sched_core
+	 * option); the daemon inherits the cookie at fork. */
+	if (sched && *sched &&
+	    prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, SCHED_CORE_PIDTYPE_PGID, 0) < 0) {
+		fatal(ops, "enable sched core support: %s", errno_text(errno, text, sizeof(text)));
+		goto fail_unlink;
 	}
 	pid = spawn_daemon(o, lfd, self_name);
 	if (pid < 0) {
@@ -347,10 +503,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	}
 	close(lfd);
 	lfd = -1;
-	r = read_fd_all(0, OPTIONS_MAX, &opts, &optlen);
-	if (r == 0 && ops->start_options)
-		r = ops->start_options(o, pid, (uint8_t *)opts, optlen);
-	free(opts);
+	r = ops->start_options ? ops->start_options(o, pid, opts, optlen) : 0;
 	if (r < 0) {
 		fatal(ops, "runtime options: %s", strerror(-r));
 		kill(pid, SIGKILL);
@@ -358,7 +511,11 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 		goto fail_unlink;
 	}
 	adjust_oom_score(pid);
-	fputs(addr, stdout);
+	print_answer(ops, addr);
+done:
+	free(opts);
+	free(sockdir);
+	free(group);
 	free(addr);
 	return 0;
 fail_unlink:
@@ -366,8 +523,70 @@ fail_unlink:
 fail:
 	if (lfd >= 0)
 		close(lfd);
+	free(opts);
+	free(sockdir);
+	free(group);
 	free(addr);
 	return 1;
+}
+
+/* ---- -info ---- */
+
+static int do_info(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o)
+{
+	Containerd__Types__RuntimeInfo info = CONTAINERD__TYPES__RUNTIME_INFO__INIT;
+	Containerd__Types__RuntimeVersion ver = CONTAINERD__TYPES__RUNTIME_VERSION__INIT;
+	Google__Protobuf__Any *given = NULL;
+	Google__Protobuf__Any *anys[2];
+	char *in = NULL, *err = NULL;
+	uint8_t *buf;
+	size_t inlen = 0, len;
+	int r;
+
+	info.name = (char *)ops->runtime;
+	ver.version = (char *)(ops->version ? ops->version : CTRBOX_VERSION);
+	ver.revision = (char *)(ops->revision ? ops->revision : "ctrbox");
+	info.version = &ver;
+	r = read_fd_all(0, OPTIONS_MAX, &in, &inlen);
+	if (r < 0)
+		return fatal(ops, "failed to read config bytes from stdin: %s", strerror(-r));
+	if (ops->info) {
+		r = ops->info(o, (uint8_t *)in, inlen, &info, &err);
+	} else if (inlen > 0) { /* no hook: the options as given, if they are an Any */
+		given = google__protobuf__any__unpack(NULL, inlen, (uint8_t *)in);
+		if (!given)
+			r = -EINVAL;
+		info.options = given;
+	}
+	free(in);
+	anys[0] = info.options;
+	anys[1] = info.features;
+	if (r == 0) {
+		len = containerd__types__runtime_info__get_packed_size(&info);
+		buf = malloc(len ? len : 1);
+		if (!buf)
+			r = -ENOMEM;
+		else {
+			containerd__types__runtime_info__pack(&info, buf);
+			r = write_all(1, buf, len);
+			free(buf);
+			if (r < 0)
+				fatal(ops, "write: %s", strerror(-r));
+		}
+	} else {
+		fatal(ops, "%s", err ? err : strerror(-r));
+	}
+	free(err);
+	if (given)
+		google__protobuf__any__free_unpacked(given, NULL);
+	else
+		for (int i = 0; i < 2; i++)
+			if (anys[i]) {
+				free(anys[i]->type_url);
+				free(anys[i]->value.data);
+				free(anys[i]);
+			}
+	return r < 0 ? 1 : 0;
 }
 
 /* ---- delete ---- */
@@ -656,6 +875,8 @@ int ctrbox_shim_run(const struct ctrbox_shim_ops *ops, int argc, char **argv)
 		       ops->revision ? ops->revision : "ctrbox", ops->runtime);
 		return 0;
 	}
+	if (o.info)
+		return do_info(ops, &o);
 	if (!o.ns || !*o.ns)
 		return fatal(ops, "shim namespace cannot be empty");
 	if (!o.action)

@@ -61,9 +61,16 @@ int ctrbox_task_register(struct ctrbox_ttrpc_server *server, const struct ctrbox
 	TASK_METHODS(ENTRY)
 	r->entries[n] = (struct ctrbox_ttrpc_method){NULL, NULL};
 	/* Methods left NULL are not listed: the server answers them Unimplemented. */
-	err = ttrpc_server_register_owned(server, &containerd__task__v2__task__descriptor,
+	/* The same handlers under both names: containerd 2.x calls containerd.task.v3.Task
+	 * when the start answer said version 3, 1.6 the v2 name. The first registration owns r. */
+	err = ttrpc_server_register_owned(server, NULL, &containerd__task__v2__task__descriptor,
 					  r->entries, r, r);
-	if (err < 0)
+	if (err < 0) {
 		free(r);
+		return err;
+	}
+	err = ttrpc_server_register_owned(server, CTRBOX_TASK_SERVICE_V3,
+					  &containerd__task__v2__task__descriptor, r->entries, r,
+					  NULL);
 	return err;
 }

@@ -74,6 +74,7 @@ static void set_nonblock(int fd)
 /* ---- server ---- */
 
 struct svc_reg {
+	const char *name; /* what clients call: desc->name or another name for the same service */
 	const ProtobufCServiceDescriptor *desc;
 	const struct ctrbox_ttrpc_method *entries;
 	void *data;
@@ -135,13 +136,22 @@ unsigned ctrbox_ttrpc_server_connections(const struct ctrbox_ttrpc_server *s)
 	return s->nconns;
 }
 
-int ttrpc_server_register_owned(struct ctrbox_ttrpc_server *s,
+static const struct svc_reg *find_service(struct ctrbox_ttrpc_server *s, const char *name);
+
+int ttrpc_server_register_owned(struct ctrbox_ttrpc_server *s, const char *name,
 				const ProtobufCServiceDescriptor *svc,
 				const struct ctrbox_ttrpc_method *entries, void *data, void *owned)
 {
-	struct svc_reg *r = calloc(1, sizeof(*r));
+	struct svc_reg *r;
+
+	if (!name)
+		name = svc->name;
+	if (find_service(s, name))
+		return -EEXIST;
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->name = name;
 	r->desc = svc;
 	r->entries = entries;
 	r->data = data;
@@ -155,7 +165,14 @@ int ctrbox_ttrpc_server_register(struct ctrbox_ttrpc_server *s,
 				 const ProtobufCServiceDescriptor *svc,
 				 const struct ctrbox_ttrpc_method *entries, void *data)
 {
-	return ttrpc_server_register_owned(s, svc, entries, data, NULL);
+	return ttrpc_server_register_owned(s, NULL, svc, entries, data, NULL);
+}
+
+int ctrbox_ttrpc_server_register_as(struct ctrbox_ttrpc_server *s, const char *name,
+				    const ProtobufCServiceDescriptor *svc,
+				    const struct ctrbox_ttrpc_method *entries, void *data)
+{
+	return name ? ttrpc_server_register_owned(s, name, svc, entries, data, NULL) : -EINVAL;
 }
 
 static void call_unlink(struct ctrbox_ttrpc_call *c)
@@ -340,7 +357,7 @@ static void call_deadline_cb(struct ctrbox_loop *l, void *data)
 static const struct svc_reg *find_service(struct ctrbox_ttrpc_server *s, const char *name)
 {
 	for (struct svc_reg *r = s->svcs; r; r = r->next)
-		if (strcmp(r->desc->name, name) == 0)
+		if (strcmp(r->name, name) == 0)
 			return r;
 	return NULL;
 }

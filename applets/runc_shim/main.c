@@ -17,7 +17,9 @@
 #include "mount.h"
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
+#include "runc.h"
 #include "task/shim.pb-c.h"
+#include "types/introspection.pb-c.h"
 #include "util.h"
 
 /* Grouping: containers that share one shim process hash the group label instead of their id,
@@ -92,6 +94,164 @@ static int start_options(const struct ctrbox_shim_opts *o, pid_t daemon, const u
 			containerd__runc__v1__options__free_unpacked(ro, NULL);
 	}
 	google__protobuf__any__free_unpacked(any, NULL);
+	return r;
+}
+
+/* ---- -info ---- */
+
+#define FEATURES_TYPE "types.containerd.io/opencontainers/runtime-spec/1/features/Features"
+
+/* JSON without the whitespace between tokens, strings untouched: `runc features` prints the
+ * runtime-spec Features indented, and the Go shim hands containerd the same document
+ * re-encoded by encoding/json, which for runc's output (Go-encoded, the same fields in the same
+ * order) is exactly this. */
+static size_t json_compact(char *buf, size_t n)
+{
+	size_t w = 0;
+	int in_str = 0, esc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (ch == '\\')
+				esc = 1;
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+			continue;
+		} else if (ch == '"') {
+			in_str = 1;
+		}
+		buf[w++] = ch;
+	}
+	return w;
+}
+
+static Google__Protobuf__Any *new_any(const char *type_url, uint8_t *value, size_t len)
+{
+	Google__Protobuf__Any *a = malloc(sizeof(*a));
+
+	if (!a)
+		return NULL;
+	google__protobuf__any__init(a);
+	a->type_url = strdup(type_url);
+	a->value.data = value;
+	a->value.len = len;
+	if (!a->type_url) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* The OCI runtime's `features` output as the Any the Go shim sends, or NULL when the runtime
+ * has no such command or prints no JSON (the Go shim then leaves features out too). */
+static Google__Protobuf__Any *runc_features(const char *path)
+{
+	struct runc_argv av = {0};
+	char *out = NULL;
+	size_t outlen = 0;
+	int wstatus = 0, ok;
+	struct json j;
+
+	if (runc_argv_add(&av, path) < 0 || runc_argv_add(&av, "features") < 0 ||
+	    runc_run_sync(&av, -1, &out, &outlen, &wstatus) < 0) {
+		runc_argv_free(&av);
+		return NULL;
+	}
+	runc_argv_free(&av);
+	ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && json_parse(&j, out, outlen) == 0;
+	if (ok) {
+		ok = json_is_object(&j, 0);
+		json_free(&j);
+	}
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	outlen = json_compact(out, outlen);
+	Google__Protobuf__Any *a = new_any(FEATURES_TYPE, (uint8_t *)out, outlen);
+	if (!a)
+		free(out);
+	return a;
+}
+
+/* containerd 2.x's question at start-up (CRI: user namespaces, recursive read-only mounts)
+ * and for `ctr plugins inspect-runtime`: the runtime options given, re-encoded, and the
+ * features of the runc binary they name. */
+static int info_hook(const struct ctrbox_shim_opts *o, const uint8_t *opts, size_t len,
+		     Containerd__Types__RuntimeInfo *info, char **err)
+{
+	Google__Protobuf__Any *any = NULL;
+	Containerd__Runc__V1__Options *ro = NULL;
+	const char *binary = "runc";
+	char *path = NULL;
+	int r = 0;
+
+	(void)o;
+	if (len > 0) {
+		any = google__protobuf__any__unpack(NULL, len, opts);
+		if (!any) {
+			r = -EINVAL;
+			(void)!asprintf(err, "failed to read runtime options (*options.Options): "
+					     "proto: cannot parse invalid wire-format data");
+			goto out;
+		}
+		if (strcmp(any->type_url, OPTIONS_TYPE)) {
+			r = -EINVAL;
+			(void)!asprintf(err,
+					"failed to read runtime options (*options.Options): type "
+					"with url %s: not found",
+					any->type_url);
+			goto out;
+		}
+		ro = containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
+		if (!ro) {
+			r = -EINVAL;
+			(void)!asprintf(err, "failed to read runtime options (*options.Options): "
+					     "proto: cannot parse invalid wire-format data");
+			goto out;
+		}
+		size_t n = containerd__runc__v1__options__get_packed_size(ro);
+		uint8_t *buf = malloc(n ? n : 1);
+		if (!buf || !(info->options = new_any(OPTIONS_TYPE, buf, n))) {
+			free(buf);
+			r = -ENOMEM;
+			goto out;
+		}
+		containerd__runc__v1__options__pack(ro, buf);
+		if (*ro->binary_name)
+			binary = ro->binary_name;
+	}
+	r = runc_lookpath(binary, &path);
+	if (r == 0 && strchr(binary, '/') && access(path, X_OK) < 0)
+		r = -errno;
+	if (r < 0) {
+		if (r == -ENOMEM)
+			goto out;
+		if (!strchr(binary, '/'))
+			(void)!asprintf(err,
+					"failed to look up the path of \"%s\": exec: \"%s\": "
+					"executable file not found in $PATH",
+					binary, binary);
+		else
+			(void)!asprintf(err,
+					"failed to look up the path of \"%s\": exec: \"%s\": "
+					"stat %s: %s",
+					binary, binary, binary,
+					r == -ENOENT ? "no such file or directory"
+						     : "permission denied");
+		goto out;
+	}
+	info->features = runc_features(path);
+out:
+	free(path);
+	if (ro)
+		containerd__runc__v1__options__free_unpacked(ro, NULL);
+	if (any)
+		google__protobuf__any__free_unpacked(any, NULL);
 	return r;
 }
 
@@ -182,6 +342,7 @@ static const struct ctrbox_shim_ops runc_ops = {
     .group_id = group_id,
     .start_options = start_options,
     .delete_shim = delete_action,
+    .info = info_hook,
     .init = runc_shim_register,
     .sigchld = runc_shim_sigchld,
     .fini = runc_shim_fini,

@@ -218,14 +218,35 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	maybe_shutdown(s);
 }
 
+/* A runc that could not be started, worded as the Go shim's runtimeError words go-runc's exec
+ * error: `exec: "no-runc": executable file not found in $PATH` (or fork/exec's errno) behind
+ * the job's prefix and what the runtime log says. Into buf, which it returns. */
+static const char *spawn_error(const struct container *c, const char *op, int r, char *buf,
+			       size_t cap)
+{
+	char *e = r == -ENOMEM ? NULL : runc_exec_error(&c->rc, r);
+	char *m = e ? runc_runtime_error(op, c->rc.log, e) : NULL;
+
+	if (m)
+		snprintf(buf, cap, "%s", m);
+	else
+		snprintf(buf, cap, "%s: %s", op, strerror(-r));
+	free(m);
+	free(e);
+	return buf;
+}
+
 /* Starts a runc job that answers the call; on spawn failure answers it at once and returns
  * the error (the job's done never runs then). */
 static int job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
 		       struct ctrbox_ttrpc_call *call, job_done_fn done, void *ctx)
 {
 	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
+	char msg[1024];
+
 	if (r < 0)
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "%s: %s", op, strerror(-r));
+		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "%s",
+					spawn_error(c, op, r, msg, sizeof(msg)));
 	return r;
 }
 
@@ -534,6 +555,8 @@ static int write_options(const struct container *c, const Containerd__Runc__V1__
 		OPT_TRUE("systemd_cgroup", o->systemd_cgroup)
 		OPT_STR("criu_image_path", o->criu_image_path)
 		OPT_STR("criu_work_path", o->criu_work_path)
+		OPT_STR("task_api_address", o->task_api_address)
+		OPT_UINT("task_api_version", o->task_api_version)
 	}
 #undef OPT_STR
 #undef OPT_TRUE
@@ -810,7 +833,7 @@ static void create_spawn(struct svc *s, struct process *p, int r)
 	struct container *c = p->c;
 	struct runc_create_opts co = {0};
 	struct runc_argv av = {0};
-	char *pidfile = NULL, *console = NULL, msg[256];
+	char *pidfile = NULL, *console = NULL, msg[1024];
 
 	if (r < 0) {
 		snprintf(msg, sizeof(msg),
@@ -835,8 +858,8 @@ static void create_spawn(struct svc *s, struct process *p, int r)
 	free(pidfile);
 	free(console);
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "OCI runtime create failed: %s", strerror(-r));
-		create_failed(s, c, CTRBOX_UNKNOWN, msg);
+		create_failed(s, c, CTRBOX_UNKNOWN,
+			      spawn_error(c, "OCI runtime create failed", r, msg, sizeof(msg)));
 	}
 }
 
@@ -1341,8 +1364,10 @@ void delete_continue(struct svc *s, struct process *p)
 	runc_argv_free(&av);
 	if (r < 0) {
 		p->delete_call = NULL;
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime delete failed: %s",
-					strerror(-r));
+		char msg[1024];
+		ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "%s",
+		    spawn_error(p->c, "OCI runtime delete failed", r, msg, sizeof(msg)));
 	}
 }
 
@@ -1784,14 +1809,14 @@ static void exec_spawn(struct svc *s, struct process *p, int r)
 	if (r == -ENOMEM)
 		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "OCI runtime exec failed: %s", strerror(-r));
-		exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
+		exec_not_started(s, p, CTRBOX_UNKNOWN,
+				 spawn_error(p->c, "OCI runtime exec failed", r, msg, sizeof(msg)));
 	}
 }
 
 static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
 {
-	char msg[256];
+	char msg[1024];
 	int r;
 
 	/* Once the init has exited no exec starts: its exit waits for theirs (containerd 2.x). */
@@ -1913,14 +1938,15 @@ static void restore_spawn(struct svc *s, struct process *p, int r)
 	if (r == -ENOMEM)
 		return restore_not_started(p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "OCI runtime restore failed: %s", strerror(-r));
-		restore_not_started(p, CTRBOX_UNKNOWN, msg);
+		restore_not_started(
+		    p, CTRBOX_UNKNOWN,
+		    spawn_error(c, "OCI runtime restore failed", r, msg, sizeof(msg)));
 	}
 }
 
 static void restore_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_call *call)
 {
-	char msg[256];
+	char msg[1024];
 	int r;
 
 	p->starting = 1;
@@ -2031,8 +2057,10 @@ static void checkpoint_h(struct ctrbox_ttrpc_call *call,
 	if (r < 0) {
 		free(cx->work);
 		free(cx);
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime checkpoint failed: %s",
-					strerror(-r));
+		char msg[1024];
+		ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "%s",
+		    spawn_error(p->c, "OCI runtime checkpoint failed", r, msg, sizeof(msg)));
 	}
 	return;
 oom:
@@ -2183,9 +2211,12 @@ static void update_h(struct ctrbox_ttrpc_call *call,
 	r = job_spawn(s, p->c, &av, fd, -1, -1, "OCI runtime update failed", call, update_done, p);
 	close(fd); /* runc has its own copy */
 	runc_argv_free(&av);
-	if (r < 0)
-		ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "OCI runtime update failed: %s",
-					strerror(-r));
+	if (r < 0) {
+		char msg[1024];
+		ctrbox_ttrpc_call_error(
+		    call, CTRBOX_UNKNOWN, "%s",
+		    spawn_error(p->c, "OCI runtime update failed", r, msg, sizeof(msg)));
+	}
 }
 
 static const struct ctrbox_task_ops task_ops = {

@@ -33,6 +33,9 @@ extern "C" {
 
 /* The service name clients call, and its protobuf-c descriptor. */
 #define CTRBOX_TASK_SERVICE "containerd.task.v2.Task"
+/* containerd 2.x's name for the same service (package containerd.task.v3: the v2 messages,
+ * renamed, wire-identical). ctrbox_task_register serves both. */
+#define CTRBOX_TASK_SERVICE_V3 "containerd.task.v3.Task"
 #define CTRBOX_TASK_DESCRIPTOR (&containerd__task__v2__task__descriptor)
 
 /* Declares one callback member: void (*name)(call, const Containerd__Task__V2__<Req> *, data). */
@@ -62,7 +65,9 @@ struct ctrbox_task_ops {
 };
 
 /* Serves the Task service with ops on server (in a shim: ctrbox_shim_server(shim), from the
- * init hook). ops is copied; data goes to every callback. Returns 0 or a negative errno. */
+ * init hook), under both CTRBOX_TASK_SERVICE and CTRBOX_TASK_SERVICE_V3, so one shim answers
+ * containerd 1.6 and 2.x (the framework's start answer tells 2.x to use v3). ops is copied;
+ * data goes to every callback. Returns 0 or a negative errno. */
 int ctrbox_task_register(struct ctrbox_ttrpc_server *server, const struct ctrbox_task_ops *ops,
 			 void *data);
 

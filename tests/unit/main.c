@@ -20,6 +20,8 @@ int unit_failures;
 	T(test_sha256_vectors)                                                                     \
 	T(test_path_clean)                                                                         \
 	T(test_socket_address)                                                                     \
+	T(test_start_input_bootstrap)                                                              \
+	T(test_start_input_bare_any)                                                               \
 	T(test_flags_go_style)                                                                     \
 	T(test_flags_errors)                                                                       \
 	T(test_log_quoting)                                                                        \

@@ -1,5 +1,10 @@
-/* Unit tests: shim CLI parsing, socket address derivation, paths, SHA-256, log formatting. */
+/* Unit tests: shim CLI parsing, socket address derivation, start's stdin, paths, SHA-256, log
+ * formatting. */
 #include <stdlib.h>
+#include <string.h>
+
+#include "bootstrap/v1/bootstrap.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
 
 #include "log.h"
 #include "sha256.h"
@@ -116,4 +121,102 @@ void test_log_quoting(void)
 	/* truncation never overflows */
 	n = log_append_kv(buf, 0, 8, "key", "a long value");
 	CHECK(n == 8);
+}
+
+/* ---- containerd 2.3's BootstrapParams on start's stdin, told from a bare Any ---- */
+
+static size_t pack_any(const char *type_url, const uint8_t *v, size_t vlen, uint8_t *out)
+{
+	Google__Protobuf__Any a = GOOGLE__PROTOBUF__ANY__INIT;
+
+	a.type_url = (char *)type_url;
+	a.value.data = (uint8_t *)v;
+	a.value.len = vlen;
+	return google__protobuf__any__pack(&a, out);
+}
+
+void test_start_input_bootstrap(void)
+{
+	Containerd__Runtime__Bootstrap__V1__BootstrapParams bp =
+	    CONTAINERD__RUNTIME__BOOTSTRAP__V1__BOOTSTRAP_PARAMS__INIT;
+	Containerd__Runtime__Bootstrap__V1__Extension e1 =
+	    CONTAINERD__RUNTIME__BOOTSTRAP__V1__EXTENSION__INIT;
+	Containerd__Runtime__Bootstrap__V1__Extension e2 =
+	    CONTAINERD__RUNTIME__BOOTSTRAP__V1__EXTENSION__INIT;
+	Containerd__Runtime__Bootstrap__V1__Extension *exts[] = {&e1, &e2};
+	Google__Protobuf__Any cri = GOOGLE__PROTOBUF__ANY__INIT, opt = GOOGLE__PROTOBUF__ANY__INIT;
+	static const uint8_t optval[] = {0x1a, 0x04, '/', 'a', 'b', 'c'}; /* shim_cgroup "/abc" */
+	uint8_t buf[512], want[128], *opts;
+	size_t len, wantlen, optlen;
+	char *dir;
+
+	cri.type_url = "containerd.io/cri.v1.PodSandboxConfig";
+	opt.type_url = "containerd.runc.v1.Options";
+	opt.value.data = (uint8_t *)optval;
+	opt.value.len = sizeof(optval);
+	e1.value = &cri;
+	e2.value = &opt;
+	bp.instance_id = "t1";
+	bp.namespace_ = "ns1";
+	bp.log_level = 2;
+	bp.containerd_version = "2.3.0";
+	bp.containerd_ttrpc_address = "/run/containerd/containerd.sock.ttrpc";
+	bp.containerd_grpc_address = "/run/containerd/containerd.sock";
+	bp.containerd_binary = "/usr/bin/containerd";
+	bp.n_extensions = 2;
+	bp.extensions = exts;
+	bp.socket_dir = "/run/c2s";
+	len = containerd__runtime__bootstrap__v1__bootstrap_params__pack(&bp, buf);
+	wantlen = pack_any(opt.type_url, optval, sizeof(optval), want);
+
+	/* BootstrapParams naming this shim: the options extension (the CRI one skipped), the
+	 * socket dir */
+	CHECK(ctrbox_shim_parse_start_input(buf, len, "t1", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(optlen == wantlen && opts && !memcmp(opts, want, wantlen));
+	CHECK_STR(dir, "/run/c2s");
+	free(opts);
+	free(dir);
+	/* socket_dir may be ignored */
+	CHECK(ctrbox_shim_parse_start_input(buf, len, "t1", "ns1", &opts, &optlen, NULL) == 0);
+	CHECK(optlen == wantlen);
+	free(opts);
+
+	/* another id or namespace: not for us, so it is taken as the bytes of a bare Any */
+	CHECK(ctrbox_shim_parse_start_input(buf, len, "t2", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(optlen == len && !memcmp(opts, buf, len) && dir == NULL);
+	free(opts);
+	CHECK(ctrbox_shim_parse_start_input(buf, len, "t1", "other", &opts, &optlen, &dir) == 0);
+	CHECK(optlen == len && dir == NULL);
+	free(opts);
+
+	/* no runtime options among the extensions, no socket dir */
+	bp.n_extensions = 1;
+	bp.socket_dir = "";
+	len = containerd__runtime__bootstrap__v1__bootstrap_params__pack(&bp, buf);
+	CHECK(ctrbox_shim_parse_start_input(buf, len, "t1", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(opts == NULL && optlen == 0 && dir == NULL);
+}
+
+void test_start_input_bare_any(void)
+{
+	static const uint8_t optval[] = {0x32, 0x04, 'r', 'u', 'n', 'c'}; /* binary_name "runc" */
+	uint8_t any[128], *opts;
+	size_t len, optlen;
+	char *dir;
+
+	/* containerd up to 2.2: the options Any itself, even where its fields (type_url = 1,
+	 * value = 2) happen to decode as instance_id and namespace */
+	len = pack_any("containerd.runc.v1.Options", optval, sizeof(optval), any);
+	CHECK(ctrbox_shim_parse_start_input(any, len, "t1", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(optlen == len && !memcmp(opts, any, len) && dir == NULL);
+	free(opts);
+	/* nothing on stdin */
+	CHECK(ctrbox_shim_parse_start_input(any, 0, "t1", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(opts == NULL && optlen == 0 && dir == NULL);
+	/* bytes that are no protobuf at all: handed on as they are (the options parser fails
+	 * on them, as before) */
+	static const uint8_t junk[] = {0xff, 0xff, 0xff};
+	CHECK(ctrbox_shim_parse_start_input(junk, 3, "t1", "ns1", &opts, &optlen, &dir) == 0);
+	CHECK(optlen == 3 && !memcmp(opts, junk, 3));
+	free(opts);
 }
