@@ -357,3 +357,22 @@ Go shim: $output"
 	assert_output --partial "): fork/exec /nonexistent/runc: no such file or directory$code"
 	ctrt c rm c2-norunc2 2>/dev/null || true
 }
+
+@test "containerd 2.x takes the version 3 answer: bootstrap.json says so, and the task runs on it" {
+	need_2x
+	local b
+	ctrt run -d "$TEST_IMAGE" c2-boot sleep 300
+	b=$(bundle_dir c2-boot)
+	run cat "$b/bootstrap.json"
+	assert_output --regexp '^\{"version":3,"address":"unix:///run/containerd/s/[0-9a-f]{64}","protocol":"ttrpc"\}$'
+	[[ ! -e $b/address ]]
+	ctrd_log | grep 'connecting to shim c2-boot' >"$BATS_TEST_TMPDIR/connect.log" || true
+	echo "# $(cat "$BATS_TEST_TMPDIR/connect.log")" >&3
+	grep -q 'version=3' "$BATS_TEST_TMPDIR/connect.log" || fail "containerd: $(cat "$BATS_TEST_TMPDIR/connect.log")"
+	run ctrt t exec --exec-id e1 c2-boot echo via-v3
+	assert_output via-v3
+	ctrt t kill -s KILL c2-boot
+	wait_for 10 task_is c2-boot STOPPED
+	ctrt t rm c2-boot
+	ctrt c rm c2-boot
+}
