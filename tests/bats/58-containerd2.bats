@@ -151,7 +151,7 @@ ttrpc_call() {
 	# no options; options (fields out of order: both re-encode them); a missing binary; a
 	# foreign type; bytes that are no protobuf
 	: >"$d/in0"
-	pb s:1:containerd.runc.v1.Options m:2:[ s:7:/run/x s:6:runc v:9:1 v:4:1000 ] >"$d/in1"
+	pb s:1:containerd.runc.v1.Options m:2:[ s:7:/run/x s:6:runc v:9:1 v:4:1000 s:12:/run/t.sock v:13:3 ] >"$d/in1"
 	pb s:1:containerd.runc.v1.Options m:2:[ s:6:no-runc ] >"$d/in2"
 	pb s:1:foo.Bar s:2:x >"$d/in3"
 	printf '\377\377\377' >"$d/in4"
