@@ -3,17 +3,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/loop.h>
+#include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <ctrbox/log.h>
+
 #include "util.h"
 
-/* containerd 1.6 mount/mount_linux.go parseMountOptions, word for word. */
+/* containerd mount/mount_linux.go parseMountOptions (1.6 and 2.1 alike), word for word. */
 static const struct mount_flag {
 	const char *name;
 	int clear;
@@ -56,6 +63,8 @@ static const struct mount_flag mount_propagation[] = {
 };
 
 #define LOWERDIR "lowerdir="
+#define UIDMAP "uidmap="
+#define GIDMAP "gidmap="
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct mount_flag *flag_find(const struct mount_flag *t, size_t n, const char *name)
@@ -66,48 +75,308 @@ static const struct mount_flag *flag_find(const struct mount_flag *t, size_t n, 
 	return NULL;
 }
 
-int mount_parse_options(char **options, size_t n, unsigned long *flags, unsigned long *propagation,
-			char **data, int *loopdev)
+int mount_parse_options(char **options, size_t n, struct mount_opts *o)
 {
-	unsigned long fl = 0, prop = 0;
 	size_t len = 1, ndata = 0;
-	int loop = 0;
-	char *d, *w;
+	int direct_taken = 0;
+	char *w;
 
-	for (size_t i = 0; i < n; i++)
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < n; i++) {
 		len += strlen(options[i]) + 1;
-	d = w = malloc(len);
-	if (!d)
+		o->loop |= strcmp(options[i], "loop") == 0;
+	}
+	o->data = w = malloc(len);
+	if (!w)
 		return -ENOMEM;
 	*w = '\0';
 	for (size_t i = 0; i < n; i++) {
-		const char *o = options[i];
-		const struct mount_flag *f = flag_find(mount_flags, NELEM(mount_flags), o);
+		const char *opt = options[i];
+		const struct mount_flag *f = flag_find(mount_flags, NELEM(mount_flags), opt);
 
 		/* a word whose flag is 0 ("defaults") is data in containerd, so it is here too */
 		if (f && f->flag) {
-			fl = f->clear ? fl & ~f->flag : fl | f->flag;
-		} else if ((f = flag_find(mount_propagation, NELEM(mount_propagation), o))) {
-			prop = f->flag; /* a mount has one propagation type: the last word wins */
-		} else if (strcmp(o, "loop") == 0) {
-			loop = 1;
+			o->flags = f->clear ? o->flags & ~f->flag : o->flags | f->flag;
+		} else if ((f = flag_find(mount_propagation, NELEM(mount_propagation), opt))) {
+			o->propagation = f->flag; /* a mount has one propagation type */
+		} else if (strcmp(opt, "loop") == 0) {
+			continue;
+		} else if (strncmp(opt, UIDMAP, strlen(UIDMAP)) == 0) {
+			o->uidmap = opt + strlen(UIDMAP);
+		} else if (strncmp(opt, GIDMAP, strlen(GIDMAP)) == 0) {
+			o->gidmap = opt + strlen(GIDMAP);
+		} else if (o->loop && !direct_taken && strcmp(opt, "direct-io") == 0) {
+			direct_taken = o->direct_io =
+			    1; /* containerd's hasDirectIO: the first one */
 		} else {
 			if (ndata++)
 				*w++ = ',';
-			w = stpcpy(w, o);
+			w = stpcpy(w, opt);
 		}
 	}
-	*flags = fl;
-	*propagation = prop;
-	if (loopdev)
-		*loopdev = loop;
-	if (loop) {
-		free(d);
-		*data = NULL;
-		return -ENOTSUP;
-	}
-	*data = d;
 	return 0;
+}
+
+void mount_opts_free(struct mount_opts *o)
+{
+	free(o->data);
+	o->data = NULL;
+}
+
+/* One decimal field of a mapping, up to the next ':' or ',' (or the end). */
+static int idmap_field(const char **s, unsigned long long *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		*v = *v * 10 + (unsigned)(*p - '0');
+		if (*v > 0xffffffffULL)
+			return -1;
+	}
+	*s = p;
+	return 0;
+}
+
+int mount_parse_idmap(const char *s, struct mount_idmap *out, size_t cap, const char **why)
+{
+	static const char *const bad_field[] = {
+	    "invalid container id for user namespace remapping",
+	    "invalid host id for user namespace remapping",
+	    "invalid size for user namespace remapping",
+	};
+	const char *dummy;
+	size_t n = 0;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	for (;;) {
+		unsigned long long v[3];
+		const char *end = strchrnul(s, ','), *p = s;
+		int fields = 1;
+
+		for (const char *q = s; q < end; q++)
+			fields += *q == ':';
+		if (fields != 3) {
+			*why = "user namespace mappings require the format "
+			       "`container-id:host-id:size`";
+			return -EINVAL;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (idmap_field(&p, &v[i]) < 0 || *p != (i < 2 ? ':' : *end)) {
+				*why = bad_field[i];
+				return -EINVAL;
+			}
+			p += i < 2;
+		}
+		if (v[2] == 0) {
+			*why = "invalid size for user namespace remapping: 0";
+			return -EINVAL;
+		}
+		/* the kernel's own rule: first + count must not pass 2^32-1 */
+		if (v[0] + v[2] > 0xffffffffULL || v[1] + v[2] > 0xffffffffULL) {
+			*why = "user namespace mapping range past the last id (2^32-2)";
+			return -EINVAL;
+		}
+		if (n == cap) {
+			*why = "too many user namespace mapping ranges";
+			return -EINVAL;
+		}
+		out[n++] = (struct mount_idmap){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2]};
+		if (!*end)
+			return (int)n;
+		s = end + 1;
+	}
+}
+
+/* "inside outside count\n" lines, as one write (the kernel takes a map in a single write). */
+static int write_idmap(pid_t pid, const char *file, const struct mount_idmap *m, size_t n)
+{
+	char path[64], buf[4096];
+	size_t len = 0;
+	int fd, r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].inside,
+				 m[i].outside, m[i].count);
+		if (k < 0 || (size_t)k >= sizeof(buf) - len)
+			return -E2BIG; /* the kernel wants less than a page */
+		len += (size_t)k;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+int mount_userns_fd(const struct mount_idmap *uid, size_t nuid, const struct mount_idmap *gid,
+		    size_t ngid)
+{
+	/* exit_signal 0: a clone child, which no waitpid(-1) of the caller's (the shim's
+	 * SIGCHLD reaper) can take away from us */
+	struct clone_args ca = {.flags = CLONE_NEWUSER, .exit_signal = 0};
+	char path[64];
+	int p[2], fd = -1, r = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && errno == ENOSYS) /* seccomp profiles and valgrind refuse clone3 */
+#if defined(__s390__) || defined(__s390x__)
+		pid = (pid_t)syscall(SYS_clone, 0L, (long)CLONE_NEWUSER);
+#else
+		pid = (pid_t)syscall(SYS_clone, (long)CLONE_NEWUSER, 0L, 0L, 0L, 0L);
+#endif
+	if (pid == 0) {
+		/* the child: raw syscalls only, until the parent closes its end (or dies) */
+		char c;
+		/* hold nothing of the caller's (a pipe's write end, a socket) while it lives */
+		close_range(3, (unsigned)p[0] - 1, 0);
+		close_range((unsigned)p[0] + 1, ~0U, 0);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		r = -errno;
+		close(p[1]);
+		return r;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+	if (r == 0)
+		r = write_idmap(pid, "uid_map", uid, nuid);
+	if (r == 0) {
+		char sgpath[64];
+		int sg;
+		snprintf(sgpath, sizeof(sgpath), "/proc/%d/setgroups", (int)pid);
+		sg = open(sgpath, O_WRONLY | O_CLOEXEC);
+		/* as Go's exec does for GidMappings; a kernel without the file is fine */
+		if (sg >= 0) {
+			if (write(sg, "deny", 4) != 4)
+				r = errno ? -errno : -EIO;
+			close(sg);
+		} else if (errno != ENOENT) {
+			r = -errno;
+		}
+	}
+	if (r == 0)
+		r = write_idmap(pid, "gid_map", gid, ngid);
+	close(p[1]); /* the child sees EOF and exits */
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int mount_idmapped(const char *source, const char *target, int userns_fd,
+		   unsigned long long attr_set)
+{
+	struct mount_attr attr = {
+	    .attr_set = MOUNT_ATTR_IDMAP | attr_set,
+	    .userns_fd = (unsigned long long)userns_fd,
+	};
+	int fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
+	    move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* One try on one free device: 0 with *out the device's fd, or -errno (-EBUSY: taken). */
+static int loop_setup_dev(const char *backing, const char *dev, int readonly, int autoclear,
+			  int direct_io, int *out)
+{
+	int oflags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, back, lfd, r = 0;
+	struct loop_config cfg;
+	unsigned flags = 0;
+
+	back = open(backing, oflags);
+	if (back < 0)
+		return -errno;
+	lfd = open(dev, oflags);
+	if (lfd < 0) {
+		r = -errno;
+		close(back);
+		return r;
+	}
+	if (readonly)
+		flags |= LO_FLAGS_READ_ONLY;
+	if (autoclear)
+		flags |= LO_FLAGS_AUTOCLEAR;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fd = (unsigned)back;
+	cfg.info.lo_flags = flags | (direct_io ? LO_FLAGS_DIRECT_IO : 0);
+	/* the kernel keeps 63 bytes and a NUL, as losetup shows it */
+	strncpy((char *)cfg.info.lo_file_name, backing, LO_NAME_SIZE - 1);
+	if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
+		r = -errno;
+		if (r == -EINVAL || r == -ENOTTY) { /* before 5.8: the three old steps */
+			struct loop_info64 info = cfg.info;
+			info.lo_flags = flags;
+			r = 0;
+			if (ioctl(lfd, LOOP_SET_FD, back) < 0)
+				r = -errno;
+			else if (ioctl(lfd, LOOP_SET_STATUS64, &info) < 0 ||
+				 (direct_io && ioctl(lfd, LOOP_SET_DIRECT_IO, 1UL) < 0)) {
+				r = -errno;
+				ioctl(lfd, LOOP_CLR_FD, 0);
+			}
+		}
+	}
+	close(back);
+	if (r < 0) {
+		close(lfd);
+		return r;
+	}
+	*out = lfd;
+	return 0;
+}
+
+int mount_loop_attach(const char *backing, int readonly, int autoclear, int direct_io, char *dev,
+		      size_t devlen)
+{
+	int r = -EBUSY;
+
+	/* containerd waits a random few ms between tries; the shim never sleeps, and the next
+	 * LOOP_CTL_GET_FREE names another device anyway */
+	for (int retry = 1; retry < 100 && r == -EBUSY; retry++) {
+		int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC), num, fd;
+
+		if (ctl < 0)
+			return -errno;
+		num = ioctl(ctl, LOOP_CTL_GET_FREE);
+		r = num < 0 ? -errno : 0;
+		close(ctl);
+		if (r < 0)
+			return r;
+		if (snprintf(dev, devlen, "/dev/loop%d", num) >= (int)devlen)
+			return -ENAMETOOLONG;
+		r = loop_setup_dev(backing, dev, readonly, autoclear, direct_io, &fd);
+		if (r == 0)
+			return fd;
+	}
+	return r == -EBUSY ? -EAGAIN : r;
 }
 
 /* path.Dir of the common prefix, then the trailing '/': "/s/snapshots/1" (from .../10/fs and
@@ -287,28 +556,48 @@ out:
 	return r;
 }
 
-/* containerd's three steps; *added says whether target gained a mount layer. */
+/* containerd's three steps (a loop device first when asked); *added: how many mount layers
+ * target gained (0 or 1). */
 static int mount_steps(const struct mount_spec *m, const char *target, const char *dir,
-		       unsigned long flags, unsigned long prop, const char *data, int *added)
+		       const struct mount_opts *o, int *added)
 {
 	const char *source = m->source ? m->source : "", *type = m->type ? m->type : "";
-	const unsigned long bro = MS_BIND | MS_RDONLY;
+	const unsigned long bro = MS_BIND | MS_RDONLY, flags = o->flags;
+	const char *data = o->data;
 	int r = 0;
 
 	*added = 0;
 	/* a remount that changes data still needs the first call (moby/moby#34077) */
 	if (!(flags & MS_REMOUNT) || data[0]) {
 		const char *d = data[0] ? data : NULL;
+		char dev[32];
+		int lfd = -1;
+
+		if (o->loop) {
+			lfd = mount_loop_attach(source, !!(flags & MS_RDONLY), 1, o->direct_io, dev,
+						sizeof(dev));
+			if (lfd < 0) {
+				ctrbox_log_error("failed to set up a loop device for %s: %s",
+						 source, strerror(-lfd));
+				return lfd;
+			}
+			source = dev;
+		}
 		if (dir)
 			r = mount_from(dir, source, target, type, flags, d);
 		else if (mount(source, target, type, flags, d) < 0)
 			r = -errno;
+		/* autoclear: from now on the mount alone keeps the device (if it failed, this
+		 * detaches it again) */
+		if (lfd >= 0)
+			close(lfd);
 		if (r < 0)
 			return r;
 		*added = !(flags & MS_REMOUNT);
 	}
 	/* rbind's MS_REC makes the propagation change recursive too, as in containerd */
-	if (prop && mount(NULL, target, NULL, prop | (flags & MS_REC), NULL) < 0)
+	if (o->propagation &&
+	    mount(NULL, target, NULL, o->propagation | (flags & MS_REC), NULL) < 0)
 		r = -errno;
 	/* the kernel ignores MS_RDONLY on a new bind: only a bind remount makes it read-only */
 	if (r == 0 && (flags & bro) == bro &&
@@ -321,33 +610,282 @@ static int mount_steps(const struct mount_spec *m, const char *target, const cha
 	return r;
 }
 
+/* containerd's temp dir: $XDG_RUNTIME_DIR, else Go's os.TempDir ($TMPDIR, else /tmp). */
+static const char *temp_dir(void)
+{
+	const char *d = getenv("XDG_RUNTIME_DIR");
+
+	if (!d || !d[0])
+		d = getenv("TMPDIR");
+	return d && d[0] ? d : "/tmp";
+}
+
+/* containerd's getCommonDirectory: path.Dir of the lowerdirs' longest common prefix (of the
+ * one lowerdir itself when alone); "." and "/" are refused. */
+static int idmap_common_dir(const char *lower, char **out)
+{
+	size_t lcp = strcspn(lower, ":");
+	char *dir, *slash;
+
+	*out = NULL;
+	for (const char *seg = lower + lcp; *seg;) {
+		size_t i = 0;
+		const char *end;
+		seg++;
+		end = strchrnul(seg, ':');
+		while (i < lcp && seg + i < end && seg[i] == lower[i])
+			i++;
+		lcp = i;
+		seg = end;
+	}
+	dir = strndup(lower, lcp);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0'; /* path.Dir keeps the root's '/' */
+	if (!slash || strcmp(path_clean(dir), "/") == 0 || strcmp(dir, ".") == 0 || !dir[0]) {
+		free(dir);
+		return -EINVAL;
+	}
+	*out = dir;
+	return 0;
+}
+
+/* *out: "lowerdir=" with each lowerdir's part below common joined onto tmp (filepath.Join),
+ * malloc'd. Every lowerdir must be below common (-EINVAL): containerd would paste an unrelated
+ * one whole onto tmp. */
+static int idmap_lowerdir(const char *lower, const char *common, const char *tmp, char **out)
+{
+	size_t n = strlen(common), cap = strlen(LOWERDIR) + 1;
+	char *w;
+
+	*out = NULL;
+	for (const char *seg = lower;; seg++) {
+		const char *end = strchrnul(seg, ':');
+		if ((size_t)(end - seg) < n || strncmp(seg, common, n) != 0 ||
+		    (seg[n] != '/' && seg + n != end))
+			return -EINVAL;
+		cap += strlen(tmp) + (size_t)(end - seg - n) + 2;
+		if (!*end)
+			break;
+		seg = end;
+	}
+	*out = w = malloc(cap);
+	if (!w)
+		return -ENOMEM;
+	w = stpcpy(w, LOWERDIR);
+	for (const char *seg = lower;; seg++) {
+		const char *end = strchrnul(seg, ':');
+		char *part = w;
+		w = stpcpy(w, tmp);
+		*w++ = '/';
+		w = mempcpy(w, seg + n, (size_t)(end - seg - n));
+		*w = '\0';
+		w = part + strlen(path_clean(part));
+		if (!*end)
+			break;
+		*w++ = ':';
+		seg = end;
+	}
+	return 0;
+}
+
+/* containerd's prepareIDMappedOverlay: the lowerdirs' common parent, idmapped and read-only,
+ * on a fresh temp dir (*tmp, malloc'd); *opts: m's options without lowerdir= and with the
+ * rewritten one last (malloc'd vector, n_options long, last entry malloc'd). */
+static int idmap_overlay_prepare(const struct mount_spec *m, int userns, char **tmp, char ***opts)
+{
+	size_t idx, n = m->n_options, j = 0;
+	char *common = NULL, *t = NULL, *lower = NULL, **out = NULL;
+	int r;
+
+	*tmp = NULL;
+	*opts = NULL;
+	for (idx = 0; idx < n; idx++)
+		if (strncmp(m->options[idx], LOWERDIR, strlen(LOWERDIR)) == 0)
+			break;
+	if (idx == n) {
+		ctrbox_log_error("failed to prepare idmapped overlay: no lowerdir= option");
+		return -EINVAL;
+	}
+	r = idmap_common_dir(m->options[idx] + strlen(LOWERDIR), &common);
+	if (r == -EINVAL)
+		ctrbox_log_error("failed to prepare idmapped overlay: the lowerdirs of %s have no "
+				 "common parent directory",
+				 m->options[idx]);
+	if (r < 0)
+		return r;
+	if (asprintf(&t, "%s/ovl-idmappedXXXXXX", temp_dir()) < 0) {
+		t = NULL;
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (!mkdtemp(t)) {
+		r = -errno;
+		ctrbox_log_error("failed to create temporary overlay lowerdir mount location: %s",
+				 strerror(-r));
+		free(t);
+		t = NULL;
+		goto fail;
+	}
+	r = idmap_lowerdir(m->options[idx] + strlen(LOWERDIR), common, t, &lower);
+	if (r == -EINVAL)
+		ctrbox_log_error(
+		    "failed to prepare idmapped overlay: a lowerdir of %s is not below "
+		    "their common parent %s",
+		    m->options[idx], common);
+	if (r < 0)
+		goto fail;
+	out = malloc(n * sizeof(*out));
+	if (!out) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = mount_idmapped(common, t, userns, MOUNT_ATTR_RDONLY);
+	if (r < 0) {
+		ctrbox_log_error("failed to create idmapped mount of %s: %s", common, strerror(-r));
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (i != idx)
+			out[j++] = m->options[i];
+	out[n - 1] = lower;
+	free(common);
+	*tmp = t;
+	*opts = out;
+	return 0;
+fail:
+	if (t)
+		rmdir(t);
+	free(t);
+	free(lower);
+	free(out);
+	free(common);
+	return r;
+}
+
+/* The overlay holds its own clones of the lower mounts: the temp one goes at once. containerd
+ * retries a busy one for 2.5 s; nothing should hold it, and the shim must not wait, so a busy
+ * one is detached instead. */
+static void idmap_overlay_cleanup(char *tmp, char **opts, size_t n)
+{
+	if (tmp) {
+		if (umount2(tmp, 0) < 0 && errno == EBUSY)
+			umount2(tmp, MNT_DETACH);
+		if (rmdir(tmp) < 0)
+			ctrbox_log_info("failed to remove idmapped directory %s: %s", tmp,
+					strerror(errno));
+		free(tmp);
+	}
+	if (opts) {
+		free(opts[n - 1]);
+		free(opts);
+	}
+}
+
+/* The user namespace of "uidmap=" and "gidmap=" (-EINVAL logged when malformed). */
+static int userns_for(const struct mount_opts *o)
+{
+	struct mount_idmap *u = NULL, *g = NULL;
+	const char *why = NULL, *which = "uidmap";
+	int nu, ng = -EINVAL, r;
+
+	u = malloc(MOUNT_IDMAP_MAX * sizeof(*u));
+	g = malloc(MOUNT_IDMAP_MAX * sizeof(*g));
+	if (!u || !g) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nu = mount_parse_idmap(o->uidmap, u, MOUNT_IDMAP_MAX, &why);
+	if (nu > 0) {
+		which = "gidmap";
+		ng = mount_parse_idmap(o->gidmap, g, MOUNT_IDMAP_MAX, &why);
+	}
+	if (nu < 0 || ng < 0) {
+		ctrbox_log_error("%s=%s: %s", which, which[0] == 'u' ? o->uidmap : o->gidmap, why);
+		r = -EINVAL;
+		goto out;
+	}
+	r = mount_userns_fd(u, (size_t)nu, g, (size_t)ng);
+	if (r < 0)
+		ctrbox_log_error("failed to create a user namespace for uidmap=%s gidmap=%s: %s",
+				 o->uidmap, o->gidmap, strerror(-r));
+out:
+	free(u);
+	free(g);
+	return r;
+}
+
+/* One mount_spec onto target; *added: the mount layers target gained (0, 1 or 2). */
 static int mount_layer(const struct mount_spec *m, const char *target, int *added)
 {
+	const int overlay = m->type && strcmp(m->type, "overlay") == 0;
 	long pagesize = sysconf(_SC_PAGESIZE);
-	char *dir = NULL, **copts = NULL, *data = NULL;
-	unsigned long flags, prop;
-	int r;
+	char *dir = NULL, **copts = NULL, **iopts = NULL, *itmp = NULL;
+	struct mount_spec mm = *m;
+	struct mount_opts o;
+	int r, userns = -1, idmap;
 
 	*added = 0;
 	if (is_fuse(m->type)) /* containerd execs mount.fuse[3]; nothing here needs it yet */
 		return -ENOTSUP;
 	if (pagesize <= 0)
 		pagesize = 4096;
-	r = mount_compact_overlay(m, pagesize, &dir, &copts);
+	r = mount_parse_options(m->options, m->n_options, &o);
 	if (r < 0)
 		return r;
-	r = mount_parse_options(copts ? copts : m->options, m->n_options, &flags, &prop, &data,
-				NULL);
+	/* containerd remaps only with both, each non-empty */
+	idmap = o.uidmap && o.uidmap[0] && o.gidmap && o.gidmap[0];
+	if (!idmap && ((o.uidmap && o.uidmap[0]) || (o.gidmap && o.gidmap[0])))
+		ctrbox_log_warn("%s mount on %s: uidmap= and gidmap= go together; no idmapping",
+				m->type ? m->type : "", target);
+	if (idmap) {
+		r = userns = userns_for(&o);
+		if (r < 0)
+			goto out;
+		/* overlay wants its lowerdirs idmapped instead */
+		if (overlay) {
+			r = idmap_overlay_prepare(m, userns, &itmp, &iopts);
+			if (r < 0)
+				goto out;
+			mm.options = iopts;
+		}
+	}
+	r = mount_compact_overlay(&mm, pagesize, &dir, &copts);
 	if (r < 0)
 		goto out;
+	if (copts || iopts) {
+		mount_opts_free(&o);
+		r = mount_parse_options(copts ? copts : mm.options, m->n_options, &o);
+		if (r < 0)
+			goto out;
+	}
 	/* the kernel copies one page of data and would silently cut the rest */
-	if (strlen(data) > (size_t)pagesize) {
+	if (strlen(o.data) > (size_t)pagesize) {
 		r = -E2BIG;
 		goto out;
 	}
-	r = mount_steps(m, target, dir, flags, prop, data, added);
+	r = mount_steps(&mm, target, dir, &o, added);
+	/* a non-overlay mount gets an idmapped copy of itself on top; containerd returns after
+	 * the read-only bind remount, before this step, and so does this */
+	if (r == 0 && idmap && !overlay &&
+	    (o.flags & (MS_BIND | MS_RDONLY)) != (MS_BIND | MS_RDONLY)) {
+		r = mount_idmapped(target, target, userns, 0);
+		if (r == 0) {
+			++*added;
+		} else {
+			ctrbox_log_error("unable to shift GID/UID for %s: %s", target,
+					 strerror(-r));
+			for (; *added > 0; --*added)
+				umount2(target, MNT_DETACH);
+		}
+	}
 out:
-	free(data);
+	idmap_overlay_cleanup(itmp, iopts, m->n_options);
+	if (userns >= 0)
+		close(userns);
+	mount_opts_free(&o);
 	free(dir);
 	mount_compact_free(copts, m->n_options);
 	return r;
