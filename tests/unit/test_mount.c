@@ -668,6 +668,8 @@ void test_mount_overlay(void)
 	loop_ext4();
 }
 
+static void idmapped_deep(struct fx *f, char *lower, char *up, char *wo, const char *t);
+
 /* 120 layers under a long path: the options exceed a page and only mount after compaction,
  * which briefly changes the working directory. */
 void test_mount_overlay_deep(void)
@@ -713,6 +715,7 @@ void test_mount_overlay_deep(void)
 	CHECK(fx_exists(&f, "m/bottom"));
 	CHECK(fx_exists(&f, "m/top"));
 	CHECK(unmount_all(t, 0) == 0);
+	idmapped_deep(&f, lower, up, wo, t);
 	free(before);
 	free(after);
 	free(lower);
@@ -1117,4 +1120,30 @@ static void loop_ext4(void)
 	CHECK(path_is_mountpoint(t) == 0);
 	CHECK(!image_attached(img));
 	fx_teardown(&f);
+}
+
+/* The 120 layers again with mappings: the lowerdirs through the temp idmapped mount are still
+ * over a page, so they are compacted against the temp dir afterwards. */
+static void idmapped_deep(struct fx *f, char *lower, char *up, char *wo, const char *t)
+{
+	char *o[] = {"uidmap=0:100000:65536", "index=off", lower, up, wo, "gidmap=0:100000:65536"};
+	struct mount_spec m = {"overlay", "overlay", NULL, o, 6};
+	char tmp[256], *before, *after;
+	struct env_save env;
+	gid_t g;
+
+	fx_mkdir(f, "tmp");
+	fx_path(f, "tmp", tmp, sizeof(tmp));
+	temp_here(&env, tmp);
+	before = getcwd(NULL, 0);
+	CHECK(mount_one(&m, t) == 0);
+	after = getcwd(NULL, 0);
+	temp_restore(&env);
+	CHECK_STR(after, before);
+	CHECK(owner(f, "m/bottom", &g) == 100000 && g == 100000);
+	CHECK(owner(f, "m/top", &g) == 100000 && g == 100000);
+	CHECK(dir_is_empty(tmp) == 1);
+	CHECK(unmount_all(t, 0) == 0);
+	free(before);
+	free(after);
 }
