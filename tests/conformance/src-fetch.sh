@@ -68,7 +68,13 @@ dir=$dest/$src-${uver%-*}
 if [[ $(cat "$dir/.ctrbox-version" 2>/dev/null) != "$ver" ]]; then
 	rm -rf "$dir"
 	mkdir -p "$dest"
-	dpkg-source -q -x "$dsc" "$dir" >&2
+	# Its output only on failure: gpgv cannot check the .dsc's signature without debian-keyring
+	# (apt checked the files' hashes against the signed Sources index already).
+	if ! dpkg-source -q --no-copy -x "$dsc" "$dir" >"$dest/dpkg-source.log" 2>&1; then
+		cat "$dest/dpkg-source.log" >&2
+		exit 1
+	fi
+	rm -f "$dest/dpkg-source.log"
 	echo "$ver" >"$dir/.ctrbox-version"
 fi
 echo "$src $ver $dir"
