@@ -103,7 +103,7 @@ envs=$(cat "$client"/*_test.go | grep -c 'rigEnv("CTRBOX_CONFORMANCE_\|rigConfig
 cp "$here/1.6/rig_test.go" "$client/zz_ctrbox_rig_test.go"
 
 export GOPATH=$gopath GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local GOPROXY=off GOCACHE=$out/gocache
-export CGO_ENABLED=0
+export CGO_ENABLED=0 GOENV=off
 go=$GOROOT/bin/go
 say "building client.test with $("$go" version) (containerd $srcver, $n pulls patched)"
 (cd "$client" && "$go" test -c -o "$out/client.test.new" .)
