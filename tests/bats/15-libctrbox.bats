@@ -160,7 +160,13 @@ ex_gone() {
 @test "real containerd runs the example shim by absolute path: Create answers Unimplemented, nothing leaks" {
 	run ctrt run --runtime "$EXDIR/containerd-shim-example-v1" "$TEST_IMAGE" exc1 true
 	assert_failure
-	assert_output --partial "method Create: not implemented" # what README shows
+	# what README shows (1.6); containerd 2.x turns the Unimplemented status back into its
+	# errdefs error and drops the ": not implemented" that names it
+	if ctrd_is 1.6; then
+		assert_output --partial "method Create: not implemented"
+	else
+		assert_output "ctr: failed to create shim task: method Create"
+	fi
 	wait_for 10 ex_gone exc1
 	wait_for 10 test ! -e "$(bundle_dir exc1)"
 	ctrt containers rm exc1
@@ -171,8 +177,8 @@ ex_gone() {
 @test "the example client against ctrbox's runc shim under containerd: Connect and State of a running task" {
 	local addr pid
 	ctrt run -d "$TEST_IMAGE" exr1 sleep 1000
-	wait_for 10 test -s "$(bundle_dir exr1)/address"
-	addr=$(cat "$(bundle_dir exr1)/address")
+	wait_for 10 shim_address exr1
+	addr=$(shim_address exr1)
 	pid=$(ctrt task ls | awk '$1 == "exr1" { print $2 }')
 	run "$EXDIR/ttrpc-client" "$addr" exr1
 	assert_success

@@ -18,9 +18,7 @@ teardown() {
 
 @test "published events reach ctr events in order, in our namespace" {
 	local out=$BATS_TEST_TMPDIR/events.txt
-	ctr -a "$CTRD_SOCK" events >"$out" &
-	EVPID=$!
-	sleep 0.5 # the subscription is in place before anything is published
+	events_start "$out"
 	run env TTRPC_ADDRESS="$CTRD_TTRPC" "$PUBLISH" "$CTRD_NS" ev-one ev-two ev-three
 	assert_success
 	assert_output "sent=3 dropped=0 pending=0"

@@ -50,7 +50,7 @@ our_shim_pid() {
 	[[ -f $b/runtime && ! -s $b/runtime ]]
 	[[ $(stat -c %a "$b/options.json") == 600 ]]
 	[[ $(cat "$b/init.pid") == $(ctrt task ls | awk '$1 == "r1c" { print $2 }') ]]
-	[[ $(cat "$b/address") == unix:///run/containerd/s/* ]]
+	[[ $(shim_address r1c) == unix:///run/containerd/s/* ]]
 	ctrt task kill -s SIGKILL r1c
 	wait_for 10 task_is r1c STOPPED
 	ctrt task rm r1c
@@ -130,17 +130,17 @@ our_shim_pid() {
 
 @test "ctr events shows /tasks/create, start, exit, delete in order with the right fields" {
 	local out=$BATS_TEST_TMPDIR/events
-	ctr -a "$CTRD_SOCK" events >"$out" &
-	EVPID=$!
-	sleep 0.5
+	events_start "$out"
 	run ctrt run --rm "$TEST_IMAGE" r7 sh -c 'exit 3'
 	assert_failure 3
 	wait_for 10 grep -q '/tasks/delete' "$out"
 	run grep -o "$CTRD_NS /tasks/[a-z]*" "$out"
 	assert_output "$(printf '%s\n' "$CTRD_NS /tasks/create" "$CTRD_NS /tasks/start" "$CTRD_NS /tasks/exit" "$CTRD_NS /tasks/delete")"
 	grep -q "/tasks/create {\"container_id\":\"r7\",\"bundle\":\"$(bundle_dir r7)\",\"rootfs\":\[{\"type\":\"overlay\"" "$out"
-	grep -q '/tasks/exit {"container_id":"r7","id":"r7","pid":[0-9]*,"exit_status":3,"exited_at":"' "$out"
-	grep -q '/tasks/delete {"container_id":"r7","pid":[0-9]*,"exit_status":3,"exited_at":"' "$out"
+	local t
+	t=$(ev_time_re)
+	grep -qE '/tasks/exit \{"container_id":"r7","id":"r7","pid":[0-9]+,"exit_status":3,"exited_at":'"$t"'\}$' "$out"
+	grep -qE '/tasks/delete \{"container_id":"r7","pid":[0-9]+,"exit_status":3,"exited_at":'"$t"'\}$' "$out"
 }
 
 @test "a bad command fails with runc's own message and the shim cleans up" {

@@ -200,12 +200,14 @@ EOF
 	# one shim for both (the group annotation), the first container running
 	ctrt run -d --null-io --annotation "io.containerd.runc.v2.group=$g" "$TEST_IMAGE" lc-g1 sleep 1000
 	wait_for 10 task_is lc-g1 RUNNING
-	addr=$(sed 's|^unix://||' "$(bundle_dir lc-g1)/address")
+	addr=$(shim_address lc-g1)
+	addr=${addr#unix://}
 	ctrt run -d --log-uri "binary://$D/logger" --annotation "io.containerd.runc.v2.group=$g" \
 		"$TEST_IMAGE" lc-g2 sleep 1000 >"$D/g2.out" 2>&1 &
 	local g2=$!
 	wait_for 10 test -s "$D/logger.pid"
-	[[ $(sed 's|^unix://||' "$(bundle_dir lc-g2)/address") == "$addr" ]] # the same shim
+	wait_for 10 shim_address lc-g2
+	[[ $(shim_address lc-g2) == "unix://$addr" ]] # the same shim
 	local -a took=()
 	ms=$(probe_ms "$addr" state lc-g1)
 	((ms < 100)) || fail "State took $ms ms while the other Create waits"

@@ -33,9 +33,7 @@ shim_of() {
 @test "exec: output and exit codes propagate; events exec-added, exec-started, exit in order" {
 	start_sleeper x1
 	local out=$BATS_TEST_TMPDIR/events
-	ctr -a "$CTRD_SOCK" events >"$out" &
-	EVPID=$!
-	sleep 0.5
+	events_start "$out"
 	run ctrt task exec --exec-id e1 x1 sh -c 'echo out; echo err >&2; exit 3'
 	assert_failure 3
 	assert_line "out"
@@ -62,9 +60,9 @@ shim_of() {
 	assert_output --partial "id long: already exists"
 	run ctrt task ps x2
 	assert_success
-	assert_output --partial '&ProcessDetails{ExecID:long,'
+	assert_output --partial "$(ps_exec_info long)"
 	local pid
-	pid=$(ctrt task ps x2 | awk '/ExecID:long,/ { print $1 }')
+	pid=$(ps_exec_pid x2 long)
 	[[ -n $pid ]] && kill -0 "$pid"
 	run ctrt task kill --exec-id long -s SIGKILL x2
 	assert_success
@@ -109,9 +107,7 @@ shim_of() {
 @test "pause -> PAUSED -> resume -> RUNNING, with /tasks/paused and /tasks/resumed" {
 	start_sleeper x5
 	local out=$BATS_TEST_TMPDIR/events
-	ctr -a "$CTRD_SOCK" events >"$out" &
-	EVPID=$!
-	sleep 0.5
+	events_start "$out"
 	run ctrt task pause x5
 	assert_success
 	wait_for 5 task_is x5 PAUSED
@@ -132,7 +128,7 @@ shim_of() {
 @test "Update (over TTRPC; ctr 1.6 has no task update) changes the memory cgroup" {
 	start_sleeper x6
 	local addr cg
-	addr=$(cat "$(bundle_dir x6)/address")
+	addr=$(shim_address x6)
 	cg=$(find /sys/fs/cgroup/memory -maxdepth 3 -type d -name x6 -path "*$CTRD_NS*" | head -1)
 	[[ -n $cg ]] || fail "no memory cgroup for x6"
 	run "$PROBE" "$addr" update x6 '{"memory":{"limit":67108864}}'

@@ -9,6 +9,8 @@ setup() {
 }
 
 teardown() {
+	[[ -n ${EVPID:-} ]] && kill "$EVPID" 2>/dev/null
+	ctrd_pid >/dev/null || ctrd_start || true # a restart test that failed half-way
 	[[ -z ${BATS_TEST_COMPLETED:-} ]] && dump_ctrd_log 40
 	ctrd_clean_ns 10
 	return 0
@@ -49,7 +51,7 @@ teardown() {
 	wait_for 10 task_is g1 RUNNING
 	wait_for 10 task_is g2 RUNNING
 	[[ $(shim_pids "$CTRD_SOCK" | wc -l) == 1 ]]
-	[[ $(cat "$(bundle_dir g1)/address") == $(cat "$(bundle_dir g2)/address") ]]
+	[[ -n $(shim_address g1) && $(shim_address g1) == $(shim_address g2) ]]
 	local shim
 	shim=$(shim_pids "$CTRD_SOCK")
 	ctrt task kill -s SIGKILL g1
@@ -79,8 +81,15 @@ teardown() {
 		[[ $(task_status "rs$i") == RUNNING ]] || fail "rs$i is $(task_status "rs$i") after the restart"
 	done
 	[[ $(shim_pids "$CTRD_SOCK" | wc -l) == 20 ]]
+	# the shims publish to the new daemon: one exit event each, SIGKILL's status
+	local ev=$BATS_TEST_TMPDIR/events
+	events_start "$ev"
 	for i in $(seq 20); do ctrt task kill -s SIGKILL "rs$i"; done
 	for i in $(seq 20); do wait_for 10 task_is "rs$i" STOPPED; done
+	wait_for 10 eval '[[ $(events_exits "$ev" | wc -l) -ge 20 ]]' || true
+	run events_exits "$ev"
+	[[ $(sort <<<"$output") == $(for i in $(seq 20); do echo "rs$i rs$i 137"; done | sort) ]] ||
+		fail "exit events after the restart: $output"
 	for i in $(seq 20); do
 		run ctrt task rm "rs$i"
 		assert_output --partial "137"
@@ -174,7 +183,7 @@ teardown() {
 	ctrt run -d "$TEST_IMAGE" rh1 sleep 100000
 	wait_for 10 task_is rh1 RUNNING
 	local addr b=$BATS_TEST_TMPDIR/rbundle
-	addr=$(cat "$(bundle_dir rh1)/address")
+	addr=$(shim_address rh1)
 	mkdir -p "$b/rootfs" "$BATS_TEST_TMPDIR/ckpt"
 	cp "$(bundle_dir rh1)/config.json" "$b/"
 	run "$REPO/build/tools/ttrpc-probe" "$addr" create-restore rr1 "$b" "$BATS_TEST_TMPDIR/ckpt"

@@ -31,9 +31,7 @@ teardown() {
 
 @test "a container over its memory limit produces /tasks/oom, then exits 137" {
 	local out=$BATS_TEST_TMPDIR/events
-	ctr -a "$CTRD_SOCK" events >"$out" &
-	EVPID=$!
-	sleep 0.5
+	events_start "$out"
 	run ctrt run --rm --memory-limit 16777216 "$TEST_IMAGE" oom1 sh -c 'a=xxxxxxxxxxxxxxxx; while :; do a="$a$a"; done'
 	assert_failure 137
 	wait_for 10 grep -q '/tasks/delete {"container_id":"oom1"' "$out"

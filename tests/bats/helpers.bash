@@ -12,11 +12,48 @@
 #   SHIMDIR          first in containerd's PATH: symlinks to build/ctrbox live here
 #   CTRBOX           path of build/ctrbox (may not exist yet)
 #   REPO             the repository root
-#   GO_SHIM          the stock Go shim, /usr/bin/containerd-shim-runc-v2
+#   GO_SHIM          the stock Go shim of that containerd (1.6: /usr/bin/containerd-shim-runc-v2)
+#   CTRBOX_CONTAINERD  1.6 or 2.1: the containerd the suite runs on (ctrd_is)
 # Tests run `ctrt ...` for ctr against that daemon.
 
 bats_load_library bats-support
 bats_load_library bats-assert
+
+# ---- the containerd version axis (CTRBOX_CONTAINERD, set by setup_suite) ----
+# Where containerd's or ctr's output differs between the versions, the assertion follows the
+# version through these helpers; everything else is asserted the same on both.
+
+# ctrd_is VERSION: the suite runs on containerd VERSION (1.6: Debian 12's, 2.1: make containerd2's).
+ctrd_is() {
+	[[ ${CTRBOX_CONTAINERD:-1.6} == "$1" ]]
+}
+
+# ev_time_re: an extended regex of a timestamp's value in the JSON of `ctr events` (exited_at):
+# ctr 1.6 prints a string ("2026-12-02T05:11:47.576196001Z"), ctr 2.x Go's encoding of a
+# protobuf Timestamp ({"seconds":N,"nanos":N}, nanos left out when 0).
+ev_time_re() {
+	if ctrd_is 1.6; then
+		echo '"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z"'
+	else
+		echo '\{"seconds":[0-9]+(,"nanos":[0-9]+)?\}'
+	fi
+}
+
+# ps_exec_info EXEC_ID: the INFO column `ctr task ps` prints for an exec (the runc shim's
+# ProcessDetails): ctr 1.6 "&ProcessDetails{ExecID:EXEC_ID,}", ctr 2.x 'exec_id:"EXEC_ID"'
+# (the start of each, enough to tell the exec).
+ps_exec_info() {
+	if ctrd_is 1.6; then
+		echo "&ProcessDetails{ExecID:$1,"
+	else
+		echo "exec_id:\"$1\""
+	fi
+}
+
+# ps_exec_pid ID EXEC_ID: the pid `ctr task ps ID` shows for exec EXEC_ID (nothing if none).
+ps_exec_pid() {
+	ctrt task ps "$1" | awk -v s="$(ps_exec_info "$2")" 'NR > 1 && index($2, s) == 1 { print $1 }'
+}
 
 GO_SHIM=${GO_SHIM:-/usr/bin/containerd-shim-runc-v2}
 CTRT_TIMEOUT=${CTRT_TIMEOUT:-60}
@@ -64,6 +101,21 @@ require_ctrbox() {
 # bundle_dir ID: the runtime-v2 bundle containerd made for container ID.
 bundle_dir() {
 	echo "$CTRD_STATE/io.containerd.runtime.v2.task/$CTRD_NS/$1"
+}
+
+# shim_address ID: the address (unix://...) of the shim serving task ID, as its bundle keeps it:
+# containerd 1.6 reads the `address` file the shim's start action writes there, 2.x writes the
+# start action's answer to bootstrap.json (and the Go shim 2.x writes no address file). Fails
+# while there is none yet (for wait_for).
+shim_address() {
+	local b a
+	b=$(bundle_dir "$1")
+	if ctrd_is 1.6; then
+		a=$(cat "$b/address" 2>/dev/null)
+	else
+		a=$(jq -r '.address // empty' "$b/bootstrap.json" 2>/dev/null)
+	fi
+	[[ -n $a ]] && echo "$a"
 }
 
 # task_status ID: the task's status as `ctr task ls` shows it (RUNNING, STOPPED, ...), or nothing.
@@ -454,11 +506,31 @@ par_reset() {
 	rm -rf "$BATS_TEST_TMPDIR/par"
 }
 
-# events_start FILE: `ctr events` (all namespaces) into FILE in the background; its pid in EVPID.
+# events_start FILE: `ctr events` (all namespaces) into FILE in the background, its pid in
+# EVPID; returns once the reader is subscribed (events_sync).
 events_start() {
 	ctr -a "$CTRD_SOCK" events >"$1" 2>&1 &
 	EVPID=$!
-	sleep 0.5
+	events_sync "$1"
+}
+
+# events_sync FILE...: labels the test namespace (ctrbox.test/evsync=N, N counting up) until
+# every FILE, the output of a `ctr events` reader, shows the update: containerd does not replay
+# what was published before a reader subscribed, so a test starts only once they listen.
+events_sync() {
+	local f i ok
+	for ((i = 0; i < 100; i++)); do
+		ctr -a "$CTRD_SOCK" namespaces label "$CTRD_NS" "ctrbox.test/evsync=$i" >/dev/null || return 1
+		ok=1
+		for f; do
+			grep -F " /namespaces/update {\"name\":\"$CTRD_NS\"," "$f" 2>/dev/null |
+				grep -qF "\"ctrbox.test/evsync\":\"$i\"" || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.1
+	done
+	echo "events_sync: no reader showed the namespace's update: $(head -c 300 "$1")" >&2
+	return 1
 }
 
 # events_topic FILE TOPIC: the JSON bodies of our namespace's TOPIC events in FILE, one a line.

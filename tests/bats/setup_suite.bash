@@ -115,6 +115,17 @@ disabled_plugins = [
     type = "snapshot"
     address = "$(snap_sock ctrbox-native)"
 EOF
+	# 2.x: ctr images import goes through the transfer service, which unpacks only into the
+	# snapshotters its unpack_config names (default: overlayfs alone). 1.6 has no such plugin.
+	if [[ $CTRBOX_CONTAINERD == 2.1 ]]; then
+		local sn platform
+		platform=linux/$(dpkg --print-architecture)
+		printf '\n[plugins."io.containerd.transfer.v1.local"]\n'
+		for sn in overlayfs native ctrbox ctrbox-native; do
+			printf '  [[plugins."io.containerd.transfer.v1.local".unpack_config]]\n'
+			printf '    platform = "%s"\n    snapshotter = "%s"\n' "$platform" "$sn"
+		done
+	fi
 }
 
 # _shim_socket PID: the socket a shim daemon serves, derived from its command line as containerd
@@ -170,10 +181,12 @@ teardown_suite() {
 	done
 	wait_for 5 eval '[[ -z $(shim_pids "$CTRD_SOCK") ]]' || echo "teardown_suite: shims survive SIGKILL" >&2
 
-	# 3. Sockets the killed shims left in /run/containerd/s (named in each bundle's address file).
-	for sock in "$CTRD_STATE"/io.containerd.runtime.v2.task/"$CTRD_NS"/*/address; do
-		[[ -f $sock ]] || continue
-		sock=$(cat "$sock")
+	# 3. Sockets the killed shims left in /run/containerd/s (named in each bundle's address file,
+	# 1.6, or bootstrap.json, 2.x).
+	local f
+	for f in "$CTRD_STATE"/io.containerd.runtime.v2.task/"$CTRD_NS"/*/{address,bootstrap.json}; do
+		[[ -f $f ]] || continue
+		if [[ $f == */address ]]; then sock=$(cat "$f"); else sock=$(jq -r '.address // empty' "$f"); fi
 		sock=${sock#unix://}
 		[[ $sock == /run/containerd/s/* ]] && rm -f "$sock"
 	done
