@@ -16,12 +16,24 @@ count() { awk -v st="$2" '$2 == st { n++ } END { print n + 0 }' "$cdir/$1/result
 cell() { echo "$(count "$1" PASS) / $(count "$1" FAIL) / $(count "$1" SKIP)"; }
 runs() { sed -n 's/.*(\([0-9]*\) run(s).*/\1/p' "$cdir/$1/summary" 2>/dev/null || echo '?'; }
 echo "| $ver | $(cell go) | $(cell ctrbox) | $(runs go) / $(runs ctrbox) |"
-# Tests ctrbox fails that the Go shim passes (a test only one side ran counts too).
-worse=$(join <(sort "$cdir/go/results") <(sort "$cdir/ctrbox/results") -a 1 -e MISSING -o 0,1.2,2.2 |
-	awk '$2 == "PASS" && $3 != "PASS" && $3 != "SKIP" { print $1 " (go PASS, ctrbox " $3 ")" }')
+# Tests ctrbox fails that the Go shim passes (a test only one side ran counts too). Not counted:
+# a failure in which no shim was started, in no run (containerd's log has neither 2.x's
+# "connecting to shim" nor 1.6's /tasks/create event):
+# no shim took part, so the flake is containerd's (TestContentClient's ingest cleanup race).
+worse='' noshim=''
+while read -r t g c; do
+	logs=("$cdir/ctrbox/logs/$t".run*.log)
+	if [[ $c == FAIL && -e ${logs[0]} ]] && ! grep -qsE 'connecting to shim|topic=/tasks/create' "${logs[@]}"; then
+		noshim+="$t (go PASS, ctrbox FAIL in ${#logs[@]} run(s), no shim started: not the shim's)"$'\n'
+	else
+		worse+="$t (go PASS, ctrbox $c)"$'\n'
+	fi
+done < <(join <(sort "$cdir/go/results") <(sort "$cdir/ctrbox/results") -a 1 -e MISSING -o 0,1.2,2.2 |
+	awk '$2 == "PASS" && $3 != "PASS" && $3 != "SKIP"')
+[[ -z $noshim ]] || { echo "compare.sh $ver: not counted:"; sed 's/^/  /' <<<"${noshim%$'\n'}"; }
 if [[ -n $worse ]]; then
 	echo "compare.sh $ver: ctrbox fails what the Go shim passes:"
-	sed 's/^/  /' <<<"$worse"
+	sed 's/^/  /' <<<"${worse%$'\n'}"
 	echo "  (logs: $cdir/ctrbox/logs/)"
 	exit 1
 fi

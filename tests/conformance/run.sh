@@ -18,7 +18,7 @@
 # suite imports instead of pulling its busybox image, named as the suite names it).
 # Environment: CONFORMANCE_TIMEOUT (s per test, default 240), CONFORMANCE_JOBS (tests at a time,
 # default 1), CONFORMANCE_RUN (a regex: only the tests it matches), CONFORMANCE_IMAGE_NAME (the
-# suite's busybox image, when its image list does not say).
+# suite's busybox image; else build/conformance/VERSION/image-name, else the suite's image list).
 set -euo pipefail
 
 usage="usage: run.sh 1.6|2.1 ctrbox|go [RUNS]"
@@ -97,8 +97,9 @@ cleanup_dir() {
 		done
 	rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
 	[[ -n $ns_ ]] || return 0
-	rmdir "/run/containerd/runc/$ns_" 2>/dev/null || true
-	for cg in /sys/fs/cgroup/"$ns_" /sys/fs/cgroup/*/"$ns_"; do
+	# NS-*: namespaces a test derives from the suite's (TestRegressionIssue4769's NS-ID).
+	rmdir "/run/containerd/runc/$ns_" "/run/containerd/runc/$ns_"-* 2>/dev/null || true
+	for cg in /sys/fs/cgroup/"$ns_" /sys/fs/cgroup/"$ns_"-* /sys/fs/cgroup/*/"$ns_" /sys/fs/cgroup/*/"$ns_"-*; do
 		[[ -d $cg ]] || continue
 		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	done
@@ -129,8 +130,9 @@ want=$([[ $shim == ctrbox ]] && readlink -f "$repo/build/ctrbox" || readlink -f 
 	{ say "containerd-shim-runc-v2 in PATH is not $want"; exit 1; }
 [[ $(command -v containerd) == "$ctrd_bin/containerd" ]] || { say "containerd in PATH is not $ctrd_bin/containerd"; exit 1; }
 
-# The image the suite pulls, named as the suite names it (its "Using the following image list").
-name=${CONFORMANCE_IMAGE_NAME:-}
+# The image the suite pulls, named as the suite names it: CONFORMANCE_IMAGE_NAME, the build's
+# image-name file, or the suite's "Using the following image list" (2.x).
+name=${CONFORMANCE_IMAGE_NAME:-$(cat "$cdir/image-name" 2>/dev/null || true)}
 [[ -n $name ]] || name=$("$cdir/client.test" -test.short -test.list '^$' 2>&1 | sed -n 's/.*[{ ]BusyBox:\([^ }]*\).*/\1/p' | head -1)
 [[ -n $name ]] || { say "cannot tell the suite's busybox image name: set CONFORMANCE_IMAGE_NAME"; exit 1; }
 "$here/image.sh" "$cdir/image.tar" "$name"
@@ -240,7 +242,8 @@ for ((run = 1; run <= runs; run++)); do
 			wait -n 2>/dev/null || true
 			flush
 		done
-		run_one "$t" "$run" "$((idx++))" &
+		idx=$((idx + 1)) # here: the expansions of a background command happen in its subshell
+		run_one "$t" "$run" "$idx" &
 		pids+=($!)
 		flush
 	done

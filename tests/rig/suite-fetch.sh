@@ -79,12 +79,18 @@ while read -r p v; do
 done < <(apt-cache "${apt_opts[@]}" show --no-all-versions "${pkgs[@]}" 2>/dev/null |
 	awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
 
-debof() { ls "$state/archives/${1}_${2//:/%3a}_"*.deb 2>/dev/null | head -1 || true; }
+# debof PKG VER: deb=the cached .deb of that version, or empty (no fork: hundreds of packages).
+debof() {
+	local f=("$state/archives/${1}_${2//:/%3a}_"*.deb)
+	deb=${f[0]}
+	[[ -e $deb ]] || deb=''
+}
 missing=()
 for pkg in "${pkgs[@]}"; do
 	ver=${vers[$pkg]:-}
 	[[ -n $ver ]] || { echo "suite-fetch.sh: $pkg not in $suite" >&2; exit 1; }
-	[[ -n $(debof "$pkg" "$ver") ]] || missing+=("$pkg=$ver")
+	debof "$pkg" "$ver"
+	[[ -n $deb ]] || missing+=("$pkg=$ver")
 done
 if ((${#missing[@]} > 0)); then
 	(cd "$state/archives" && apt-get -qq "${apt_opts[@]}" download "${missing[@]}" >&2)
@@ -93,9 +99,11 @@ fi
 mkdir -p "$dest"
 for pkg in "${pkgs[@]}"; do
 	ver=${vers[$pkg]}
-	deb=$(debof "$pkg" "$ver")
+	debof "$pkg" "$ver"
 	[[ -n $deb ]] || { echo "suite-fetch.sh: no .deb of $pkg $ver after download" >&2; exit 1; }
-	if [[ $(cat "$dest/$pkg/.version" 2>/dev/null) != "$ver" ]]; then
+	have=''
+	[[ ! -r $dest/$pkg/.version ]] || read -r have <"$dest/$pkg/.version" || true
+	if [[ $have != "$ver" ]]; then
 		rm -rf "$dest/$pkg"
 		mkdir -p "$dest/$pkg"
 		dpkg-deb -x "$deb" "$dest/$pkg"
