@@ -63,6 +63,7 @@ struct process {
 	int exit_status;
 	struct timespec exited_at; /* zero until exited */
 	int starting;		   /* Start in flight: an exit is held until the start event */
+	int start_failed;	   /* an exec whose runc exec failed: still created, Wait returns */
 	struct ctrbox_ttrpc_call *start_call; /* exec/restore: the Start, until answered */
 	int exit_held;
 	int exit_pending; /* exited, not yet visible: kill --all or the execs' exits come first */

@@ -1198,7 +1198,7 @@ static void wait_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__W
 	w->call = call;
 	w->next = p->waiters;
 	p->waiters = w;
-	if (p->state == P_STOPPED || p->state == P_DELETED)
+	if (p->state == P_STOPPED || p->state == P_DELETED || p->start_failed)
 		reply_waiters(p);
 }
 
@@ -1700,8 +1700,10 @@ static void exec_start_failed(struct svc *s, struct process *p, const char *err)
 
 	p->start_call = NULL;
 	p->starting = 0;
-	io_close(p); /* a failed exec counts as finished: Wait returns */
-	p->state = P_STOPPED;
+	/* As the Go shim's exec: it stays created (no exit, no state change: TestIssue10589), but
+	 * its Wait returns. */
+	io_close(p);
+	p->start_failed = 1;
 	reply_waiters(p);
 	ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN, "%s", err);
 	exec_gone(s, p->c);
@@ -1828,6 +1830,7 @@ static void exec_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_cal
 						     p->c->id);
 	/* starting from here: the init's exit waits for this exec, a second Start is refused */
 	p->starting = 1;
+	p->start_failed = 0;
 	p->start_call = call;
 	p->c->running_execs++;
 	r = io_prepare(p);

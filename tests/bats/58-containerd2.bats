@@ -131,13 +131,14 @@ ttrpc_call() {
 		my $len = unpack("N", $buf); my $p = substr($buf, 10, $len);
 		# Response: status = 1 (code = 1, message = 2), payload = 2
 		my ($code, $msg, $payload) = (0, "", "");
+		sub rv { my $r = shift; my ($n, $sh) = (0, 0); while (1) { my $c = ord substr($$r, 0, 1, ""); $n |= ($c & 0x7f) << $sh; $sh += 7; last if $c < 0x80 } $n }
 		while (length $p) {
-			my $k = ord substr($p, 0, 1, ""); my $l = ord substr($p, 0, 1, ""); my $v = substr($p, 0, $l, "");
+			my $k = rv(\$p); my $v = substr($p, 0, rv(\$p), "");
 			if (($k >> 3) == 1) {
 				while (length $v) {
-					my $k2 = ord substr($v, 0, 1, "");
-					if (($k2 & 7) == 0) { $code = ord substr($v, 0, 1, "") }
-					else { my $l2 = ord substr($v, 0, 1, ""); $msg = substr($v, 0, $l2, "") }
+					my $k2 = rv(\$v);
+					if (($k2 & 7) == 0) { $code = rv(\$v) }
+					else { $msg = substr($v, 0, rv(\$v), "") }
 				}
 			} elsif (($k >> 3) == 2) { $payload = $v }
 		}
@@ -375,4 +376,53 @@ Go shim: $output"
 	wait_for 10 task_is c2-boot STOPPED
 	ctrt t rm c2-boot
 	ctrt c rm c2-boot
+}
+
+# state_status HEX: the status field (4) of a StateResponse given in hex: 1 created, 2 running,
+# 3 stopped.
+state_status() {
+	perl -e '
+		my $b = pack("H*", $ARGV[0]);
+		sub rv { my $n = 0; my $s = 0; while (1) { my $c = ord substr($b, 0, 1, ""); $n |= ($c & 0x7f) << $s; $s += 7; last if $c < 0x80 } $n }
+		my $st = 0;
+		while (length $b) {
+			my $k = rv(); my $t = $k & 7;
+			if ($t == 0) { my $v = rv(); $st = $v if ($k >> 3) == 4 }
+			elsif ($t == 2) { my $l = rv(); substr($b, 0, $l, "") }
+			else { die "wire type $t\n" }
+		}
+		print "$st\n";
+	' "$1"
+}
+
+@test "an exec whose runc exec fails stays created and its Wait returns, as with the Go shim" {
+	# TestIssue10589's check, over TTRPC: ctr would delete the exec after its failed start.
+	local shim rt id sock req add out
+	for shim in ctrbox go; do
+		id=c2-xfail-$shim
+		rt=()
+		[[ $shim == go ]] && rt=(--runtime "$GO_SHIM")
+		ctrt run -d "${rt[@]}" "$TEST_IMAGE" "$id" sleep 300
+		sock=/run/containerd/s/$(c2_hash "$id")
+		req=$(pb s:1:"$id" s:2:bad | od -An -tx1 | tr -d ' \n')
+		add=$(pb s:1:"$id" s:2:bad \
+			m:7:[ s:1:types.containerd.io/opencontainers/runtime-spec/1/Process \
+			s:2:'{"args":["/nonexistent-binary"],"cwd":"/"}' ] | od -An -tx1 | tr -d ' \n')
+		run ttrpc_call "$sock" containerd.task.v2.Task Exec "$add"
+		assert_output --regexp '^ok '
+		run ttrpc_call "$sock" containerd.task.v2.Task Start "$req"
+		assert_output --regexp '^status 2 OCI runtime exec failed: '
+		run ttrpc_call "$sock" containerd.task.v2.Task State "$req"
+		assert_output --regexp '^ok '
+		out=$(state_status "${output#ok }")
+		[[ $out == 1 ]] || fail "$shim: the failed exec's status is $out, not created (1)"
+		run timeout 10 bash -c "$(declare -f ttrpc_call); ttrpc_call '$sock' containerd.task.v2.Task Wait '$req'"
+		assert_output --regexp '^ok '
+		run ttrpc_call "$sock" containerd.task.v2.Task Delete "$req"
+		assert_output --regexp '^ok '
+		ctrt t kill -s KILL "$id"
+		wait_for 10 task_is "$id" STOPPED
+		ctrt t rm "$id"
+		ctrt c rm "$id"
+	done
 }
