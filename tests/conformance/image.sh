@@ -1,7 +1,7 @@
 #!/bin/bash
 # image.sh OUT.tar NAME: the conformance suites' busybox test image, offline: the bats suite's
 # image (tests/bats/mkimage.sh) plus a layer with the system users and groups a busybox image
-# has (the suites run as www-data, uid 33, and uid 3 expecting gid 3), named NAME for
+# has (the suites run as www-data, uid 33, and uid 3 expecting gid 3) and /run, named NAME for
 # `import` (io.containerd.image.name). Cached next to OUT by content: rebuilt only when the base
 # image, this script or NAME change.
 set -euo pipefail
@@ -57,7 +57,10 @@ operator:x:37:
 users:x:100:
 nogroup:x:65534:
 EOF
-touch -h -d "@$epoch" "$etc/passwd" "$etc/group" "$etc"
+# /run: TestUserNamespaces/ReadonlyRootFS mounts the spec's /run tmpfs on a read-only rootfs,
+# where runc cannot make the mount point.
+mkdir -p "$work/bundle/rootfs/run"
+touch -h -d "@$epoch" "$etc/passwd" "$etc/group" "$etc" "$work/bundle/rootfs/run"
 umoci repack --image "$oci:$tag" --history.created "$created" \
 	--history.created_by "ctrbox tests/conformance/image.sh" "$work/bundle"
 umoci gc --layout "$oci"
@@ -66,6 +69,6 @@ jq -c --arg n "$name" '.manifests[].annotations["io.containerd.image.name"] = $n
 mv "$work/index.json" "$oci/index.json"
 find "$oci" -exec touch -h -d "@$epoch" {} +
 mkdir -p "$(dirname "$out")"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$oci" -cf "$out.new" .
-mv "$out.new" "$out"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$oci" -cf "$out.new.$$" .
+mv "$out.new.$$" "$out" # atomic: the two shims' run.sh may build it at once
 echo "$key" >"$out.key"

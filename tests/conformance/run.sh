@@ -18,7 +18,8 @@
 # suite imports instead of pulling its busybox image, named as the suite names it).
 # Environment: CONFORMANCE_TIMEOUT (s per test, default 240), CONFORMANCE_JOBS (tests at a time,
 # default 1), CONFORMANCE_RUN (a regex: only the tests it matches), CONFORMANCE_IMAGE_NAME (the
-# suite's busybox image; else build/conformance/VERSION/image-name, else the suite's image list).
+# suite's busybox image; else build/conformance/VERSION/image-name, else the suite's image list),
+# CONFORMANCE_OUT (the results' dir under build/conformance/VERSION, default SHIM: compare.sh's re-runs).
 set -euo pipefail
 
 usage="usage: run.sh 1.6|2.1 ctrbox|go [RUNS]"
@@ -49,13 +50,14 @@ case $shim in ctrbox | go) ;; *) echo "$usage" >&2; exit 2 ;; esac
 [[ -x $cdir/client.test ]] || { say "no $cdir/client.test: tests/conformance/build-$ver.sh"; exit 1; }
 [[ $ver == 1.6 || -x $cdir/runc-fp ]] || { say "no $cdir/runc-fp: tests/conformance/build-$ver.sh"; exit 1; }
 [[ $shim == go || -x $repo/build/ctrbox ]] || { say "no build/ctrbox: make"; exit 1; }
-for t in runc jq umoci timeout setsid; do command -v "$t" >/dev/null || { say "missing $t"; exit 1; }; done
+for t in runc jq umoci timeout unshare; do command -v "$t" >/dev/null || { say "missing $t"; exit 1; }; done
 
-out=$cdir/$shim
+out=$cdir/${CONFORMANCE_OUT:-$shim}
+[[ ${CONFORMANCE_OUT:-$shim} =~ ^[a-z0-9.-]+$ ]] || { say "CONFORMANCE_OUT: a plain name"; exit 2; }
 rm -rf "$out"
 mkdir -p "$out/logs"
 top=$(mktemp -d /tmp/ctrbox-conf.XXXXXX)
-chmod 0700 "$top"
+chmod 0711 "$top" # TestUserNamespaces: the container's root is uid 1000, it must reach the rootfs
 suffix=${top##*.}
 suffix=${suffix,,}
 
@@ -91,6 +93,18 @@ cleanup_dir() {
 			rm -f "$sock"
 		fi
 	done
+	# The shims died with the test's PID namespace: their sockets, named in the bundles
+	# (2.x bootstrap.json, 1.6 address), of every containerd the test started under DIR.
+	find "$dir" \( -name bootstrap.json -o -name address \) -path '*/io.containerd.runtime.v2.task/*' \
+		-type f 2>/dev/null | while read -r f; do
+		if [[ ${f##*/} == bootstrap.json ]]; then
+			sock=$(jq -r '.address // empty' "$f" 2>/dev/null || true)
+		else
+			sock=$(head -c 4096 "$f" 2>/dev/null || true)
+		fi
+		sock=${sock#unix://}
+		[[ $sock =~ ^/run/containerd/s/[0-9a-f]{64}$ ]] && rm -f "$sock"
+	done
 	awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r mp; do
 			umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || say "cannot umount $mp"
@@ -99,16 +113,25 @@ cleanup_dir() {
 	[[ -n $ns_ ]] || return 0
 	# NS-*: namespaces a test derives from the suite's (TestRegressionIssue4769's NS-ID).
 	rmdir "/run/containerd/runc/$ns_" "/run/containerd/runc/$ns_"-* 2>/dev/null || true
+	# The namespace's processes go after its init: their cgroups empty a moment later.
 	for cg in /sys/fs/cgroup/"$ns_" /sys/fs/cgroup/"$ns_"-* /sys/fs/cgroup/*/"$ns_" /sys/fs/cgroup/*/"$ns_"-*; do
 		[[ -d $cg ]] || continue
-		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+			[[ -d $cg ]] || break
+			sleep 0.1
+		done
+		[[ ! -d $cg ]] || say "cannot remove cgroup $cg"
 	done
 }
 
 pids=()
 on_exit() {
 	local p
-	for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+	# timeout (its own process group) passes TERM on to unshare; the test's PID namespace dies
+	# with it (--kill-child), its containerds and shims too.
+	for p in "$top"/*/timeout.pid; do [[ -s $p ]] && kill -TERM -- "-$(cat "$p")" 2>/dev/null; done
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	[[ -d $top ]] && cleanup_dir "$top"
 }
@@ -188,8 +211,13 @@ run_one() {
 		export TMPDIR=$dir/tmp CTRBOX_CONFORMANCE_ROOT=$dir/root CTRBOX_CONFORMANCE_STATE=$dir/state
 		export CTRBOX_CONFORMANCE_CONFIG=$dir/config.toml CTRBOX_CONFORMANCE_IMAGE=$cdir/image.tar
 		export CTRBOX_CONFORMANCE_NAMESPACE=$ns
-		exec timeout -k 15 $((timeout_s + 30)) "$cdir/client.test" -test.root -test.v -no-criu \
-			-test.timeout "${timeout_s}s" -test.run "^$t\$" -address "$dir/c.sock"
+		# Its own PID namespace (and /proc): the suite's `ps ax` checks (the KillInit tests) see
+		# the test's processes only, not the loaded host's.
+		timeout -k 15 $((timeout_s + 30)) unshare --pid --fork --kill-child --mount-proc \
+			"$cdir/client.test" -test.root -test.v -no-criu \
+			-test.timeout "${timeout_s}s" -test.run "^$t\$" -address "$dir/c.sock" &
+		echo $! >"$dir/timeout.pid"
+		wait $!
 	) >"$log" 2>&1 || rc=$?
 	secs=$(((${EPOCHREALTIME/./} - t0) / 100000))
 	secs=$((secs / 10)).$((secs % 10))

@@ -4,9 +4,6 @@
 // rigPull, rigFetch: the suite's pulls of its busybox test image are imports of the image the rig
 // built (tests/conformance/image.sh, named like testImage), so that no test needs a registry.
 // CTRBOX_CONFORMANCE_IMAGE names the OCI tarball; unset, the suite pulls as upstream does.
-//
-// rigLeft: the processes still in a container's cgroups, where upstream greps the host's whole
-// `ps ax` for "sleep 1" (any process of the loaded host matches; the container's own never does).
 
 package client
 
@@ -14,9 +11,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	. "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/images"
@@ -89,31 +83,4 @@ func rigFetch(ctx context.Context, c *Client, ref string, opts ...RemoteOpt) (im
 	}
 	img, _, err := rigImport(ctx, c, ref, opts)
 	return img, err
-}
-
-// rigLeft: "PID CMDLINE" lines of the live processes whose cgroup is the container's (cgroupsPath
-// /NAMESPACE/ID, containerd's default), after up to 2 s for SIGKILLed ones to go.
-func rigLeft(id string) string {
-	suffix := "/" + testNamespace + "/" + id
-	var left []string
-	for try := 0; try < 40; try++ {
-		left = left[:0]
-		dirs, _ := filepath.Glob("/proc/[0-9]*")
-		for _, d := range dirs {
-			cg, err := os.ReadFile(d + "/cgroup")
-			if err != nil || !strings.Contains(string(cg), suffix+"\n") {
-				continue
-			}
-			if st, err := os.ReadFile(d + "/stat"); err != nil || strings.Contains(string(st), ") Z ") {
-				continue // gone, or a zombie: dead
-			}
-			cmd, _ := os.ReadFile(d + "/cmdline")
-			left = append(left, filepath.Base(d)+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
-		}
-		if len(left) == 0 {
-			return ""
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return strings.Join(left, "\n")
 }
