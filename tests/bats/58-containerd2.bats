@@ -19,10 +19,9 @@ teardown() {
 	for pid in $(pgrep -f "(^|/)$RUNC_SHIM -namespace $CTRD_NS -id c2-" || true); do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
-	for b in "$BATS_TEST_TMPDIR"/bundle-*; do
-		[[ -d $b ]] || continue
-		[[ -f $b/logcat.pid ]] && kill "$(cat "$b/logcat.pid")" 2>/dev/null || true
-		[[ -f $b/sock ]] && rm -f "$(cat "$b/sock")"
+	sk_cleanup # the log readers, and sockets named in address files
+	for b in "$BATS_TEST_TMPDIR"/bundle-*/sock; do
+		[[ -f $b ]] && rm -f "$(cat "$b")"
 	done
 	[[ -n ${SOCKDIR:-} ]] && rm -rf "$SOCKDIR"
 	[[ -n ${CG:-} ]] && for d in /sys/fs/cgroup/*/"$CG" /sys/fs/cgroup/"$CG"; do
@@ -81,14 +80,11 @@ without_version() {
 	' "$1"
 }
 
-# c2_bundle ID: a bundle dir with a log fifo read by cat and an empty spec (the Go shim's start
-# reads config.json for the group labels). Prints the dir.
+# c2_bundle ID: sk_bundle's bundle (a log fifo read by cat) plus an empty spec (the Go shim's
+# start reads config.json for the group labels). Prints the dir.
 c2_bundle() {
-	local b=$BATS_TEST_TMPDIR/bundle-$1
-	mkdir -p "$b"
-	mkfifo -m 0700 "$b/log"
-	(exec cat <>"$b/log" >"$b/log.txt") 3>&- &
-	echo $! >"$b/logcat.pid"
+	local b
+	b=$(sk_bundle "$1")
 	echo '{}' >"$b/config.json"
 	echo "$b"
 }
