@@ -19,6 +19,8 @@
 #include <ctrbox/ttrpc.h>
 #include "util.h" /* unix_connect, hex_digit */
 
+/* A client stream the server resets this close to our own deadline ran out of time. */
+#define DEADLINE_SLACK_MS 100
 #define READ_CHUNK 16384
 #define OUT_HIGH (256u << 10) /* stop pulling from nghttp2 above this much unwritten output */
 #define LOCAL_WINDOW (1u << 20)
@@ -109,8 +111,8 @@ struct stream {
 	int is_post;
 	struct md *md;
 	size_t nmd, md_bytes;
-	uint64_t deadline;
-	int err_code; /* a request-side error to answer once the request ends */
+	uint64_t deadline; /* server: the caller's; client: ours (absolute, loop clock) */
+	int err_code;	   /* a request-side error to answer once the request ends */
 	char *err_msg;
 	size_t nmsgs;
 	uint8_t *msg; /* the request message */
@@ -1130,6 +1132,11 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_cod
 		} else if (error_code == NGHTTP2_REFUSED_STREAM) {
 			client_stream_done(st, GRPC_UNAVAILABLE,
 					   "grpc: stream refused by the server");
+		} else if (error_code == NGHTTP2_CANCEL && st->deadline &&
+			   ctrbox_loop_now_ms() + DEADLINE_SLACK_MS >= st->deadline) {
+			/* the server gave up at the deadline we sent (containerd 2.x does): ours,
+			 * as grpc-go reports a call whose context ran out */
+			client_stream_done(st, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
 		} else if (error_code == NGHTTP2_CANCEL) {
 			client_stream_done(st, GRPC_CANCELLED,
 					   "grpc: stream cancelled by the server");
@@ -1410,6 +1417,7 @@ int grpc_client_start(struct grpc_client *c, const char *path, const struct grpc
 		cn->streams->prev = st;
 	cn->streams = st;
 	if (timeout_ms) {
+		st->deadline = ctrbox_loop_now_ms() + timeout_ms;
 		st->timer = ctrbox_loop_timer_in(c->loop, timeout_ms, client_deadline_cb, st);
 		if (!st->timer)
 			ctrbox_log_warn("grpc: no timer for the call deadline");

@@ -879,7 +879,10 @@ static int cmd_label(struct ctr *c, int argc, char **argv)
 	    CONTAINERD__SERVICES__IMAGES__V1__UPDATE_IMAGE_REQUEST__INIT;
 	image_t img = CONTAINERD__SERVICES__IMAGES__V1__IMAGE__INIT;
 	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	/* an empty target, as ctr's Go struct always encodes one: containerd 2.x dereferences it */
+	Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
 	img.name = (char *)name;
+	img.target = &target;
 	img.n_labels = (size_t)ne;
 	img.labels = lv;
 	req.image = &img;

@@ -12,6 +12,7 @@
 #include "ctr/cio.h"
 #include "ctr/container.h"
 #include "ctr/ctr.h"
+#include "ctr/pbjson.h"
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
 #include "json.h"
@@ -150,7 +151,7 @@ static int delete_task(struct ctr *c, const char *id, const char *exec_id, bool 
 			      &msg);
 	}
 	if (rc && !quiet)
-		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+		ctr_fail("%s", ctr_errtext(rc, msg));
 	free(msg);
 	return rc ? 1 : 0;
 }
@@ -240,7 +241,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		}
 	}
 	if (rc) {
-		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+		ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		goto out;
 	}
@@ -288,7 +289,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 	rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Start", &sr.base,
 		      &containerd__services__tasks__v1__start_response__descriptor, NULL, &msg);
 	if (rc) {
-		ctr_fail("%s", msg && *msg ? msg : grpc_code_name(rc));
+		ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		if (ws && !w.done)
 			grpc_stream_cancel(ws);

@@ -140,6 +140,7 @@ struct svc {
 	struct early_exit *early;
 	unsigned nearly;
 	struct waiter *shutdowns; /* Shutdown calls held until creates and jobs are done */
+	unsigned drain_ms;	  /* Delete's wait for stdio to drain (containerd 1.6 or 2.x) */
 };
 
 static inline void close_fd(int *fd)

@@ -31,7 +31,10 @@
 /* An unmatched exit only matters until its pid file is read (milliseconds); past this it could
  * only match a reused pid. */
 #define EARLY_EXIT_TTL_MS 10000
+/* How long Delete waits for the copiers to move what a process wrote: the Go shim's wait, 2 s in
+ * 1.6, 10 s in 2.x (whose ctr stops reading once Delete returns). */
 #define DRAIN_TIMEOUT_MS 2000
+#define DRAIN_TIMEOUT_2X_MS 10000
 #define OUTPUT_MAX 65536
 
 typedef Containerd__Task__V2__CreateTaskRequest CreateReq;
@@ -1376,8 +1379,8 @@ static void drain_timeout_cb(struct ctrbox_loop *l, void *data)
 	struct process *p = data;
 
 	p->drain_timer = NULL;
-	ctrbox_log_warn("%s: stdio not drained after %d ms, deleting anyway", p->id,
-			DRAIN_TIMEOUT_MS);
+	ctrbox_log_warn("%s: stdio not drained after %u ms, deleting anyway", p->id,
+			p->c->svc->drain_ms);
 	delete_continue(p->c->svc, p);
 }
 
@@ -1425,8 +1428,7 @@ static void delete_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_c
 			if (--p->ncopies == 0)
 				return delete_continue(s, p);
 		}
-		p->drain_timer =
-		    ctrbox_loop_timer_in(s->loop, DRAIN_TIMEOUT_MS, drain_timeout_cb, p);
+		p->drain_timer = ctrbox_loop_timer_in(s->loop, s->drain_ms, drain_timeout_cb, p);
 		if (p->drain_timer)
 			return;
 	}
@@ -2251,6 +2253,8 @@ int runc_shim_register(struct ctrbox_shim *sh, void **state)
 	s->shim = sh;
 	s->loop = ctrbox_shim_loop(sh);
 	s->ns = ctrbox_shim_options(sh)->ns;
+	/* containerd 2.x puts MAX_SHIM_VERSION in the shims' environment (start passes it on) */
+	s->drain_ms = getenv("MAX_SHIM_VERSION") ? DRAIN_TIMEOUT_2X_MS : DRAIN_TIMEOUT_MS;
 	*state = s;
 	return ctrbox_task_register(ctrbox_shim_server(sh), &task_ops, s);
 }
