@@ -148,7 +148,7 @@ e2e-all: $(BUILD)/ctrbox $(TOOLS)
 # sanitizer runs (mk/sanitize.mk) stay on containerd 1.6.
 test: deps
 	$(MAKE) all fmt-check api-check unit e2e-all
-	$(if $(wildcard mk/conformance.mk),$(MAKE) conformance)
+	$(MAKE) conformance
 	$(MAKE) fuzz-quick
 	$(MAKE) sanitize-quick CTRBOX_CONTAINERD=1.6
 
