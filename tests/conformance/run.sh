@@ -111,8 +111,6 @@ cleanup_dir() {
 		done
 	rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
 	[[ -n $ns_ ]] || return 0
-	# NS-*: namespaces a test derives from the suite's (TestRegressionIssue4769's NS-ID).
-	rmdir "/run/containerd/runc/$ns_" "/run/containerd/runc/$ns_"-* 2>/dev/null || true
 	# The namespace's processes go after its init: their cgroups empty a moment later.
 	for cg in /sys/fs/cgroup/"$ns_" /sys/fs/cgroup/"$ns_"-* /sys/fs/cgroup/*/"$ns_" /sys/fs/cgroup/*/"$ns_"-*; do
 		[[ -d $cg ]] || continue
@@ -122,6 +120,15 @@ cleanup_dir() {
 			sleep 0.1
 		done
 		[[ ! -d $cg ]] || say "cannot remove cgroup $cg"
+	done
+	# NS-*: namespaces a test derives from the suite's (TestRegressionIssue4769's NS-ID); last,
+	# with whatever container state is still in them (all ours: the namespace is the test's).
+	for r in "/run/containerd/runc/$ns_" "/run/containerd/runc/$ns_"-*; do
+		[[ -d $r ]] || continue
+		for id in $(runc --root "$r" list -q 2>/dev/null); do
+			runc --root "$r" delete -f "$id" 2>/dev/null || true
+		done
+		rmdir "$r" 2>/dev/null || say "cannot remove $r: $(ls -A "$r" | head -3 | tr '\n' ' ')"
 	done
 }
 
