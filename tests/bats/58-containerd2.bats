@@ -393,7 +393,9 @@ state_status() {
 
 @test "an exec whose runc exec fails stays created and its Wait returns, as with the Go shim" {
 	# TestIssue10589's check, over TTRPC: ctr would delete the exec after its failed start.
-	local shim rt id sock req add out
+	# The Go 2.x shim serves containerd.task.v3.Task only; ctrbox both names.
+	local shim rt id sock req add out svc=containerd.task.v2.Task
+	[[ $CTRBOX_CONTAINERD == 2.* ]] && svc=containerd.task.v3.Task
 	for shim in ctrbox go; do
 		id=c2-xfail-$shim
 		rt=()
@@ -404,17 +406,17 @@ state_status() {
 		add=$(pb s:1:"$id" s:2:bad \
 			m:7:[ s:1:types.containerd.io/opencontainers/runtime-spec/1/Process \
 			s:2:'{"args":["/nonexistent-binary"],"cwd":"/"}' ] | od -An -tx1 | tr -d ' \n')
-		run ttrpc_call "$sock" containerd.task.v2.Task Exec "$add"
+		run ttrpc_call "$sock" "$svc" Exec "$add"
 		assert_output --regexp '^ok '
-		run ttrpc_call "$sock" containerd.task.v2.Task Start "$req"
+		run ttrpc_call "$sock" "$svc" Start "$req"
 		assert_output --regexp '^status 2 OCI runtime exec failed: '
-		run ttrpc_call "$sock" containerd.task.v2.Task State "$req"
+		run ttrpc_call "$sock" "$svc" State "$req"
 		assert_output --regexp '^ok '
 		out=$(state_status "${output#ok }")
 		[[ $out == 1 ]] || fail "$shim: the failed exec's status is $out, not created (1)"
-		run timeout 10 bash -c "$(declare -f ttrpc_call); ttrpc_call '$sock' containerd.task.v2.Task Wait '$req'"
+		run timeout 10 bash -c "$(declare -f ttrpc_call); ttrpc_call '$sock' $svc Wait '$req'"
 		assert_output --regexp '^ok '
-		run ttrpc_call "$sock" containerd.task.v2.Task Delete "$req"
+		run ttrpc_call "$sock" "$svc" Delete "$req"
 		assert_output --regexp '^ok '
 		ctrt t kill -s KILL "$id"
 		wait_for 10 task_is "$id" STOPPED
