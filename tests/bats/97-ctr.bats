@@ -237,8 +237,13 @@ in_pty() {
 	run ctrt_ns cx-imp-x snapshots ls
 	assert_output --partial "$CHAIN"
 	# the same blobs with the same labels (the gc references containerd's GC follows), and the
-	# same unpacked layer with the same labels
-	diff -u <(content_norm cx-imp-t) <(content_norm cx-imp-x)
+	# same unpacked layer with the same labels. Not the tar's index.json blob when the image
+	# points at its manifest: nothing references it once the import's lease is gone, and
+	# containerd's GC removes it when it runs (2.x's, often before the listing: seen under load)
+	local index
+	index=sha256:$(tar -xOf "$TAR" index.json | sha256sum | cut -c1-64)
+	if ctrt_ns cx-imp-t images ls | grep -q " $index "; then index=none; fi
+	diff -u <(content_norm cx-imp-t | grep -v "^$index ") <(content_norm cx-imp-x | grep -v "^$index ")
 	diff -u <(ctrt_ns cx-imp-t snapshots info "$CHAIN" | jq -S 'del(.Created, .Updated)') \
 		<(ctrt_ns cx-imp-x snapshots info "$CHAIN" | jq -S 'del(.Created, .Updated)')
 	# --sync: the snapshots are gone when it returns, so the namespace can go
