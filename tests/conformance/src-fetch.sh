@@ -17,42 +17,12 @@ src=${3:?$usage}
 [[ $suite =~ ^[a-z][a-z0-9-]*$ ]] || { echo "src-fetch.sh: bad suite name '$suite'" >&2; exit 2; }
 [[ $src =~ ^[a-z0-9][a-z0-9.+-]*$ ]] || { echo "src-fetch.sh: bad source name '$src'" >&2; exit 2; }
 
-sys=/etc/apt/sources.list.d/debian.sources
-[[ -r $sys ]] || { echo "src-fetch.sh: no $sys to derive the source list from" >&2; exit 1; }
-codename=$(. /etc/os-release && echo "${VERSION_CODENAME:?}")
-state=${CTRBOX_APT_CACHE:-/var/cache/ctrbox}/apt-$suite-src
-mkdir -p "$state/lists/partial" "$state/cache" "$state/etc" "$state/src"
+me=src-fetch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../rig/apt-state.sh"
+private_apt_state "$suite-src" "$suite" deb-src
+state=$apt_state
+mkdir -p "$state/src"
 chmod 700 "$state"
-
-# The stanza whose Suites name the system's own release (not -security, not -updates only).
-awk -v suite="$suite" -v cn="$codename" 'BEGIN { RS = ""; ORS = "\n\n" }
-	$0 ~ "(^|\n)Suites:[ \t]*" cn "([ \t]|\n|$)" {
-		n = split($0, lines, "\n"); out = ""
-		for (i = 1; i <= n; i++) {
-			if (lines[i] ~ /^Suites:/) lines[i] = "Suites: " suite
-			if (lines[i] ~ /^Types:/) lines[i] = "Types: deb-src"
-			out = out lines[i] "\n"
-		}
-		printf "%s\n", out; found = 1; exit
-	}
-	END { if (!found) exit 1 }' "$sys" >"$state/etc/$suite-src.sources.new" ||
-	{ echo "src-fetch.sh: no stanza for $codename in $sys" >&2; exit 1; }
-mv "$state/etc/$suite-src.sources.new" "$state/etc/$suite-src.sources"
-
-apt_opts=(
-	-o "Dir::Etc::SourceList=$state/etc/$suite-src.sources"
-	-o Dir::Etc::SourceParts=/nonexistent
-	-o "Dir::State::Lists=$state/lists"
-	-o "Dir::Cache=$state/cache"
-	-o Dir::State::status=/var/lib/dpkg/status
-	-o APT::Get::List-Cleanup=false
-	-o APT::Sandbox::User=root
-)
-stamp=$state/lists/.updated
-if [[ ! -e $stamp || -n $(find "$stamp" -mmin +1440) ]]; then
-	apt-get -qq "${apt_opts[@]}" update >&2
-	touch "$stamp"
-fi
 
 ver=$(apt-cache "${apt_opts[@]}" showsrc --only-source "$src" 2>/dev/null |
 	sed -n 's/^Version: //p' | sort -V | tail -1)

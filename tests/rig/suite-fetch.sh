@@ -25,41 +25,10 @@ shift 2
 (($# > 0)) || { echo "suite-fetch.sh: no package named" >&2; exit 2; }
 [[ $suite =~ ^[a-z][a-z0-9-]*$ ]] || { echo "suite-fetch.sh: bad suite name '$suite'" >&2; exit 2; }
 
-sys=/etc/apt/sources.list.d/debian.sources
-[[ -r $sys ]] || { echo "suite-fetch.sh: no $sys to derive the source list from" >&2; exit 1; }
-codename=$(. /etc/os-release && echo "${VERSION_CODENAME:?}")
-state=${CTRBOX_APT_CACHE:-/var/cache/ctrbox}/apt-$suite
-mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/cache" "$state/etc"
-
-# The stanza whose Suites name the system's own release (not -security, not -updates only).
-awk -v suite="$suite" -v cn="$codename" 'BEGIN { RS = ""; ORS = "\n\n" }
-	$0 ~ "(^|\n)Suites:[ \t]*" cn "([ \t]|\n|$)" {
-		n = split($0, lines, "\n"); out = ""
-		for (i = 1; i <= n; i++) {
-			if (lines[i] ~ /^Suites:/) lines[i] = "Suites: " suite
-			out = out lines[i] "\n"
-		}
-		printf "%s\n", out; found = 1; exit
-	}
-	END { if (!found) exit 1 }' "$sys" >"$state/etc/$suite.sources.new" ||
-	{ echo "suite-fetch.sh: no stanza for $codename in $sys" >&2; exit 1; }
-mv "$state/etc/$suite.sources.new" "$state/etc/$suite.sources"
-
-apt_opts=(
-	-o "Dir::Etc::SourceList=$state/etc/$suite.sources"
-	-o Dir::Etc::SourceParts=/nonexistent
-	-o "Dir::State::Lists=$state/lists"
-	-o "Dir::Cache=$state/cache"
-	-o "Dir::Cache::Archives=$state/archives"
-	-o Dir::State::status=/var/lib/dpkg/status
-	-o APT::Get::List-Cleanup=false
-	-o APT::Sandbox::User=root
-)
-stamp=$state/lists/.updated
-if [[ ! -e $stamp || -n $(find "$stamp" -mmin +1440) ]]; then
-	apt-get -qq "${apt_opts[@]}" update >&2
-	touch "$stamp"
-fi
+me=suite-fetch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-state.sh"
+private_apt_state "$suite" "$suite" deb
+state=$apt_state
 
 pkgs=("$@")
 if [[ -n $closure ]]; then
