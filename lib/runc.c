@@ -576,21 +576,6 @@ int runc_last_error(const char *log_path, char **msg)
 	return last_error(log_path, msg, &op);
 }
 
-/* Go's syscall.Errno text: the C library's message with a lower-case first letter. */
-static const char *go_errno_text(int err, char *buf, size_t cap)
-{
-	const char *s = strerrordesc_np(err);
-
-	if (!s) {
-		snprintf(buf, cap, "errno %d", err);
-		return buf;
-	}
-	snprintf(buf, cap, "%s", s);
-	if (buf[0] >= 'A' && buf[0] <= 'Z')
-		buf[0] += 'a' - 'A';
-	return buf;
-}
-
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
 {

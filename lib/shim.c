@@ -382,19 +382,13 @@ static void adjust_oom_score(pid_t daemon)
 	write_file(path, buf, strlen(buf), 0644);
 }
 
-/* containerd 2.x puts MAX_SHIM_VERSION in every shim's environment; 1.6 sets none. */
-static int containerd_2x(void)
-{
-	const char *v = getenv("MAX_SHIM_VERSION");
-	return v && *v;
-}
-
 /* What start prints: containerd 2.x gets the Go 2.x shim's JSON (Task API version 3, which
  * ctrbox_task_register serves), 1.6 the bare address it expects. addr is "unix://" + a
  * validated directory + hex: nothing in it needs escaping. */
-static void print_answer(const struct ctrbox_shim_ops *ops, const char *addr)
+static void print_answer(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o,
+			 const char *addr)
 {
-	if (containerd_2x() && ops->task_api_version != 2)
+	if (o->containerd_2x && ops->task_api_version != 2)
 		printf("{\"version\":3,\"address\":\"%s\",\"protocol\":\"ttrpc\"}", addr);
 	else
 		fputs(addr, stdout);
@@ -415,17 +409,6 @@ static int valid_socket_dir(const char *d)
 		    *p == '&')
 			return 0;
 	return 1;
-}
-
-/* Go's text for an errno: the C library's description, first letter lower-case. */
-static const char *errno_text(int err, char *buf, size_t cap)
-{
-	const char *d = strerrordesc_np(err);
-
-	snprintf(buf, cap, "%s", d ? d : "unknown error");
-	if (buf[0] >= 'A' && buf[0] <= 'Z')
-		buf[0] += 'a' - 'A';
-	return buf;
 }
 
 #ifndef PR_SCHED_CORE
@@ -477,7 +460,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	}
 	/* containerd 1.6 finds a running shim again through the bundle's address file; 2.x keeps
 	 * the start answer in bootstrap.json itself, and the Go 2.x shim writes none. */
-	if (!containerd_2x()) {
+	if (!o->containerd_2x) {
 		r = write_file_atomic("address", addr, strlen(addr), 0644);
 		if (r < 0) {
 			fatal(ops, "write address: %s", strerror(-r));
@@ -486,14 +469,15 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	}
 	if (already) {
 		/* A shim for this group runs already: hand containerd its address. */
-		print_answer(ops, addr);
+		print_answer(ops, o, addr);
 		goto done;
 	}
 	/* A core-scheduling domain for the daemon and all it starts (containerd's sched_core
 	 * option); the daemon inherits the cookie at fork. */
 	if (sched && *sched &&
 	    prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, SCHED_CORE_PIDTYPE_PGID, 0) < 0) {
-		fatal(ops, "enable sched core support: %s", errno_text(errno, text, sizeof(text)));
+		fatal(ops, "enable sched core support: %s",
+		      go_errno_text(errno, text, sizeof(text)));
 		goto fail_unlink;
 	}
 	pid = spawn_daemon(o, lfd, self_name);
@@ -511,7 +495,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 		goto fail_unlink;
 	}
 	adjust_oom_score(pid);
-	print_answer(ops, addr);
+	print_answer(ops, o, addr);
 done:
 	free(opts);
 	free(sockdir);
@@ -869,6 +853,11 @@ int ctrbox_shim_run(const struct ctrbox_shim_ops *ops, int argc, char **argv)
 	r = ctrbox_shim_parse_flags(argc, argv, &o);
 	if (r != 0)
 		return r;
+	/* containerd 2.x puts MAX_SHIM_VERSION in every shim's environment; 1.6 sets none */
+	{
+		const char *v = getenv("MAX_SHIM_VERSION");
+		o.containerd_2x = v && *v;
+	}
 	if (o.version) {
 		printf("%s:\n  Version:  %s\n  Revision: %s\n  Runtime:  %s\n\n", argv[0],
 		       ops->version ? ops->version : CTRBOX_VERSION,

@@ -168,13 +168,6 @@ int ctrbox_ttrpc_server_register(struct ctrbox_ttrpc_server *s,
 	return ttrpc_server_register_owned(s, NULL, svc, entries, data, NULL);
 }
 
-int ctrbox_ttrpc_server_register_as(struct ctrbox_ttrpc_server *s, const char *name,
-				    const ProtobufCServiceDescriptor *svc,
-				    const struct ctrbox_ttrpc_method *entries, void *data)
-{
-	return name ? ttrpc_server_register_owned(s, name, svc, entries, data, NULL) : -EINVAL;
-}
-
 static void call_unlink(struct ctrbox_ttrpc_call *c)
 {
 	struct conn *cn = c->conn;

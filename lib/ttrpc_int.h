@@ -4,8 +4,9 @@
 
 #include <ctrbox/ttrpc.h>
 
-/* ctrbox_ttrpc_server_register_as() (name NULL: svc->name), and owned (may be NULL) is freed
- * with the server. */
+/* ctrbox_ttrpc_server_register() under another full name (NULL: svc->name; a static string:
+ * containerd.task.v3.Task for the v2 descriptor), and owned (may be NULL) is freed with the
+ * server. */
 int ttrpc_server_register_owned(struct ctrbox_ttrpc_server *s, const char *name,
 				const ProtobufCServiceDescriptor *svc,
 				const struct ctrbox_ttrpc_method *entries, void *data, void *owned);

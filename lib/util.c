@@ -270,3 +270,18 @@ int hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+/* Go's syscall.Errno text: the C library's message with a lower-case first letter. */
+const char *go_errno_text(int err, char *buf, size_t cap)
+{
+	const char *s = strerrordesc_np(err);
+
+	if (!s) {
+		snprintf(buf, cap, "errno %d", err);
+		return buf;
+	}
+	snprintf(buf, cap, "%s", s);
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		buf[0] += 'a' - 'A';
+	return buf;
+}

@@ -28,4 +28,8 @@ int hex_digit(int c);
 /* A unix stream socket connected to addr: "unix:///path", "/path" or "@abstract"; fd or -errno. */
 int unix_connect(const char *addr, int cloexec);
 
+/* Go's syscall.Errno text for err (positive): the C library's description, first letter
+ * lower-case ("errno N" for an unknown one), into buf, which it returns. */
+const char *go_errno_text(int err, char *buf, size_t cap);
+
 #endif

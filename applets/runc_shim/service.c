@@ -2253,8 +2253,8 @@ int runc_shim_register(struct ctrbox_shim *sh, void **state)
 	s->shim = sh;
 	s->loop = ctrbox_shim_loop(sh);
 	s->ns = ctrbox_shim_options(sh)->ns;
-	/* containerd 2.x puts MAX_SHIM_VERSION in the shims' environment (start passes it on) */
-	s->drain_ms = getenv("MAX_SHIM_VERSION") ? DRAIN_TIMEOUT_2X_MS : DRAIN_TIMEOUT_MS;
+	s->drain_ms =
+	    ctrbox_shim_options(sh)->containerd_2x ? DRAIN_TIMEOUT_2X_MS : DRAIN_TIMEOUT_MS;
 	*state = s;
 	return ctrbox_task_register(ctrbox_shim_server(sh), &task_ops, s);
 }

@@ -53,6 +53,9 @@ struct ctrbox_shim_opts {
 	int info;		    /* -info (containerd 2.x): print the RuntimeInfo and exit */
 	int version;		    /* -v */
 	const char *action;	    /* "start", "delete", or NULL for the daemon */
+	/* Not a flag: MAX_SHIM_VERSION is in the environment, which containerd 2.x sets for
+	 * every shim and 1.6 does not (ctrbox_shim_run fills it; the daemon inherits it). */
+	int containerd_2x;
 };
 
 struct ctrbox_shim;

@@ -78,12 +78,6 @@ void ctrbox_ttrpc_server_free(struct ctrbox_ttrpc_server *s);
 int ctrbox_ttrpc_server_register(struct ctrbox_ttrpc_server *s,
 				 const ProtobufCServiceDescriptor *svc,
 				 const struct ctrbox_ttrpc_method *entries, void *data);
-/* The same service served under another full name (a renamed package with the same messages:
- * containerd.task.v3.Task is containerd.task.v2.Task's), the name a static string. A name
- * registered already is -EEXIST, with either call. */
-int ctrbox_ttrpc_server_register_as(struct ctrbox_ttrpc_server *s, const char *name,
-				    const ProtobufCServiceDescriptor *svc,
-				    const struct ctrbox_ttrpc_method *entries, void *data);
 /* Starts accepting on fd, a listening unix stream socket; the server owns and closes it. */
 int ctrbox_ttrpc_server_listen_fd(struct ctrbox_ttrpc_server *s, int fd);
 /* Stops accepting (closes the listener); connections already made go on. */
