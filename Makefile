@@ -12,7 +12,7 @@ INCDIR  ?= $(PREFIX)/include
 # CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added.
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2
-XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -Ilib -Iapplets
+XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -Ilibctrbox -Iapplets
 LDFLAGS ?=
 STATIC  ?= -static
 LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
@@ -26,17 +26,13 @@ DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static
 PROTOS   := $(shell find proto -name '*.proto' | sort)
 PROTO_C  := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 PROTO_O  := $(PROTO_C:.c=.o)
-LIB_SRC  := $(wildcard lib/*.c)
+# libctrbox, the C rust-extensions: one folder per crate (libctrbox/core, protos, shim, runc,
+# client, snapshots, logging), each with its public headers in include/ctrbox/. Every object is
+# linked into one relocatable object whose only global symbols are the public ctrbox_* ones, so
+# nothing else can be reached from outside: not by a program built on the installed library, and
+# not by ctrbox's own applets, which link it exactly like that.
+LIB_SRC  := $(wildcard libctrbox/*/*.c)
 LIB_O    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
-# libctrbox, the public library (include/ctrbox/): the shim framework, TTRPC, the loop, logging
-# and every protobuf binding. Its framework objects are linked into one relocatable object whose
-# only global symbols are the public ctrbox_* ones, so nothing else can be reached from outside:
-# not by a program built on the installed library, and not by ctrbox's own applets, which link
-# it exactly like that (LIBINT_O: the helpers only ctrbox's applets use, runc/cgroups/gRPC/...).
-LIBPUB_SRC := lib/loop.c lib/log.c lib/ttrpc.c lib/ttrpc_codec.c lib/shim.c lib/publisher.c \
-              lib/task.c lib/version.c lib/util.c lib/sha256.c
-LIBPUB_O := $(patsubst %.c,$(BUILD)/%.o,$(LIBPUB_SRC))
-LIBINT_O := $(filter-out $(patsubst %.c,$(BUILD)/%.o,$(filter-out lib/util.c lib/sha256.c,$(LIBPUB_SRC))),$(LIB_O))
 PUB_HDRS := $(wildcard include/ctrbox/*.h)
 APP_SRC  := $(wildcard applets/*.c applets/*/*.c)
 APP_O    := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
@@ -76,7 +72,7 @@ $(BUILD)/%.o: %.c $(BUILD)/gen/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -Wshadow -MMD -MP -c -o $@ $<
 
-$(BUILD)/ctrbox-lib.o: $(LIBPUB_O)
+$(BUILD)/ctrbox-lib.o: $(LIB_O)
 	$(LD) -r -o $@.tmp $^
 	objcopy --wildcard --keep-global-symbol='ctrbox_*' $@.tmp $@
 	rm -f $@.tmp
@@ -85,18 +81,13 @@ $(BUILD)/libctrbox.a: $(BUILD)/ctrbox-lib.o $(PROTO_O)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libctrbox-int.a: $(LIBINT_O)
-	rm -f $@
-	ar rcs $@ $^
-
 # Every lib object with its symbols as they are: unit tests, fuzzers and test tools reach in.
 $(BUILD)/libctrbox-all.a: $(LIB_O) $(PROTO_O)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox-int.a $(BUILD)/libctrbox.a
-	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox-int.a \
-		$(BUILD)/libctrbox.a $(LIBS)
+$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
+	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
 
 # Unit tests link the applets' objects too (the snapshotter's store and filters are tested here).
 $(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox-all.a
@@ -183,16 +174,16 @@ api-check: $(BUILD)/gen/.stamp
 	done; echo "api-check: $(words $(PUB_HDRS)) headers compile alone as C99 -pedantic and C++11"
 
 fmt:
-	clang-format -i main.c $(LIB_SRC) lib/*.h $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format -i main.c $(LIB_SRC) $(wildcard libctrbox/*/*.h) $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 fmt-check:
-	clang-format --dry-run --Werror main.c $(LIB_SRC) lib/*.h $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
+	clang-format --dry-run --Werror main.c $(LIB_SRC) $(wildcard libctrbox/*/*.h) $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
 
 clean:
 	rm -rf $(BUILD)
 
 # Only the dirs our objects are in: build/ also holds unpacked packages (containerd2, conformance).
--include $(shell find $(BUILD)/main.d $(BUILD)/lib $(BUILD)/applets $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/main.d $(BUILD)/libctrbox $(BUILD)/applets $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 # Extra targets (fuzzing, sanitizers, load tests, benchmarks) live in mk/*.mk.
 include $(wildcard mk/*.mk)

@@ -6,7 +6,7 @@
 #include "applet.h"
 #include "google/protobuf/empty.pb-c.h"
 #include <ctrbox/loop.h>
-#include "pbtext.h"
+#include <ctrbox/pbtext.h>
 #include "task/shim.pb-c.h"
 #include <ctrbox/ttrpc.h>
 
@@ -35,7 +35,7 @@ static int call(struct ctrbox_ttrpc_client *c, struct ctrbox_loop *l, const char
 		return 1;
 	}
 	printf("%s response: ", method);
-	pbtext_print(stdout, resp);
+	ctrbox_pbtext_print(stdout, resp);
 	printf("\n");
 	protobuf_c_message_free_unpacked(resp, NULL);
 	free(err);

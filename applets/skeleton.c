@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "applet.h"
-#include "log.h"
+#include <ctrbox/log.h>
 #include <ctrbox/shim.h>
 #include <ctrbox/task.h>
 

@@ -29,6 +29,7 @@ FUZZ_OPTS    ?= -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3
 # Applet objects a target links besides libctrbox-all.a.
 FUZZ_APP_O_filter := applets/snapshotter/filter.o
 FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o
+FUZZ_APP_O_journal := applets/journal/journal_proto.o
 
 .PHONY: fuzz fuzz-quick fuzz-build fuzz-bins
 
@@ -36,7 +37,7 @@ FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o
 fuzz-build:
 	@f="$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN)"; \
 	if [ "$$(cat $(FUZZ_BUILD)/.fuzzflags 2>/dev/null)" != "$$f" ]; then \
-		rm -rf $(FUZZ_BUILD)/lib $(FUZZ_BUILD)/applets $(FUZZ_BUILD)/gen $(FUZZ_BUILD)/fuzz \
+		rm -rf $(FUZZ_BUILD)/libctrbox $(FUZZ_BUILD)/applets $(FUZZ_BUILD)/gen $(FUZZ_BUILD)/fuzz \
 			$(FUZZ_BUILD)/libctrbox-all.a; \
 		mkdir -p $(FUZZ_BUILD) && echo "$$f" > $(FUZZ_BUILD)/.fuzzflags; \
 	fi

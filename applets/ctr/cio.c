@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ctr/ctr.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 static void cio_init(struct ctr_cio *io)
 {
@@ -54,7 +54,7 @@ int ctr_cio_fifos(struct ctr_cio *io, const char *fifo_dir, const char *id, bool
 	io->terminal = terminal;
 	if (!fifo_dir || !*fifo_dir)
 		fifo_dir = CTR_DEFAULT_FIFO_DIR;
-	if (mkdir_p(fifo_dir, 0700) < 0) {
+	if (ctrbox_mkdir_p(fifo_dir, 0700) < 0) {
 		int e = errno;
 		ctr_fail("mkdir %s: %s", fifo_dir, strerror(e));
 		return -e;
@@ -116,7 +116,7 @@ static void *stdin_thread(void *arg)
 			continue;
 		if (n <= 0)
 			break;
-		if (write_all(io->in_fd, buf, (size_t)n) < 0)
+		if (ctrbox_write_all(io->in_fd, buf, (size_t)n) < 0)
 			break;
 	}
 	uint64_t one = 1;
@@ -152,7 +152,7 @@ static void on_output(struct ctrbox_loop *l, int fd, uint32_t events, void *data
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
-			if (write_all(dst, buf, (size_t)n) < 0) {
+			if (ctrbox_write_all(dst, buf, (size_t)n) < 0) {
 				/* our side is gone: keep draining so the shim never blocks */
 			}
 			continue;
@@ -217,7 +217,7 @@ void ctr_cio_close(struct ctr_cio *io, bool keep)
 	}
 	io->out_fd = io->err_fd = -1;
 	if (io->dir && !keep)
-		rm_rf(io->dir);
+		ctrbox_rm_rf(io->dir);
 	free(io->dir);
 	free(io->in);
 	free(io->out);

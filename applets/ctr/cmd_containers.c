@@ -8,7 +8,7 @@
 #include "ctr/container.h"
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
-#include "jsonw.h"
+#include <ctrbox/jsonw.h>
 #include "ctr/spec.h"
 #include "runc/options.pb-c.h"
 #include "snapshots/v1/snapshots.pb-c.h"
@@ -57,10 +57,10 @@ out:
 	return rc;
 }
 
-static void json_any(struct jsonw *w, const ProtobufCMessage *m)
+static void json_any(struct ctrbox_jsonw *w, const ProtobufCMessage *m)
 {
 	if (!m)
-		jsonw_null(w);
+		ctrbox_jsonw_null(w);
 	else
 		pbjson_write_message(w, m);
 }
@@ -71,15 +71,15 @@ static int spec_has_value(const Container *ct)
 }
 
 /* Labels as Go marshals the map: null when empty, sorted keys, the first of equal keys. */
-static void json_labels(struct jsonw *w, const Container *ct)
+static void json_labels(struct ctrbox_jsonw *w, const Container *ct)
 {
 	if (!ct->n_labels) {
-		jsonw_null(w);
+		ctrbox_jsonw_null(w);
 		return;
 	}
 	size_t *idx = calloc(ct->n_labels, sizeof(*idx));
 	if (!idx) {
-		jsonw_fail(w, -ENOMEM);
+		ctrbox_jsonw_fail(w, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < ct->n_labels; i++)
@@ -92,78 +92,78 @@ static void json_labels(struct jsonw *w, const Container *ct)
 			idx[k] = idx[k - 1];
 			idx[k - 1] = tmp;
 		}
-	jsonw_object_begin(w);
+	ctrbox_jsonw_object_begin(w);
 	for (size_t i = 0; i < ct->n_labels; i++) {
 		if (i && !strcmp(ct->labels[idx[i]]->key, ct->labels[idx[i - 1]]->key))
 			continue;
-		jsonw_key(w, ct->labels[idx[i]]->key);
-		jsonw_string(w, ct->labels[idx[i]]->value);
+		ctrbox_jsonw_key(w, ct->labels[idx[i]]->key);
+		ctrbox_jsonw_string(w, ct->labels[idx[i]]->value);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	free(idx);
 }
 
-static void json_time(struct jsonw *w, const Google__Protobuf__Timestamp *ts)
+static void json_time(struct ctrbox_jsonw *w, const Google__Protobuf__Timestamp *ts)
 {
 	char *t = ts ? go_time_rfc3339(ts->seconds, ts->nanos) : go_time_rfc3339(-62135596800LL, 0);
 	if (!t)
-		jsonw_fail(w, -ENOMEM);
-	jsonw_string(w, t);
+		ctrbox_jsonw_fail(w, -ENOMEM);
+	ctrbox_jsonw_string(w, t);
 	free(t);
 }
 
 /* containers.Container as ctr's info prints it (json.MarshalIndent, 4 spaces); -1 if the
  * spec is not JSON. */
-static int json_container(struct jsonw *w, const Container *ct)
+static int json_container(struct ctrbox_jsonw *w, const Container *ct)
 {
 	int rc = 0;
-	jsonw_object_begin(w);
-	jsonw_key(w, "ID");
-	jsonw_string(w, ct->id);
-	jsonw_key(w, "Labels");
+	ctrbox_jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "ID");
+	ctrbox_jsonw_string(w, ct->id);
+	ctrbox_jsonw_key(w, "Labels");
 	json_labels(w, ct);
-	jsonw_key(w, "Image");
-	jsonw_string(w, ct->image);
-	jsonw_key(w, "Runtime");
-	jsonw_object_begin(w);
-	jsonw_key(w, "Name");
-	jsonw_string(w, ct->runtime ? ct->runtime->name : "");
-	jsonw_key(w, "Options");
+	ctrbox_jsonw_key(w, "Image");
+	ctrbox_jsonw_string(w, ct->image);
+	ctrbox_jsonw_key(w, "Runtime");
+	ctrbox_jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "Name");
+	ctrbox_jsonw_string(w, ct->runtime ? ct->runtime->name : "");
+	ctrbox_jsonw_key(w, "Options");
 	json_any(w, ct->runtime && ct->runtime->options ? &ct->runtime->options->base : NULL);
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	if (!spec_has_value(ct)) {
-		jsonw_key(w, "Spec");
+		ctrbox_jsonw_key(w, "Spec");
 		json_any(w, ct->spec ? &ct->spec->base : NULL);
 	}
-	jsonw_key(w, "SnapshotKey");
-	jsonw_string(w, ct->snapshot_key);
-	jsonw_key(w, "Snapshotter");
-	jsonw_string(w, ct->snapshotter);
-	jsonw_key(w, "CreatedAt");
+	ctrbox_jsonw_key(w, "SnapshotKey");
+	ctrbox_jsonw_string(w, ct->snapshot_key);
+	ctrbox_jsonw_key(w, "Snapshotter");
+	ctrbox_jsonw_string(w, ct->snapshotter);
+	ctrbox_jsonw_key(w, "CreatedAt");
 	json_time(w, ct->created_at);
-	jsonw_key(w, "UpdatedAt");
+	ctrbox_jsonw_key(w, "UpdatedAt");
 	json_time(w, ct->updated_at);
-	jsonw_key(w, "Extensions");
+	ctrbox_jsonw_key(w, "Extensions");
 	if (!ct->n_extensions) {
-		jsonw_null(w);
+		ctrbox_jsonw_null(w);
 	} else {
-		jsonw_object_begin(w);
+		ctrbox_jsonw_object_begin(w);
 		for (size_t i = 0; i < ct->n_extensions; i++) {
-			jsonw_key(w, ct->extensions[i]->key);
+			ctrbox_jsonw_key(w, ct->extensions[i]->key);
 			if (ct->extensions[i]->value) {
 				json_any(w, &ct->extensions[i]->value->base);
 			} else {
-				jsonw_object_begin(w);
-				jsonw_object_end(w);
+				ctrbox_jsonw_object_begin(w);
+				ctrbox_jsonw_object_end(w);
 			}
 		}
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 	}
 	if (spec_has_value(ct)) {
-		jsonw_key(w, "Spec");
+		ctrbox_jsonw_key(w, "Spec");
 		rc = pbjson_write_json(w, (const char *)ct->spec->value.data, ct->spec->value.len);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	return rc;
 }
 
@@ -173,9 +173,9 @@ static int c_info(struct ctr *c, int argc, char **argv)
 	struct ctr_args a;
 	ProtobufCMessage *resp = NULL;
 	char *err = NULL, *out = NULL;
-	struct jsonw w;
+	struct ctrbox_jsonw w;
 	int rc = 1, bad;
-	jsonw_init(&w, "    ", 0);
+	ctrbox_jsonw_init(&w, "    ", 0);
 	if (ctr_parse(argc, argv, flags, 1, 1, &a))
 		goto out;
 	if (a.argc < 1 || !*a.argv[0]) {
@@ -198,18 +198,18 @@ static int c_info(struct ctr *c, int argc, char **argv)
 		    pbjson_write_json(&w, (const char *)ct->spec->value.data, ct->spec->value.len);
 	else
 		bad = json_container(&w, ct);
-	if (bad && jsonw_error(&w) != -ENOMEM) {
+	if (bad && ctrbox_jsonw_error(&w) != -ENOMEM) {
 		ctr_fail("invalid spec in container %s", ct->id);
 		goto out;
 	}
-	if (jsonw_finish(&w, &out, NULL)) {
+	if (ctrbox_jsonw_finish(&w, &out, NULL)) {
 		ctr_fail("out of memory");
 		goto out;
 	}
 	printf("%s\n", out);
 	rc = 0;
 out:
-	jsonw_free(&w);
+	ctrbox_jsonw_free(&w);
 	free(out);
 	free(err);
 	if (resp)
@@ -263,7 +263,7 @@ static int delete_container(struct ctr *c, const char *id, int keep_snapshot, ch
 			protobuf_c_message_free_unpacked(dresp, NULL);
 		if (code) {
 			if (!*err)
-				*err = strdup(grpc_code_name(code));
+				*err = strdup(ctrbox_code_name(code));
 			goto out;
 		}
 	}

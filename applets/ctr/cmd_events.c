@@ -113,7 +113,7 @@ int ctr_cmd_events(struct ctr *c, int argc, char **argv)
 		char buf[32];
 		if (!c->cli)
 			rc = 1; /* ctr_client printed it */
-		else if (code == GRPC_DEADLINE_EXCEEDED)
+		else if (code == CTRBOX_DEADLINE_EXCEEDED)
 			rc = ctr_fail("context deadline exceeded");
 		else
 			rc = ctr_fail("rpc error: code = %s desc = %s",

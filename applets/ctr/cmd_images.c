@@ -16,12 +16,12 @@
 #include "ctr/tar.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
-#include "json.h"
-#include "jsonw.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
 #include "namespaces/v1/namespace.pb-c.h"
-#include "sha256.h"
+#include <ctrbox/sha256.h>
 #include "snapshots/v1/snapshots.pb-c.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define IMG_SVC "/containerd.services.images.v1.Images/"
 #define CONTENT_SVC "/containerd.services.content.v1.Content/"
@@ -75,29 +75,30 @@ static const char *desc_ann(const struct desc *d, const char *k)
 	return NULL;
 }
 
-static void desc_from_json(const struct json *j, int t, struct desc *d)
+static void desc_from_json(const struct ctrbox_json *j, int t, struct desc *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->mt = json_strdup(j, json_get(j, t, "mediaType"));
-	d->digest = json_strdup(j, json_get(j, t, "digest"));
-	json_int64(j, json_get(j, t, "size"), &d->size);
-	int p = json_get(j, t, "platform");
-	if (p >= 0 && json_is_object(j, p)) {
+	d->mt = ctrbox_json_strdup(j, ctrbox_json_get(j, t, "mediaType"));
+	d->digest = ctrbox_json_strdup(j, ctrbox_json_get(j, t, "digest"));
+	ctrbox_json_int64(j, ctrbox_json_get(j, t, "size"), &d->size);
+	int p = ctrbox_json_get(j, t, "platform");
+	if (p >= 0 && ctrbox_json_is_object(j, p)) {
 		d->has_platform = 1;
-		d->os = json_strdup(j, json_get(j, p, "os"));
-		d->arch = json_strdup(j, json_get(j, p, "architecture"));
-		d->variant = json_strdup(j, json_get(j, p, "variant"));
+		d->os = ctrbox_json_strdup(j, ctrbox_json_get(j, p, "os"));
+		d->arch = ctrbox_json_strdup(j, ctrbox_json_get(j, p, "architecture"));
+		d->variant = ctrbox_json_strdup(j, ctrbox_json_get(j, p, "variant"));
 	}
-	int a = json_get(j, t, "annotations");
-	if (a >= 0 && json_is_object(j, a)) {
+	int a = ctrbox_json_get(j, t, "annotations");
+	if (a >= 0 && ctrbox_json_is_object(j, a)) {
 		size_t n = 0;
-		for (int k = -1; (k = json_object_next(j, a, k)) >= 0;)
+		for (int k = -1; (k = ctrbox_json_object_next(j, a, k)) >= 0;)
 			n++;
 		d->ann_k = calloc(n + 1, sizeof(char *));
 		d->ann_v = calloc(n + 1, sizeof(char *));
 		if (d->ann_k && d->ann_v)
-			for (int k = -1; (k = json_object_next(j, a, k)) >= 0;) {
-				char *kk = json_strdup(j, k), *vv = json_strdup(j, k + 1);
+			for (int k = -1; (k = ctrbox_json_object_next(j, a, k)) >= 0;) {
+				char *kk = ctrbox_json_strdup(j, k),
+				     *vv = ctrbox_json_strdup(j, k + 1);
 				if (kk && vv) {
 					d->ann_k[d->nann] = kk;
 					d->ann_v[d->nann++] = vv;
@@ -221,7 +222,7 @@ static int blob_read(struct ctr *c, const char *digest, char **data, size_t *len
 		*err = ctr_errdefs(rc, raw);
 	free(raw);
 	if (!rc && bad) {
-		rc = GRPC_INTERNAL;
+		rc = CTRBOX_INTERNAL;
 		free(*err);
 		*err = strdup("failed to read content");
 	}
@@ -244,15 +245,15 @@ static int children(struct ctr *c, const struct desc *d, struct desc **out, size
 	int rc = blob_read(c, d->digest, &buf, &len, err);
 	if (rc)
 		return rc;
-	struct json j = {0};
-	if (json_parse(&j, buf, len)) {
+	struct ctrbox_json j = {0};
+	if (ctrbox_json_parse(&j, buf, len)) {
 		free(buf);
 		*err = strdup("invalid JSON");
-		return GRPC_INTERNAL;
+		return CTRBOX_INTERNAL;
 	}
-	int cfg = ctr_mt_is_manifest(d->mt) ? json_get(&j, 0, "config") : -1;
-	int arr = json_get(&j, 0, ctr_mt_is_manifest(d->mt) ? "layers" : "manifests");
-	int na = json_array_len(&j, arr);
+	int cfg = ctr_mt_is_manifest(d->mt) ? ctrbox_json_get(&j, 0, "config") : -1;
+	int arr = ctrbox_json_get(&j, 0, ctr_mt_is_manifest(d->mt) ? "layers" : "manifests");
+	int na = ctrbox_json_array_len(&j, arr);
 	if (na < 0)
 		na = 0;
 	struct desc *v = calloc((size_t)na + 2, sizeof(*v));
@@ -261,13 +262,13 @@ static int children(struct ctr *c, const struct desc *d, struct desc **out, size
 		if (cfg >= 0)
 			desc_from_json(&j, cfg, &v[k++]);
 		for (int i = 0; i < na; i++)
-			desc_from_json(&j, json_array_at(&j, arr, i), &v[k++]);
+			desc_from_json(&j, ctrbox_json_array_at(&j, arr, i), &v[k++]);
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(buf);
 	if (!v) {
 		*err = strdup("out of memory");
-		return GRPC_RESOURCE_EXHAUSTED;
+		return CTRBOX_RESOURCE_EXHAUSTED;
 	}
 	*out = v;
 	*n = k;
@@ -290,7 +291,7 @@ static int resolve_manifest(struct ctr *c, const struct desc *d, const struct wa
 	size_t n;
 	if (depth > 8) {
 		*err = strdup("too deep");
-		return GRPC_NOT_FOUND;
+		return CTRBOX_NOT_FOUND;
 	}
 	int rc = children(c, d, &ch, &n, err);
 	if (rc)
@@ -305,16 +306,17 @@ static int resolve_manifest(struct ctr *c, const struct desc *d, const struct wa
 				descs_free(ch, n);
 				return rc;
 			}
-			struct json j = {0};
+			struct ctrbox_json j = {0};
 			int ok = 0;
-			if (!json_parse(&j, buf, len)) {
-				char *os = json_strdup(&j, json_get(&j, 0, "os"));
-				char *arch = json_strdup(&j, json_get(&j, 0, "architecture"));
+			if (!ctrbox_json_parse(&j, buf, len)) {
+				char *os = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "os"));
+				char *arch =
+				    ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "architecture"));
 				ok = plat_match(w, os, arch, NULL);
 				free(os);
 				free(arch);
 			}
-			json_free(&j);
+			ctrbox_json_free(&j);
 			free(buf);
 			if (!ok) {
 				descs_free(ch, n);
@@ -355,7 +357,7 @@ static int manifest_parts(struct ctr *c, const struct desc *target, const struct
 		free(*err);
 		if (asprintf(err, "manifest %s: not found", target->digest) < 0)
 			*err = NULL;
-		return GRPC_NOT_FOUND;
+		return CTRBOX_NOT_FOUND;
 	}
 	return rc;
 }
@@ -385,9 +387,9 @@ static int list_images(struct ctr *c, int nf, char **filters,
 			  &containerd__services__images__v1__list_images_response__descriptor,
 			  (ProtobufCMessage **)out, &msg);
 	if (rc) {
-		if (rc == GRPC_DEADLINE_EXCEEDED)
+		if (rc == CTRBOX_DEADLINE_EXCEEDED)
 			ctr_fail("%s: context deadline exceeded", what);
-		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
+		else if (!(rc == CTRBOX_UNAVAILABLE && !c->cli))
 			ctr_fail("%s: %s", what, ctr_errtext(rc, msg));
 		free(msg);
 		return 1;
@@ -463,15 +465,15 @@ static int image_platforms(struct ctr *c, const struct desc *d, struct strset *s
 		free(err);
 		if (rc)
 			return rc;
-		struct json j = {0};
-		if (!json_parse(&j, buf, len)) {
-			char *os = json_strdup(&j, json_get(&j, 0, "os"));
-			char *arch = json_strdup(&j, json_get(&j, 0, "architecture"));
+		struct ctrbox_json j = {0};
+		if (!ctrbox_json_parse(&j, buf, len)) {
+			char *os = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "os"));
+			char *arch = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "architecture"));
 			strset_add(s, platform_format(os, arch, NULL));
 			free(os);
 			free(arch);
 		}
-		json_free(&j);
+		ctrbox_json_free(&j);
 		free(buf);
 		return 0;
 	}
@@ -594,13 +596,13 @@ static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
 	int rc = blob_read(c, cfg->digest, &buf, &len, err);
 	if (rc)
 		return NULL;
-	struct json j = {0};
+	struct ctrbox_json j = {0};
 	char *chain = NULL;
-	if (!json_parse(&j, buf, len)) {
-		int diffs = json_get(&j, json_get(&j, 0, "rootfs"), "diff_ids");
-		int n = json_array_len(&j, diffs);
+	if (!ctrbox_json_parse(&j, buf, len)) {
+		int diffs = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "rootfs"), "diff_ids");
+		int n = ctrbox_json_array_len(&j, diffs);
 		for (int i = 0; i < n; i++) {
-			char *d = json_strdup(&j, json_array_at(&j, diffs, i));
+			char *d = ctrbox_json_strdup(&j, ctrbox_json_array_at(&j, diffs, i));
 			if (!d)
 				break;
 			if (!chain) {
@@ -609,7 +611,7 @@ static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
 			}
 			char *s = NULL, hex[65];
 			if (asprintf(&s, "%s %s", chain, d) >= 0) {
-				sha256_hex(s, strlen(s), hex);
+				ctrbox_sha256_hex(s, strlen(s), hex);
 				free(chain);
 				chain = NULL;
 				if (asprintf(&chain, "sha256:%s", hex) < 0)
@@ -621,7 +623,7 @@ static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
 				break;
 		}
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(buf);
 	if (!chain)
 		*err = strdup("no rootfs");
@@ -663,7 +665,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 		int complete = 1, unpacked = 0;
 		desc_of_target(img->target, &d);
 		int mrc = manifest_parts(c, &d, &default_want, &parts, &np, &err);
-		if (mrc && mrc != GRPC_NOT_FOUND) {
+		if (mrc && mrc != CTRBOX_NOT_FOUND) {
 			if (!exit_err &&
 			    asprintf(&exit_err, "unable to check %s: failed to check image %s: %s",
 				     img->name, d.digest, err ? err : "") < 0)
@@ -671,7 +673,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 			snprintf(status, sizeof(status), "error");
 			snprintf(size, sizeof(size), "-");
 			complete = 0;
-		} else if (mrc == GRPC_NOT_FOUND) {
+		} else if (mrc == CTRBOX_NOT_FOUND) {
 			/* unavailable: the target itself counts as required and missing */
 			char *h = ctr_human_bytes(0);
 			snprintf(status, sizeof(status), "unavailable (0/?)");
@@ -717,7 +719,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 				    NULL, &se);
 				if (!src)
 					unpacked = 1;
-				else if (src != GRPC_NOT_FOUND && !exit_err &&
+				else if (src != CTRBOX_NOT_FOUND && !exit_err &&
 					 asprintf(&exit_err, "unable to check unpack for %s: %s",
 						  img->name, ctr_errtext(src, se)) < 0)
 					exit_err = NULL;
@@ -765,11 +767,11 @@ static void log_line(const char *level, const char *msg, const char *err)
 		memmove(ts + l - 1, ts + l - 2, 3);
 		ts[l - 2] = ':';
 	}
-	char *q = json_quote(msg);
+	char *q = ctrbox_json_quote(msg);
 	fprintf(stderr, "time=\"%s\" level=%s msg=%s", ts, level, q ? q : msg);
 	free(q);
 	if (err) {
-		q = json_quote(err);
+		q = ctrbox_json_quote(err);
 		fprintf(stderr, " error=%s", q ? q : err);
 		free(q);
 	}
@@ -793,14 +795,14 @@ static int cmd_rm(struct ctr *c, int argc, char **argv)
 		int r = ctr_call(c, IMG_SVC "Delete", &req.base, NULL, NULL, &msg);
 		if (r == 0) {
 			printf("%s\n", a.argv[i]);
-		} else if (r == GRPC_NOT_FOUND) {
+		} else if (r == CTRBOX_NOT_FOUND) {
 			char *m = NULL;
 			if (asprintf(&m, "%s: image not found", a.argv[i]) >= 0)
 				log_line("warning", m, NULL);
 			free(m);
 		} else {
 			const char *e = ctr_errtext(r, msg);
-			if (r == GRPC_UNAVAILABLE && !c->cli) {
+			if (r == CTRBOX_UNAVAILABLE && !c->cli) {
 				free(msg);
 				goto out;
 			}
@@ -949,40 +951,40 @@ static void w_done(void *data, int code, const char *message)
 }
 
 /* Sends one request and waits for its response: 0, or the call's code (w->msg). */
-static int w_roundtrip(struct ctr *c, struct grpc_stream *st, struct wctx *w,
+static int w_roundtrip(struct ctr *c, struct ctrbox_grpc_stream *st, struct wctx *w,
 		       const Containerd__Services__Content__V1__WriteContentRequest *req)
 {
 	if (w->done)
-		return w->code ? w->code : GRPC_INTERNAL;
+		return w->code ? w->code : CTRBOX_INTERNAL;
 	w->got = 0;
-	if (grpc_stream_send_msg(st, &req->base))
-		return GRPC_UNAVAILABLE;
+	if (ctrbox_grpc_stream_send_msg(st, &req->base))
+		return CTRBOX_UNAVAILABLE;
 	while (!w->got && !w->done) {
 		w->wake = 0;
 		int rc = ctrbox_loop_run_until(c->loop, &w->wake, c->deadline_ms);
 		if (rc < 0 && !w->wake)
-			return GRPC_DEADLINE_EXCEEDED;
+			return CTRBOX_DEADLINE_EXCEEDED;
 	}
 	if (w->got && !w->bad)
 		return 0;
 	if (w->bad)
-		return GRPC_INTERNAL;
-	return w->code ? w->code : GRPC_INTERNAL;
+		return CTRBOX_INTERNAL;
+	return w->code ? w->code : CTRBOX_INTERNAL;
 }
 
 /* content.WriteBlob through the Write stream: 0 (written or already there) or 1 printed. */
 static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_t *data, size_t len,
 		  const char *digest)
 {
-	struct grpc_kv md[2];
+	struct ctrbox_kv md[2];
 	struct wctx w = {0};
-	struct grpc_stream *st = NULL;
+	struct ctrbox_grpc_stream *st = NULL;
 	int rc;
 	const char *stage = "failed to open writer";
 	if (!ctr_client(c))
 		return 1;
-	rc = grpc_client_start(c->cli, CONTENT_SVC "Write", md, ctr_metadata(c, md),
-			       ctr_timeout_left(c), w_msg, w_done, &w, &st);
+	rc = ctrbox_grpc_client_start(c->cli, CONTENT_SVC "Write", md, ctr_metadata(c, md),
+				      ctr_timeout_left(c), w_msg, w_done, &w, &st);
 	if (rc)
 		return ctr_fail("failed to ingest \"%s\": %s", name, strerror(-rc));
 	Containerd__Services__Content__V1__WriteContentRequest req =
@@ -992,7 +994,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 	req.total = (int64_t)len;
 	req.expected = (char *)digest;
 	rc = w_roundtrip(c, st, &w, &req);
-	if (rc == GRPC_ALREADY_EXISTS) {
+	if (rc == CTRBOX_ALREADY_EXISTS) {
 		rc = 0;
 		goto out;
 	}
@@ -1016,7 +1018,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 		if (rc)
 			goto fail;
 		if (w.resp->offset <= off) {
-			rc = GRPC_INTERNAL;
+			rc = CTRBOX_INTERNAL;
 			free(w.msg);
 			w.msg = strdup("short write");
 			goto fail;
@@ -1031,7 +1033,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 	cm.offset = off;
 	cm.expected = (char *)digest;
 	rc = w_roundtrip(c, st, &w, &cm);
-	if (rc == GRPC_ALREADY_EXISTS) {
+	if (rc == CTRBOX_ALREADY_EXISTS) {
 		rc = 0;
 		goto out;
 	}
@@ -1044,11 +1046,11 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 		goto out;
 	}
 	if (!w.done)
-		grpc_stream_close_send(st);
+		ctrbox_grpc_stream_close_send(st);
 	while (!w.done) {
 		w.wake = 0;
 		if (ctrbox_loop_run_until(c->loop, &w.wake, c->deadline_ms) < 0 && !w.wake) {
-			grpc_stream_cancel(st);
+			ctrbox_grpc_stream_cancel(st);
 			st = NULL;
 			w.done = 1;
 			break;
@@ -1058,14 +1060,14 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 	rc = 0;
 	goto out;
 fail:
-	if (rc == GRPC_DEADLINE_EXCEEDED && !w.done)
+	if (rc == CTRBOX_DEADLINE_EXCEEDED && !w.done)
 		ctr_fail("failed to ingest \"%s\": %s: context deadline exceeded", name, stage);
 	else
 		ctr_fail("failed to ingest \"%s\": %s: %s", name, stage, ctr_errtext(rc, w.msg));
 	rc = 1;
 out:
 	if (st && !w.done)
-		grpc_stream_cancel(st);
+		ctrbox_grpc_stream_cancel(st);
 	if (w.resp)
 		containerd__services__content__v1__write_content_response__free_unpacked(w.resp,
 											 NULL);
@@ -1227,7 +1229,7 @@ static int import_walk(struct import_state *s, const struct desc *d, int depth)
 		return ctr_fail("image index too deep");
 	rc = children(s->c, d, &ch, &n, &err);
 	if (rc) {
-		ctr_fail("%s", err ? err : grpc_code_name(rc));
+		ctr_fail("%s", err ? err : ctrbox_code_name(rc));
 		free(err);
 		return 1;
 	}
@@ -1304,7 +1306,7 @@ static int save_image(struct ctr *c, const struct named *im)
 	int r = ctr_call(c, IMG_SVC "Update", &ureq.base,
 			 &containerd__services__images__v1__update_image_response__descriptor, NULL,
 			 &msg);
-	if (r == GRPC_NOT_FOUND) {
+	if (r == CTRBOX_NOT_FOUND) {
 		Containerd__Services__Images__V1__CreateImageRequest creq =
 		    CONTAINERD__SERVICES__IMAGES__V1__CREATE_IMAGE_REQUEST__INIT;
 		creq.image = &img;
@@ -1312,7 +1314,7 @@ static int save_image(struct ctr *c, const struct named *im)
 			     &containerd__services__images__v1__create_image_response__descriptor,
 			     NULL);
 	} else if (r) {
-		if (!(r == GRPC_UNAVAILABLE && !c->cli))
+		if (!(r == CTRBOX_UNAVAILABLE && !c->cli))
 			ctr_fail("%s", ctr_errtext(r, msg));
 	} else {
 		rc = 0;
@@ -1419,14 +1421,14 @@ struct sbuf {
 };
 
 /* A descriptor's mediaType, digest and size members. */
-static void json_desc(struct jsonw *w, const char *mt, const char *dg, int64_t size)
+static void json_desc(struct ctrbox_jsonw *w, const char *mt, const char *dg, int64_t size)
 {
-	jsonw_key(w, "mediaType");
-	jsonw_string(w, mt);
-	jsonw_key(w, "digest");
-	jsonw_string(w, dg);
-	jsonw_key(w, "size");
-	jsonw_int(w, size);
+	ctrbox_jsonw_key(w, "mediaType");
+	ctrbox_jsonw_string(w, mt);
+	ctrbox_jsonw_key(w, "digest");
+	ctrbox_jsonw_string(w, dg);
+	ctrbox_jsonw_key(w, "size");
+	ctrbox_jsonw_int(w, size);
 }
 
 static ssize_t tar_find(const struct tar *tr, const char *name, int depth)
@@ -1450,7 +1452,7 @@ static ssize_t tar_find(const struct tar *tr, const char *name, int depth)
 			free(dir);
 			if (!p)
 				return -1;
-			path_clean(p);
+			ctrbox_path_clean(p);
 			ssize_t r = tar_find(tr, p[0] == '/' ? p + 1 : p, 1);
 			free(p);
 			return r;
@@ -1461,46 +1463,46 @@ static ssize_t tar_find(const struct tar *tr, const char *name, int depth)
 
 /* The Docker manifest of the manifest.json entry t: its config and layers found in the tar
  * (as docker's importer writes it). 0 with *out (malloc'd), or 1 after ctr_fail. */
-static int docker_manifest(const struct tar *tr, char (*dgs)[80], const struct json *j, int t,
-			   ssize_t ci, char **out, size_t *outlen)
+static int docker_manifest(const struct tar *tr, char (*dgs)[80], const struct ctrbox_json *j,
+			   int t, ssize_t ci, char **out, size_t *outlen)
 {
-	struct jsonw w = {0};
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "schemaVersion");
-	jsonw_int(&w, 2);
-	jsonw_key(&w, "mediaType");
-	jsonw_string(&w, MT_DOCKER_MANIFEST);
-	jsonw_key(&w, "config");
-	jsonw_object_begin(&w);
+	struct ctrbox_jsonw w = {0};
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "schemaVersion");
+	ctrbox_jsonw_int(&w, 2);
+	ctrbox_jsonw_key(&w, "mediaType");
+	ctrbox_jsonw_string(&w, MT_DOCKER_MANIFEST);
+	ctrbox_jsonw_key(&w, "config");
+	ctrbox_jsonw_object_begin(&w);
 	json_desc(&w, MT_DOCKER_CONFIG, dgs[ci], (int64_t)tr->e[ci].size);
-	jsonw_object_end(&w);
-	jsonw_key(&w, "layers");
-	jsonw_array_begin(&w); /* never null: the importer makes the slice */
-	int layers = json_get(j, t, "Layers");
-	int nl = json_array_len(j, layers);
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_jsonw_key(&w, "layers");
+	ctrbox_jsonw_array_begin(&w); /* never null: the importer makes the slice */
+	int layers = ctrbox_json_get(j, t, "Layers");
+	int nl = ctrbox_json_array_len(j, layers);
 	for (int l = 0; l < nl; l++) {
-		char *ln = json_strdup(j, json_array_at(j, layers, l));
+		char *ln = ctrbox_json_strdup(j, ctrbox_json_array_at(j, layers, l));
 		ssize_t li = ln ? tar_find(tr, ln, 0) : -1;
 		if (li < 0) {
 			ctr_fail("failed to resolve layers: layer \"%s\" not found", ln ? ln : "");
 			free(ln);
-			jsonw_free(&w);
+			ctrbox_jsonw_free(&w);
 			return 1;
 		}
 		free(ln);
 		const struct tar_entry *le = &tr->e[li];
 		int gz = le->size >= 2 && le->data[0] == 0x1f && le->data[1] == 0x8b;
 		int zst = le->size >= 4 && !memcmp(le->data, "\x28\xb5\x2f\xfd", 4);
-		jsonw_object_begin(&w);
+		ctrbox_jsonw_object_begin(&w);
 		json_desc(&w,
 			  gz || zst ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
 				    : "application/vnd.docker.image.rootfs.diff.tar",
 			  dgs[li], (int64_t)le->size);
-		jsonw_object_end(&w);
+		ctrbox_jsonw_object_end(&w);
 	}
-	jsonw_array_end(&w);
-	jsonw_object_end(&w);
-	if (jsonw_finish(&w, out, outlen))
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_object_end(&w);
+	if (ctrbox_jsonw_finish(&w, out, outlen))
 		return ctr_fail("out of memory");
 	return 0;
 }
@@ -1509,39 +1511,39 @@ static int docker_manifest(const struct tar *tr, char (*dgs)[80], const struct j
  * is not JSON. */
 static char *docker_platform(const struct tar_entry *cfg)
 {
-	struct json cj = {0};
-	struct jsonw w = {0};
+	struct ctrbox_json cj = {0};
+	struct ctrbox_jsonw w = {0};
 	char *out = NULL;
-	if (json_parse(&cj, (const char *)cfg->data, cfg->size))
+	if (ctrbox_json_parse(&cj, (const char *)cfg->data, cfg->size))
 		return NULL;
-	char *os = json_strdup(&cj, json_get(&cj, 0, "os"));
-	char *arch = json_strdup(&cj, json_get(&cj, 0, "architecture"));
-	char *var = json_strdup(&cj, json_get(&cj, 0, "variant"));
+	char *os = ctrbox_json_strdup(&cj, ctrbox_json_get(&cj, 0, "os"));
+	char *arch = ctrbox_json_strdup(&cj, ctrbox_json_get(&cj, 0, "architecture"));
+	char *var = ctrbox_json_strdup(&cj, ctrbox_json_get(&cj, 0, "variant"));
 	char *no, *na, *nv;
 	normalize(os, arch, var, &no, &na, &nv);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "architecture");
-	jsonw_string(&w, na);
-	jsonw_key(&w, "os");
-	jsonw_string(&w, no);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "architecture");
+	ctrbox_jsonw_string(&w, na);
+	ctrbox_jsonw_key(&w, "os");
+	ctrbox_jsonw_string(&w, no);
 	if (nv && *nv) {
-		jsonw_key(&w, "variant");
-		jsonw_string(&w, nv);
+		ctrbox_jsonw_key(&w, "variant");
+		ctrbox_jsonw_string(&w, nv);
 	}
-	jsonw_object_end(&w);
-	if (jsonw_finish(&w, &out, NULL))
+	ctrbox_jsonw_object_end(&w);
+	if (ctrbox_jsonw_finish(&w, &out, NULL))
 		out = NULL;
 	free(os), free(arch), free(var), free(no), free(na), free(nv);
-	json_free(&cj);
+	ctrbox_json_free(&cj);
 	return out;
 }
 
 /* manifest.json's entry t into w's manifests: its manifest ingested, then one descriptor per
  * RepoTags entry (one without a name when there are none). 0, or 1 after ctr_fail. */
-static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], const struct json *j,
-			int t, struct jsonw *w)
+static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80],
+			const struct ctrbox_json *j, int t, struct ctrbox_jsonw *w)
 {
-	char *cfg = json_strdup(j, json_get(j, t, "Config"));
+	char *cfg = ctrbox_json_strdup(j, ctrbox_json_get(j, t, "Config"));
 	ssize_t ci = cfg ? tar_find(tr, cfg, 0) : -1;
 	if (ci < 0) {
 		ctr_fail("image config \"%s\" not found", cfg ? cfg : "");
@@ -1553,7 +1555,7 @@ static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], co
 	size_t mlen = 0;
 	if (docker_manifest(tr, dgs, j, t, ci, &mbuf, &mlen))
 		return 1;
-	sha256_hex(mbuf, mlen, hex);
+	ctrbox_sha256_hex(mbuf, mlen, hex);
 	snprintf(mdg, sizeof(mdg), "sha256:%s", hex);
 	if (asprintf(&ref, "manifest-%s", mdg) < 0) {
 		free(mbuf);
@@ -1565,12 +1567,12 @@ static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], co
 	if (ir)
 		return 1;
 	char *plat = docker_platform(&tr->e[ci]);
-	int tags = json_get(j, t, "RepoTags");
-	int nt = json_array_len(j, tags);
+	int tags = ctrbox_json_get(j, t, "RepoTags");
+	int nt = ctrbox_json_array_len(j, tags);
 	for (int k = 0; k < (nt > 0 ? nt : 1); k++) {
 		char *name = NULL;
 		if (nt > 0) {
-			char *r = json_strdup(j, json_array_at(j, tags, k));
+			char *r = ctrbox_json_strdup(j, ctrbox_json_array_at(j, tags, k));
 			name = r ? normalize_ref(r) : NULL;
 			if (!name) {
 				ctr_fail("normalize image ref \"%s\": invalid reference format",
@@ -1581,22 +1583,22 @@ static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], co
 			}
 			free(r);
 		}
-		jsonw_object_begin(w);
+		ctrbox_jsonw_object_begin(w);
 		json_desc(w, MT_DOCKER_MANIFEST, mdg, (int64_t)mlen);
 		if (name) {
-			jsonw_key(w, "annotations");
-			jsonw_object_begin(w);
-			jsonw_key(w, "io.containerd.image.name");
-			jsonw_string(w, name);
-			jsonw_key(w, "org.opencontainers.image.ref.name");
-			jsonw_string(w, oci_ref_name(name));
-			jsonw_object_end(w);
+			ctrbox_jsonw_key(w, "annotations");
+			ctrbox_jsonw_object_begin(w);
+			ctrbox_jsonw_key(w, "io.containerd.image.name");
+			ctrbox_jsonw_string(w, name);
+			ctrbox_jsonw_key(w, "org.opencontainers.image.ref.name");
+			ctrbox_jsonw_string(w, oci_ref_name(name));
+			ctrbox_jsonw_object_end(w);
 		}
 		if (plat) {
-			jsonw_key(w, "platform");
-			jsonw_raw(w, plat, strlen(plat));
+			ctrbox_jsonw_key(w, "platform");
+			ctrbox_jsonw_raw(w, plat, strlen(plat));
 		}
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 		free(name);
 	}
 	free(plat);
@@ -1606,34 +1608,34 @@ static int docker_entry(struct ctr *c, const struct tar *tr, char (*dgs)[80], co
 static int docker_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
 			const struct tar_entry *mf, struct desc *index)
 {
-	struct json j = {0};
-	struct jsonw w = {0};
+	struct ctrbox_json j = {0};
+	struct ctrbox_jsonw w = {0};
 	char *ibuf = NULL;
 	size_t ilen = 0;
 	int rc = 1;
-	if (json_parse(&j, (const char *)mf->data, mf->size) || !json_is_array(&j, 0))
+	if (ctrbox_json_parse(&j, (const char *)mf->data, mf->size) || !ctrbox_json_is_array(&j, 0))
 		return ctr_fail("untar manifest \"manifest.json\": invalid JSON");
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "schemaVersion");
-	jsonw_int(&w, 2);
-	jsonw_key(&w, "manifests");
-	int n = json_array_len(&j, 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "schemaVersion");
+	ctrbox_jsonw_int(&w, 2);
+	ctrbox_jsonw_key(&w, "manifests");
+	int n = ctrbox_json_array_len(&j, 0);
 	if (!n)
-		jsonw_null(&w);
+		ctrbox_jsonw_null(&w);
 	else
-		jsonw_array_begin(&w);
+		ctrbox_jsonw_array_begin(&w);
 	for (int m = 0; m < n; m++)
-		if (docker_entry(c, tr, dgs, &j, json_array_at(&j, 0, m), &w))
+		if (docker_entry(c, tr, dgs, &j, ctrbox_json_array_at(&j, 0, m), &w))
 			goto out;
 	if (n)
-		jsonw_array_end(&w);
-	jsonw_object_end(&w);
-	if (jsonw_finish(&w, &ibuf, &ilen)) {
+		ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_object_end(&w);
+	if (ctrbox_jsonw_finish(&w, &ibuf, &ilen)) {
 		ctr_fail("out of memory");
 		goto out;
 	}
 	char hex[65], idg[80];
-	sha256_hex(ibuf, ilen, hex);
+	ctrbox_sha256_hex(ibuf, ilen, hex);
 	snprintf(idg, sizeof(idg), "sha256:%s", hex);
 	char *ref = NULL;
 	if (asprintf(&ref, "manifest-%s", idg) < 0) {
@@ -1649,9 +1651,9 @@ static int docker_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
 	index->size = (int64_t)ilen;
 	rc = 0;
 out:
-	jsonw_free(&w);
+	ctrbox_jsonw_free(&w);
 	free(ibuf);
-	json_free(&j);
+	ctrbox_json_free(&j);
 	return rc;
 }
 
@@ -1660,7 +1662,7 @@ static int load_input(const char *in, uint8_t **buf, size_t *len, int *mapped)
 	*mapped = 0;
 	if (!strcmp(in, "-")) {
 		char *b;
-		int rc = read_fd_all(0, (size_t)16 << 30, &b, len);
+		int rc = ctrbox_read_fd_all(0, (size_t)16 << 30, &b, len);
 		if (rc)
 			return rc;
 		*buf = (uint8_t *)b;
@@ -1790,7 +1792,7 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 			continue;
 		}
 		char hex[65], dg[80], *ref = NULL;
-		sha256_hex(te->data, te->size, hex);
+		ctrbox_sha256_hex(te->data, te->size, hex);
 		snprintf(dg, sizeof(dg), "sha256:%s", hex);
 		memcpy(dgs[i], dg, sizeof(dg));
 		if (!strcmp(te->name, "index.json")) {
@@ -1812,11 +1814,11 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 			goto lease_out;
 	}
 	if (layout) {
-		struct json j = {0};
+		struct ctrbox_json j = {0};
 		char *ver = NULL;
-		if (!json_parse(&j, (const char *)layout->data, layout->size))
-			ver = json_strdup(&j, json_get(&j, 0, "imageLayoutVersion"));
-		json_free(&j);
+		if (!ctrbox_json_parse(&j, (const char *)layout->data, layout->size))
+			ver = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "imageLayoutVersion"));
+		ctrbox_json_free(&j);
 		if (ver && *ver && strcmp(ver, "1.0.0")) {
 			ctr_fail("unsupported OCI version %s", ver);
 			free(ver);
@@ -1941,7 +1943,7 @@ static int cmd_tag(struct ctr *c, int argc, char **argv)
 		g->image->updated_at = NULL;
 		creq.image = g->image;
 		int r = ctr_call(c, IMG_SVC "Create", &creq.base, NULL, NULL, &msg);
-		if (r == GRPC_ALREADY_EXISTS && ctr_bool(&a, "force")) {
+		if (r == CTRBOX_ALREADY_EXISTS && ctr_bool(&a, "force")) {
 			Containerd__Services__Images__V1__DeleteImageRequest dreq =
 			    CONTAINERD__SERVICES__IMAGES__V1__DELETE_IMAGE_REQUEST__INIT;
 			dreq.name = a.argv[i];
@@ -1952,7 +1954,7 @@ static int cmd_tag(struct ctr *c, int argc, char **argv)
 				r = ctr_call(c, IMG_SVC "Create", &creq.base, NULL, NULL, &msg);
 		}
 		if (r) {
-			if (!(r == GRPC_UNAVAILABLE && !c->cli))
+			if (!(r == CTRBOX_UNAVAILABLE && !c->cli))
 				ctr_fail("%s", ctr_errtext(r, msg));
 			free(msg);
 			goto lout;

@@ -287,8 +287,8 @@ static int ns_remove(struct ctr *c, int argc, char **argv)
 			code = cx_call(c, "/containerd.services.namespaces.v1.Namespaces/Delete",
 				       &req.base, NULL, NULL, &msg);
 		}
-		if (code && code != GRPC_NOT_FOUND) {
-			const char *m = msg && *msg ? msg : grpc_code_name(code);
+		if (code && code != CTRBOX_NOT_FOUND) {
+			const char *m = msg && *msg ? msg : ctrbox_code_name(code);
 			if (!first_err &&
 			    asprintf(&first_err, "unable to delete %s: %s", target, m) < 0)
 				first_err = NULL;

@@ -15,13 +15,13 @@
 #include "ctr/pbjson.h"
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
-#include "json.h"
-#include "jsonw.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
 #include "namespaces/v1/namespace.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "tasks/v1/tasks.pb-c.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
@@ -104,7 +104,7 @@ static int call_kill(struct ctr *c, const char *id, const char *exec_id, int sig
 	char *msg = NULL;
 	int rc =
 	    ctr_call(c, "/containerd.services.tasks.v1.Tasks/Kill", &kr.base, NULL, NULL, &msg);
-	if (rc && rc != GRPC_NOT_FOUND && c->debug)
+	if (rc && rc != CTRBOX_NOT_FOUND && c->debug)
 		fprintf(stderr, "forward signal %d: %s\n", sig, msg ? msg : "");
 	free(msg);
 	return rc;
@@ -249,7 +249,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 
 	int wake = 0;
 	struct waiter w = {.wake = &wake};
-	struct grpc_stream *ws = NULL;
+	struct ctrbox_grpc_stream *ws = NULL;
 	struct sigstate ss = {.fd = -1, .wake = &wake};
 
 	if (ctr_cio_start(&io, c->loop, &wake, !o->detach) < 0) {
@@ -257,14 +257,15 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		goto out;
 	}
 	if (!o->detach) {
-		struct grpc_kv md[1] = {{"containerd-namespace", c->ns}};
+		struct ctrbox_kv md[1] = {{"containerd-namespace", c->ns}};
 		Containerd__Services__Tasks__V1__WaitRequest wr =
 		    CONTAINERD__SERVICES__TASKS__V1__WAIT_REQUEST__INIT;
 		wr.container_id = (char *)o->id;
 		wr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
-		if (grpc_client_start(c->cli, "/containerd.services.tasks.v1.Tasks/Wait", md, 1, 0,
-				      wait_on_msg, wait_on_done, &w, &ws) < 0 ||
-		    grpc_stream_send_msg(ws, &wr.base) < 0 || grpc_stream_close_send(ws) < 0) {
+		if (ctrbox_grpc_client_start(c->cli, "/containerd.services.tasks.v1.Tasks/Wait", md,
+					     1, 0, wait_on_msg, wait_on_done, &w, &ws) < 0 ||
+		    ctrbox_grpc_stream_send_msg(ws, &wr.base) < 0 ||
+		    ctrbox_grpc_stream_close_send(ws) < 0) {
 			ctr_fail("wait: failed to start the call");
 			goto out;
 		}
@@ -273,11 +274,11 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 	if (o->pid_file && *o->pid_file) {
 		char pbuf[16];
 		int pl = snprintf(pbuf, sizeof(pbuf), "%u", pid);
-		int wr = write_file_atomic(o->pid_file, pbuf, (size_t)pl, 0666);
+		int wr = ctrbox_write_file_atomic(o->pid_file, pbuf, (size_t)pl, 0666);
 		if (wr < 0) {
 			ctr_fail("open %s: %s", o->pid_file, strerror(-wr));
 			if (ws && !w.done)
-				grpc_stream_cancel(ws);
+				ctrbox_grpc_stream_cancel(ws);
 			goto out;
 		}
 	}
@@ -292,7 +293,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		if (ws && !w.done)
-			grpc_stream_cancel(ws);
+			ctrbox_grpc_stream_cancel(ws);
 		if (!o->detach && !o->exec_id)
 			delete_task(c, o->id, NULL, true);
 		else if (!o->detach)
@@ -348,7 +349,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		close(ss.fd);
 	}
 	if (w.code) {
-		ctr_fail("%s", w.msg && *w.msg ? w.msg : grpc_code_name(w.code));
+		ctr_fail("%s", w.msg && *w.msg ? w.msg : ctrbox_code_name(w.code));
 		free(w.msg);
 		goto out;
 	}
@@ -682,13 +683,13 @@ static bool spec_terminal(const Google__Protobuf__Any *spec)
 {
 	if (!spec || !spec->value.len)
 		return false;
-	struct json j;
+	struct ctrbox_json j;
 	bool t = false;
-	if (json_parse(&j, (const char *)spec->value.data, spec->value.len) == 0) {
-		int tok = json_get(&j, json_get(&j, 0, "process"), "terminal");
+	if (ctrbox_json_parse(&j, (const char *)spec->value.data, spec->value.len) == 0) {
+		int tok = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "process"), "terminal");
 		if (tok >= 0)
-			json_bool(&j, tok, &t);
-		json_free(&j);
+			ctrbox_json_bool(&j, tok, &t);
+		ctrbox_json_free(&j);
 	}
 	return t;
 }
@@ -741,13 +742,13 @@ static const struct ctr_flag exec_flags[] = {
     {"user", CF_STR, NULL},
 };
 
-static void json_args(struct jsonw *w, char **args, size_t nargs)
+static void json_args(struct ctrbox_jsonw *w, char **args, size_t nargs)
 {
-	jsonw_key(w, "args");
-	jsonw_array_begin(w);
+	ctrbox_jsonw_key(w, "args");
+	ctrbox_jsonw_array_begin(w);
 	for (size_t i = 0; i < nargs; i++)
-		jsonw_string(w, args[i]);
-	jsonw_array_end(w);
+		ctrbox_jsonw_string(w, args[i]);
+	ctrbox_jsonw_array_end(w);
 }
 
 /* The container spec's process with terminal, args, cwd (and user) replaced, as JSON. */
@@ -759,72 +760,72 @@ static char *exec_process_json(const Google__Protobuf__Any *spec, bool tty, char
 			       size_t nargs, const char *cwd, const struct exec_user *user,
 			       char **err)
 {
-	struct json j;
-	if (!spec || json_parse(&j, (const char *)spec->value.data, spec->value.len) < 0) {
+	struct ctrbox_json j;
+	if (!spec || ctrbox_json_parse(&j, (const char *)spec->value.data, spec->value.len) < 0) {
 		*err = strdup("invalid container spec");
 		return NULL;
 	}
-	int p = json_get(&j, 0, "process");
-	if (p < 0 || !json_is_object(&j, p)) {
-		json_free(&j);
+	int p = ctrbox_json_get(&j, 0, "process");
+	if (p < 0 || !ctrbox_json_is_object(&j, p)) {
+		ctrbox_json_free(&j);
 		*err = strdup("container spec has no process");
 		return NULL;
 	}
-	struct jsonw w = {0};
+	struct ctrbox_jsonw w = {0};
 	bool wrote_args = false;
 	char *out = NULL;
-	jsonw_object_begin(&w);
+	ctrbox_jsonw_object_begin(&w);
 	if (tty) {
-		jsonw_key(&w, "terminal");
-		jsonw_bool(&w, true);
+		ctrbox_jsonw_key(&w, "terminal");
+		ctrbox_jsonw_bool(&w, true);
 	}
-	for (int k = -1; (k = json_object_next(&j, p, k)) >= 0;) {
-		if (json_streq(&j, k, "terminal"))
+	for (int k = -1; (k = ctrbox_json_object_next(&j, p, k)) >= 0;) {
+		if (ctrbox_json_streq(&j, k, "terminal"))
 			continue;
-		if (json_streq(&j, k, "args") || json_streq(&j, k, "commandLine") ||
-		    json_streq(&j, k, "env") || json_streq(&j, k, "cwd")) {
+		if (ctrbox_json_streq(&j, k, "args") || ctrbox_json_streq(&j, k, "commandLine") ||
+		    ctrbox_json_streq(&j, k, "env") || ctrbox_json_streq(&j, k, "cwd")) {
 			if (!wrote_args) {
 				wrote_args = true;
 				if (nargs)
 					json_args(&w, args, nargs);
 			}
-			if (json_streq(&j, k, "args"))
+			if (ctrbox_json_streq(&j, k, "args"))
 				continue;
-			if (json_streq(&j, k, "cwd") && cwd && *cwd) {
-				jsonw_key(&w, "cwd");
-				jsonw_string(&w, cwd);
+			if (ctrbox_json_streq(&j, k, "cwd") && cwd && *cwd) {
+				ctrbox_jsonw_key(&w, "cwd");
+				ctrbox_jsonw_string(&w, cwd);
 				continue;
 			}
 		}
-		if (json_streq(&j, k, "user") && user) {
-			jsonw_key(&w, "user");
-			jsonw_object_begin(&w);
-			jsonw_key(&w, "uid");
-			jsonw_uint(&w, user->uid);
-			jsonw_key(&w, "gid");
-			jsonw_uint(&w, user->gid);
-			jsonw_key(&w, "additionalGids");
-			jsonw_array_begin(&w);
-			jsonw_uint(&w, user->gid);
-			jsonw_array_end(&w);
-			jsonw_object_end(&w);
+		if (ctrbox_json_streq(&j, k, "user") && user) {
+			ctrbox_jsonw_key(&w, "user");
+			ctrbox_jsonw_object_begin(&w);
+			ctrbox_jsonw_key(&w, "uid");
+			ctrbox_jsonw_uint(&w, user->uid);
+			ctrbox_jsonw_key(&w, "gid");
+			ctrbox_jsonw_uint(&w, user->gid);
+			ctrbox_jsonw_key(&w, "additionalGids");
+			ctrbox_jsonw_array_begin(&w);
+			ctrbox_jsonw_uint(&w, user->gid);
+			ctrbox_jsonw_array_end(&w);
+			ctrbox_jsonw_object_end(&w);
 			continue;
 		}
 		/* any other member as it is; the key re-quoted (Go's quoting: the same bytes) */
-		char *key = json_strdup(&j, k);
-		const jsmntok_t *vt = &j.toks[k + 1];
-		int q = vt->type == JSMN_STRING;
+		char *key = ctrbox_json_strdup(&j, k);
+		const struct ctrbox_json_tok *vt = &j.toks[k + 1];
+		int q = vt->type == CTRBOX_JSON_STRING;
 		if (!key) /* out of memory, or a \u0000 in the key */
-			jsonw_fail(&w, errno == ENOMEM ? -ENOMEM : -EINVAL);
-		jsonw_key(&w, key);
-		jsonw_raw(&w, j.buf + vt->start - q, (size_t)(vt->end - vt->start + 2 * q));
+			ctrbox_jsonw_fail(&w, errno == ENOMEM ? -ENOMEM : -EINVAL);
+		ctrbox_jsonw_key(&w, key);
+		ctrbox_jsonw_raw(&w, j.buf + vt->start - q, (size_t)(vt->end - vt->start + 2 * q));
 		free(key);
 	}
 	if (!wrote_args && nargs)
 		json_args(&w, args, nargs);
-	jsonw_object_end(&w);
-	json_free(&j);
-	int rc = jsonw_finish(&w, &out, NULL);
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_json_free(&j);
+	int rc = ctrbox_jsonw_finish(&w, &out, NULL);
 	if (rc)
 		*err = strdup(rc == -ENOMEM ? "out of memory" : "invalid container spec");
 	return out;

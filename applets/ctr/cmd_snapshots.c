@@ -10,7 +10,7 @@
 #include "ctr/pbjson.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
-#include "jsonw.h"
+#include <ctrbox/jsonw.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 
 #define SNAP_SVC "/containerd.services.snapshots.v1.Snapshots/"
@@ -164,9 +164,9 @@ static int snap_walk(struct ctr *c, const char *sn, struct walk *w)
 		return ctr_fail("failed to decode snapshot list");
 	}
 	if (rc) {
-		if (rc == GRPC_DEADLINE_EXCEEDED)
+		if (rc == CTRBOX_DEADLINE_EXCEEDED)
 			ctr_fail("context deadline exceeded");
-		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
+		else if (!(rc == CTRBOX_UNAVAILABLE && !c->cli))
 			ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		return 1;
@@ -191,10 +191,10 @@ static int cmp_label(const void *a, const void *b)
 }
 
 /* The document with a newline on stdout ("ctr: out of memory" if the writer ran out). */
-static void print_doc(struct jsonw *w)
+static void print_doc(struct ctrbox_jsonw *w)
 {
 	char *out;
-	if (jsonw_finish(w, &out, NULL)) {
+	if (ctrbox_jsonw_finish(w, &out, NULL)) {
 		ctr_fail("out of memory");
 		return;
 	}
@@ -202,43 +202,43 @@ static void print_doc(struct jsonw *w)
 	free(out);
 }
 
-static void json_time(struct jsonw *w, const Google__Protobuf__Timestamp *ts)
+static void json_time(struct ctrbox_jsonw *w, const Google__Protobuf__Timestamp *ts)
 {
 	char *t = time_json(ts);
 	if (!t)
-		jsonw_fail(w, -ENOMEM);
-	jsonw_string(w, t);
+		ctrbox_jsonw_fail(w, -ENOMEM);
+	ctrbox_jsonw_string(w, t);
 	free(t);
 }
 
 static void print_info_json(snap_info *in)
 {
-	struct jsonw w;
-	jsonw_init(&w, "    ", 0);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "Kind");
-	jsonw_string(&w, kind_name(in->kind));
-	jsonw_key(&w, "Name");
-	jsonw_string(&w, in->name);
+	struct ctrbox_jsonw w;
+	ctrbox_jsonw_init(&w, "    ", 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "Kind");
+	ctrbox_jsonw_string(&w, kind_name(in->kind));
+	ctrbox_jsonw_key(&w, "Name");
+	ctrbox_jsonw_string(&w, in->name);
 	if (in->parent && *in->parent) {
-		jsonw_key(&w, "Parent");
-		jsonw_string(&w, in->parent);
+		ctrbox_jsonw_key(&w, "Parent");
+		ctrbox_jsonw_string(&w, in->parent);
 	}
 	if (in->n_labels) {
 		qsort(in->labels, in->n_labels, sizeof(*in->labels), cmp_label);
-		jsonw_key(&w, "Labels");
-		jsonw_object_begin(&w);
+		ctrbox_jsonw_key(&w, "Labels");
+		ctrbox_jsonw_object_begin(&w);
 		for (size_t i = 0; i < in->n_labels; i++) {
-			jsonw_key(&w, in->labels[i]->key);
-			jsonw_string(&w, in->labels[i]->value);
+			ctrbox_jsonw_key(&w, in->labels[i]->key);
+			ctrbox_jsonw_string(&w, in->labels[i]->value);
 		}
-		jsonw_object_end(&w);
+		ctrbox_jsonw_object_end(&w);
 	}
-	jsonw_key(&w, "Created");
+	ctrbox_jsonw_key(&w, "Created");
 	json_time(&w, in->created_at);
-	jsonw_key(&w, "Updated");
+	ctrbox_jsonw_key(&w, "Updated");
 	json_time(&w, in->updated_at);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_object_end(&w);
 	print_doc(&w);
 }
 
@@ -254,39 +254,39 @@ static void print_mounts_cmd(const char *target, Containerd__Types__Mount **m, s
 }
 
 /* A []string as Go marshals it: null when empty. */
-static void json_strings(struct jsonw *w, char *const *v, size_t n)
+static void json_strings(struct ctrbox_jsonw *w, char *const *v, size_t n)
 {
 	if (!n) {
-		jsonw_null(w);
+		ctrbox_jsonw_null(w);
 		return;
 	}
-	jsonw_array_begin(w);
+	ctrbox_jsonw_array_begin(w);
 	for (size_t i = 0; i < n; i++)
-		jsonw_string(w, v[i]);
-	jsonw_array_end(w);
+		ctrbox_jsonw_string(w, v[i]);
+	ctrbox_jsonw_array_end(w);
 }
 
 static void print_mounts_json(Containerd__Types__Mount **m, size_t n)
 {
-	struct jsonw w;
-	jsonw_init(&w, "    ", 0);
+	struct ctrbox_jsonw w;
+	ctrbox_jsonw_init(&w, "    ", 0);
 	if (!n) {
-		jsonw_null(&w);
+		ctrbox_jsonw_null(&w);
 		print_doc(&w);
 		return;
 	}
-	jsonw_array_begin(&w);
+	ctrbox_jsonw_array_begin(&w);
 	for (size_t i = 0; i < n; i++) {
-		jsonw_object_begin(&w);
-		jsonw_key(&w, "Type");
-		jsonw_string(&w, m[i]->type);
-		jsonw_key(&w, "Source");
-		jsonw_string(&w, m[i]->source);
-		jsonw_key(&w, "Options");
+		ctrbox_jsonw_object_begin(&w);
+		ctrbox_jsonw_key(&w, "Type");
+		ctrbox_jsonw_string(&w, m[i]->type);
+		ctrbox_jsonw_key(&w, "Source");
+		ctrbox_jsonw_string(&w, m[i]->source);
+		ctrbox_jsonw_key(&w, "Options");
 		json_strings(&w, m[i]->options, m[i]->n_options);
-		jsonw_object_end(&w);
+		ctrbox_jsonw_object_end(&w);
 	}
-	jsonw_array_end(&w);
+	ctrbox_jsonw_array_end(&w);
 	print_doc(&w);
 }
 
@@ -402,7 +402,7 @@ static int cmd_rm(struct ctr *c, const char *sn, int argc, char **argv)
 		req.key = a.argv[i];
 		int r = ctr_call(c, SNAP_SVC "Remove", &req.base, NULL, NULL, &msg);
 		if (r) {
-			if (!(r == GRPC_UNAVAILABLE && !c->cli))
+			if (!(r == CTRBOX_UNAVAILABLE && !c->cli))
 				ctr_fail("failed to remove \"%s\": %s", a.argv[i],
 					 ctr_errtext(r, msg));
 			rc = 1;

@@ -33,8 +33,8 @@ static int get_process(struct ctr *c, const char *id, const char *exec_id, Proto
 		free(msg);
 		return 0;
 	}
-	const char *m = msg && *msg ? msg : grpc_code_name(code);
-	if (code == GRPC_NOT_FOUND) {
+	const char *m = msg && *msg ? msg : ctrbox_code_name(code);
+	if (code == CTRBOX_NOT_FOUND) {
 		if (asprintf(err, "%s: %s",
 			     exec_id ? "no running process found" : "no running task found", m) < 0)
 			*err = NULL;
@@ -227,8 +227,8 @@ static int process_kill(struct ctr *c, const char *id, const char *exec_id, char
 	char *msg = NULL;
 	int code =
 	    cx_call(c, "/containerd.services.tasks.v1.Tasks/Kill", &kreq.base, NULL, NULL, &msg);
-	if (code && code != GRPC_NOT_FOUND && code != GRPC_FAILED_PRECONDITION) {
-		*err = msg && *msg ? msg : strdup(grpc_code_name(code));
+	if (code && code != CTRBOX_NOT_FOUND && code != CTRBOX_FAILED_PRECONDITION) {
+		*err = msg && *msg ? msg : strdup(ctrbox_code_name(code));
 		return 1;
 	}
 	free(msg);
@@ -243,8 +243,8 @@ static int process_kill(struct ctr *c, const char *id, const char *exec_id, char
 		       &containerd__services__tasks__v1__wait_response__descriptor, &wresp, &msg);
 	if (wresp)
 		protobuf_c_message_free_unpacked(wresp, NULL);
-	if (code && code != GRPC_NOT_FOUND) {
-		*err = msg && *msg ? msg : strdup(grpc_code_name(code));
+	if (code && code != CTRBOX_NOT_FOUND) {
+		*err = msg && *msg ? msg : strdup(ctrbox_code_name(code));
 		return 1;
 	}
 	free(msg);
@@ -267,8 +267,8 @@ static int delete_one(struct ctr *c, const char *id, const char *exec_id, int fo
 		greq.exec_id = (char *)exec_id;
 	code = cx_call(c, "/containerd.services.tasks.v1.Tasks/Get", &greq.base,
 		       &containerd__services__tasks__v1__get_response__descriptor, &g, &msg);
-	if (code && (code == GRPC_NOT_FOUND || exec_id)) {
-		*err = msg && *msg ? msg : strdup(grpc_code_name(code));
+	if (code && (code == CTRBOX_NOT_FOUND || exec_id)) {
+		*err = msg && *msg ? msg : strdup(ctrbox_code_name(code));
 		return 1;
 	}
 	free(msg);
@@ -313,7 +313,7 @@ static int delete_one(struct ctr *c, const char *id, const char *exec_id, int fo
 			       &msg);
 	}
 	if (code) {
-		*err = msg && *msg ? msg : strdup(grpc_code_name(code));
+		*err = msg && *msg ? msg : strdup(ctrbox_code_name(code));
 		msg = NULL;
 		goto fail;
 	}

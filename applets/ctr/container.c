@@ -4,7 +4,7 @@
 
 #include "ctr/container.h"
 #include "ctr/pbjson.h"
-#include "json.h"
+#include <ctrbox/json.h>
 #include "runc/options.pb-c.h"
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "types/task.pb-c.h"
@@ -86,7 +86,7 @@ int ctr_container_get(struct ctr *c, const char *id, ProtobufCMessage **resp, ch
 	    c, "/containerd.services.containers.v1.Containers/Get", &req.base,
 	    &containerd__services__containers__v1__get_container_response__descriptor, &r, err);
 	if (code && !*err)
-		*err = strdup(grpc_code_name(code));
+		*err = strdup(ctrbox_code_name(code));
 	if (resp)
 		*resp = r;
 	else if (r)
@@ -111,9 +111,9 @@ int ctr_container_delete(struct ctr *c, const char *id, const char *snapshotter,
 		sreq.key = (char *)key;
 		int code = cx_call(c, "/containerd.services.snapshots.v1.Snapshots/Remove",
 				   &sreq.base, NULL, NULL, err);
-		if (code && code != GRPC_NOT_FOUND) {
+		if (code && code != CTRBOX_NOT_FOUND) {
 			if (!*err)
-				*err = strdup(grpc_code_name(code));
+				*err = strdup(ctrbox_code_name(code));
 			return 1;
 		}
 		free(*err);
@@ -126,7 +126,7 @@ int ctr_container_delete(struct ctr *c, const char *id, const char *snapshotter,
 			   NULL, NULL, err);
 	if (code) {
 		if (!*err)
-			*err = strdup(grpc_code_name(code));
+			*err = strdup(ctrbox_code_name(code));
 		return 1;
 	}
 	return 0;
@@ -135,25 +135,25 @@ int ctr_container_delete(struct ctr *c, const char *id, const char *snapshotter,
 /* Image labels from the config (config.Labels) and its StopSignal (*stop, malloc'd or NULL). */
 static void image_config_labels(const char *config, struct ctr_clabels *l, char **stop)
 {
-	struct json j;
+	struct ctrbox_json j;
 	*stop = NULL;
-	if (!config || json_parse(&j, config, strlen(config)))
+	if (!config || ctrbox_json_parse(&j, config, strlen(config)))
 		return;
-	int cfg = json_get(&j, 0, "config");
-	int lt = json_get(&j, cfg, "Labels");
-	if (lt >= 0 && json_is_object(&j, lt)) {
-		for (int k = -1; (k = json_object_next(&j, lt, k)) >= 0;) {
-			char *key = json_strdup(&j, k), *val = json_strdup(&j, k + 1);
+	int cfg = ctrbox_json_get(&j, 0, "config");
+	int lt = ctrbox_json_get(&j, cfg, "Labels");
+	if (lt >= 0 && ctrbox_json_is_object(&j, lt)) {
+		for (int k = -1; (k = ctrbox_json_object_next(&j, lt, k)) >= 0;) {
+			char *key = ctrbox_json_strdup(&j, k), *val = ctrbox_json_strdup(&j, k + 1);
 			if (key && val)
 				ctr_clabel_set(l, key, val);
 			free(key);
 			free(val);
 		}
 	}
-	int st = json_get(&j, cfg, "StopSignal");
-	if (st >= 0 && json_is_string(&j, st))
-		*stop = json_strdup(&j, st);
-	json_free(&j);
+	int st = ctrbox_json_get(&j, cfg, "StopSignal");
+	if (st >= 0 && ctrbox_json_is_string(&j, st))
+		*stop = ctrbox_json_strdup(&j, st);
+	ctrbox_json_free(&j);
 }
 
 int ctr_container_rec_init(struct ctr_container_rec *r, const char *id, const char *image,

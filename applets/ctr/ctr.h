@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "grpc.h"
+#include <ctrbox/grpc.h>
 #include <ctrbox/loop.h>
 
 struct ctr {
@@ -20,7 +20,7 @@ struct ctr {
 	int debug;	      /* --debug */
 	const char *lease;    /* containerd-lease metadata for every call while set */
 	struct ctrbox_loop *loop;
-	struct grpc_client *cli;
+	struct ctrbox_grpc_client *cli;
 };
 
 #define CTR_DEFAULT_ADDRESS "/run/containerd/containerd.sock"
@@ -35,14 +35,14 @@ int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg);
 /* Server-streaming: on_msg sees every raw message. */
 int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
-		    grpc_msg_cb on_msg, void *data, char **errmsg);
+		    ctrbox_grpc_msg_cb on_msg, void *data, char **errmsg);
 /* ctr_call that prints "ctr: <message>" on failure and returns 1 (0 on success). */
 int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
 /* The call metadata: containerd-namespace (and containerd-lease while set); returns the count. */
-size_t ctr_metadata(const struct ctr *c, struct grpc_kv md[2]);
+size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2]);
 /* The connected client (connecting if needed); NULL after printing an error. */
-struct grpc_client *ctr_client(struct ctr *c);
+struct ctrbox_grpc_client *ctr_client(struct ctr *c);
 /* Remaining time before --timeout in ms (0 = no deadline; 1 if already passed). */
 uint64_t ctr_timeout_left(const struct ctr *c);
 

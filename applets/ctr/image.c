@@ -13,10 +13,10 @@
 #include "diff/v1/diff.pb-c.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
-#include "json.h"
+#include <ctrbox/json.h>
 #include "leases/v1/leases.pb-c.h"
 #include "namespaces/v1/namespace.pb-c.h"
-#include "sha256.h"
+#include <ctrbox/sha256.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 
 /* A blob bigger than this is not a manifest or config anyone should hold in memory. */
@@ -99,9 +99,9 @@ int ctr_content_read(struct ctr *c, const char *digest, char **data, size_t *len
 				digest);
 	}
 	if (rc) {
-		if (rc == GRPC_DEADLINE_EXCEEDED)
+		if (rc == CTRBOX_DEADLINE_EXCEEDED)
 			ctr_fail("context deadline exceeded");
-		else if (!(rc == GRPC_UNAVAILABLE && !c->cli))
+		else if (!(rc == CTRBOX_UNAVAILABLE && !c->cli))
 			ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
 		return 1;
@@ -133,11 +133,11 @@ static int arch_is_amd64(char *a)
 }
 
 /* Does the "platform" object at tok match linux/amd64 (this host, as platforms.Default())? */
-static int platform_matches(const struct json *j, int tok)
+static int platform_matches(const struct ctrbox_json *j, int tok)
 {
-	char *os = json_strdup(j, json_get(j, tok, "os"));
-	char *arch = json_strdup(j, json_get(j, tok, "architecture"));
-	char *var = json_strdup(j, json_get(j, tok, "variant"));
+	char *os = ctrbox_json_strdup(j, ctrbox_json_get(j, tok, "os"));
+	char *arch = ctrbox_json_strdup(j, ctrbox_json_get(j, tok, "architecture"));
+	char *var = ctrbox_json_strdup(j, ctrbox_json_get(j, tok, "variant"));
 	int ok = os && !strcmp(os, "linux") && arch_is_amd64(arch) &&
 		 (!var || !*var || !strcmp(var, "v1"));
 	free(os);
@@ -146,9 +146,9 @@ static int platform_matches(const struct json *j, int tok)
 	return ok;
 }
 
-static char *json_str_at(const struct json *j, int obj, const char *key)
+static char *json_str_at(const struct ctrbox_json *j, int obj, const char *key)
 {
-	return json_strdup(j, json_get(j, obj, key));
+	return ctrbox_json_strdup(j, ctrbox_json_get(j, obj, key));
 }
 
 /* Follows indexes down to the manifest for this platform: *mdigest gets its digest. */
@@ -165,16 +165,16 @@ static int pick_manifest(struct ctr *c, const char *digest, const char *mt, int 
 	size_t len;
 	if (ctr_content_read(c, digest, &buf, &len))
 		return 1;
-	struct json j = {0};
-	if (json_parse(&j, buf, len)) {
+	struct ctrbox_json j = {0};
+	if (ctrbox_json_parse(&j, buf, len)) {
 		free(buf);
 		return ctr_fail("failed to parse index %s", digest);
 	}
-	int arr = json_get(&j, 0, "manifests");
-	int n = json_array_len(&j, arr), rc = -1;
+	int arr = ctrbox_json_get(&j, 0, "manifests");
+	int n = ctrbox_json_array_len(&j, arr), rc = -1;
 	for (int i = 0; i < n && rc < 0; i++) {
-		int m = json_array_at(&j, arr, i);
-		int p = json_get(&j, m, "platform");
+		int m = ctrbox_json_array_at(&j, arr, i);
+		int p = ctrbox_json_get(&j, m, "platform");
 		if (p >= 0 && !platform_matches(&j, p))
 			continue;
 		char *d = json_str_at(&j, m, "digest");
@@ -184,7 +184,7 @@ static int pick_manifest(struct ctr *c, const char *digest, const char *mt, int 
 		free(d);
 		free(cmt);
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(buf);
 	if (rc < 0)
 		return ctr_fail("manifest %s: not found", digest);
@@ -196,7 +196,7 @@ static char *chain_of(const char *parent, const char *diff)
 	char *s, hex[65], *out;
 	if (asprintf(&s, "%s %s", parent, diff) < 0)
 		return NULL;
-	sha256_hex(s, strlen(s), hex);
+	ctrbox_sha256_hex(s, strlen(s), hex);
 	free(s);
 	if (asprintf(&out, "sha256:%s", hex) < 0)
 		return NULL;
@@ -210,7 +210,7 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 	Containerd__Services__Images__V1__GetImageResponse *resp = NULL;
 	char *buf = NULL;
 	size_t len;
-	struct json j = {0};
+	struct ctrbox_json j = {0};
 	int rc = 1;
 
 	memset(out, 0, sizeof(*out));
@@ -237,17 +237,17 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 	/* the manifest: config and layers */
 	if (ctr_content_read(c, out->manifest_digest, &buf, &len))
 		goto out;
-	if (json_parse(&j, buf, len)) {
+	if (ctrbox_json_parse(&j, buf, len)) {
 		ctr_fail("failed to parse manifest %s", out->manifest_digest);
 		goto out;
 	}
-	out->config_digest = json_str_at(&j, json_get(&j, 0, "config"), "digest");
+	out->config_digest = json_str_at(&j, ctrbox_json_get(&j, 0, "config"), "digest");
 	if (!out->config_digest) {
 		ctr_fail("manifest %s: no config", out->manifest_digest);
 		goto out;
 	}
-	int layers = json_get(&j, 0, "layers");
-	int n = json_array_len(&j, layers);
+	int layers = ctrbox_json_get(&j, 0, "layers");
+	int n = ctrbox_json_array_len(&j, layers);
 	if (n < 0)
 		n = 0;
 	out->layer_digests = calloc((size_t)n + 1, sizeof(char *));
@@ -259,29 +259,29 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 	}
 	out->nlayers = (size_t)n;
 	for (int i = 0; i < n; i++) {
-		int l = json_array_at(&j, layers, i);
+		int l = ctrbox_json_array_at(&j, layers, i);
 		out->layer_digests[i] = json_str_at(&j, l, "digest");
 		out->layer_media_types[i] = json_str_at(&j, l, "mediaType");
 		if (!out->layer_media_types[i])
 			out->layer_media_types[i] = strdup("");
-		json_int64(&j, json_get(&j, l, "size"), &out->layer_sizes[i]);
+		ctrbox_json_int64(&j, ctrbox_json_get(&j, l, "size"), &out->layer_sizes[i]);
 		if (!out->layer_digests[i] || !out->layer_media_types[i]) {
 			ctr_fail("manifest %s: bad layer %d", out->manifest_digest, i);
 			goto out;
 		}
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(buf);
 	buf = NULL;
 	/* the config: rootfs.diff_ids */
 	if (ctr_content_read(c, out->config_digest, &out->config_json, &len))
 		goto out;
-	if (json_parse(&j, out->config_json, len)) {
+	if (ctrbox_json_parse(&j, out->config_json, len)) {
 		ctr_fail("failed to parse image config %s", out->config_digest);
 		goto out;
 	}
-	int diffs = json_get(&j, json_get(&j, 0, "rootfs"), "diff_ids");
-	int nd = json_array_len(&j, diffs);
+	int diffs = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "rootfs"), "diff_ids");
+	int nd = ctrbox_json_array_len(&j, diffs);
 	if (nd < 0)
 		nd = 0;
 	if ((size_t)nd != out->nlayers) {
@@ -295,7 +295,7 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 		goto out;
 	}
 	for (int i = 0; i < nd; i++) {
-		out->diff_ids[i] = json_strdup(&j, json_array_at(&j, diffs, i));
+		out->diff_ids[i] = ctrbox_json_strdup(&j, ctrbox_json_array_at(&j, diffs, i));
 		if (!out->diff_ids[i]) {
 			ctr_fail("image config %s: bad diff_id", out->config_digest);
 			goto out;
@@ -309,7 +309,7 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 	}
 	rc = 0;
 out:
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(buf);
 	if (resp)
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -518,7 +518,7 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 		    c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &req.base,
 		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
 		    (ProtobufCMessage **)&pr, &msg);
-		if (rc == GRPC_ALREADY_EXISTS && tries < 16) {
+		if (rc == CTRBOX_ALREADY_EXISTS && tries < 16) {
 			free(msg);
 			msg = NULL;
 			continue;
@@ -574,7 +574,7 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 		      NULL, &msg);
 	if (rc) {
 		ctr_snapshot_remove(c, sn, key);
-		if (rc == GRPC_ALREADY_EXISTS) { /* someone else unpacked it meanwhile */
+		if (rc == CTRBOX_ALREADY_EXISTS) { /* someone else unpacked it meanwhile */
 			free(msg);
 			return 0;
 		}
@@ -604,7 +604,7 @@ int ctr_image_unpack(struct ctr *c, const struct ctr_image *img, const char *sna
 			free(msg);
 			continue;
 		}
-		if (st != GRPC_NOT_FOUND) {
+		if (st != CTRBOX_NOT_FOUND) {
 			ctr_fail("failed to stat snapshot %s: %s", img->chain_ids[i],
 				 ctr_errtext(st, msg));
 			free(msg);

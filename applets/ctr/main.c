@@ -101,7 +101,7 @@ int ctr_main(int argc, char **argv)
 	}
 	rc = cmd->fn(&c, g.argc, g.argv);
 	ctr_args_free(&g);
-	grpc_client_free(c.cli);
+	ctrbox_grpc_client_free(c.cli);
 	if (c.loop)
 		ctrbox_loop_free(c.loop);
 	return rc;

@@ -8,9 +8,9 @@
 
 #include "ctr/ctr.h"
 #include "ctr/pbjson.h"
-#include "json.h"
-#include "jsonw.h"
-#include "pbtext.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
+#include <ctrbox/pbtext.h>
 
 /* ---- growing string ---- */
 
@@ -96,13 +96,13 @@ char *go_time_string(int64_t sec, int32_t nsec)
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Standard base64 with padding, as a JSON string (Go's []byte). */
-static void put_base64(struct jsonw *w, const uint8_t *p, size_t n)
+static void put_base64(struct ctrbox_jsonw *w, const uint8_t *p, size_t n)
 {
 	char *o = malloc(n / 3 * 4 + 4);
 	size_t k = 0;
 
 	if (!o) {
-		jsonw_fail(w, -ENOMEM);
+		ctrbox_jsonw_fail(w, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n; i += 3) {
@@ -116,7 +116,7 @@ static void put_base64(struct jsonw *w, const uint8_t *p, size_t n)
 		o[k++] = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
 		o[k++] = i + 2 < n ? b64chars[v & 63] : '=';
 	}
-	jsonw_stringn(w, o, k);
+	ctrbox_jsonw_stringn(w, o, k);
 	free(o);
 }
 
@@ -170,7 +170,7 @@ static int scalar_empty(const ProtobufCFieldDescriptor *f, const void *p)
 }
 
 /* The Timestamp message m (NULL: Go's zero time) as an RFC3339Nano string. */
-static void put_timestamp(struct jsonw *w, const ProtobufCMessageDescriptor *d,
+static void put_timestamp(struct ctrbox_jsonw *w, const ProtobufCMessageDescriptor *d,
 			  const ProtobufCMessage *m)
 {
 	int64_t sec = -62135596800LL;
@@ -181,12 +181,12 @@ static void put_timestamp(struct jsonw *w, const ProtobufCMessageDescriptor *d,
 	}
 	char *t = go_time_rfc3339(sec, nsec);
 	if (!t)
-		jsonw_fail(w, -ENOMEM);
-	jsonw_string(w, t);
+		ctrbox_jsonw_fail(w, -ENOMEM);
+	ctrbox_jsonw_string(w, t);
 	free(t);
 }
 
-static void value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *p)
+static void value(struct ctrbox_jsonw *w, const ProtobufCFieldDescriptor *f, const void *p)
 {
 	char num[32]; /* %.17g is at most 24 bytes */
 	switch (f->type) {
@@ -194,33 +194,34 @@ static void value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_ENUM:
-		jsonw_int(w, *(const int32_t *)p);
+		ctrbox_jsonw_int(w, *(const int32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		jsonw_uint(w, *(const uint32_t *)p);
+		ctrbox_jsonw_uint(w, *(const uint32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		jsonw_int(w, *(const int64_t *)p);
+		ctrbox_jsonw_int(w, *(const int64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		jsonw_uint(w, *(const uint64_t *)p);
+		ctrbox_jsonw_uint(w, *(const uint64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		jsonw_raw(w, num,
-			  (size_t)snprintf(num, sizeof(num), "%.7g", (double)*(const float *)p));
+		ctrbox_jsonw_raw(
+		    w, num, (size_t)snprintf(num, sizeof(num), "%.7g", (double)*(const float *)p));
 		break;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		jsonw_raw(w, num, (size_t)snprintf(num, sizeof(num), "%.17g", *(const double *)p));
+		ctrbox_jsonw_raw(w, num,
+				 (size_t)snprintf(num, sizeof(num), "%.17g", *(const double *)p));
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
-		jsonw_bool(w, *(const protobuf_c_boolean *)p);
+		ctrbox_jsonw_bool(w, *(const protobuf_c_boolean *)p);
 		break;
 	case PROTOBUF_C_TYPE_STRING:
-		jsonw_string(w, *(char *const *)p);
+		ctrbox_jsonw_string(w, *(char *const *)p);
 		break;
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *d = p;
@@ -234,7 +235,7 @@ static void value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void
 		else if (m)
 			pbjson_write_message(w, m);
 		else
-			jsonw_null(w);
+			ctrbox_jsonw_null(w);
 		break;
 	}
 	}
@@ -250,12 +251,13 @@ static int kv_cmp(const void *a, const void *b)
 	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
 }
 
-static void map_value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *arr, size_t n)
+static void map_value(struct ctrbox_jsonw *w, const ProtobufCFieldDescriptor *f, const void *arr,
+		      size_t n)
 {
 	const ProtobufCMessageDescriptor *ed = f->descriptor;
 	struct kv *kvs = calloc(n, sizeof(*kvs));
 	if (!kvs) {
-		jsonw_fail(w, -ENOMEM);
+		ctrbox_jsonw_fail(w, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -265,33 +267,33 @@ static void map_value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const 
 	}
 	if (n)
 		qsort(kvs, n, sizeof(*kvs), kv_cmp);
-	jsonw_object_begin(w);
+	ctrbox_jsonw_object_begin(w);
 	for (size_t i = 0; i < n; i++) {
-		jsonw_key(w, kvs[i].key);
+		ctrbox_jsonw_key(w, kvs[i].key);
 		value(w, &ed->fields[1], (const char *)kvs[i].entry + ed->fields[1].offset);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	free(kvs);
 }
 
-static void repeated_value(struct jsonw *w, const ProtobufCFieldDescriptor *f, const void *arr,
-			   size_t n)
+static void repeated_value(struct ctrbox_jsonw *w, const ProtobufCFieldDescriptor *f,
+			   const void *arr, size_t n)
 {
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
 		map_value(w, f, arr, n);
 		return;
 	}
-	size_t es = pbtext_value_size(f);
-	jsonw_array_begin(w);
+	size_t es = ctrbox_pbtext_value_size(f);
+	ctrbox_jsonw_array_begin(w);
 	for (size_t k = 0; k < n; k++)
 		value(w, f, (const char *)arr + k * es);
-	jsonw_array_end(w);
+	ctrbox_jsonw_array_end(w);
 }
 
-void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m)
+void pbjson_write_message(struct ctrbox_jsonw *w, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	jsonw_object_begin(w);
+	ctrbox_jsonw_object_begin(w);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *base = (const char *)m;
@@ -299,7 +301,7 @@ void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m)
 			size_t n = *(const size_t *)(base + f->quantifier_offset);
 			if (!n)
 				continue;
-			jsonw_key(w, f->name);
+			ctrbox_jsonw_key(w, f->name);
 			repeated_value(w, f, *(void *const *)(base + f->offset), n);
 			continue;
 		}
@@ -312,18 +314,18 @@ void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m)
 			continue;
 		if (scalar_empty(f, base + f->offset))
 			continue;
-		jsonw_key(w, f->name);
+		ctrbox_jsonw_key(w, f->name);
 		value(w, f, base + f->offset);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 }
 
 /* The writer's text appended to b; an error of the writer makes b out of memory. */
-static void append_doc(struct jbuf *b, struct jsonw *w)
+static void append_doc(struct jbuf *b, struct ctrbox_jsonw *w)
 {
 	char *s;
 	size_t n;
-	if (jsonw_finish(w, &s, &n)) {
+	if (ctrbox_jsonw_finish(w, &s, &n)) {
 		b->oom = 1;
 		return;
 	}
@@ -333,73 +335,73 @@ static void append_doc(struct jbuf *b, struct jsonw *w)
 
 void pbjson_message(struct jbuf *b, const ProtobufCMessage *m, const char *indent, int level)
 {
-	struct jsonw w;
-	jsonw_init(&w, indent, (unsigned)level);
+	struct ctrbox_jsonw w;
+	ctrbox_jsonw_init(&w, indent, (unsigned)level);
 	pbjson_write_message(&w, m);
 	append_doc(b, &w);
 }
 
 /* ---- JSON re-indentation ---- */
 
-/* json_strdup's failure: out of memory, or a string with \u0000 (not text) */
+/* ctrbox_json_strdup's failure: out of memory, or a string with \u0000 (not text) */
 static int strdup_err(void)
 {
 	return errno == ENOMEM ? -ENOMEM : -EINVAL;
 }
 
-static void rewrite(struct jsonw *w, const struct json *j, int tok)
+static void rewrite(struct ctrbox_jsonw *w, const struct ctrbox_json *j, int tok)
 {
-	const jsmntok_t *t = &j->toks[tok];
+	const struct ctrbox_json_tok *t = &j->toks[tok];
 	char *s;
 	switch (t->type) {
-	case JSMN_OBJECT:
-		jsonw_object_begin(w);
-		for (int k = -1; (k = json_object_next(j, tok, k)) >= 0;) {
-			if (!(s = json_strdup(j, k)))
-				jsonw_fail(w, strdup_err());
-			jsonw_key(w, s);
+	case CTRBOX_JSON_OBJECT:
+		ctrbox_jsonw_object_begin(w);
+		for (int k = -1; (k = ctrbox_json_object_next(j, tok, k)) >= 0;) {
+			if (!(s = ctrbox_json_strdup(j, k)))
+				ctrbox_jsonw_fail(w, strdup_err());
+			ctrbox_jsonw_key(w, s);
 			free(s);
 			rewrite(w, j, k + 1);
 		}
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 		break;
-	case JSMN_ARRAY: {
-		int n = json_array_len(j, tok);
-		jsonw_array_begin(w);
+	case CTRBOX_JSON_ARRAY: {
+		int n = ctrbox_json_array_len(j, tok);
+		ctrbox_jsonw_array_begin(w);
 		for (int i = 0; i < n; i++)
-			rewrite(w, j, json_array_at(j, tok, i));
-		jsonw_array_end(w);
+			rewrite(w, j, ctrbox_json_array_at(j, tok, i));
+		ctrbox_jsonw_array_end(w);
 		break;
 	}
-	case JSMN_STRING:
-		if (!(s = json_strdup(j, tok)))
-			jsonw_fail(w, strdup_err());
-		jsonw_string(w, s);
+	case CTRBOX_JSON_STRING:
+		if (!(s = ctrbox_json_strdup(j, tok)))
+			ctrbox_jsonw_fail(w, strdup_err());
+		ctrbox_jsonw_string(w, s);
 		free(s);
 		break;
 	default:
-		jsonw_raw(w, j->buf + t->start, (size_t)(t->end - t->start));
+		ctrbox_jsonw_raw(w, j->buf + t->start, (size_t)(t->end - t->start));
 	}
 }
 
-int pbjson_write_json(struct jsonw *w, const char *text, size_t len)
+int pbjson_write_json(struct ctrbox_jsonw *w, const char *text, size_t len)
 {
-	struct json j = {0};
-	if (json_parse(&j, text, len)) {
-		jsonw_fail(w, -EINVAL);
+	struct ctrbox_json j = {0};
+	if (ctrbox_json_parse(&j, text, len)) {
+		ctrbox_jsonw_fail(w, -EINVAL);
 		return -1;
 	}
 	rewrite(w, &j, 0);
-	json_free(&j);
-	return jsonw_error(w) ? -1 : 0;
+	ctrbox_json_free(&j);
+	return ctrbox_jsonw_error(w) ? -1 : 0;
 }
 
 int pbjson_reindent(struct jbuf *b, const char *text, size_t len, const char *indent, int level)
 {
-	struct jsonw w;
-	jsonw_init(&w, indent, (unsigned)level);
+	struct ctrbox_jsonw w;
+	ctrbox_jsonw_init(&w, indent, (unsigned)level);
 	if (pbjson_write_json(&w, text, len)) {
-		jsonw_free(&w);
+		ctrbox_jsonw_free(&w);
 		return -1;
 	}
 	append_doc(b, &w);
@@ -700,28 +702,28 @@ char *ctr_errdefs(int code, const char *msg)
 	const char *cls;
 	char *out = NULL;
 	switch (code) {
-	case GRPC_INVALID_ARGUMENT:
+	case CTRBOX_INVALID_ARGUMENT:
 		cls = "invalid argument";
 		break;
-	case GRPC_ALREADY_EXISTS:
+	case CTRBOX_ALREADY_EXISTS:
 		cls = "already exists";
 		break;
-	case GRPC_NOT_FOUND:
+	case CTRBOX_NOT_FOUND:
 		cls = "not found";
 		break;
-	case GRPC_UNAVAILABLE:
+	case CTRBOX_UNAVAILABLE:
 		cls = "unavailable";
 		break;
-	case GRPC_FAILED_PRECONDITION:
+	case CTRBOX_FAILED_PRECONDITION:
 		cls = "failed precondition";
 		break;
-	case GRPC_UNIMPLEMENTED:
+	case CTRBOX_UNIMPLEMENTED:
 		cls = "not implemented";
 		break;
-	case GRPC_CANCELLED:
+	case CTRBOX_CANCELED:
 		cls = "context canceled";
 		break;
-	case GRPC_DEADLINE_EXCEEDED:
+	case CTRBOX_DEADLINE_EXCEEDED:
 		cls = "context deadline exceeded";
 		break;
 	default:
@@ -745,7 +747,7 @@ const char *ctr_errtext(int code, const char *msg)
 	static char *last;
 	free(last);
 	last = ctr_errdefs(code, msg);
-	return last ? last : grpc_code_name(code);
+	return last ? last : ctrbox_code_name(code);
 }
 
 const char *ctr_go_code(int32_t code, char buf[32])

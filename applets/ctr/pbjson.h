@@ -28,12 +28,12 @@ void jb_free(struct jbuf *b);
  * names, zero scalars/empty strings/empty lists/nil messages left out (omitempty), maps as
  * objects with sorted keys, bytes in base64, Timestamps (stdtime) always present as RFC3339Nano
  * strings; one value of w. */
-struct jsonw;
-void pbjson_write_message(struct jsonw *w, const ProtobufCMessage *m);
+struct ctrbox_jsonw;
+void pbjson_write_message(struct ctrbox_jsonw *w, const ProtobufCMessage *m);
 /* Raw JSON text as one value of w, re-written by the writer's rules (strings re-quoted the Go
  * way, the writer's layout, as json.MarshalIndent). -1 if the text is not JSON or w failed
  * (w has the error). */
-int pbjson_write_json(struct jsonw *w, const char *json, size_t len);
+int pbjson_write_json(struct ctrbox_jsonw *w, const char *json, size_t len);
 /* The same as a document of its own appended to b: indent NULL = compact; else
  * json.MarshalIndent's layout with this unit at depth level (the opening brace is not
  * indented). */
@@ -78,7 +78,7 @@ void ctr_label_split(const char *arg, char **key, const char **val);
  * invalid argument, failed precondition, unavailable, not implemented, unknown, ...) appended
  * unless already there. malloc'd. */
 char *ctr_errdefs(int code, const char *msg);
-/* ctr_errdefs kept in a buffer valid until the next call (grpc_code_name if out of memory). */
+/* ctr_errdefs kept in a buffer valid until the next call (ctrbox_code_name if out of memory). */
 const char *ctr_errtext(int code, const char *msg);
 /* Go's codes.Code.String(): "NotFound", ...; "Code(N)" (in buf) out of range. */
 const char *ctr_go_code(int32_t code, char buf[32]);

@@ -11,11 +11,11 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "jsonw.h"
-#include "mount.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
+#include <ctrbox/mount.h>
 #include "types/mount.pb-c.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -217,7 +217,7 @@ int ctr_spec_read_etc(struct Containerd__Types__Mount **mounts, size_t n, char *
 	char dir[] = "/tmp/containerd-mountXXXXXX";
 	if (!mkdtemp(dir))
 		return -errno;
-	struct mount_spec *ms = calloc(n ? n : 1, sizeof(*ms));
+	struct ctrbox_mount_spec *ms = calloc(n ? n : 1, sizeof(*ms));
 	char ***opts = calloc(n ? n : 1, sizeof(char **));
 	for (size_t i = 0; i < n; i++) {
 		ms[i].type = mounts[i]->type;
@@ -233,21 +233,21 @@ int ctr_spec_read_etc(struct Containerd__Types__Mount **mounts, size_t n, char *
 		ms[i].options = opts[i];
 		ms[i].n_options = k;
 	}
-	int r = mount_all(ms, n, dir);
+	int r = ctrbox_mount_all(ms, n, dir);
 	if (r == 0) {
 		char *p = NULL;
 		size_t len;
 		if (asprintf(&p, "%s/etc/passwd", dir) >= 0) {
-			if (read_file(p, 16 << 20, passwd, &len) < 0)
+			if (ctrbox_read_file(p, 16 << 20, passwd, &len) < 0)
 				*passwd = NULL;
 			free(p);
 		}
 		if (asprintf(&p, "%s/etc/group", dir) >= 0) {
-			if (read_file(p, 16 << 20, group, &len) < 0)
+			if (ctrbox_read_file(p, 16 << 20, group, &len) < 0)
 				*group = NULL;
 			free(p);
 		}
-		unmount_all(dir, MNT_DETACH);
+		ctrbox_unmount_all(dir, MNT_DETACH);
 	}
 	rmdir(dir);
 	for (size_t i = 0; i < n; i++)
@@ -260,20 +260,20 @@ int ctr_spec_read_etc(struct Containerd__Types__Mount **mounts, size_t n, char *
 /* ---- JSON output ---- */
 
 /* key: s (NULL as "") */
-static void jstr(struct jsonw *w, const char *key, const char *s)
+static void jstr(struct ctrbox_jsonw *w, const char *key, const char *s)
 {
-	jsonw_key(w, key);
-	jsonw_string(w, s);
+	ctrbox_jsonw_key(w, key);
+	ctrbox_jsonw_string(w, s);
 }
 
 /* key: [v[0], ..., v[n-1]] */
-static void jstrv(struct jsonw *w, const char *key, const char *const *v, size_t n)
+static void jstrv(struct ctrbox_jsonw *w, const char *key, const char *const *v, size_t n)
 {
-	jsonw_key(w, key);
-	jsonw_array_begin(w);
+	ctrbox_jsonw_key(w, key);
+	ctrbox_jsonw_array_begin(w);
 	for (size_t i = 0; i < n; i++)
-		jsonw_string(w, v[i]);
-	jsonw_array_end(w);
+		ctrbox_jsonw_string(w, v[i]);
+	ctrbox_jsonw_array_end(w);
 }
 
 /* The entries of a NULL-terminated list. */
@@ -286,10 +286,10 @@ static size_t count(const char *const *v)
 }
 
 /* A specs.Mount: type and source left out when empty, options when NULL (omitempty). */
-static void jmount(struct jsonw *w, const char *dst, const char *type, const char *src,
+static void jmount(struct ctrbox_jsonw *w, const char *dst, const char *type, const char *src,
 		   const char *const *opts, size_t nopts)
 {
-	jsonw_object_begin(w);
+	ctrbox_jsonw_object_begin(w);
 	jstr(w, "destination", dst);
 	if (type && *type)
 		jstr(w, "type", type);
@@ -297,7 +297,7 @@ static void jmount(struct jsonw *w, const char *dst, const char *type, const cha
 		jstr(w, "source", src);
 	if (opts)
 		jstrv(w, "options", opts, nopts);
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 }
 
 static const char *const caps[] = {
@@ -325,7 +325,7 @@ static const char *const host_mounts[][10] = {
     {"/etc/resolv.conf", "bind", "/etc/resolv.conf", "rbind", "ro"},
 };
 
-static void jmounts(struct jsonw *w, const char *const (*m)[10], size_t n)
+static void jmounts(struct ctrbox_jsonw *w, const char *const (*m)[10], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		jmount(w, m[i][0], m[i][1], m[i][2], m[i] + 3, count(m[i] + 3));
@@ -385,11 +385,11 @@ static char *errf(char **err, const char *fmt, ...)
 	return NULL;
 }
 
-static void strv_from_json(struct strv *out, const struct json *j, int arr)
+static void strv_from_json(struct strv *out, const struct ctrbox_json *j, int arr)
 {
-	int n = json_array_len(j, arr);
+	int n = ctrbox_json_array_len(j, arr);
 	for (int i = 0; i < n; i++) {
-		char *s = json_strdup(j, json_array_at(j, arr, i));
+		char *s = ctrbox_json_strdup(j, ctrbox_json_array_at(j, arr, i));
 		if (s) {
 			strv_push(out, s);
 			free(s);
@@ -458,7 +458,7 @@ out:
 
 /* ctr's parseMountFlag: "type=foo,source=/path,destination=/target,options=rbind:rw" (one CSV
  * record, no quoting here) written as a specs.Mount object. 0, or -1 with *err set. */
-static int mount_flag_json(struct jsonw *w, const char *spec, char **err)
+static int mount_flag_json(struct ctrbox_jsonw *w, const char *spec, char **err)
 {
 	char *type = NULL, *src = NULL, *dst = NULL, *opts = NULL;
 	char *dup = strdup(spec), *save = NULL;
@@ -486,7 +486,7 @@ static int mount_flag_json(struct jsonw *w, const char *spec, char **err)
 		else if (!strcmp(fld, "options"))
 			opts = val;
 		else {
-			char *q = json_quote(fld);
+			char *q = ctrbox_json_quote(fld);
 			errf(err, "mount option %s not supported", q ? q : fld);
 			free(q);
 			goto out;
@@ -517,129 +517,129 @@ out:
 }
 
 /* process: the user, args, env, cwd, capabilities, rlimits and noNewPrivileges. */
-static void spec_process(struct jsonw *w, const struct ctr_spec_opts *o, uint32_t uid, uint32_t gid,
-			 const uint32_t *gids, size_t ngids, const struct strv *args,
+static void spec_process(struct ctrbox_jsonw *w, const struct ctr_spec_opts *o, uint32_t uid,
+			 uint32_t gid, const uint32_t *gids, size_t ngids, const struct strv *args,
 			 const struct strv *env, const char *cwd)
 {
-	jsonw_key(w, "process");
-	jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "process");
+	ctrbox_jsonw_object_begin(w);
 	if (o->tty) {
-		jsonw_key(w, "terminal");
-		jsonw_bool(w, true);
+		ctrbox_jsonw_key(w, "terminal");
+		ctrbox_jsonw_bool(w, true);
 	}
-	jsonw_key(w, "user");
-	jsonw_object_begin(w);
-	jsonw_key(w, "uid");
-	jsonw_uint(w, uid);
-	jsonw_key(w, "gid");
-	jsonw_uint(w, gid);
+	ctrbox_jsonw_key(w, "user");
+	ctrbox_jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "uid");
+	ctrbox_jsonw_uint(w, uid);
+	ctrbox_jsonw_key(w, "gid");
+	ctrbox_jsonw_uint(w, gid);
 	if (ngids) {
-		jsonw_key(w, "additionalGids");
-		jsonw_array_begin(w);
+		ctrbox_jsonw_key(w, "additionalGids");
+		ctrbox_jsonw_array_begin(w);
 		for (size_t i = 0; i < ngids; i++)
-			jsonw_uint(w, gids[i]);
-		jsonw_array_end(w);
+			ctrbox_jsonw_uint(w, gids[i]);
+		ctrbox_jsonw_array_end(w);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	if (args->n)
 		jstrv(w, "args", (const char *const *)args->v, args->n);
 	if (env->n)
 		jstrv(w, "env", (const char *const *)env->v, env->n);
 	jstr(w, "cwd", cwd);
-	jsonw_key(w, "capabilities");
-	jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "capabilities");
+	ctrbox_jsonw_object_begin(w);
 	jstrv(w, "bounding", caps, NELEM(caps));
 	jstrv(w, "effective", caps, NELEM(caps));
 	jstrv(w, "permitted", caps, NELEM(caps));
-	jsonw_object_end(w);
-	jsonw_key(w, "rlimits");
-	jsonw_array_begin(w);
-	jsonw_object_begin(w);
+	ctrbox_jsonw_object_end(w);
+	ctrbox_jsonw_key(w, "rlimits");
+	ctrbox_jsonw_array_begin(w);
+	ctrbox_jsonw_object_begin(w);
 	jstr(w, "type", "RLIMIT_NOFILE");
-	jsonw_key(w, "hard");
-	jsonw_uint(w, 1024);
-	jsonw_key(w, "soft");
-	jsonw_uint(w, 1024);
-	jsonw_object_end(w);
-	jsonw_array_end(w);
+	ctrbox_jsonw_key(w, "hard");
+	ctrbox_jsonw_uint(w, 1024);
+	ctrbox_jsonw_key(w, "soft");
+	ctrbox_jsonw_uint(w, 1024);
+	ctrbox_jsonw_object_end(w);
+	ctrbox_jsonw_array_end(w);
 	if (!o->allow_new_privs) {
-		jsonw_key(w, "noNewPrivileges");
-		jsonw_bool(w, true);
+		ctrbox_jsonw_key(w, "noNewPrivileges");
+		ctrbox_jsonw_bool(w, true);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 }
 
 /* mounts: the defaults, --mount's, --net-host's. 0, or -1 with *err. */
-static int spec_mounts(struct jsonw *w, const struct ctr_spec_opts *o, char **err)
+static int spec_mounts(struct ctrbox_jsonw *w, const struct ctr_spec_opts *o, char **err)
 {
-	jsonw_key(w, "mounts");
-	jsonw_array_begin(w);
+	ctrbox_jsonw_key(w, "mounts");
+	ctrbox_jsonw_array_begin(w);
 	jmounts(w, default_mounts, NELEM(default_mounts));
 	for (size_t i = 0; i < o->nmounts; i++)
 		if (mount_flag_json(w, o->mounts[i], err) < 0)
 			return -1;
 	if (o->net_host)
 		jmounts(w, host_mounts, NELEM(host_mounts));
-	jsonw_array_end(w);
+	ctrbox_jsonw_array_end(w);
 	return 0;
 }
 
 /* linux.resources: the default unix devices' rules, --memory-limit, --cpu-shares, --cpus. */
-static void spec_resources(struct jsonw *w, const struct ctr_spec_opts *o)
+static void spec_resources(struct ctrbox_jsonw *w, const struct ctr_spec_opts *o)
 {
 	static const int devs[][2] = {{1, 3}, {1, 8}, {1, 7},	 {5, 0}, {1, 5},
 				      {1, 9}, {5, 1}, {136, -1}, {5, 2}};
-	jsonw_key(w, "resources");
-	jsonw_object_begin(w);
-	jsonw_key(w, "devices");
-	jsonw_array_begin(w);
-	jsonw_object_begin(w);
-	jsonw_key(w, "allow");
-	jsonw_bool(w, false);
+	ctrbox_jsonw_key(w, "resources");
+	ctrbox_jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "devices");
+	ctrbox_jsonw_array_begin(w);
+	ctrbox_jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "allow");
+	ctrbox_jsonw_bool(w, false);
 	jstr(w, "access", "rwm");
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 	for (size_t i = 0; i < NELEM(devs); i++) {
-		jsonw_object_begin(w);
-		jsonw_key(w, "allow");
-		jsonw_bool(w, true);
+		ctrbox_jsonw_object_begin(w);
+		ctrbox_jsonw_key(w, "allow");
+		ctrbox_jsonw_bool(w, true);
 		jstr(w, "type", "c");
-		jsonw_key(w, "major");
-		jsonw_int(w, devs[i][0]);
+		ctrbox_jsonw_key(w, "major");
+		ctrbox_jsonw_int(w, devs[i][0]);
 		if (devs[i][1] >= 0) {
-			jsonw_key(w, "minor");
-			jsonw_int(w, devs[i][1]);
+			ctrbox_jsonw_key(w, "minor");
+			ctrbox_jsonw_int(w, devs[i][1]);
 		}
 		jstr(w, "access", "rwm");
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 	}
-	jsonw_array_end(w);
+	ctrbox_jsonw_array_end(w);
 	if (o->memory_limit) {
-		jsonw_key(w, "memory");
-		jsonw_object_begin(w);
-		jsonw_key(w, "limit");
-		jsonw_int(w, (int64_t)o->memory_limit);
-		jsonw_object_end(w);
+		ctrbox_jsonw_key(w, "memory");
+		ctrbox_jsonw_object_begin(w);
+		ctrbox_jsonw_key(w, "limit");
+		ctrbox_jsonw_int(w, (int64_t)o->memory_limit);
+		ctrbox_jsonw_object_end(w);
 	}
 	if (o->cpu_shares || o->cpus > 0) {
-		jsonw_key(w, "cpu");
-		jsonw_object_begin(w);
+		ctrbox_jsonw_key(w, "cpu");
+		ctrbox_jsonw_object_begin(w);
 		if (o->cpu_shares) {
-			jsonw_key(w, "shares");
-			jsonw_uint(w, o->cpu_shares);
+			ctrbox_jsonw_key(w, "shares");
+			ctrbox_jsonw_uint(w, o->cpu_shares);
 		}
 		if (o->cpus > 0) {
-			jsonw_key(w, "quota");
-			jsonw_int(w, (int64_t)(o->cpus * 100000.0));
-			jsonw_key(w, "period");
-			jsonw_uint(w, 100000);
+			ctrbox_jsonw_key(w, "quota");
+			ctrbox_jsonw_int(w, (int64_t)(o->cpus * 100000.0));
+			ctrbox_jsonw_key(w, "period");
+			ctrbox_jsonw_uint(w, 100000);
 		}
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 	}
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 }
 
 /* linux: resources, cgroupsPath, namespaces, maskedPaths, readonlyPaths. */
-static void spec_linux(struct jsonw *w, const struct ctr_spec_opts *o)
+static void spec_linux(struct ctrbox_jsonw *w, const struct ctr_spec_opts *o)
 {
 	static const char *const nss[] = {"pid", "ipc", "uts", "mount", "network"};
 	static const char *const masked[] = {
@@ -649,8 +649,8 @@ static void spec_linux(struct jsonw *w, const struct ctr_spec_opts *o)
 	};
 	static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					       "/proc/sysrq-trigger"};
-	jsonw_key(w, "linux");
-	jsonw_object_begin(w);
+	ctrbox_jsonw_key(w, "linux");
+	ctrbox_jsonw_object_begin(w);
 	spec_resources(w, o);
 	if (o->cgroup) {
 		if (*o->cgroup)
@@ -660,24 +660,24 @@ static void spec_linux(struct jsonw *w, const struct ctr_spec_opts *o)
 		if (asprintf(&cp, "/%s/%s", o->ns ? o->ns : "default", o->id ? o->id : "") < 0)
 			cp = NULL;
 		if (cp) {
-			path_clean(cp);
+			ctrbox_path_clean(cp);
 			jstr(w, "cgroupsPath", cp);
 			free(cp);
 		}
 	}
-	jsonw_key(w, "namespaces");
-	jsonw_array_begin(w);
+	ctrbox_jsonw_key(w, "namespaces");
+	ctrbox_jsonw_array_begin(w);
 	for (size_t i = 0; i < NELEM(nss); i++) {
 		if (o->net_host && !strcmp(nss[i], "network"))
 			continue;
-		jsonw_object_begin(w);
+		ctrbox_jsonw_object_begin(w);
 		jstr(w, "type", nss[i]);
-		jsonw_object_end(w);
+		ctrbox_jsonw_object_end(w);
 	}
-	jsonw_array_end(w);
+	ctrbox_jsonw_array_end(w);
 	jstrv(w, "maskedPaths", masked, NELEM(masked));
 	jstrv(w, "readonlyPaths", readonly, NELEM(readonly));
-	jsonw_object_end(w);
+	ctrbox_jsonw_object_end(w);
 }
 
 char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
@@ -698,20 +698,20 @@ char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
 	env_merge(&env, o->env, o->nenv);
 
 	if (o->image_config) {
-		struct json j;
-		if (json_parse(&j, o->image_config, strlen(o->image_config)) < 0)
+		struct ctrbox_json j;
+		if (ctrbox_json_parse(&j, o->image_config, strlen(o->image_config)) < 0)
 			return errf(err, "invalid image config");
-		int cfg = json_get(&j, 0, "config");
-		strv_from_json(&img_env, &j, json_get(&j, cfg, "Env"));
-		strv_from_json(&entry, &j, json_get(&j, cfg, "Entrypoint"));
-		strv_from_json(&cmd, &j, json_get(&j, cfg, "Cmd"));
-		int t = json_get(&j, cfg, "WorkingDir");
-		if (t >= 0 && json_is_string(&j, t))
-			cwd = json_strdup(&j, t);
-		t = json_get(&j, cfg, "User");
-		if (t >= 0 && json_is_string(&j, t))
-			user = json_strdup(&j, t);
-		json_free(&j);
+		int cfg = ctrbox_json_get(&j, 0, "config");
+		strv_from_json(&img_env, &j, ctrbox_json_get(&j, cfg, "Env"));
+		strv_from_json(&entry, &j, ctrbox_json_get(&j, cfg, "Entrypoint"));
+		strv_from_json(&cmd, &j, ctrbox_json_get(&j, cfg, "Cmd"));
+		int t = ctrbox_json_get(&j, cfg, "WorkingDir");
+		if (t >= 0 && ctrbox_json_is_string(&j, t))
+			cwd = ctrbox_json_strdup(&j, t);
+		t = ctrbox_json_get(&j, cfg, "User");
+		if (t >= 0 && ctrbox_json_is_string(&j, t))
+			user = ctrbox_json_strdup(&j, t);
+		ctrbox_json_free(&j);
 
 		struct strv merged = {0};
 		if (img_env.n)
@@ -802,32 +802,32 @@ char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
 	if (nann)
 		qsort(ann, nann, sizeof(*ann), kv_cmp);
 
-	struct jsonw w = {0};
-	jsonw_object_begin(&w);
+	struct ctrbox_jsonw w = {0};
+	ctrbox_jsonw_object_begin(&w);
 	jstr(&w, "ociVersion", "1.0.2-dev");
 	spec_process(&w, o, uid, gid, gids, ngids, &args, &env, cwd);
-	jsonw_key(&w, "root");
-	jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "root");
+	ctrbox_jsonw_object_begin(&w);
 	jstr(&w, "path", o->rootfs_path ? o->rootfs_path : "rootfs");
 	if (o->read_only) {
-		jsonw_key(&w, "readonly");
-		jsonw_bool(&w, true);
+		ctrbox_jsonw_key(&w, "readonly");
+		ctrbox_jsonw_bool(&w, true);
 	}
-	jsonw_object_end(&w);
+	ctrbox_jsonw_object_end(&w);
 	if (spec_mounts(&w, o, err) == 0) {
 		if (nann) {
-			jsonw_key(&w, "annotations");
-			jsonw_object_begin(&w);
+			ctrbox_jsonw_key(&w, "annotations");
+			ctrbox_jsonw_object_begin(&w);
 			for (size_t i = 0; i < nann; i++)
 				jstr(&w, ann[i].k, ann[i].v);
-			jsonw_object_end(&w);
+			ctrbox_jsonw_object_end(&w);
 		}
 		spec_linux(&w, o);
-		jsonw_object_end(&w);
-		if (jsonw_finish(&w, &res, NULL))
+		ctrbox_jsonw_object_end(&w);
+		if (ctrbox_jsonw_finish(&w, &res, NULL))
 			errf(err, "out of memory");
 	}
-	jsonw_free(&w);
+	ctrbox_jsonw_free(&w);
 
 	for (size_t i = 0; i < nann; i++) {
 		free(ann[i].k);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ctr/tar.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define BLOCK 512
 
@@ -81,7 +81,7 @@ static char *clean(char *s)
 {
 	if (!s)
 		return NULL;
-	path_clean(s);
+	ctrbox_path_clean(s);
 	if (!*s) {
 		free(s);
 		return strdup(".");

@@ -28,7 +28,7 @@ uint64_t ctr_timeout_left(const struct ctr *c)
 	return c->deadline_ms > now ? c->deadline_ms - now : 1;
 }
 
-struct grpc_client *ctr_client(struct ctr *c)
+struct ctrbox_grpc_client *ctr_client(struct ctr *c)
 {
 	if (c->cli)
 		return c->cli;
@@ -36,7 +36,7 @@ struct grpc_client *ctr_client(struct ctr *c)
 		ctr_fail("out of memory");
 		return NULL;
 	}
-	int rc = grpc_client_connect(c->loop, c->address, &c->cli);
+	int rc = ctrbox_grpc_client_connect(c->loop, c->address, &c->cli);
 	if (rc) {
 		/* ctr (grpc-go) words it as a failed dial */
 		ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
@@ -46,13 +46,13 @@ struct grpc_client *ctr_client(struct ctr *c)
 	return c->cli;
 }
 
-size_t ctr_metadata(const struct ctr *c, struct grpc_kv md[2])
+size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2])
 {
 	size_t n = 0;
 	if (c->ns && *c->ns)
-		md[n++] = (struct grpc_kv){"containerd-namespace", c->ns};
+		md[n++] = (struct ctrbox_kv){"containerd-namespace", c->ns};
 	if (c->lease && *c->lease)
-		md[n++] = (struct grpc_kv){"containerd-lease", c->lease};
+		md[n++] = (struct ctrbox_kv){"containerd-lease", c->lease};
 	return n;
 }
 
@@ -60,13 +60,13 @@ static int transport_error(int rc, char **errmsg)
 {
 	if (errmsg && asprintf(errmsg, "%s", strerror(-rc)) < 0)
 		*errmsg = NULL;
-	return GRPC_UNAVAILABLE;
+	return CTRBOX_UNAVAILABLE;
 }
 
 int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg)
 {
-	struct grpc_kv md[2];
+	struct ctrbox_kv md[2];
 	if (errmsg)
 		*errmsg = NULL;
 	if (resp)
@@ -74,26 +74,28 @@ int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	if (!ctr_client(c)) {
 		if (errmsg)
 			*errmsg = strdup("connection failed");
-		return GRPC_UNAVAILABLE;
+		return CTRBOX_UNAVAILABLE;
 	}
-	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-				       ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
+	int rc =
+	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
+					 ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
 	return rc < 0 ? transport_error(rc, errmsg) : rc;
 }
 
 int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
-		    grpc_msg_cb on_msg, void *data, char **errmsg)
+		    ctrbox_grpc_msg_cb on_msg, void *data, char **errmsg)
 {
-	struct grpc_kv md[2];
+	struct ctrbox_kv md[2];
 	if (errmsg)
 		*errmsg = NULL;
 	if (!ctr_client(c)) {
 		if (errmsg)
 			*errmsg = strdup("connection failed");
-		return GRPC_UNAVAILABLE;
+		return CTRBOX_UNAVAILABLE;
 	}
-	int rc = grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-				       ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
+	int rc =
+	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
+					 ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
 	return rc < 0 ? transport_error(rc, errmsg) : rc;
 }
 
@@ -104,14 +106,14 @@ int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	int rc = ctr_call(c, path, req, out_desc, resp, &msg);
 	if (rc) {
 		/* a dropped connection or a passed deadline say so, like grpc-go's errors */
-		if (rc == GRPC_DEADLINE_EXCEEDED)
+		if (rc == CTRBOX_DEADLINE_EXCEEDED)
 			ctr_fail("context deadline exceeded");
-		else if (rc == GRPC_UNAVAILABLE && c->cli == NULL)
+		else if (rc == CTRBOX_UNAVAILABLE && c->cli == NULL)
 			; /* ctr_client printed it */
 		else {
 			/* as ctr prints errdefs.FromGRPC errors: "<message>: <class>" */
 			char *e = ctr_errdefs(rc, msg);
-			ctr_fail("%s", e ? e : grpc_code_name(rc));
+			ctr_fail("%s", e ? e : ctrbox_code_name(rc));
 			free(e);
 		}
 		free(msg);

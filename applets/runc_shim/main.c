@@ -12,15 +12,15 @@
 
 #include "applet.h"
 #include "google/protobuf/any.pb-c.h"
-#include "json.h"
-#include "log.h"
-#include "mount.h"
+#include <ctrbox/json.h>
+#include <ctrbox/log.h>
+#include <ctrbox/mount.h>
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
-#include "runc.h"
+#include <ctrbox/runc.h>
 #include "task/shim.pb-c.h"
 #include "types/introspection.pb-c.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 /* Grouping: containers that share one shim process hash the group label instead of their id,
  * looked up in ./config.json in this order, as the Go shim does. */
@@ -29,16 +29,16 @@ static char *group_id(const struct ctrbox_shim_opts *o)
 	static const char *const labels[] = {"io.containerd.runc.v2.group",
 					     "io.kubernetes.cri.sandbox-id"};
 	char *buf = NULL, *group = NULL;
-	struct json j;
+	struct ctrbox_json j;
 	int ann;
 
-	if (read_file("config.json", 16u << 20, &buf, NULL) < 0)
+	if (ctrbox_read_file("config.json", 16u << 20, &buf, NULL) < 0)
 		return NULL;
-	if (json_parse(&j, buf, strlen(buf)) == 0) {
-		ann = json_get(&j, 0, "annotations");
+	if (ctrbox_json_parse(&j, buf, strlen(buf)) == 0) {
+		ann = ctrbox_json_get(&j, 0, "annotations");
 		for (size_t i = 0; ann >= 0 && !group && i < 2; i++)
-			group = json_strdup(&j, json_get(&j, ann, labels[i]));
-		json_free(&j);
+			group = ctrbox_json_strdup(&j, ctrbox_json_get(&j, ann, labels[i]));
+		ctrbox_json_free(&j);
 	}
 	free(buf);
 	return group;
@@ -55,7 +55,7 @@ static int join_cgroup(const char *cgroup, pid_t pid)
 		return -EINVAL;
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cgroup);
-		return write_file(path, buf, n, 0644);
+		return ctrbox_write_file(path, buf, n, 0644);
 	}
 	static const char *const v1[] = {"cpu",	    "cpuacct", "cpuset",  "memory",  "pids",
 					 "blkio",   "devices", "freezer", "net_cls", "perf_event",
@@ -64,7 +64,7 @@ static int join_cgroup(const char *cgroup, pid_t pid)
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s/cgroup.procs", v1[i], cgroup);
 		if (stat(path, &st) < 0)
 			continue;
-		r = write_file(path, buf, n, 0644);
+		r = ctrbox_write_file(path, buf, n, 0644);
 		if (r < 0)
 			return r;
 		joined++;
@@ -150,22 +150,23 @@ static Google__Protobuf__Any *new_any(const char *type_url, uint8_t *value, size
  * has no such command or prints no JSON (the Go shim then leaves features out too). */
 static Google__Protobuf__Any *runc_features(const char *path)
 {
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 	char *out = NULL;
 	size_t outlen = 0;
 	int wstatus = 0, ok;
-	struct json j;
+	struct ctrbox_json j;
 
-	if (runc_argv_add(&av, path) < 0 || runc_argv_add(&av, "features") < 0 ||
-	    runc_run_sync(&av, -1, &out, &outlen, &wstatus) < 0) {
-		runc_argv_free(&av);
+	if (ctrbox_runc_argv_add(&av, path) < 0 || ctrbox_runc_argv_add(&av, "features") < 0 ||
+	    ctrbox_runc_run_sync(&av, -1, &out, &outlen, &wstatus) < 0) {
+		ctrbox_runc_argv_free(&av);
 		return NULL;
 	}
-	runc_argv_free(&av);
-	ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && json_parse(&j, out, outlen) == 0;
+	ctrbox_runc_argv_free(&av);
+	ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
+	     ctrbox_json_parse(&j, out, outlen) == 0;
 	if (ok) {
-		ok = json_is_object(&j, 0);
-		json_free(&j);
+		ok = ctrbox_json_is_object(&j, 0);
+		ctrbox_json_free(&j);
 	}
 	if (!ok) {
 		free(out);
@@ -225,7 +226,7 @@ static int info_hook(const struct ctrbox_shim_opts *o, const uint8_t *opts, size
 		if (*ro->binary_name)
 			binary = ro->binary_name;
 	}
-	r = runc_lookpath(binary, &path);
+	r = ctrbox_runc_lookpath(binary, &path);
 	if (r == 0 && strchr(binary, '/') && access(path, X_OK) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -259,12 +260,13 @@ out:
 static char *options_root(const char *bundle)
 {
 	char path[PATH_MAX + 32], *buf = NULL, *root = NULL;
-	struct json j;
+	struct ctrbox_json j;
 
 	snprintf(path, sizeof(path), "%s/options.json", bundle);
-	if (read_file(path, 1u << 20, &buf, NULL) == 0 && json_parse(&j, buf, strlen(buf)) == 0) {
-		root = json_strdup(&j, json_get(&j, 0, "root"));
-		json_free(&j);
+	if (ctrbox_read_file(path, 1u << 20, &buf, NULL) == 0 &&
+	    ctrbox_json_parse(&j, buf, strlen(buf)) == 0) {
+		root = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "root"));
+		ctrbox_json_free(&j);
 	}
 	free(buf);
 	if (root && *root)
@@ -280,12 +282,12 @@ static int delete_action(const struct ctrbox_shim_opts *o,
 {
 	char cwd[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX + 32],
 	    *binary = NULL, *root, *rroot = NULL, *pid = NULL, *out = NULL;
-	struct runc rc = {0};
-	struct runc_argv av = {0};
+	struct ctrbox_runc rc = {0};
+	struct ctrbox_runc_argv av = {0};
 	size_t outlen;
 	int r, wstatus;
 
-	if (!o->id || !valid_component(o->id))
+	if (!o->id || !ctrbox_valid_component(o->id))
 		return -EINVAL;
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;
@@ -297,7 +299,7 @@ static int delete_action(const struct ctrbox_shim_opts *o,
 		snprintf(slash + 1, sizeof(bundle) - (slash + 1 - bundle), "%s", o->id);
 	}
 	snprintf(path, sizeof(path), "%s/runtime", bundle);
-	r = read_file(path, 4096, &binary, NULL);
+	r = ctrbox_read_file(path, 4096, &binary, NULL);
 	if (r < 0) {
 		fprintf(stderr, "%s: read %s: %s", RUNTIME_NAME, path, strerror(-r));
 		return r;
@@ -313,19 +315,19 @@ static int delete_action(const struct ctrbox_shim_opts *o,
 	rc.root = rroot;
 	rc.log = path;
 	rc.log_json = 1;
-	if (runc_argv_delete(&rc, o->id, 1, &av) == 0) {
-		r = runc_run_sync(&av, -1, &out, &outlen, &wstatus);
+	if (ctrbox_runc_argv_delete(&rc, o->id, 1, &av) == 0) {
+		r = ctrbox_runc_run_sync(&av, -1, &out, &outlen, &wstatus);
 		if (r < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
 			ctrbox_log_warn("failed to delete container %s: %s", o->id,
 					r < 0 ? strerror(-r) : (out ? out : ""));
-		runc_argv_free(&av);
+		ctrbox_runc_argv_free(&av);
 	}
 	snprintf(path, sizeof(path), "%s/rootfs", bundle);
-	r = unmount_all(path, 0);
+	r = ctrbox_unmount_all(path, 0);
 	if (r < 0)
 		ctrbox_log_warn("failed to cleanup rootfs mount: %s", strerror(-r));
 	snprintf(path, sizeof(path), "%s/init.pid", bundle);
-	if (read_file(path, 64, &pid, NULL) == 0)
+	if (ctrbox_read_file(path, 64, &pid, NULL) == 0)
 		resp->pid = atoi(pid);
 	else
 		ctrbox_log_warn("failed to read init pid file");

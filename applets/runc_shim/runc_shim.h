@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cgroup.h"
-#include "io.h"
-#include "runc.h"
+#include <ctrbox/io.h>
+#include <ctrbox/runc.h>
 #include <ctrbox/shim.h>
 #include <ctrbox/ttrpc.h>
 
@@ -85,7 +85,7 @@ struct process {
 	int wait_fd;	  /* the fd a logger or console wait watches */
 	struct ctrbox_timer *ready_timer; /* that wait's bound */
 	void (*ready_done)(struct svc *s, struct process *p, int r);
-	struct io_copy *copies[3];
+	struct ctrbox_io_copy *copies[3];
 	int ncopies;
 	struct waiter *waiters;
 	struct ctrbox_ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
@@ -96,7 +96,7 @@ struct process {
 struct container {
 	struct svc *svc;
 	char *id, *bundle;
-	struct runc rc;
+	struct ctrbox_runc rc;
 	char *runc_binary, *runc_root, *runc_log, *criu;
 	int no_pivot, no_new_keyring;
 	unsigned io_uid, io_gid;

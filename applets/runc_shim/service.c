@@ -15,16 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "jsonw.h"
-#include "log.h"
-#include "mount.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
+#include <ctrbox/log.h>
+#include <ctrbox/mount.h>
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 #include "runc/options.pb-c.h"
 #include "runc_shim.h"
-#include "util.h"
+#include <ctrbox/util.h>
 #include <ctrbox/task.h>
 
 #define EARLY_EXITS_MAX 1024
@@ -128,9 +128,9 @@ static void stdin_start(struct svc *s, struct process *p);
 #define JOB_DEVNULL (-2)
 #define STDIO_FD(fd) ((fd) >= 0 ? (fd) : JOB_DEVNULL)
 
-static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, int in, int out,
-		     int err, const char *op, struct ctrbox_ttrpc_call *call, job_done_fn done,
-		     void *ctx)
+static int job_spawn(struct svc *s, struct container *c, struct ctrbox_runc_argv *av, int in,
+		     int out, int err, const char *op, struct ctrbox_ttrpc_call *call,
+		     job_done_fn done, void *ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	int capture = -1;
@@ -145,13 +145,13 @@ static int job_spawn(struct svc *s, struct container *c, struct runc_argv *av, i
 		free(j);
 		return e;
 	}
-	pid = runc_spawn(av, in,
-			 out == JOB_DEVNULL ? -1
-			 : out >= 0	    ? out
-					    : capture,
-			 err == JOB_DEVNULL ? -1
-			 : err >= 0	    ? err
-					    : capture);
+	pid = ctrbox_runc_spawn(av, in,
+				out == JOB_DEVNULL ? -1
+				: out >= 0	   ? out
+						   : capture,
+				err == JOB_DEVNULL ? -1
+				: err >= 0	   ? err
+						   : capture);
 	if (pid < 0) {
 		close(capture);
 		free(j->op);
@@ -209,7 +209,8 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 	if (j->output)
 		j->output[j->outlen] = '\0';
 	if (!ok)
-		err = runc_error_message(j->op, &j->c->rc, j->captured ? j->output : NULL, wstatus);
+		err = ctrbox_runc_error_message(j->op, &j->c->rc, j->captured ? j->output : NULL,
+						wstatus);
 	j->done(s, j, ok, err ? err : j->op);
 	free(err);
 	close(j->outfd);
@@ -227,8 +228,8 @@ static void job_complete(struct svc *s, struct job *j, int wstatus)
 static const char *spawn_error(const struct container *c, const char *op, int r, char *buf,
 			       size_t cap)
 {
-	char *e = r == -ENOMEM ? NULL : runc_exec_error(&c->rc, r);
-	char *m = e ? runc_runtime_error(op, c->rc.log, e) : NULL;
+	char *e = r == -ENOMEM ? NULL : ctrbox_runc_exec_error(&c->rc, r);
+	char *m = e ? ctrbox_runc_runtime_error(op, c->rc.log, e) : NULL;
 
 	if (m)
 		snprintf(buf, cap, "%s", m);
@@ -241,8 +242,8 @@ static const char *spawn_error(const struct container *c, const char *op, int r,
 
 /* Starts a runc job that answers the call; on spawn failure answers it at once and returns
  * the error (the job's done never runs then). */
-static int job_or_fail(struct svc *s, struct container *c, struct runc_argv *av, const char *op,
-		       struct ctrbox_ttrpc_call *call, job_done_fn done, void *ctx)
+static int job_or_fail(struct svc *s, struct container *c, struct ctrbox_runc_argv *av,
+		       const char *op, struct ctrbox_ttrpc_call *call, job_done_fn done, void *ctx)
 {
 	int r = job_spawn(s, c, av, -1, -1, -1, op, call, done, ctx);
 	char msg[1024];
@@ -325,17 +326,17 @@ static void killall_done(struct svc *s, struct job *j, int ok, const char *err)
 static void finish_exit(struct svc *s, struct process *p)
 {
 	struct container *c = p->c;
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (p->is_exec)
 		return publish_exit(s, p);
-	if (!c->has_pidns && runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0) {
+	if (!c->has_pidns && ctrbox_runc_argv_kill(&c->rc, c->id, SIGKILL, 1, &av) == 0) {
 		p->killing_all =
 		    job_spawn(s, c, &av, -1, -1, -1, "kill --all", NULL, killall_done, p) == 0;
 		if (!p->killing_all)
 			ctrbox_log_error("failed to kill init's children of %s", c->id);
 	}
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	init_exit_continue(s, p);
 }
 
@@ -512,7 +513,7 @@ static void container_unlink(struct svc *s, struct container *c)
 
 static int valid_id(const char *id)
 {
-	return valid_component(id) && strlen(id) <= 76;
+	return ctrbox_valid_component(id) && strlen(id) <= 76;
 }
 
 static char *bundle_path(const struct container *c, const char *name)
@@ -525,26 +526,26 @@ static char *bundle_path(const struct container *c, const char *name)
 static int write_options(const struct container *c, const Containerd__Runc__V1__Options *o)
 {
 	char *path = bundle_path(c, "options.json"), *doc = NULL;
-	struct jsonw w;
+	struct ctrbox_jsonw w;
 	size_t n = 0;
 	int r;
 
-	jsonw_init(&w, NULL, 0);
-	jsonw_object_begin(&w);
+	ctrbox_jsonw_init(&w, NULL, 0);
+	ctrbox_jsonw_object_begin(&w);
 #define OPT_STR(name, v)                                                                           \
 	if ((v) && *(v)) {                                                                         \
-		jsonw_key(&w, name);                                                               \
-		jsonw_string(&w, v);                                                               \
+		ctrbox_jsonw_key(&w, name);                                                        \
+		ctrbox_jsonw_string(&w, v);                                                        \
 	}
 #define OPT_TRUE(name, v)                                                                          \
 	if (v) {                                                                                   \
-		jsonw_key(&w, name);                                                               \
-		jsonw_bool(&w, true);                                                              \
+		ctrbox_jsonw_key(&w, name);                                                        \
+		ctrbox_jsonw_bool(&w, true);                                                       \
 	}
 #define OPT_UINT(name, v)                                                                          \
 	if (v) {                                                                                   \
-		jsonw_key(&w, name);                                                               \
-		jsonw_uint(&w, v);                                                                 \
+		ctrbox_jsonw_key(&w, name);                                                        \
+		ctrbox_jsonw_uint(&w, v);                                                          \
 	}
 	if (o) {
 		OPT_TRUE("no_pivot_root", o->no_pivot_root)
@@ -564,15 +565,15 @@ static int write_options(const struct container *c, const Containerd__Runc__V1__
 #undef OPT_STR
 #undef OPT_TRUE
 #undef OPT_UINT
-	jsonw_object_end(&w);
-	r = jsonw_finish(&w, &doc, &n);
+	ctrbox_jsonw_object_end(&w);
+	r = ctrbox_jsonw_finish(&w, &doc, &n);
 	if (r == 0)
-		r = path ? write_file(path, doc, n, 0600) : -ENOMEM;
+		r = path ? ctrbox_write_file(path, doc, n, 0600) : -ENOMEM;
 	free(doc);
 	free(path);
 	if (r == 0 && (path = bundle_path(c, "runtime"))) {
 		const char *bin = o && o->binary_name ? o->binary_name : "";
-		r = write_file(path, bin, strlen(bin), 0600);
+		r = ctrbox_write_file(path, bin, strlen(bin), 0600);
 		free(path);
 	}
 	return r;
@@ -583,24 +584,24 @@ static int write_options(const struct container *c, const Containerd__Runc__V1__
 static int spec_has_pidns(const char *bundle)
 {
 	char path[4096], *buf = NULL;
-	struct json j;
+	struct ctrbox_json j;
 	int ns, found = 0;
 
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	if (read_file(path, 16u << 20, &buf, NULL) < 0)
+	if (ctrbox_read_file(path, 16u << 20, &buf, NULL) < 0)
 		return 0;
-	if (json_parse(&j, buf, strlen(buf)) == 0) {
-		ns = json_get(&j, json_get(&j, 0, "linux"), "namespaces");
-		for (int i = 0; ns >= 0 && i < json_array_len(&j, ns); i++) {
-			int el = json_array_at(&j, ns, i);
-			char *type = json_strdup(&j, json_get(&j, el, "type"));
-			char *nspath = json_strdup(&j, json_get(&j, el, "path"));
+	if (ctrbox_json_parse(&j, buf, strlen(buf)) == 0) {
+		ns = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "linux"), "namespaces");
+		for (int i = 0; ns >= 0 && i < ctrbox_json_array_len(&j, ns); i++) {
+			int el = ctrbox_json_array_at(&j, ns, i);
+			char *type = ctrbox_json_strdup(&j, ctrbox_json_get(&j, el, "type"));
+			char *nspath = ctrbox_json_strdup(&j, ctrbox_json_get(&j, el, "path"));
 			if (type && !strcmp(type, "pid") && (!nspath || !*nspath))
 				found = 1;
 			free(type);
 			free(nspath);
 		}
-		json_free(&j);
+		ctrbox_json_free(&j);
 	}
 	free(buf);
 	return found;
@@ -685,13 +686,13 @@ static void unmount_try(struct ctrbox_loop *l, void *data)
 	void (*done)(struct svc *, struct container *, int) = u->done;
 	struct container *c = u->c;
 	struct svc *s = u->s;
-	int n, r = unmount_all_nowait(u->path, 0, &n);
+	int n, r = ctrbox_unmount_all_nowait(u->path, 0, &n);
 
 	u->timer = NULL;
 	/* EBUSY: a process is still leaving the mount; each mount gets containerd's bound */
 	u->tries = n > 0 ? 1 : u->tries + 1;
-	if (r == -EBUSY && u->tries < UNMOUNT_BUSY_TRIES &&
-	    (u->timer = ctrbox_loop_timer_in(l, UNMOUNT_BUSY_RETRY_MS, unmount_try, u)))
+	if (r == -EBUSY && u->tries < CTRBOX_UNMOUNT_BUSY_TRIES &&
+	    (u->timer = ctrbox_loop_timer_in(l, CTRBOX_UNMOUNT_BUSY_RETRY_MS, unmount_try, u)))
 		return;
 	unmount_op_free(u);
 	done(s, c, r);
@@ -818,7 +819,8 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	if (!ok)
 		return create_failed(s, c, CTRBOX_UNKNOWN, err);
 	pidfile = bundle_path(c, "init.pid");
-	if (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (c->init.pid = atoi(buf)) <= 0) {
+	if (!pidfile || ctrbox_read_file(pidfile, 64, &buf, NULL) < 0 ||
+	    (c->init.pid = atoi(buf)) <= 0) {
 		free(pidfile);
 		free(buf);
 		return create_failed(s, c, CTRBOX_UNKNOWN, "read init.pid after runc create");
@@ -834,8 +836,8 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 static void create_spawn(struct svc *s, struct process *p, int r)
 {
 	struct container *c = p->c;
-	struct runc_create_opts co = {0};
-	struct runc_argv av = {0};
+	struct ctrbox_runc_create_opts co = {0};
+	struct ctrbox_runc_argv av = {0};
 	char *pidfile = NULL, *console = NULL, msg[1024];
 
 	if (r < 0) {
@@ -851,13 +853,13 @@ static void create_spawn(struct svc *s, struct process *p, int r)
 	co.no_new_keyring = c->no_new_keyring;
 	if (c->init.terminal && asprintf(&console, "%s/pty.sock", c->init.console_dir) >= 0)
 		co.console_socket = console;
-	if (!pidfile || runc_argv_create(&c->rc, c->id, &co, &av) < 0)
+	if (!pidfile || ctrbox_runc_argv_create(&c->rc, c->id, &co, &av) < 0)
 		r = -ENOMEM;
 	else
 		r = job_spawn(s, c, &av, c->init.runc_fds[0], STDIO_FD(c->init.runc_fds[1]),
 			      STDIO_FD(c->init.runc_fds[2]), "OCI runtime create failed",
 			      c->create_call, create_done, NULL);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	free(pidfile);
 	free(console);
 	if (r < 0) {
@@ -916,7 +918,7 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 	c->has_pidns = spec_has_pidns(c->bundle);
 	rootfs = bundle_path(c, "rootfs");
 	if (req->n_rootfs > 0) {
-		struct mount_spec *ms = calloc(req->n_rootfs, sizeof(*ms));
+		struct ctrbox_mount_spec *ms = calloc(req->n_rootfs, sizeof(*ms));
 		if (!ms || !rootfs) {
 			free(ms);
 			goto oom;
@@ -930,7 +932,7 @@ static void create_h(struct ctrbox_ttrpc_call *call, const CreateReq *req, void 
 		if (mkdir(rootfs, 0711) < 0 && errno != EEXIST)
 			r = -errno;
 		else
-			r = mount_all(ms, req->n_rootfs, rootfs);
+			r = ctrbox_mount_all(ms, req->n_rootfs, rootfs);
 		free(ms);
 		if (r < 0) {
 			if (asprintf(&err, "failed to mount rootfs component: %s", strerror(-r)) <
@@ -1133,7 +1135,7 @@ static void start_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, req->exec_id);
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (!p)
 		return;
@@ -1145,13 +1147,13 @@ static void start_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__
 		return exec_start(s, p, call);
 	if (p->c->restore_from)
 		return restore_start(s, p, call);
-	if (runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
+	if (ctrbox_runc_argv_start(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	stdin_start(s, p);
 	p->starting =
 	    job_or_fail(s, p->c, &av, "OCI runtime start failed", call, start_done, p) == 0;
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 }
 
 /* ---- State, Wait, Connect ---- */
@@ -1245,7 +1247,7 @@ static void kill_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__K
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, req->exec_id);
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (!p)
 		return;
@@ -1262,11 +1264,11 @@ static void kill_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__K
 							     "process already finished: not found");
 		return (void)ctrbox_ttrpc_call_reply(call, NULL);
 	}
-	if (runc_argv_kill(&p->c->rc, p->c->id, req->signal, req->all, &av) < 0)
+	if (ctrbox_runc_argv_kill(&p->c->rc, p->c->id, req->signal, req->all, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime kill failed", call, kill_done, p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 }
 
 /* ---- Delete ---- */
@@ -1352,19 +1354,19 @@ static void exec_delete_finish(struct svc *s, struct process *p)
 void delete_continue(struct svc *s, struct process *p)
 {
 	struct ctrbox_ttrpc_call *call = p->delete_call;
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 	int r;
 
 	if (p->is_exec)
 		return exec_delete_finish(s, p);
-	if (runc_argv_delete(&p->c->rc, p->c->id, p->delete_force, &av) < 0) {
+	if (ctrbox_runc_argv_delete(&p->c->rc, p->c->id, p->delete_force, &av) < 0) {
 		p->delete_call = NULL;
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	}
 	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime delete failed", call, runc_delete_done,
 		      p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	if (r < 0) {
 		p->delete_call = NULL;
 		char msg[1024];
@@ -1423,7 +1425,7 @@ static void delete_start(struct svc *s, struct process *p, struct ctrbox_ttrpc_c
 	if (p->state == P_STOPPED && p->ncopies > 0) {
 		/* stdin never ends by itself: the process is gone, stop feeding it */
 		if (p->copies[0]) {
-			io_copy_stop(p->copies[0]);
+			ctrbox_io_copy_stop(p->copies[0]);
 			p->copies[0] = NULL;
 			if (--p->ncopies == 0)
 				return delete_continue(s, p);
@@ -1450,7 +1452,7 @@ static void pids_done(struct svc *s, struct job *j, int ok, const char *err)
 		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN,
 						     "failed to list pids: %s", err);
 	/* runc prints the JSON on stdout; the capture also holds stderr, empty on success */
-	if (runc_parse_ps(j->output, j->outlen, &pids, &n) < 0)
+	if (ctrbox_runc_parse_ps(j->output, j->outlen, &pids, &n) < 0)
 		return (void)ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN,
 						     "failed to parse runc ps output");
 	if (n > 0) {
@@ -1511,15 +1513,15 @@ static void pids_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__P
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (!p)
 		return;
-	if (runc_argv_ps(&p->c->rc, p->c->id, &av) < 0)
+	if (ctrbox_runc_argv_ps(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime ps failed", call, pids_done, p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 }
 
 /* ---- CloseIO, Shutdown ---- */
@@ -1589,16 +1591,16 @@ static void shutdown_h(struct ctrbox_ttrpc_call *call,
 static char *spec_with_terminal(const char *json, size_t len, int terminal, size_t *outlen)
 {
 	const char *val = terminal ? "true" : "false";
-	struct json j;
+	struct ctrbox_json j;
 	char *out = NULL;
 	int t;
 
-	if (json_parse(&j, json, len) < 0 || !json_is_object(&j, 0)) {
+	if (ctrbox_json_parse(&j, json, len) < 0 || !ctrbox_json_is_object(&j, 0)) {
 		if (j.toks)
-			json_free(&j);
+			ctrbox_json_free(&j);
 		return NULL;
 	}
-	t = json_get(&j, 0, "terminal");
+	t = ctrbox_json_get(&j, 0, "terminal");
 	if (t >= 0) { /* replace the value in place */
 		size_t a = j.toks[t].start, b = j.toks[t].end;
 		/* json is the request's bytes, not NUL-terminated: bounded %.*s everywhere */
@@ -1611,7 +1613,7 @@ static char *spec_with_terminal(const char *json, size_t len, int terminal, size
 			     (int)(len - a), json + a) < 0)
 			out = NULL;
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	if (out)
 		*outlen = strlen(out);
 	return out;
@@ -1741,7 +1743,7 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	free(p->proc_file);
 	p->proc_file = NULL;
 	if (ok && (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0 ||
-		   read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
+		   ctrbox_read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
 		ok = 0;
 		err = "read exec pid file after runc exec";
 	}
@@ -1769,8 +1771,8 @@ static void exec_not_started(struct svc *s, struct process *p, int code, const c
 /* The exec's io is ready (a binary:// logger signalled): runc exec. */
 static void exec_spawn(struct svc *s, struct process *p, int r)
 {
-	struct runc_exec_opts eo = {0};
-	struct runc_argv av = {0};
+	struct ctrbox_runc_exec_opts eo = {0};
+	struct ctrbox_runc_argv av = {0};
 	char *pidfile = NULL, *console = NULL, msg[256];
 	int fd;
 
@@ -1784,7 +1786,7 @@ static void exec_spawn(struct svc *s, struct process *p, int r)
 		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	fd = mkostemp(p->proc_file, O_CLOEXEC);
-	if (fd < 0 || write_all(fd, p->spec, p->spec_len) < 0) {
+	if (fd < 0 || ctrbox_write_all(fd, p->spec, p->spec_len) < 0) {
 		snprintf(msg, sizeof(msg), "write exec process spec: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -1801,13 +1803,13 @@ static void exec_spawn(struct svc *s, struct process *p, int r)
 	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
 		eo.console_socket = console;
 	eo.detach = true;
-	if (!pidfile || runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
+	if (!pidfile || ctrbox_runc_argv_exec(&p->c->rc, p->c->id, &eo, &av) < 0)
 		r = -ENOMEM;
 	else
 		r = job_spawn(s, p->c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
 			      STDIO_FD(p->runc_fds[2]), "OCI runtime exec failed", NULL,
 			      exec_start_done, p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	free(pidfile);
 	free(console);
 	if (r == -ENOMEM)
@@ -1879,8 +1881,8 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	struct process *p = j->ctx;
 	char *pidfile = bundle_path(p->c, "init.pid"), *buf = NULL;
 
-	if (ok &&
-	    (!pidfile || read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
+	if (ok && (!pidfile || ctrbox_read_file(pidfile, 64, &buf, NULL) < 0 ||
+		   (p->pid = atoi(buf)) <= 0)) {
 		ok = 0;
 		err = "read init.pid after runc restore";
 	}
@@ -1908,8 +1910,8 @@ static void restore_not_started(struct process *p, int code, const char *msg)
 static void restore_spawn(struct svc *s, struct process *p, int r)
 {
 	struct container *c = p->c;
-	struct runc_restore_opts ro = {0};
-	struct runc_argv av = {0};
+	struct ctrbox_runc_restore_opts ro = {0};
+	struct ctrbox_runc_argv av = {0};
 	char *pidfile, *work, *console = NULL, msg[256];
 
 	if (r < 0) {
@@ -1930,13 +1932,13 @@ static void restore_spawn(struct svc *s, struct process *p, int r)
 	ro.no_subreaper = true;
 	if (p->terminal && asprintf(&console, "%s/pty.sock", p->console_dir) >= 0)
 		ro.console_socket = console;
-	if (!pidfile || runc_argv_restore(&c->rc, c->id, &ro, &av) < 0)
+	if (!pidfile || ctrbox_runc_argv_restore(&c->rc, c->id, &ro, &av) < 0)
 		r = -ENOMEM;
 	else
 		r = job_spawn(s, c, &av, p->runc_fds[0], STDIO_FD(p->runc_fds[1]),
 			      STDIO_FD(p->runc_fds[2]), "OCI runtime restore failed", NULL,
 			      restore_done, p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	free(pidfile);
 	free(work);
 	free(console);
@@ -1980,9 +1982,9 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 		char *src = NULL, *dst = bundle_path(c, "criu-dump.log"), *log = NULL, *first;
 		size_t len = 0;
 		if (asprintf(&src, "%s/dump.log", cx->work) >= 0 &&
-		    read_file(src, 16u << 20, &log, &len) == 0 && dst)
-			write_file(dst, log, len, 0600);
-		first = runc_exit_error(&c->rc, j->wstatus, j->output);
+		    ctrbox_read_file(src, 16u << 20, &log, &len) == 0 && dst)
+			ctrbox_write_file(dst, log, len, 0600);
+		first = ctrbox_runc_exit_error(&c->rc, j->wstatus, j->output);
 		if (first && strchr(first, '\n'))
 			*strchr(first, '\n') = '\0';
 		ctrbox_ttrpc_call_error(j->call, CTRBOX_UNKNOWN, "%s path= %s", first ? first : err,
@@ -1995,7 +1997,7 @@ static void checkpoint_done(struct svc *s, struct job *j, int ok, const char *er
 		ctrbox_ttrpc_call_reply(j->call, NULL);
 	}
 	if (cx->remove_work)
-		rm_rf(cx->work);
+		ctrbox_rm_rf(cx->work);
 	free(cx->work);
 	free(cx);
 }
@@ -2006,8 +2008,8 @@ static void checkpoint_h(struct ctrbox_ttrpc_call *call,
 	Containerd__Runc__V1__CheckpointOptions *o = NULL;
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
-	struct runc_checkpoint_opts co = {0};
-	struct runc_argv av = {0};
+	struct ctrbox_runc_checkpoint_opts co = {0};
+	struct ctrbox_runc_argv av = {0};
 	struct checkpoint_ctx *cx;
 	int r;
 
@@ -2037,7 +2039,7 @@ static void checkpoint_h(struct ctrbox_ttrpc_call *call,
 		cx->work = bundle_path(p->c, "work/criu-work");
 		cx->remove_work = 1;
 		if (cx->work)
-			mkdir_p(cx->work, 0711);
+			ctrbox_mkdir_p(cx->work, 0711);
 	}
 	if (!cx->work)
 		goto oom;
@@ -2052,11 +2054,11 @@ static void checkpoint_h(struct ctrbox_ttrpc_call *call,
 		co.criu.n_empty_ns = o->n_empty_namespaces;
 	}
 	co.leave_running = !(o && o->exit);
-	if (runc_argv_checkpoint(&p->c->rc, p->c->id, &co, &av) < 0)
+	if (ctrbox_runc_argv_checkpoint(&p->c->rc, p->c->id, &co, &av) < 0)
 		goto oom;
 	r = job_spawn(s, p->c, &av, -1, -1, -1, "OCI runtime checkpoint failed", call,
 		      checkpoint_done, cx);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	if (o)
 		containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
 	if (r < 0) {
@@ -2069,7 +2071,7 @@ static void checkpoint_h(struct ctrbox_ttrpc_call *call,
 	}
 	return;
 oom:
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	if (o)
 		containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
 	if (cx)
@@ -2133,7 +2135,7 @@ static void pause_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (!p)
 		return;
@@ -2144,12 +2146,12 @@ static void pause_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
 						     "cannot pause a %s container",
 						     p->pausing ? "paused" : state_names[p->state]);
-	if (runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
+	if (ctrbox_runc_argv_pause(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	p->pausing =
 	    job_or_fail(s, p->c, &av, "OCI runtime pause failed", call, pause_done, p) == 0;
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 }
 
 static void resume_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2__ResumeRequest *req,
@@ -2157,7 +2159,7 @@ static void resume_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2_
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
-	struct runc_argv av = {0};
+	struct ctrbox_runc_argv av = {0};
 
 	if (!p)
 		return;
@@ -2170,11 +2172,11 @@ static void resume_h(struct ctrbox_ttrpc_call *call, const Containerd__Task__V2_
 	if (p->state != P_PAUSED)
 		return (void)ctrbox_ttrpc_call_error(
 		    call, CTRBOX_UNKNOWN, "cannot resume a %s container", state_names[p->state]);
-	if (runc_argv_resume(&p->c->rc, p->c->id, &av) < 0)
+	if (ctrbox_runc_argv_resume(&p->c->rc, p->c->id, &av) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "out of memory");
 	job_or_fail(s, p->c, &av, "OCI runtime resume failed", call, resume_done, p);
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 }
 
 static void update_done(struct svc *s, struct job *j, int ok, const char *err)
@@ -2189,8 +2191,8 @@ static void update_h(struct ctrbox_ttrpc_call *call,
 {
 	struct svc *s = data;
 	struct process *p = lookup(s, call, req->id, NULL);
-	struct runc_argv av = {0};
-	struct json j;
+	struct ctrbox_runc_argv av = {0};
+	struct ctrbox_json j;
 	int fd, r;
 
 	if (!p)
@@ -2199,23 +2201,25 @@ static void update_h(struct ctrbox_ttrpc_call *call,
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_UNKNOWN,
 						     "cannot update a stopped container");
 	/* resources: OCI LinuxResources JSON (the type URL is not checked, as in the Go shim) */
-	if (!req->resources ||
-	    json_parse(&j, (const char *)req->resources->value.data, req->resources->value.len) < 0)
+	if (!req->resources || ctrbox_json_parse(&j, (const char *)req->resources->value.data,
+						 req->resources->value.len) < 0)
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_INVALID_ARGUMENT,
 						     "update: resources are not JSON");
-	json_free(&j);
+	ctrbox_json_free(&j);
 	fd = memfd_create("runc-resources", MFD_CLOEXEC);
-	if (fd < 0 || write_all(fd, req->resources->value.data, req->resources->value.len) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0 || runc_argv_update(&p->c->rc, p->c->id, NULL, &av) < 0) {
+	if (fd < 0 ||
+	    ctrbox_write_all(fd, req->resources->value.data, req->resources->value.len) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0 ||
+	    ctrbox_runc_argv_update(&p->c->rc, p->c->id, NULL, &av) < 0) {
 		if (fd >= 0)
 			close(fd);
-		runc_argv_free(&av);
+		ctrbox_runc_argv_free(&av);
 		return (void)ctrbox_ttrpc_call_error(call, CTRBOX_RESOURCE_EXHAUSTED,
 						     "update: cannot stage resources");
 	}
 	r = job_spawn(s, p->c, &av, fd, -1, -1, "OCI runtime update failed", call, update_done, p);
 	close(fd); /* runc has its own copy */
-	runc_argv_free(&av);
+	ctrbox_runc_argv_free(&av);
 	if (r < 0) {
 		char msg[1024];
 		ctrbox_ttrpc_call_error(

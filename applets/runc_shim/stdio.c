@@ -13,9 +13,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include <ctrbox/log.h>
 #include "runc_shim.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 /* ---- stdio (fifo and file:// destinations; empty = /dev/null) ---- */
 
@@ -46,7 +46,7 @@ static int query_unescape(char *s)
 		if (*s == '+') {
 			*w++ = ' ';
 		} else if (*s == '%') {
-			int hi = hex_digit(s[1]), lo = hi >= 0 ? hex_digit(s[2]) : -1;
+			int hi = ctrbox_hex_digit(s[1]), lo = hi >= 0 ? ctrbox_hex_digit(s[2]) : -1;
 			if (lo < 0)
 				return -EINVAL;
 			*w++ = (char)(hi << 4 | lo);
@@ -345,9 +345,9 @@ static int logger_open(struct process *p, const char *uri, int *out_w, int *err_
 {
 	int o[2], e[2], r;
 
-	if ((r = io_pipe(o, 0, 0)) < 0)
+	if ((r = ctrbox_io_pipe(o, 0, 0)) < 0)
 		return r;
-	if ((r = io_pipe(e, 0, 0)) < 0) {
+	if ((r = ctrbox_io_pipe(e, 0, 0)) < 0) {
 		close(o[0]), close(o[1]);
 		return r;
 	}
@@ -362,7 +362,7 @@ static int logger_open(struct process *p, const char *uri, int *out_w, int *err_
 /* The stdin fifo's read side, from Create on: what a client writes before Start is kept. */
 static int stdin_open(struct process *p)
 {
-	int r = *p->stdin_path ? io_open_input(p->stdin_path) : 0;
+	int r = *p->stdin_path ? ctrbox_io_open_input(p->stdin_path) : 0;
 
 	if (r > 0)
 		p->stdin_fifo = r;
@@ -392,7 +392,7 @@ int io_prepare(struct process *p)
 		if (!strncmp(out, "binary://", 9)) /* pty output into the logger's fd 3 pipe */
 			return logger_open(p, out, &p->out_fds[0], &p->log_w[1]);
 		if (*out) {
-			if ((r = io_open_output(strip_file_uri(out))) < 0)
+			if ((r = ctrbox_io_open_output(strip_file_uri(out))) < 0)
 				return r;
 			p->out_fds[0] = r;
 		}
@@ -405,13 +405,13 @@ int io_prepare(struct process *p)
 			return -ENOMEM;
 		if ((slash = strrchr(dir, '/')) && slash != dir) {
 			*slash = '\0';
-			mkdir_p(dir, 0755);
+			ctrbox_mkdir_p(dir, 0755);
 		}
 		free(dir);
 		errp = out;
 	}
 	if (*p->stdin_path) {
-		if ((r = io_pipe(fds, 0, 1)) < 0)
+		if ((r = ctrbox_io_pipe(fds, 0, 1)) < 0)
 			return r;
 		p->runc_fds[0] = fds[0];
 		p->shim_fds[0] = fds[1];
@@ -422,7 +422,7 @@ int io_prepare(struct process *p)
 		const char *dst = i == 0 ? out : errp;
 		if (!*dst)
 			continue;
-		if ((r = io_pipe(fds, 1, 0)) < 0)
+		if ((r = ctrbox_io_pipe(fds, 1, 0)) < 0)
 			return r;
 		p->shim_fds[i + 1] = fds[0];
 		p->runc_fds[i + 1] = fds[1];
@@ -430,7 +430,7 @@ int io_prepare(struct process *p)
 			p->out_fds[1] = p->out_fds[0]; /* one shared handle */
 			continue;
 		}
-		if ((r = io_open_output(strip_file_uri(dst))) < 0)
+		if ((r = ctrbox_io_open_output(strip_file_uri(dst))) < 0)
 			return r;
 		p->out_fds[i] = r;
 	}
@@ -441,7 +441,7 @@ int io_prepare(struct process *p)
 	return 0;
 }
 
-static void copy_done(struct io_copy *cp, void *data)
+static void copy_done(struct ctrbox_io_copy *cp, void *data)
 {
 	struct process *p = data;
 
@@ -462,7 +462,8 @@ static void io_start_console(struct svc *s, struct process *p)
 	if (p->out_fds[0] >= 0) {
 		int r = fcntl(p->console, F_DUPFD_CLOEXEC, 3);
 		if (r >= 0)
-			p->copies[1] = io_copy_start(s->loop, r, p->out_fds[0], 0, copy_done, p);
+			p->copies[1] =
+			    ctrbox_io_copy_start(s->loop, r, p->out_fds[0], 0, copy_done, p);
 		if (!p->copies[1]) {
 			close_fd(&r);
 			close_fd(&p->out_fds[0]);
@@ -483,7 +484,7 @@ static void stdin_copy(struct svc *s, struct process *p)
 	dst = p->terminal ? fcntl(p->console, F_DUPFD_CLOEXEC, 3) : p->shim_fds[0];
 	p->shim_fds[0] = -1;
 	if (dst >= 0)
-		p->copies[0] = io_copy_start(s->loop, p->stdin_fifo, dst, 0, copy_done, p);
+		p->copies[0] = ctrbox_io_copy_start(s->loop, p->stdin_fifo, dst, 0, copy_done, p);
 	if (!p->copies[0]) {
 		close_fd(&p->stdin_fifo);
 		if (dst >= 0)
@@ -514,7 +515,8 @@ void io_start(struct svc *s, struct process *p)
 				keep = 1;
 			}
 		}
-		p->copies[i] = io_copy_start(s->loop, p->shim_fds[i], dst, keep, copy_done, p);
+		p->copies[i] =
+		    ctrbox_io_copy_start(s->loop, p->shim_fds[i], dst, keep, copy_done, p);
 		if (!p->copies[i]) {
 			close(p->shim_fds[i]);
 			if (!keep)
@@ -549,9 +551,9 @@ void io_close(struct process *p)
 		/* stdin stops; what the process wrote is still the client's: the output copiers
 		 * finish on their own (bounded), whether or not Delete's wait for them timed out */
 		if (i == 0)
-			io_copy_stop(p->copies[i]);
+			ctrbox_io_copy_stop(p->copies[i]);
 		else
-			io_copy_detach(p->copies[i]);
+			ctrbox_io_copy_detach(p->copies[i]);
 		p->copies[i] = NULL;
 		close_fd(&p->runc_fds[i]);
 		close_fd(&p->shim_fds[i]);

@@ -18,7 +18,7 @@
  * that does not compile, as RE2 refuses it too.
  */
 #include "snapshotter/filter.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #include <regex.h>
 #include <stdarg.h>
@@ -202,7 +202,7 @@ static int is_value_rune(int r)
 
 static int scan_digits(struct scanner *s, int ch, int base, int n, int *legal)
 {
-	for (int d; n > 0 && (d = hex_digit(ch)) >= 0 && d < base;) {
+	for (int d; n > 0 && (d = ctrbox_hex_digit(ch)) >= 0 && d < base;) {
 		ch = next(s);
 		n--;
 	}
@@ -365,7 +365,7 @@ static size_t unquote_char(const char *s, size_t n, char quote, char *out, size_
 		if (n < 2 + digits)
 			return 0;
 		for (size_t j = 0; j < digits; j++) {
-			int d = hex_digit((unsigned char)s[2 + j]);
+			int d = ctrbox_hex_digit((unsigned char)s[2 + j]);
 			if (d < 0)
 				return 0;
 			v = v << 4 | (uint32_t)d;

@@ -17,20 +17,20 @@
 #include <unistd.h>
 
 #include "applet.h"
-#include "grpc.h"
-#include "log.h"
+#include <ctrbox/grpc.h>
+#include <ctrbox/log.h>
 #include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "snapshotter/filter.h"
 #include "snapshotter/store.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 /* containerd's reference servers send 100 Info per List message. */
 #define LIST_BATCH 100
 
 struct snapd {
 	struct ctrbox_loop *loop;
-	struct grpc_server *srv;
+	struct ctrbox_grpc_server *srv;
 	struct store *store;
 	int sfd;
 	int stop;
@@ -141,22 +141,23 @@ static void info_pb_free(struct info_pb *o)
 }
 
 /* Ends a call with a store error (and logs it at debug: containerd logs its side). */
-static void fail(struct grpc_call *call, int code, char *err)
+static void fail(struct ctrbox_grpc_call *call, int code, char *err)
 {
-	ctrbox_log_debug("%s: %s: %s", grpc_call_method(call), grpc_code_name(code),
+	ctrbox_log_debug("%s: %s: %s", ctrbox_grpc_call_method(call), ctrbox_code_name(code),
 			 err ? err : "(no message)");
-	grpc_call_finish(call, code, "%s", err ? err : "internal error");
+	ctrbox_grpc_call_finish(call, code, "%s", err ? err : "internal error");
 	free(err);
 }
 
 /* ---- handlers ---- */
 
-static void reply_mounts(struct grpc_call *call, int view, const struct snap_mount *m, size_t n)
+static void reply_mounts(struct ctrbox_grpc_call *call, int view, const struct snap_mount *m,
+			 size_t n)
 {
 	struct mounts_out mo = {0};
 	if (mounts_to_pb(m, n, &mo)) {
 		mounts_out_free(&mo);
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	/* Prepare, View and Mounts responses have the same shape; pack the right type. */
@@ -165,32 +166,32 @@ static void reply_mounts(struct grpc_call *call, int view, const struct snap_mou
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__VIEW_SNAPSHOT_RESPONSE__INIT;
 		r.n_mounts = n;
 		r.mounts = mo.pm;
-		grpc_call_reply(call, &r.base);
+		ctrbox_grpc_call_reply(call, &r.base);
 	} else if (view == 2) {
 		Containerd__Services__Snapshots__V1__MountsResponse r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__MOUNTS_RESPONSE__INIT;
 		r.n_mounts = n;
 		r.mounts = mo.pm;
-		grpc_call_reply(call, &r.base);
+		ctrbox_grpc_call_reply(call, &r.base);
 	} else {
 		Containerd__Services__Snapshots__V1__PrepareSnapshotResponse r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_RESPONSE__INIT;
 		r.n_mounts = n;
 		r.mounts = mo.pm;
-		grpc_call_reply(call, &r.base);
+		ctrbox_grpc_call_reply(call, &r.base);
 	}
 	mounts_out_free(&mo);
 }
 
-static void do_prepare(struct grpc_call *call, struct snapd *d, const char *key, const char *parent,
-		       size_t nl, void **entries, int readonly)
+static void do_prepare(struct ctrbox_grpc_call *call, struct snapd *d, const char *key,
+		       const char *parent, size_t nl, void **entries, int readonly)
 {
 	struct snap_mount *m = NULL;
 	size_t n = 0;
 	char *err = NULL;
 	struct snap_label *l = labels_in(nl, entries);
 	if (!l) {
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	int rc = store_prepare(d->store, key, parent, l, nl, readonly, &m, &n, &err);
@@ -205,19 +206,19 @@ static void do_prepare(struct grpc_call *call, struct snapd *d, const char *key,
 	snap_mounts_free(m, n);
 }
 
-static void prepare_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void prepare_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__PrepareSnapshotRequest *r = (const void *)msg;
 	do_prepare(call, data, r->key, r->parent, r->n_labels, (void **)r->labels, 0);
 }
 
-static void view_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void view_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__ViewSnapshotRequest *r = (const void *)msg;
 	do_prepare(call, data, r->key, r->parent, r->n_labels, (void **)r->labels, 1);
 }
 
-static void mounts_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void mounts_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__MountsRequest *r = (const void *)msg;
 	struct snapd *d = data;
@@ -234,14 +235,14 @@ static void mounts_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 	snap_mounts_free(m, n);
 }
 
-static void commit_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void commit_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__CommitSnapshotRequest *r = (const void *)msg;
 	struct snapd *d = data;
 	char *err = NULL;
 	struct snap_label *l = labels_in(r->n_labels, (void **)r->labels);
 	if (!l) {
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	int rc = store_commit(d->store, r->name, r->key, l, r->n_labels, &err);
@@ -252,10 +253,10 @@ static void commit_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 	}
 	free(err);
 	ctrbox_log_debug("commit key=%s name=%s", r->key, r->name);
-	grpc_call_reply(call, NULL);
+	ctrbox_grpc_call_reply(call, NULL);
 }
 
-static void remove_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void remove_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__RemoveSnapshotRequest *r = (const void *)msg;
 	struct snapd *d = data;
@@ -267,32 +268,32 @@ static void remove_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 	}
 	free(err);
 	ctrbox_log_debug("remove key=%s", r->key);
-	grpc_call_reply(call, NULL);
+	ctrbox_grpc_call_reply(call, NULL);
 }
 
-static void reply_info(struct grpc_call *call, const struct snap_info *si, int update)
+static void reply_info(struct ctrbox_grpc_call *call, const struct snap_info *si, int update)
 {
 	struct info_pb ip;
 	if (info_to_pb(si, &ip)) {
 		info_pb_free(&ip);
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	if (update) {
 		Containerd__Services__Snapshots__V1__UpdateSnapshotResponse r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__UPDATE_SNAPSHOT_RESPONSE__INIT;
 		r.info = &ip.info;
-		grpc_call_reply(call, &r.base);
+		ctrbox_grpc_call_reply(call, &r.base);
 	} else {
 		Containerd__Services__Snapshots__V1__StatSnapshotResponse r =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__STAT_SNAPSHOT_RESPONSE__INIT;
 		r.info = &ip.info;
-		grpc_call_reply(call, &r.base);
+		ctrbox_grpc_call_reply(call, &r.base);
 	}
 	info_pb_free(&ip);
 }
 
-static void stat_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void stat_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__StatSnapshotRequest *r = (const void *)msg;
 	struct snapd *d = data;
@@ -308,14 +309,14 @@ static void stat_h(struct grpc_call *call, const ProtobufCMessage *msg, void *da
 	snap_info_clear(&si);
 }
 
-static void update_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void update_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__UpdateSnapshotRequest *r = (const void *)msg;
 	struct snapd *d = data;
 	struct snap_info in = {0}, out = {0};
 	char *err = NULL;
 	if (!r->info) {
-		grpc_call_finish(call, GRPC_INVALID_ARGUMENT, "snapshot info is required");
+		ctrbox_grpc_call_finish(call, CTRBOX_INVALID_ARGUMENT, "snapshot info is required");
 		return;
 	}
 	in.name = r->info->name;
@@ -324,7 +325,7 @@ static void update_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 	in.nlabels = r->info->n_labels;
 	in.labels = labels_in(r->info->n_labels, (void **)r->info->labels);
 	if (!in.labels) {
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	size_t np = r->update_mask ? r->update_mask->n_paths : 0;
@@ -341,7 +342,7 @@ static void update_h(struct grpc_call *call, const ProtobufCMessage *msg, void *
 }
 
 struct list_ctx {
-	struct grpc_call *call;
+	struct ctrbox_grpc_call *call;
 	const struct snap_filter *filter;
 	struct snap_info batch[LIST_BATCH];
 	size_t n;
@@ -369,7 +370,7 @@ static int list_flush(struct list_ctx *x)
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__LIST_SNAPSHOTS_RESPONSE__INIT;
 		r.n_info = x->n;
 		r.info = pi;
-		rc = grpc_call_send(x->call, &r.base);
+		rc = ctrbox_grpc_call_send(x->call, &r.base);
 	}
 	for (size_t j = 0; j < i; j++)
 		info_pb_free(&ip[j]);
@@ -413,7 +414,7 @@ static int list_one(const struct snap_info *si, void *data)
 	return 0;
 }
 
-static void list_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void list_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__ListSnapshotsRequest *r = (const void *)msg;
 	struct snapd *d = data;
@@ -427,7 +428,7 @@ static void list_h(struct grpc_call *call, const ProtobufCMessage *msg, void *da
 	struct list_ctx *x = calloc(1, sizeof(*x));
 	if (!x) {
 		snap_filter_free(f);
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	x->call = call;
@@ -443,14 +444,14 @@ static void list_h(struct grpc_call *call, const ProtobufCMessage *msg, void *da
 		fail(call, rc, err);
 	else if (rc < 0) {
 		free(err);
-		grpc_call_finish(call, GRPC_INTERNAL, "list: %s", strerror(-rc));
+		ctrbox_grpc_call_finish(call, CTRBOX_INTERNAL, "list: %s", strerror(-rc));
 	} else {
 		free(err);
-		grpc_call_finish(call, GRPC_OK, "%s", "");
+		ctrbox_grpc_call_finish(call, CTRBOX_OK, "%s", "");
 	}
 }
 
-static void usage_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void usage_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	const Containerd__Services__Snapshots__V1__UsageRequest *r = (const void *)msg;
 	struct snapd *d = data;
@@ -463,10 +464,10 @@ static void usage_h(struct grpc_call *call, const ProtobufCMessage *msg, void *d
 		return;
 	}
 	free(err);
-	grpc_call_reply(call, &resp.base);
+	ctrbox_grpc_call_reply(call, &resp.base);
 }
 
-static void cleanup_h(struct grpc_call *call, const ProtobufCMessage *msg, void *data)
+static void cleanup_h(struct ctrbox_grpc_call *call, const ProtobufCMessage *msg, void *data)
 {
 	struct snapd *d = data;
 	unsigned removed = 0;
@@ -481,10 +482,10 @@ static void cleanup_h(struct grpc_call *call, const ProtobufCMessage *msg, void 
 	if (removed)
 		ctrbox_log_info("cleanup removed %u orphan director%s", removed,
 				removed == 1 ? "y" : "ies");
-	grpc_call_reply(call, NULL);
+	ctrbox_grpc_call_reply(call, NULL);
 }
 
-static const struct grpc_method_entry methods[] = {
+static const struct ctrbox_grpc_method_entry methods[] = {
     {"Prepare", prepare_h}, {"View", view_h},	    {"Mounts", mounts_h}, {"Commit", commit_h},
     {"Remove", remove_h},   {"Stat", stat_h},	    {"Update", update_h}, {"List", list_h},
     {"Usage", usage_h},	    {"Cleanup", cleanup_h}, {NULL, NULL},
@@ -617,7 +618,7 @@ int snapshotter_main(int argc, char **argv)
 	}
 	enum snap_backend be;
 	if (!backend) {
-		if (mkdir_p(root, 0700) < 0) {
+		if (ctrbox_mkdir_p(root, 0700) < 0) {
 			fprintf(stderr, "ctrbox-snapshotter: mkdir %s: %s\n", root,
 				strerror(errno));
 			return 1;
@@ -655,16 +656,16 @@ int snapshotter_main(int argc, char **argv)
 		goto out;
 	}
 	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (d.sfd < 0 || ctrbox_loop_new(&d.loop) || grpc_server_new(d.loop, &d.srv) ||
-	    grpc_server_register(d.srv, &containerd__services__snapshots__v1__snapshots__descriptor,
-				 methods, &d) ||
+	if (d.sfd < 0 || ctrbox_loop_new(&d.loop) || ctrbox_grpc_server_new(d.loop, &d.srv) ||
+	    ctrbox_grpc_server_register(
+		d.srv, &containerd__services__snapshots__v1__snapshots__descriptor, methods, &d) ||
 	    ctrbox_loop_add(d.loop, d.sfd, EPOLLIN, on_signal, &d)) {
 		fprintf(stderr, "ctrbox-snapshotter: setup failed\n");
 		close(lfd);
 		unlink(address);
 		goto out;
 	}
-	if (grpc_server_listen_fd(d.srv, lfd)) {
+	if (ctrbox_grpc_server_listen_fd(d.srv, lfd)) {
 		close(lfd);
 		unlink(address);
 		goto out;
@@ -674,7 +675,7 @@ int snapshotter_main(int argc, char **argv)
 	rc = ctrbox_loop_run(d.loop) < 0 ? 1 : 0;
 	unlink(address);
 out:
-	grpc_server_free(d.srv);
+	ctrbox_grpc_server_free(d.srv);
 	if (d.loop)
 		ctrbox_loop_free(d.loop);
 	if (d.sfd >= 0)

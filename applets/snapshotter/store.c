@@ -28,7 +28,7 @@
 
 #include <sqlite3.h>
 
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define SCHEMA_VERSION 1
 
@@ -369,7 +369,7 @@ static int copy_file(const char *src, const char *dst)
 		while ((n = read(in, buf, sizeof(buf))) != 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n < 0 || (r = write_all(out, buf, n)) < 0) {
+			if (n < 0 || (r = ctrbox_write_all(out, buf, n)) < 0) {
 				r = r < 0 ? r : -errno;
 				goto out;
 			}
@@ -451,7 +451,7 @@ static int copy_tree(const char *src, const char *dst, struct link_map *links)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		const char *sp[] = {src, de->d_name}, *dp[] = {dst, de->d_name};
-		char *s = path_join(sp, 2), *t = path_join(dp, 2);
+		char *s = ctrbox_path_join(sp, 2), *t = ctrbox_path_join(dp, 2);
 		r = s && t ? copy_entry(s, t, links) : -ENOMEM;
 		free(s);
 		free(t);
@@ -871,12 +871,12 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 	s->index_off = access("/sys/module/overlay/parameters/index", F_OK) == 0;
 	const char *sp[] = {root, "snapshots"};
 	s->root = strdup(root);
-	s->snapdir = path_join(sp, 2);
+	s->snapdir = ctrbox_path_join(sp, 2);
 	if (!s->root || !s->snapdir) {
 		r = fail(err, 13, "out of memory");
 		goto fail;
 	}
-	if ((r = mkdir_p(root, 0700)) < 0 || (r = mkdir_p(s->snapdir, 0700)) < 0) {
+	if ((r = ctrbox_mkdir_p(root, 0700)) < 0 || (r = ctrbox_mkdir_p(s->snapdir, 0700)) < 0) {
 		r = sys_fail(err, r, "failed to create", s->snapdir);
 		goto fail;
 	}
@@ -927,7 +927,7 @@ static int kernel_has_overlay(void)
 	size_t len;
 	int yes = 0;
 
-	if (read_file("/proc/filesystems", 1 << 16, &buf, &len) < 0)
+	if (ctrbox_read_file("/proc/filesystems", 1 << 16, &buf, &len) < 0)
 		return 0;
 	for (char *line = buf; line && *line;) {
 		char *nl = strchr(line, '\n');
@@ -950,7 +950,7 @@ static int overlay_probe(const char *dir)
 
 	for (int i = 0; i < 4; i++) {
 		const char *parts[] = {dir, sub[i]};
-		if (!(p[i] = path_join(parts, 2)) || mkdir(p[i], 0755) < 0)
+		if (!(p[i] = ctrbox_path_join(parts, 2)) || mkdir(p[i], 0755) < 0)
 			goto out;
 	}
 	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]) < 0) {
@@ -973,13 +973,13 @@ enum snap_backend store_default_backend(const char *root)
 	char *tmp = NULL;
 	int ok = 0;
 
-	if (!kernel_has_overlay() || mkdir_p(root, 0700) < 0)
+	if (!kernel_has_overlay() || ctrbox_mkdir_p(root, 0700) < 0)
 		return SNAP_NATIVE;
 	if (asprintf(&tmp, "%s/overlay-probe-XXXXXX", root) < 0)
 		return SNAP_NATIVE;
 	if (mkdtemp(tmp)) {
 		ok = overlay_probe(tmp);
-		rm_rf(tmp);
+		ctrbox_rm_rf(tmp);
 	}
 	free(tmp);
 	return ok ? SNAP_OVERLAYFS : SNAP_NATIVE;
@@ -1002,7 +1002,7 @@ static int build_dir(struct store *s, int kind, int64_t parent, char **out, char
 		return r;
 	}
 	const char *fp[] = {td, "fs"};
-	if (!(fs = path_join(fp, 2))) {
+	if (!(fs = ctrbox_path_join(fp, 2))) {
 		r = fail(err, 13, "out of memory");
 		goto out;
 	}
@@ -1012,7 +1012,7 @@ static int build_dir(struct store *s, int kind, int64_t parent, char **out, char
 	}
 	if (s->backend == SNAP_OVERLAYFS && kind == SNAP_ACTIVE) {
 		const char *wp[] = {td, "work"};
-		char *work = path_join(wp, 2);
+		char *work = ctrbox_path_join(wp, 2);
 		int e = !work ? ENOMEM : mkdir(work, 0711) < 0 ? errno : 0;
 		free(work);
 		if (e) {
@@ -1038,7 +1038,7 @@ static int build_dir(struct store *s, int kind, int64_t parent, char **out, char
 out:
 	free(fs);
 	if (r) {
-		rm_rf(td);
+		ctrbox_rm_rf(td);
 		free(td);
 		return r;
 	}
@@ -1115,7 +1115,7 @@ static int install_dir(struct store *s, const char *td, int64_t id, char **err)
 		return fail(err, 13, "out of memory");
 	if (rename(td, path) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY) {
-			rm_rf(path);
+			ctrbox_rm_rf(path);
 			if (rename(td, path) < 0)
 				r = sys_fail(err, errno, "failed to rename to", path);
 		} else {
@@ -1171,11 +1171,11 @@ out:
 		struct row chk;
 		char *path = id_path(s, id, NULL), *e2 = NULL;
 		if (path && lookup(s, key, &chk, &e2) == 0)
-			rm_rf(path);
+			ctrbox_rm_rf(path);
 		free(e2);
 		free(path);
 	} else {
-		rm_rf(td);
+		ctrbox_rm_rf(td);
 	}
 	free(td);
 	return r;
@@ -1267,7 +1267,7 @@ out:
 	if (rc == 0 && s->backend == SNAP_OVERLAYFS) {
 		char *work = id_path(s, r.id, "work");
 		if (work)
-			rm_rf(work); /* a committed layer is never an upper dir again */
+			ctrbox_rm_rf(work); /* a committed layer is never an upper dir again */
 		free(work);
 	}
 	return rc;
@@ -1323,11 +1323,11 @@ out:
 	/* committed: from here on the directory is an orphan whatever happens */
 	char *path = id_path(s, r.id, NULL), *rm = NULL;
 	if (path && asprintf(&rm, "%s/rm-%lld", s->snapdir, (long long)r.id) >= 0) {
-		rm_rf(rm);
+		ctrbox_rm_rf(rm);
 		if (rename(path, rm) == 0)
-			rm_rf(rm);
+			ctrbox_rm_rf(rm);
 		else
-			rm_rf(path);
+			ctrbox_rm_rf(path);
 	} else {
 		rm = NULL;
 	}
@@ -1584,8 +1584,8 @@ int store_cleanup(struct store *s, unsigned *removed, char **err)
 		if (id && bsearch(&id, ids, n, sizeof(*ids), cmp_i64))
 			continue;
 		const char *parts[] = {s->snapdir, de->d_name};
-		char *p = path_join(parts, 2);
-		if (p && rm_rf(p) == 0)
+		char *p = ctrbox_path_join(parts, 2);
+		if (p && ctrbox_rm_rf(p) == 0)
 			count++;
 		free(p);
 	}

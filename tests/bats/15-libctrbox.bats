@@ -191,18 +191,23 @@ ex_gone() {
 	assert_no_leaks
 }
 
-@test "ctrbox's shims reach the framework only through the public API: no private symbol, no private header" {
-	local priv o
-	# global symbols the framework's objects define that libctrbox does not export
-	priv=$(for o in loop log ttrpc ttrpc_codec shim publisher task version; do
-		nm -g --defined-only "$REPO/build/lib/$o.o" | awk 'NF == 3 { print $3 }'
-	done | grep -v '^ctrbox_' | sort -u)
-	[[ -n $priv ]] # publisher_*, ttrpc_reader_*, ...: the check has something to find
-	run bash -c "nm -u $REPO/build/applets/skeleton.o $REPO/build/applets/runc_shim/*.o | awk '{ print \$2 }' | sort -u |
+@test "every applet reaches libctrbox only through the public API: no private symbol, no private header" {
+	local priv hdrs
+	# global symbols libctrbox's objects define that the library does not export
+	priv=$(find "$REPO/build/libctrbox" -name '*.o' -exec nm -g --defined-only {} + | awk 'NF == 3 { print $3 }' |
+		grep -v '^ctrbox_' | sort -u)
+	[[ -n $priv ]] # publisher_*, ttrpc_reader_*, jsmn_*, ...: the check has something to find
+	run bash -c "find '$REPO/build/applets' '$REPO/build/main.o' -name '*.o' -exec nm -u {} + | awk '{ print \$2 }' | sort -u |
 		grep -Fxf <(echo '$priv') || true"
 	assert_output ""
-	run grep -lE '#include "(loop|ttrpc|shim|publisher|ttrpc_codec|ttrpc_int|task)\.h"' \
-		"$REPO"/applets/skeleton.c "$REPO"/applets/runc_shim/*.[ch]
+	# no applet (nor main.c) includes a header from libctrbox/: only <ctrbox/...> and its own
+	hdrs=$(cd "$REPO/libctrbox" && find . -name '*.h' | sed 's|^\./||')
+	[[ -n $hdrs ]]
+	run bash -c "grep -rhoE '#include \"[^\"]+\"' '$REPO/applets' '$REPO/main.c' | sed -E 's/#include \"(.*)\"/\\1/' | sort -u |
+		grep -Fx -f <(echo '$hdrs'; echo '$hdrs' | sed 's|.*/||') || true"
+	assert_output ""
+	# no libctrbox file knows an applet: no applet header, no applet's main
+	run grep -rlE '#include "(applet|runc_shim|ctr/|snapshotter/|journal/)|_main\(' "$REPO/libctrbox" "$REPO/include"
 	assert_failure 1
 	# and the binary links them against the same localized libctrbox.a that gets installed
 	run bash -c "nm -g --defined-only '$REPO/build/ctrbox-lib.o' | awk 'NF == 3 { print \$3 }' | grep -v '^ctrbox_' || true"

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "grpc.h"
-#include "log.h"
+#include <ctrbox/grpc.h>
+#include <ctrbox/log.h>
 #include <ctrbox/loop.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 
@@ -26,10 +26,10 @@ typedef Containerd__Services__Snapshots__V1__Info Info;
 typedef Containerd__Services__Snapshots__V1__ListSnapshotsResponse ListResp;
 typedef Containerd__Services__Snapshots__V1__ViewSnapshotRequest ViewReq;
 
-static struct grpc_call *held[MAX_HELD];
+static struct ctrbox_grpc_call *held[MAX_HELD];
 static size_t nheld;
 
-static void on_cancel(struct grpc_call *call, void *data)
+static void on_cancel(struct ctrbox_grpc_call *call, void *data)
 {
 	(void)data;
 	for (size_t i = 0; i < nheld; i++)
@@ -40,26 +40,26 @@ static void on_cancel(struct grpc_call *call, void *data)
 	abort(); /* a cancel for a call we do not hold */
 }
 
-static void hold(struct grpc_call *call)
+static void hold(struct ctrbox_grpc_call *call)
 {
 	if (nheld == MAX_HELD) {
-		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "too many held calls");
+		ctrbox_grpc_call_finish(call, CTRBOX_RESOURCE_EXHAUSTED, "too many held calls");
 		return;
 	}
 	held[nheld++] = call;
-	grpc_call_on_cancel(call, on_cancel, NULL);
-	(void)grpc_call_deadline(call);
+	ctrbox_grpc_call_on_cancel(call, on_cancel, NULL);
+	(void)ctrbox_grpc_call_deadline(call);
 }
 
-static void h_stat(struct grpc_call *call, const ProtobufCMessage *m, void *data)
+static void h_stat(struct ctrbox_grpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const StatReq *req = (const StatReq *)m;
-	const char *ns = grpc_call_metadata(call, "containerd-namespace");
+	const char *ns = ctrbox_grpc_call_metadata(call, "containerd-namespace");
 
 	(void)data;
-	(void)grpc_call_method(call);
+	(void)ctrbox_grpc_call_method(call);
 	if (req->key[0] == 'n') {
-		grpc_call_finish(call, GRPC_NOT_FOUND, "snapshot %s in %s: not found", req->key,
+		ctrbox_grpc_call_finish(call, CTRBOX_NOT_FOUND, "snapshot %s in %s: not found", req->key,
 				 ns ? ns : "(none)");
 		return;
 	}
@@ -68,10 +68,10 @@ static void h_stat(struct grpc_call *call, const ProtobufCMessage *m, void *data
 	info.name = req->key;
 	info.parent = ns ? (char *)ns : "";
 	resp.info = &info;
-	grpc_call_reply(call, &resp.base);
+	ctrbox_grpc_call_reply(call, &resp.base);
 }
 
-static void h_list(struct grpc_call *call, const ProtobufCMessage *m, void *data)
+static void h_list(struct ctrbox_grpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	(void)m;
 	(void)data;
@@ -82,35 +82,35 @@ static void h_list(struct grpc_call *call, const ProtobufCMessage *m, void *data
 		info.name = i ? "b" : "a";
 		resp.n_info = 1;
 		resp.info = &ip;
-		if (grpc_call_send(call, &resp.base) < 0)
+		if (ctrbox_grpc_call_send(call, &resp.base) < 0)
 			break;
 	}
-	grpc_call_finish(call, GRPC_OK, "");
+	ctrbox_grpc_call_finish(call, CTRBOX_OK, "");
 }
 
-static void h_empty(struct grpc_call *call, const ProtobufCMessage *m, void *data)
+static void h_empty(struct ctrbox_grpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	(void)m;
 	(void)data;
-	grpc_call_reply(call, NULL);
+	ctrbox_grpc_call_reply(call, NULL);
 }
 
-static void h_view(struct grpc_call *call, const ProtobufCMessage *m, void *data)
+static void h_view(struct ctrbox_grpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	const ViewReq *req = (const ViewReq *)m;
 	(void)data;
 	/* a status picked by the request, message with bytes that need percent-encoding */
-	grpc_call_finish(call, (unsigned char)req->key[0] % 17, "view %s: \xff%%\n", req->key);
+	ctrbox_grpc_call_finish(call, (unsigned char)req->key[0] % 17, "view %s: \xff%%\n", req->key);
 }
 
-static void h_hold(struct grpc_call *call, const ProtobufCMessage *m, void *data)
+static void h_hold(struct ctrbox_grpc_call *call, const ProtobufCMessage *m, void *data)
 {
 	(void)m;
 	(void)data;
 	hold(call);
 }
 
-static const struct grpc_method_entry entries[] = {
+static const struct ctrbox_grpc_method_entry entries[] = {
     {"Stat", h_stat},	 {"List", h_list},     {"Remove", h_empty},
     {"Commit", h_empty}, {"Cleanup", h_empty}, {"View", h_view},
     {"Prepare", h_hold}, {"Mounts", h_hold},   {NULL, NULL},
@@ -154,24 +154,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ctrbox_loop *l;
-	struct grpc_server *s;
+	struct ctrbox_grpc_server *s;
 	int sv[2];
 
 	if (size > 1 << 16)
 		return 0; /* stays under the socket buffer: one write, no blocking */
 	if (ctrbox_loop_new(&l) < 0)
 		abort();
-	if (grpc_server_new(l, &s) < 0 ||
-	    grpc_server_register(s, &containerd__services__snapshots__v1__snapshots__descriptor,
+	if (ctrbox_grpc_server_new(l, &s) < 0 ||
+	    ctrbox_grpc_server_register(s, &containerd__services__snapshots__v1__snapshots__descriptor,
 				 entries, NULL) < 0)
 		abort();
-	grpc_server_set_max_message(s, 4096, 4096);
+	ctrbox_grpc_server_set_max_message(s, 4096, 4096);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	int bufsz = 1 << 18;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	if (grpc_server_adopt_fd(s, sv[1]) < 0)
+	if (ctrbox_grpc_server_adopt_fd(s, sv[1]) < 0)
 		abort();
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 
@@ -195,17 +195,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(sv[0]);
 		if (i == 2) /* answer the held calls that are still there */
 			while (nheld > 0) {
-				struct grpc_call *c = held[--nheld];
+				struct ctrbox_grpc_call *c = held[--nheld];
 				if (nheld % 2)
-					grpc_call_reply(c, NULL);
+					ctrbox_grpc_call_reply(c, NULL);
 				else
-					grpc_call_finish(c, GRPC_ABORTED, "held");
+					ctrbox_grpc_call_finish(c, CTRBOX_ABORTED, "held");
 			}
 	}
 	close(sv[0]);
-	for (int i = 0; i < 3 && grpc_server_connections(s) > 0; i++)
+	for (int i = 0; i < 3 && ctrbox_grpc_server_connections(s) > 0; i++)
 		step(l);
-	grpc_server_free(s); /* cancels what is left */
+	ctrbox_grpc_server_free(s); /* cancels what is left */
 	if (nheld != 0)
 		abort();
 	ctrbox_loop_free(l);

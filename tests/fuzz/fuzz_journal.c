@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal_proto.h"
-#include "json.h"
+#include "journal/journal_proto.h"
+#include <ctrbox/json.h>
 
 struct ctx {
 	struct jbuf rebuilt; /* lines joined again: must equal the input */
@@ -21,15 +21,15 @@ static void check_json_line(const struct jbuf *b, const char *line, size_t n, in
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)line[i] >= 0x80 || line[i] == '\0')
 			return; /* docker passes invalid UTF-8 through; NUL cannot be strdup'ed */
-	struct json j;
-	if (json_parse(&j, b->p, b->len) != 0)
+	struct ctrbox_json j;
+	if (ctrbox_json_parse(&j, b->p, b->len) != 0)
 		abort();
-	char *log = json_strdup(&j, json_get(&j, 0, "log"));
+	char *log = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "log"));
 	if (!log || strlen(log) != n + !partial || memcmp(log, line, n) ||
 	    (!partial && log[n] != '\n'))
 		abort();
 	free(log);
-	json_free(&j);
+	ctrbox_json_free(&j);
 }
 
 static int on_line(const char *line, size_t n, int partial, void *data)

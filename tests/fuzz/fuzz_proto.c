@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "ctr/pbjson.h"
-#include "json.h"
-#include "pbtext.h"
+#include <ctrbox/json.h>
+#include <ctrbox/pbtext.h>
 #include "snapshots/v1/snapshots.pb-c.h"
 #include "task/shim.pb-c.h"
 
@@ -40,17 +40,17 @@ static void render(const ProtobufCMessage *m)
 	static FILE *devnull;
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
-	pbtext_print(devnull, m);
+	ctrbox_pbtext_print(devnull, m);
 
 	for (int indent = 0; indent < 2; indent++) {
 		struct jbuf b = {0}, r = {0};
-		struct json j;
+		struct ctrbox_json j;
 		pbjson_message(&b, m, indent ? "  " : NULL, 0);
 		const char *s = jb_str(&b);
 		if (!b.oom) {
-			if (json_parse(&j, s, strlen(s)) != 0)
+			if (ctrbox_json_parse(&j, s, strlen(s)) != 0)
 				abort(); /* pbjson wrote something that is not JSON */
-			json_free(&j);
+			ctrbox_json_free(&j);
 			if (pbjson_reindent(&r, s, strlen(s), "\t", 1) != 0)
 				abort();
 		}

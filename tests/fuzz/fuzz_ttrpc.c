@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ttrpc_codec.h"
+#include "protos/ttrpc_codec.h"
 
 static void check_request(const uint8_t *body, size_t len)
 {

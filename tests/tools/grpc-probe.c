@@ -32,16 +32,16 @@
 #include <ctrbox/loop.h>
 #include <ctrbox/ttrpc.h>
 
-#include "grpc.h"
+#include <ctrbox/grpc.h>
 #include "snapshots/v1/snapshots.pb-c.h"
-#include "util.h" /* unix_connect */
+#include <ctrbox/util.h> /* ctrbox_unix_connect */
 
 #define SVC "/containerd.services.snapshots.v1.Snapshots/"
 
 static struct ctrbox_loop *L;
-static struct grpc_client *C;
+static struct ctrbox_grpc_client *C;
 static const char *snapshotter = "ctrbox";
-static struct grpc_kv md[1];
+static struct ctrbox_kv md[1];
 static size_t nmd;
 
 static int report(int code, char *msg)
@@ -52,7 +52,7 @@ static int report(int code, char *msg)
 		return 101;
 	}
 	if (code)
-		printf("code=%s(%d) desc=%s\n", grpc_code_name(code), code, msg ? msg : "");
+		printf("code=%s(%d) desc=%s\n", ctrbox_code_name(code), code, msg ? msg : "");
 	free(msg);
 	return code;
 }
@@ -63,8 +63,8 @@ static int call(const char *method, const ProtobufCMessage *req,
 	char path[128];
 	char *msg = NULL;
 	snprintf(path, sizeof(path), SVC "%s", method);
-	int rc =
-	    grpc_client_call_sync(C, L, path, req, md, nmd, 30000, out, resp, NULL, NULL, &msg);
+	int rc = ctrbox_grpc_client_call_sync(C, L, path, req, md, nmd, 30000, out, resp, NULL,
+					      NULL, &msg);
 	if (rc) {
 		if (resp && *resp) {
 			protobuf_c_message_free_unpacked(*resp, NULL);
@@ -200,8 +200,8 @@ static int do_list(int n, char **filters)
 	r.snapshotter = (char *)snapshotter;
 	r.n_filters = (size_t)n;
 	r.filters = filters;
-	int rc = grpc_client_call_sync(C, L, SVC "List", &r.base, md, nmd, 30000, NULL, NULL,
-				       list_msg, &nmsgs, &msg);
+	int rc = ctrbox_grpc_client_call_sync(C, L, SVC "List", &r.base, md, nmd, 30000, NULL, NULL,
+					      list_msg, &nmsgs, &msg);
 	if (!list_quiet)
 		printf("list: %d message(s)\n", nmsgs);
 	return report(rc, msg);
@@ -292,12 +292,13 @@ static void raw_done(void *data, int code, const char *msg)
 static int do_raw(const char *path, const uint8_t *b, size_t len, int framed)
 {
 	struct raw_ctx x = {0};
-	struct grpc_stream *st;
-	int rc = grpc_client_start(C, path, md, nmd, 30000, raw_msg, raw_done, &x, &st);
+	struct ctrbox_grpc_stream *st;
+	int rc = ctrbox_grpc_client_start(C, path, md, nmd, 30000, raw_msg, raw_done, &x, &st);
 	if (!rc)
-		rc = framed ? grpc_stream_send_framed(st, b, len) : grpc_stream_send(st, b, len);
+		rc = framed ? ctrbox_grpc_stream_send_framed(st, b, len)
+			    : ctrbox_grpc_stream_send(st, b, len);
 	if (!rc)
-		rc = grpc_stream_close_send(st);
+		rc = ctrbox_grpc_stream_close_send(st);
 	if (rc)
 		return report(rc, NULL);
 	while (!x.done)
@@ -325,8 +326,8 @@ static int do_concurrent(int n)
 	protobuf_c_message_pack(&r.base, b);
 	int started = 0;
 	for (int i = 0; i < n; i++) {
-		int rc = grpc_client_call_raw(C, SVC "Stat", b, len, md, nmd, 30000, NULL,
-					      conc_done, counts);
+		int rc = ctrbox_grpc_client_call_raw(C, SVC "Stat", b, len, md, nmd, 30000, NULL,
+						     conc_done, counts);
 		if (rc == -EAGAIN) {
 			/* stream ids or concurrency exhausted: let some finish */
 			int never = 0;
@@ -344,13 +345,13 @@ static int do_concurrent(int n)
 		ctrbox_loop_run_until(L, &never, ctrbox_loop_now_ms() + 50);
 	for (int c = 0; c < 17; c++)
 		if (counts[c])
-			printf("%s %d\n", grpc_code_name(c), counts[c]);
+			printf("%s %d\n", ctrbox_code_name(c), counts[c]);
 	return 0;
 }
 
 static int do_garbage(const char *sock)
 {
-	int fd = unix_connect(sock, 1);
+	int fd = ctrbox_unix_connect(sock, 1);
 	if (fd < 0)
 		return report(fd, NULL);
 	const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\nthis is not http/2 at all..........";
@@ -410,7 +411,7 @@ static int do_rounds(int n, const char *prefix, const char *parent, int strict)
 			rc = key_call("Remove", name, NULL, NULL);
 		if (rc) {
 			errors++;
-			if (strict || rc >= 100 || rc == GRPC_UNAVAILABLE)
+			if (strict || rc >= 100 || rc == CTRBOX_UNAVAILABLE)
 				return rc;
 		}
 	}
@@ -439,12 +440,12 @@ int main(int argc, char **argv)
 	char **a = argv + i + 2;
 	int na = argc - i - 2;
 	if (ns) {
-		md[0] = (struct grpc_kv){"containerd-namespace", ns};
+		md[0] = (struct ctrbox_kv){"containerd-namespace", ns};
 		nmd = 1;
 	}
 	if (!strcmp(cmd, "garbage"))
 		return do_garbage(sock);
-	if (ctrbox_loop_new(&L) || grpc_client_connect(L, sock, &C)) {
+	if (ctrbox_loop_new(&L) || ctrbox_grpc_client_connect(L, sock, &C)) {
 		printf("error: cannot connect to %s\n", sock);
 		return 101;
 	}
@@ -512,7 +513,7 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "oversize") && na == 1) {
 		size_t n = strtoul(a[0], NULL, 10);
-		grpc_client_set_max_message(C, GRPC_DEFAULT_MAX_MESSAGE, n + 1024);
+		ctrbox_grpc_client_set_max_message(C, CTRBOX_GRPC_DEFAULT_MAX_MESSAGE, n + 1024);
 		char *key = malloc(n + 1);
 		memset(key, 'k', n);
 		key[n] = 0;
@@ -526,7 +527,7 @@ int main(int argc, char **argv)
 		rc = do_rounds(atoi(a[0]), "bench", a[1], 1);
 	else
 		fprintf(stderr, "grpc-probe: bad command or arguments: %s\n", cmd);
-	grpc_client_free(C);
+	ctrbox_grpc_client_free(C);
 	ctrbox_loop_free(L);
 	return rc;
 }

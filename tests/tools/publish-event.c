@@ -5,7 +5,7 @@
 
 #include "events/task.pb-c.h"
 #include <ctrbox/loop.h>
-#include "publisher.h"
+#include "shim/publisher.h"
 
 int main(int argc, char **argv)
 {

@@ -11,8 +11,8 @@
 #include <ctrbox/ttrpc.h>
 
 #include "task/shim.pb-c.h"
-#include "ttrpc_codec.h"
-#include "util.h" /* unix_connect */
+#include "protos/ttrpc_codec.h"
+#include <ctrbox/util.h> /* ctrbox_unix_connect */
 
 static int fd;
 
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 			"exec-add ID EXEC_ID (timed: ms=N)\n");
 		return 2;
 	}
-	fd = unix_connect(argv[1], 1);
+	fd = ctrbox_unix_connect(argv[1], 1);
 	if (fd < 0) {
 		fprintf(stderr, "ttrpc-probe: connect %s: %s\n", argv[1], strerror(-fd));
 		return 3;

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "runc_shim/cgroup.h"
 #include "unit.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define FIX "tests/unit/fixtures/cgroup"
 #define BIG 9223372036854771712ull /* "unlimited" in v1 limit files (LONG_MAX rounded to pages) */
@@ -395,7 +395,7 @@ static void put(const char *dir, const char *name, const char *text)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	CHECK(write_file(path, text, strlen(text), 0644) == 0);
+	CHECK(ctrbox_write_file(path, text, strlen(text), 0644) == 0);
 }
 
 /* Read errors other than ENOENT and malformed files fail the whole call. */
@@ -670,7 +670,7 @@ static int write_in(const char *dir, const char *name, const char *text)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return write_file(path, text, strlen(text), 0644);
+	return ctrbox_write_file(path, text, strlen(text), 0644);
 }
 
 /* A child joins the cgroup and touches memory until the kernel OOM-kills it. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "task/shim.pb-c.h"
-#include "ttrpc_codec.h"
+#include "protos/ttrpc_codec.h"
 #include "unit.h"
 
 struct frames {

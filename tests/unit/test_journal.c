@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "journal_proto.h"
+#include "journal/journal_proto.h"
 #include "unit.h"
 
 void test_journal_fields(void)

@@ -2,51 +2,53 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "json.h"
+#include <ctrbox/json.h>
 #include "unit.h"
 
-static int parse(struct json *j, const char *s)
+static int parse(struct ctrbox_json *j, const char *s)
 {
-	return json_parse(j, s, strlen(s));
+	return ctrbox_json_parse(j, s, strlen(s));
 }
 
-static void strdup_is(const struct json *j, int tok, const char *want)
+static void strdup_is(const struct ctrbox_json *j, int tok, const char *want)
 {
-	char *s = json_strdup(j, tok);
+	char *s = ctrbox_json_strdup(j, tok);
 	CHECK_STR(s, want);
 	free(s);
 }
 
 void test_json_unescape(void)
 {
-	struct json j;
+	struct ctrbox_json j;
 
 	CHECK(parse(&j,
 		    "[\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t\", \"caf\\u00e9\", \"\\ud83d\\ude00!\","
 		    "\"lone \\ud800 x\", \"\\udc00\\ud800\\u0041\", \"nul \\u0000\", 5, "
 		    "\"\\u20AC\"]") == 0);
-	strdup_is(&j, json_array_at(&j, 0, 0), "q\" b\\ s/ \b\f\n\r\t");
-	strdup_is(&j, json_array_at(&j, 0, 1), "caf\xc3\xa9");
-	strdup_is(&j, json_array_at(&j, 0, 2), "\xf0\x9f\x98\x80!"); /* U+1F600 from a pair */
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 0), "q\" b\\ s/ \b\f\n\r\t");
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 1), "caf\xc3\xa9");
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 2),
+		  "\xf0\x9f\x98\x80!"); /* U+1F600 from a pair */
 	/* lone surrogates become U+FFFD, and the escape after one is read on its own (Go) */
-	strdup_is(&j, json_array_at(&j, 0, 3), "lone \xef\xbf\xbd x");
-	strdup_is(&j, json_array_at(&j, 0, 4),
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 3), "lone \xef\xbf\xbd x");
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 4),
 		  "\xef\xbf\xbd\xef\xbf\xbd"
 		  "A");
 	errno = 0;
-	CHECK(json_strdup(&j, json_array_at(&j, 0, 5)) == NULL && errno == EINVAL);
+	CHECK(ctrbox_json_strdup(&j, ctrbox_json_array_at(&j, 0, 5)) == NULL && errno == EINVAL);
 	errno = 0;
-	CHECK(json_strdup(&j, json_array_at(&j, 0, 6)) == NULL && errno == EINVAL); /* a number */
-	strdup_is(&j, json_array_at(&j, 0, 7), "\xe2\x82\xac");
-	CHECK(json_streq(&j, json_array_at(&j, 0, 1), "caf\xc3\xa9"));
-	CHECK(!json_streq(&j, json_array_at(&j, 0, 1), "cafe"));
-	json_free(&j);
+	CHECK(ctrbox_json_strdup(&j, ctrbox_json_array_at(&j, 0, 6)) == NULL &&
+	      errno == EINVAL); /* a number */
+	strdup_is(&j, ctrbox_json_array_at(&j, 0, 7), "\xe2\x82\xac");
+	CHECK(ctrbox_json_streq(&j, ctrbox_json_array_at(&j, 0, 1), "caf\xc3\xa9"));
+	CHECK(!ctrbox_json_streq(&j, ctrbox_json_array_at(&j, 0, 1), "cafe"));
+	ctrbox_json_free(&j);
 
 	/* a real runc log line: Go escapes < and > */
 	CHECK(parse(&j, "{\"level\":\"debug\",\"msg\":\"nsexec-1[2003]: \\u003c~ nsexec stage-1\","
 			"\"time\":\"2026-11-23T13:22:22Z\"}") == 0);
-	strdup_is(&j, json_get(&j, 0, "msg"), "nsexec-1[2003]: <~ nsexec stage-1");
-	json_free(&j);
+	strdup_is(&j, ctrbox_json_get(&j, 0, "msg"), "nsexec-1[2003]: <~ nsexec stage-1");
+	ctrbox_json_free(&j);
 }
 
 void test_json_nested(void)
@@ -57,44 +59,51 @@ void test_json_nested(void)
 	    "\"g1\",\"a\":{\"b\":[1,[2,[3,{\"c\":4}]],{}]}},\"linux\":{\"namespaces\":[{\"type\":"
 	    "\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"},{\"type\":\"mount\"}]},"
 	    "\"k\\u0065y\":1,\"dup\":1,\"dup\":2,\"last\":true}";
-	struct json j;
+	struct ctrbox_json j;
 	int ns, t, n = 0;
 	int64_t v;
 	bool b;
 
 	CHECK(parse(&j, doc) == 0);
 	/* dots in keys: one level at a time, never a dotted path */
-	strdup_is(&j, json_get(&j, json_get(&j, 0, "annotations"), "io.containerd.runc.v2.group"),
+	strdup_is(&j,
+		  ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "annotations"),
+				  "io.containerd.runc.v2.group"),
 		  "g1");
-	CHECK(json_get(&j, 0, "io") == -1);
-	CHECK(json_get(&j, json_get(&j, 0, "missing"), "x") == -1); /* -1 chains */
-	ns = json_get(&j, json_get(&j, 0, "linux"), "namespaces");
-	CHECK(json_array_len(&j, ns) == 3);
-	strdup_is(&j, json_get(&j, json_array_at(&j, ns, 1), "path"), "/proc/1/ns/net");
-	strdup_is(&j, json_get(&j, json_array_at(&j, ns, 2), "type"), "mount");
-	CHECK(json_array_at(&j, ns, 3) == -1 && json_array_at(&j, ns, -1) == -1);
+	CHECK(ctrbox_json_get(&j, 0, "io") == -1);
+	CHECK(ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "missing"), "x") == -1); /* -1 chains */
+	ns = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "linux"), "namespaces");
+	CHECK(ctrbox_json_array_len(&j, ns) == 3);
+	strdup_is(&j, ctrbox_json_get(&j, ctrbox_json_array_at(&j, ns, 1), "path"),
+		  "/proc/1/ns/net");
+	strdup_is(&j, ctrbox_json_get(&j, ctrbox_json_array_at(&j, ns, 2), "type"), "mount");
+	CHECK(ctrbox_json_array_at(&j, ns, 3) == -1 && ctrbox_json_array_at(&j, ns, -1) == -1);
 	/* whole subtrees are skipped: keys after nested containers are still found */
-	CHECK(json_bool(&j, json_get(&j, 0, "last"), &b) == 0 && b);
-	CHECK(json_int64(&j, json_get(&j, 0, "key"), &v) == 0 && v == 1); /* escaped key */
-	CHECK(json_int64(&j, json_get(&j, 0, "dup"), &v) == 0 && v == 2); /* last one wins */
-	t = json_get(&j, json_get(&j, 0, "annotations"), "a");
-	t = json_get(&j, t, "b");
-	CHECK(json_array_len(&j, t) == 3);
-	CHECK(json_is_object(&j, json_array_at(&j, t, 2)));
-	t = json_array_at(&j, json_array_at(&j, json_array_at(&j, t, 1), 1), 1);
-	CHECK(json_int64(&j, json_get(&j, t, "c"), &v) == 0 && v == 4);
-	CHECK(json_array_len(&j, json_get(&j, json_get(&j, 0, "process"), "env")) == 0);
-	for (int k = -1; (k = json_object_next(&j, 0, k)) >= 0;)
+	CHECK(ctrbox_json_bool(&j, ctrbox_json_get(&j, 0, "last"), &b) == 0 && b);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_get(&j, 0, "key"), &v) == 0 &&
+	      v == 1); /* escaped key */
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_get(&j, 0, "dup"), &v) == 0 &&
+	      v == 2); /* last one wins */
+	t = ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "annotations"), "a");
+	t = ctrbox_json_get(&j, t, "b");
+	CHECK(ctrbox_json_array_len(&j, t) == 3);
+	CHECK(ctrbox_json_is_object(&j, ctrbox_json_array_at(&j, t, 2)));
+	t = ctrbox_json_array_at(&j, ctrbox_json_array_at(&j, ctrbox_json_array_at(&j, t, 1), 1),
+				 1);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_get(&j, t, "c"), &v) == 0 && v == 4);
+	CHECK(ctrbox_json_array_len(
+		  &j, ctrbox_json_get(&j, ctrbox_json_get(&j, 0, "process"), "env")) == 0);
+	for (int k = -1; (k = ctrbox_json_object_next(&j, 0, k)) >= 0;)
 		n++;
 	CHECK(n == 8);
-	CHECK(json_object_next(&j, ns, -1) == -1); /* not an object */
-	CHECK(json_skip(&j, 0) == j.ntoks);
-	json_free(&j);
-	json_free(&j); /* idempotent */
+	CHECK(ctrbox_json_object_next(&j, ns, -1) == -1); /* not an object */
+	CHECK(ctrbox_json_skip(&j, 0) == j.ntoks);
+	ctrbox_json_free(&j);
+	ctrbox_json_free(&j); /* idempotent */
 
-	CHECK(parse(&j, "{}") == 0 && json_object_next(&j, 0, -1) == -1 &&
-	      json_get(&j, 0, "") == -1);
-	json_free(&j);
+	CHECK(parse(&j, "{}") == 0 && ctrbox_json_object_next(&j, 0, -1) == -1 &&
+	      ctrbox_json_get(&j, 0, "") == -1);
+	ctrbox_json_free(&j);
 }
 
 void test_json_bad(void)
@@ -114,7 +123,7 @@ void test_json_bad(void)
 	    "[\"a\":1]", "{\"a\",1}",  "NaN",
 	    "\"\\ud8\"",
 	};
-	struct json j;
+	struct ctrbox_json j;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = parse(&j, bad[i]);
@@ -123,8 +132,8 @@ void test_json_bad(void)
 		CHECK(r == -EINVAL);
 		CHECK(j.toks == NULL && j.ntoks == 0);
 	}
-	CHECK(json_parse(&j, "[1,\0 2]", 7) == -EINVAL); /* an embedded NUL */
-	CHECK(json_parse(&j, "\"a\0\"", 4) == -EINVAL);
+	CHECK(ctrbox_json_parse(&j, "[1,\0 2]", 7) == -EINVAL); /* an embedded NUL */
+	CHECK(ctrbox_json_parse(&j, "\"a\0\"", 4) == -EINVAL);
 
 	static const char *const good[] = {
 	    "null",
@@ -146,16 +155,16 @@ void test_json_bad(void)
 		if (r != 0)
 			fprintf(stderr, "  rejected: %s\n", good[i]);
 		CHECK(r == 0);
-		json_free(&j);
+		ctrbox_json_free(&j);
 	}
 }
 
 /* Token and depth bounds keep hostile input from costing unbounded memory or stack. */
 void test_json_bounded(void)
 {
-	size_t n = JSON_MAX_TOKENS; /* elements; the array itself is one more token */
+	size_t n = CTRBOX_JSON_MAX_TOKENS; /* elements; the array itself is one more token */
 	char *s = malloc(2 * n + 2);
-	struct json j;
+	struct ctrbox_json j;
 
 	if (!s) {
 		CHECK(0);
@@ -168,54 +177,56 @@ void test_json_bounded(void)
 	}
 	s[2 * n] = ']';
 	s[2 * n + 1] = '\0';
-	CHECK(json_parse(&j, s, 2 * n + 1) == -E2BIG);
+	CHECK(ctrbox_json_parse(&j, s, 2 * n + 1) == -E2BIG);
 	/* one element fewer: exactly at the limit */
 	s[2 * n - 2] = ']';
-	CHECK(json_parse(&j, s, 2 * n - 1) == 0);
-	CHECK(j.ntoks == JSON_MAX_TOKENS && json_array_len(&j, 0) == JSON_MAX_TOKENS - 1);
-	json_free(&j);
+	CHECK(ctrbox_json_parse(&j, s, 2 * n - 1) == 0);
+	CHECK(j.ntoks == CTRBOX_JSON_MAX_TOKENS &&
+	      ctrbox_json_array_len(&j, 0) == CTRBOX_JSON_MAX_TOKENS - 1);
+	ctrbox_json_free(&j);
 
 	/* nesting: 1000 levels are fine, 1001 are not */
 	for (size_t i = 0; i < 1001; i++) {
 		s[i] = '[';
 		s[2001 - i] = ']';
 	}
-	CHECK(json_parse(&j, s, 2002) == -EINVAL);
-	CHECK(json_parse(&j, s + 1, 2000) == 0);
-	json_free(&j);
+	CHECK(ctrbox_json_parse(&j, s, 2002) == -EINVAL);
+	CHECK(ctrbox_json_parse(&j, s + 1, 2000) == 0);
+	ctrbox_json_free(&j);
 	free(s);
 }
 
 void test_json_scalars(void)
 {
-	struct json j;
+	struct ctrbox_json j;
 	int64_t v = 7;
 	bool b;
 
 	CHECK(parse(&j, "[9223372036854775807,-9223372036854775808,9223372036854775808,"
 			"-9223372036854775809,1.5,1e3,-0,true,false,null,\"1\"]") == 0);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 0), &v) == 0 && v == INT64_MAX);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 1), &v) == 0 && v == INT64_MIN);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 2), &v) == -ERANGE);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 3), &v) == -ERANGE);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 4), &v) == -EINVAL);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 5), &v) == -EINVAL);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 6), &v) == 0 && v == 0);
-	CHECK(json_int64(&j, json_array_at(&j, 0, 7), &v) == -EINVAL);
-	CHECK(json_bool(&j, json_array_at(&j, 0, 7), &b) == 0 && b);
-	CHECK(json_bool(&j, json_array_at(&j, 0, 8), &b) == 0 && !b);
-	CHECK(json_bool(&j, json_array_at(&j, 0, 9), &b) == -EINVAL);
-	CHECK(json_is_null(&j, json_array_at(&j, 0, 9)));
-	CHECK(!json_is_null(&j, json_array_at(&j, 0, 10)));
-	CHECK(json_int64(&j, json_array_at(&j, 0, 10), &v) == -EINVAL);
-	CHECK(json_bool(&j, -1, &b) == -EINVAL && json_int64(&j, 99, &v) == -EINVAL);
-	CHECK(json_is_array(&j, 0) && !json_is_string(&j, 0) && !json_is_null(&j, -1));
-	json_free(&j);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 0), &v) == 0 && v == INT64_MAX);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 1), &v) == 0 && v == INT64_MIN);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 2), &v) == -ERANGE);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 3), &v) == -ERANGE);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 4), &v) == -EINVAL);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 5), &v) == -EINVAL);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 6), &v) == 0 && v == 0);
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 7), &v) == -EINVAL);
+	CHECK(ctrbox_json_bool(&j, ctrbox_json_array_at(&j, 0, 7), &b) == 0 && b);
+	CHECK(ctrbox_json_bool(&j, ctrbox_json_array_at(&j, 0, 8), &b) == 0 && !b);
+	CHECK(ctrbox_json_bool(&j, ctrbox_json_array_at(&j, 0, 9), &b) == -EINVAL);
+	CHECK(ctrbox_json_is_null(&j, ctrbox_json_array_at(&j, 0, 9)));
+	CHECK(!ctrbox_json_is_null(&j, ctrbox_json_array_at(&j, 0, 10)));
+	CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 10), &v) == -EINVAL);
+	CHECK(ctrbox_json_bool(&j, -1, &b) == -EINVAL && ctrbox_json_int64(&j, 99, &v) == -EINVAL);
+	CHECK(ctrbox_json_is_array(&j, 0) && !ctrbox_json_is_string(&j, 0) &&
+	      !ctrbox_json_is_null(&j, -1));
+	ctrbox_json_free(&j);
 }
 
 static void quote_is(const char *in, const char *want)
 {
-	char *q = json_quote(in);
+	char *q = ctrbox_json_quote(in);
 	CHECK_STR(q, want);
 	free(q);
 }
@@ -224,7 +235,7 @@ static void quote_is(const char *in, const char *want)
 void test_json_quote(void)
 {
 	const char *round = "a\"b\\c\n\t\x01 caf\xc3\xa9 \xf0\x9f\x98\x80 </>&";
-	struct json j;
+	struct ctrbox_json j;
 	char *q;
 
 	quote_is("", "\"\"");
@@ -237,9 +248,9 @@ void test_json_quote(void)
 	quote_is("\xff|\xc0\xaf|\xed\xa0\x80|\xe2\x82", "\"\\ufffd|\\ufffd\\ufffd|"
 							"\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\"");
 	/* round trip through the parser */
-	q = json_quote(round);
-	CHECK(q && json_parse(&j, q, strlen(q)) == 0);
+	q = ctrbox_json_quote(round);
+	CHECK(q && ctrbox_json_parse(&j, q, strlen(q)) == 0);
 	strdup_is(&j, 0, round);
-	json_free(&j);
+	ctrbox_json_free(&j);
 	free(q);
 }

@@ -3,28 +3,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "json.h"
-#include "jsonw.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
 #include "unit.h"
 
 /* w's document; NULL (and a failed check) if it does not finish or does not parse back. */
-static char *finish(struct jsonw *w)
+static char *finish(struct ctrbox_jsonw *w)
 {
-	struct json j;
+	struct ctrbox_json j;
 	char *out = NULL;
 	size_t len = 0;
-	int rc = jsonw_finish(w, &out, &len);
+	int rc = ctrbox_jsonw_finish(w, &out, &len);
 
 	CHECK(rc == 0);
 	if (rc)
 		return NULL;
 	CHECK(len == strlen(out));
-	CHECK(json_parse(&j, out, len) == 0);
-	json_free(&j);
+	CHECK(ctrbox_json_parse(&j, out, len) == 0);
+	ctrbox_json_free(&j);
 	return out;
 }
 
-static void doc_is(struct jsonw *w, const char *want)
+static void doc_is(struct ctrbox_jsonw *w, const char *want)
 {
 	char *s = finish(w);
 	CHECK_STR(s, want);
@@ -33,90 +33,90 @@ static void doc_is(struct jsonw *w, const char *want)
 
 void test_jsonw_nesting(void)
 {
-	struct jsonw w = {0};
+	struct ctrbox_jsonw w = {0};
 
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "a");
-	jsonw_array_begin(&w);
-	jsonw_int(&w, 1);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "b");
-	jsonw_null(&w);
-	jsonw_key(&w, "c");
-	jsonw_bool(&w, false);
-	jsonw_object_end(&w);
-	jsonw_array_begin(&w);
-	jsonw_array_end(&w);
-	jsonw_string(&w, "x");
-	jsonw_array_end(&w);
-	jsonw_key(&w, "d");
-	jsonw_object_begin(&w);
-	jsonw_object_end(&w);
-	jsonw_key(&w, "e");
-	jsonw_raw(&w, "{\"pre\":[1,2]}", 13);
-	jsonw_key(&w, "f");
-	jsonw_bool(&w, true);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "a");
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_int(&w, 1);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "b");
+	ctrbox_jsonw_null(&w);
+	ctrbox_jsonw_key(&w, "c");
+	ctrbox_jsonw_bool(&w, false);
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_string(&w, "x");
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_key(&w, "d");
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_jsonw_key(&w, "e");
+	ctrbox_jsonw_raw(&w, "{\"pre\":[1,2]}", 13);
+	ctrbox_jsonw_key(&w, "f");
+	ctrbox_jsonw_bool(&w, true);
+	ctrbox_jsonw_object_end(&w);
 	doc_is(&w, "{\"a\":[1,{\"b\":null,\"c\":false},[],\"x\"],\"d\":{},\"e\":{\"pre\":[1,2]},"
 		   "\"f\":true}");
 
 	/* a scalar alone is a document too */
-	jsonw_string(&w, "only");
+	ctrbox_jsonw_string(&w, "only");
 	doc_is(&w, "\"only\"");
-	jsonw_array_begin(&w);
-	jsonw_array_end(&w);
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_array_end(&w);
 	doc_is(&w, "[]");
 }
 
 /* json.MarshalIndent's layout, and a document meant for depth 1 of another. */
 void test_jsonw_indent(void)
 {
-	struct jsonw w;
+	struct ctrbox_jsonw w;
 
-	jsonw_init(&w, "  ", 0);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "a");
-	jsonw_array_begin(&w);
-	jsonw_int(&w, 1);
-	jsonw_int(&w, 2);
-	jsonw_array_end(&w);
-	jsonw_key(&w, "empty");
-	jsonw_object_begin(&w);
-	jsonw_object_end(&w);
-	jsonw_key(&w, "none");
-	jsonw_array_begin(&w);
-	jsonw_array_end(&w);
-	jsonw_key(&w, "o");
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k");
-	jsonw_string(&w, "v");
-	jsonw_object_end(&w);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_init(&w, "  ", 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "a");
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_int(&w, 1);
+	ctrbox_jsonw_int(&w, 2);
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_key(&w, "empty");
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_jsonw_key(&w, "none");
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_key(&w, "o");
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k");
+	ctrbox_jsonw_string(&w, "v");
+	ctrbox_jsonw_object_end(&w);
+	ctrbox_jsonw_object_end(&w);
 	doc_is(&w, "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"empty\": {},\n  \"none\": [],\n"
 		   "  \"o\": {\n    \"k\": \"v\"\n  }\n}");
 
-	jsonw_init(&w, "\t", 1);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k");
-	jsonw_uint(&w, 7);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_init(&w, "\t", 1);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k");
+	ctrbox_jsonw_uint(&w, 7);
+	ctrbox_jsonw_object_end(&w);
 	doc_is(&w, "{\n\t\t\"k\": 7\n\t}");
 
-	jsonw_init(&w, "    ", 0);
-	jsonw_object_begin(&w);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_init(&w, "    ", 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_object_end(&w);
 	doc_is(&w, "{}");
 }
 
 static void string_is(const char *in, size_t n, const char *want)
 {
-	struct jsonw w = {0};
-	char *q = json_quote(in);
+	struct ctrbox_jsonw w = {0};
+	char *q = ctrbox_json_quote(in);
 
-	jsonw_stringn(&w, in, n);
+	ctrbox_jsonw_stringn(&w, in, n);
 	doc_is(&w, want);
 	if (n == strlen(in))
-		CHECK_STR(q, want); /* one escaper: json_quote writes the same */
+		CHECK_STR(q, want); /* one escaper: ctrbox_json_quote writes the same */
 	free(q);
 }
 
@@ -126,7 +126,7 @@ static void string_is(const char *in, size_t n, const char *want)
 /* Go's encoding/json escaping, keys the same way as values. */
 void test_jsonw_escaping(void)
 {
-	struct jsonw w = {0};
+	struct ctrbox_jsonw w = {0};
 
 	STRING_IS("", "\"\"");
 	STRING_IS("a\"b\\c", "\"a\\\"b\\\\c\"");
@@ -140,34 +140,36 @@ void test_jsonw_escaping(void)
 	/* embedded NUL with an explicit length */
 	STRING_IS("a\0b", "\"a\\u0000b\"");
 
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k\"<\n");
-	jsonw_string(&w, NULL);
-	jsonw_object_end(&w);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k\"<\n");
+	ctrbox_jsonw_string(&w, NULL);
+	ctrbox_jsonw_object_end(&w);
 	doc_is(&w, "{\"k\\\"\\u003c\\n\":\"\"}");
 }
 
 void test_jsonw_integers(void)
 {
-	struct jsonw w = {0};
-	struct json j;
+	struct ctrbox_jsonw w = {0};
+	struct ctrbox_json j;
 	int64_t v;
 	char *s;
 
-	jsonw_array_begin(&w);
-	jsonw_int(&w, INT64_MIN);
-	jsonw_int(&w, INT64_MAX);
-	jsonw_int(&w, -1);
-	jsonw_int(&w, 0);
-	jsonw_uint(&w, UINT64_MAX);
-	jsonw_uint(&w, 0);
-	jsonw_array_end(&w);
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_int(&w, INT64_MIN);
+	ctrbox_jsonw_int(&w, INT64_MAX);
+	ctrbox_jsonw_int(&w, -1);
+	ctrbox_jsonw_int(&w, 0);
+	ctrbox_jsonw_uint(&w, UINT64_MAX);
+	ctrbox_jsonw_uint(&w, 0);
+	ctrbox_jsonw_array_end(&w);
 	s = finish(&w);
 	CHECK_STR(s, "[-9223372036854775808,9223372036854775807,-1,0,18446744073709551615,0]");
-	if (s && json_parse(&j, s, strlen(s)) == 0) {
-		CHECK(json_int64(&j, json_array_at(&j, 0, 0), &v) == 0 && v == INT64_MIN);
-		CHECK(json_int64(&j, json_array_at(&j, 0, 1), &v) == 0 && v == INT64_MAX);
-		json_free(&j);
+	if (s && ctrbox_json_parse(&j, s, strlen(s)) == 0) {
+		CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 0), &v) == 0 &&
+		      v == INT64_MIN);
+		CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, 0, 1), &v) == 0 &&
+		      v == INT64_MAX);
+		ctrbox_json_free(&j);
 	}
 	free(s);
 }
@@ -175,8 +177,8 @@ void test_jsonw_integers(void)
 /* Far past 64 KiB: many members and one long string, read back. */
 void test_jsonw_large(void)
 {
-	struct jsonw w;
-	struct json j;
+	struct ctrbox_jsonw w;
+	struct ctrbox_json j;
 	size_t big = 100000, len = 0;
 	char *long_str = malloc(big + 1), *out = NULL, *back;
 	int n = 20000;
@@ -187,28 +189,28 @@ void test_jsonw_large(void)
 	for (size_t i = 0; i < big; i++)
 		long_str[i] = "ab<\"\n"[i % 5];
 	long_str[big] = '\0';
-	jsonw_init(&w, "  ", 0);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "list");
-	jsonw_array_begin(&w);
+	ctrbox_jsonw_init(&w, "  ", 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "list");
+	ctrbox_jsonw_array_begin(&w);
 	for (int i = 0; i < n; i++)
-		jsonw_int(&w, (int64_t)i * 1000003);
-	jsonw_array_end(&w);
-	jsonw_key(&w, "long");
-	jsonw_string(&w, long_str);
-	jsonw_object_end(&w);
-	CHECK(jsonw_finish(&w, &out, &len) == 0);
+		ctrbox_jsonw_int(&w, (int64_t)i * 1000003);
+	ctrbox_jsonw_array_end(&w);
+	ctrbox_jsonw_key(&w, "long");
+	ctrbox_jsonw_string(&w, long_str);
+	ctrbox_jsonw_object_end(&w);
+	CHECK(ctrbox_jsonw_finish(&w, &out, &len) == 0);
 	CHECK(out && len > 65536 * 4 && len == strlen(out));
-	if (out && json_parse(&j, out, len) == 0) {
+	if (out && ctrbox_json_parse(&j, out, len) == 0) {
 		int64_t v = 0;
-		int list = json_get(&j, 0, "list");
-		CHECK(json_array_len(&j, list) == n);
-		CHECK(json_int64(&j, json_array_at(&j, list, n - 1), &v) == 0 &&
+		int list = ctrbox_json_get(&j, 0, "list");
+		CHECK(ctrbox_json_array_len(&j, list) == n);
+		CHECK(ctrbox_json_int64(&j, ctrbox_json_array_at(&j, list, n - 1), &v) == 0 &&
 		      v == (int64_t)(n - 1) * 1000003);
-		back = json_strdup(&j, json_get(&j, 0, "long"));
+		back = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "long"));
 		CHECK(back && !strcmp(back, long_str));
 		free(back);
-		json_free(&j);
+		ctrbox_json_free(&j);
 	} else {
 		CHECK(!"the large document parses");
 	}
@@ -216,10 +218,10 @@ void test_jsonw_large(void)
 	free(long_str);
 }
 
-static void fails_with(struct jsonw *w, int err)
+static void fails_with(struct ctrbox_jsonw *w, int err)
 {
 	char *out = (char *)"untouched";
-	CHECK(jsonw_finish(w, &out, NULL) == err);
+	CHECK(ctrbox_jsonw_finish(w, &out, NULL) == err);
 	CHECK_STR(out, "untouched");
 	CHECK(w->buf == NULL && w->stack == NULL && w->err == 0); /* released and zeroed */
 }
@@ -227,50 +229,50 @@ static void fails_with(struct jsonw *w, int err)
 /* Calls that do not make JSON are -EINVAL, reported once at the end; later calls do nothing. */
 void test_jsonw_misuse(void)
 {
-	struct jsonw w = {0};
+	struct ctrbox_jsonw w = {0};
 
 	fails_with(&w, -EINVAL); /* nothing written */
-	jsonw_object_begin(&w);
-	jsonw_int(&w, 1); /* a value without its key */
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_int(&w, 1); /* a value without its key */
 	fails_with(&w, -EINVAL);
-	jsonw_array_begin(&w);
-	jsonw_key(&w, "k"); /* a key in an array */
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_key(&w, "k"); /* a key in an array */
 	fails_with(&w, -EINVAL);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k");
-	jsonw_key(&w, "k2"); /* two keys */
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k");
+	ctrbox_jsonw_key(&w, "k2"); /* two keys */
 	fails_with(&w, -EINVAL);
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k");
-	jsonw_object_end(&w); /* the key's value missing */
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k");
+	ctrbox_jsonw_object_end(&w); /* the key's value missing */
 	fails_with(&w, -EINVAL);
-	jsonw_object_begin(&w);
-	jsonw_array_end(&w); /* the wrong bracket */
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_array_end(&w); /* the wrong bracket */
 	fails_with(&w, -EINVAL);
-	jsonw_array_begin(&w); /* left open */
+	ctrbox_jsonw_array_begin(&w); /* left open */
 	fails_with(&w, -EINVAL);
-	jsonw_array_end(&w); /* nothing to close */
+	ctrbox_jsonw_array_end(&w); /* nothing to close */
 	fails_with(&w, -EINVAL);
-	jsonw_int(&w, 1);
-	jsonw_int(&w, 2); /* two documents */
+	ctrbox_jsonw_int(&w, 1);
+	ctrbox_jsonw_int(&w, 2); /* two documents */
 	fails_with(&w, -EINVAL);
-	jsonw_raw(&w, "", 0);
+	ctrbox_jsonw_raw(&w, "", 0);
 	fails_with(&w, -EINVAL);
 
 	/* the first error sticks: a caller's own, then nothing more is written */
-	jsonw_array_begin(&w);
-	jsonw_fail(&w, -ENOMEM);
-	jsonw_fail(&w, -EINVAL);
-	CHECK(jsonw_error(&w) == -ENOMEM);
-	jsonw_string(&w, "ignored");
-	jsonw_array_end(&w);
+	ctrbox_jsonw_array_begin(&w);
+	ctrbox_jsonw_fail(&w, -ENOMEM);
+	ctrbox_jsonw_fail(&w, -EINVAL);
+	CHECK(ctrbox_jsonw_error(&w) == -ENOMEM);
+	ctrbox_jsonw_string(&w, "ignored");
+	ctrbox_jsonw_array_end(&w);
 	CHECK(w.len == 1);
 	fails_with(&w, -ENOMEM);
 
-	/* jsonw_free drops a half-written document; w is usable again */
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "k");
-	jsonw_free(&w);
-	jsonw_bool(&w, true);
+	/* ctrbox_jsonw_free drops a half-written document; w is usable again */
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "k");
+	ctrbox_jsonw_free(&w);
+	ctrbox_jsonw_bool(&w, true);
 	doc_is(&w, "true");
 }

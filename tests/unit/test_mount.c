@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mount.h"
+#include <ctrbox/mount.h>
 #include "unit.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -90,14 +90,14 @@ void test_mount_parse_cases(void)
 {
 	for (size_t i = 0; i < NELEM(parse_cases); i++) {
 		const struct parse_case *c = &parse_cases[i];
-		struct mount_opts o;
+		struct ctrbox_mount_opts o;
 		size_t n = 0;
 		int r;
 
 		memset(&o, 0xa5, sizeof(o));
 		while (n < NELEM(c->opts) && c->opts[n])
 			n++;
-		r = mount_parse_options((char **)c->opts, n, &o);
+		r = ctrbox_mount_parse_options((char **)c->opts, n, &o);
 		if (r != 0 || o.flags != c->flags || o.propagation != c->prop)
 			fprintf(stderr, "  parse case %zu: r=%d flags=%#lx prop=%#lx\n", i, r,
 				o.flags, o.propagation);
@@ -108,16 +108,16 @@ void test_mount_parse_cases(void)
 		CHECK(o.direct_io == 0);
 		CHECK_STR(o.data, c->data);
 		CHECK(o.uidmap == NULL && o.gidmap == NULL);
-		mount_opts_free(&o);
+		ctrbox_mount_opts_free(&o);
 		CHECK(o.data == NULL);
 	}
 	for (size_t i = 0; i < NELEM(extra_cases); i++) {
-		struct mount_opts o;
+		struct ctrbox_mount_opts o;
 		size_t n = 0;
 
 		while (n < NELEM(extra_cases[i].opts) && extra_cases[i].opts[n])
 			n++;
-		CHECK(mount_parse_options((char **)extra_cases[i].opts, n, &o) == 0);
+		CHECK(ctrbox_mount_parse_options((char **)extra_cases[i].opts, n, &o) == 0);
 		CHECK(o.flags == 0 && o.propagation == 0);
 		CHECK(o.loop == extra_cases[i].loop);
 		CHECK(o.direct_io == extra_cases[i].direct_io);
@@ -130,7 +130,7 @@ void test_mount_parse_cases(void)
 			CHECK_STR(o.gidmap, extra_cases[i].gidmap);
 		else
 			CHECK(o.gidmap == NULL);
-		mount_opts_free(&o);
+		ctrbox_mount_opts_free(&o);
 	}
 	idmap_parse_cases();
 }
@@ -142,7 +142,7 @@ static void idmap_parse_cases(void)
 	static const struct {
 		const char *s;
 		int n;
-		struct mount_idmap m[3];
+		struct ctrbox_mount_idmap m[3];
 	} good[] = {
 	    {"0:1000:65536", 1, {{0, 1000, 65536}}},
 	    {"0:100000:1,1:200000:65535", 2, {{0, 100000, 1}, {1, 200000, 65535}}},
@@ -182,11 +182,11 @@ static void idmap_parse_cases(void)
 	    "0:1:2;3:4:5",
 	    "0x10:0:1",
 	};
-	struct mount_idmap m[3];
+	struct ctrbox_mount_idmap m[3];
 	const char *why;
 
 	for (size_t i = 0; i < NELEM(good); i++) {
-		int n = mount_parse_idmap(good[i].s, m, NELEM(m), &why);
+		int n = ctrbox_mount_parse_idmap(good[i].s, m, NELEM(m), &why);
 		if (n != good[i].n)
 			fprintf(stderr, "  idmap \"%s\": %d (%s)\n", good[i].s, n, why ? why : "-");
 		CHECK(n == good[i].n);
@@ -196,23 +196,24 @@ static void idmap_parse_cases(void)
 	for (size_t i = 0; i < NELEM(bad); i++) {
 		int n;
 		why = NULL;
-		n = mount_parse_idmap(bad[i], m, NELEM(m), &why);
+		n = ctrbox_mount_parse_idmap(bad[i], m, NELEM(m), &why);
 		if (n != -EINVAL || !why)
 			fprintf(stderr, "  idmap \"%s\" accepted: %d\n", bad[i], n);
 		CHECK(n == -EINVAL);
 		CHECK(why && strlen(why) > 10);
 	}
 	/* more ranges than room; why may be NULL */
-	CHECK(mount_parse_idmap("1:2:3,4:5:6,7:8:9,10:11:12", m, 3, &why) == -EINVAL);
+	CHECK(ctrbox_mount_parse_idmap("1:2:3,4:5:6,7:8:9,10:11:12", m, 3, &why) == -EINVAL);
 	CHECK(why && strstr(why, "too many"));
-	CHECK(mount_parse_idmap("1:2", m, 3, NULL) == -EINVAL);
-	CHECK(mount_parse_idmap("1:2:3", m, 1, NULL) == 1);
-	mount_parse_idmap("0:1:2", m, 1, &why);
+	CHECK(ctrbox_mount_parse_idmap("1:2", m, 3, NULL) == -EINVAL);
+	CHECK(ctrbox_mount_parse_idmap("1:2:3", m, 1, NULL) == 1);
+	ctrbox_mount_parse_idmap("0:1:2", m, 1, &why);
 	CHECK(why == NULL);
-	CHECK(mount_parse_idmap("0:1:0", m, 1, &why) == -EINVAL && strstr(why, "size"));
-	CHECK(mount_parse_idmap("x:1:1", m, 1, &why) == -EINVAL && strstr(why, "container id"));
-	CHECK(mount_parse_idmap("1:x:1", m, 1, &why) == -EINVAL && strstr(why, "host id"));
-	CHECK(mount_parse_idmap("1:1", m, 1, &why) == -EINVAL && strstr(why, "format"));
+	CHECK(ctrbox_mount_parse_idmap("0:1:0", m, 1, &why) == -EINVAL && strstr(why, "size"));
+	CHECK(ctrbox_mount_parse_idmap("x:1:1", m, 1, &why) == -EINVAL &&
+	      strstr(why, "container id"));
+	CHECK(ctrbox_mount_parse_idmap("1:x:1", m, 1, &why) == -EINVAL && strstr(why, "host id"));
+	CHECK(ctrbox_mount_parse_idmap("1:1", m, 1, &why) == -EINVAL && strstr(why, "format"));
 }
 
 /* Every word of containerd's table on its own: set words from nothing, clear words undoing
@@ -257,26 +258,26 @@ void test_mount_flag_table(void)
 	    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
 	    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
-	struct mount_opts o;
+	struct ctrbox_mount_opts o;
 
 	for (size_t i = 0; i < NELEM(t); i++) {
 		const char *opts[2] = {t[i].opposite ? t[i].opposite : t[i].word, t[i].word};
-		int r = mount_parse_options((char **)opts, 2, &o);
+		int r = ctrbox_mount_parse_options((char **)opts, 2, &o);
 		CHECK(r == 0);
 		if (o.flags != (t[i].opposite ? 0 : t[i].flag))
 			fprintf(stderr, "  word %s: flags %#lx\n", t[i].word, o.flags);
 		CHECK(o.flags == (t[i].opposite ? 0 : t[i].flag));
 		CHECK(o.propagation == 0);
 		CHECK_STR(o.data, "");
-		mount_opts_free(&o);
+		ctrbox_mount_opts_free(&o);
 	}
 	for (size_t i = 0; i < NELEM(p); i++) {
 		const char *opts[1] = {p[i].word};
-		CHECK(mount_parse_options((char **)opts, 1, &o) == 0);
+		CHECK(ctrbox_mount_parse_options((char **)opts, 1, &o) == 0);
 		CHECK(o.flags == 0);
 		CHECK(o.propagation == p[i].prop);
 		CHECK_STR(o.data, "");
-		mount_opts_free(&o);
+		ctrbox_mount_opts_free(&o);
 	}
 }
 
@@ -308,11 +309,11 @@ void test_mount_compact_overlay(void)
 {
 	char *lower = lowerdir_list(SNAPS, 100), *want = relative_list(100), *dir, **opts;
 	char *o[] = {lower, "index=off", "workdir=" SNAPS "101/work", "upperdir=" SNAPS "101/fs"};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 4};
-	struct mount_opts mo;
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 4};
+	struct ctrbox_mount_opts mo;
 
 	CHECK(strlen(lower) > 4096); /* too long for mount(2) as it is */
-	CHECK(mount_compact_overlay(&m, 4096, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, 4096, &dir, &opts) == 0);
 	CHECK_STR(dir, SNAPS);
 	if (opts) {
 		/* lowerdir moves last, the others keep their order */
@@ -320,19 +321,19 @@ void test_mount_compact_overlay(void)
 		CHECK_STR(opts[1], o[2]);
 		CHECK_STR(opts[2], o[3]);
 		CHECK_STR(opts[3], want);
-		CHECK(mount_parse_options(opts, 4, &mo) == 0);
+		CHECK(ctrbox_mount_parse_options(opts, 4, &mo) == 0);
 		CHECK(strlen(mo.data) < 4096);
-		mount_opts_free(&mo);
+		ctrbox_mount_opts_free(&mo);
 	}
-	mount_compact_free(opts, 4);
+	ctrbox_mount_compact_free(opts, 4);
 	free(dir);
 
 	/* not overlay, or short enough: untouched */
 	m.type = "bind";
-	CHECK(mount_compact_overlay(&m, 4096, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, 4096, &dir, &opts) == 0);
 	CHECK(dir == NULL && opts == NULL);
 	m.type = "overlay";
-	CHECK(mount_compact_overlay(&m, 1 << 20, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, 1 << 20, &dir, &opts) == 0);
 	CHECK(dir == NULL && opts == NULL);
 	free(lower);
 	free(want);
@@ -343,29 +344,29 @@ void test_mount_compact_threshold(void)
 {
 	char *o[] = {"lowerdir=/s/snapshots/10/fs:/s/snapshots/11/fs", "index=off"};
 	size_t total = strlen(o[0]) + strlen(o[1]);
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 2};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 2};
 	char *dir, **opts;
 
-	CHECK(mount_compact_overlay(&m, total + 513, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, total + 513, &dir, &opts) == 0);
 	CHECK(dir == NULL && opts == NULL);
-	CHECK(mount_compact_overlay(&m, total + 512, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, total + 512, &dir, &opts) == 0);
 	/* the common prefix "/s/snapshots/1" is cut back to its parent */
 	CHECK_STR(dir, "/s/snapshots/");
 	if (opts) {
 		CHECK_STR(opts[0], "index=off");
 		CHECK_STR(opts[1], "lowerdir=10/fs:11/fs");
 	}
-	mount_compact_free(opts, 2);
+	ctrbox_mount_compact_free(opts, 2);
 	free(dir);
 }
 
 static void no_compaction(const char *lowerdir)
 {
 	char *o[] = {(char *)lowerdir};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 1};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 1};
 	char *dir = (char *)"x", **opts = (char **)o;
 
-	CHECK(mount_compact_overlay(&m, 1, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, 1, &dir, &opts) == 0);
 	if (dir || opts)
 		fprintf(stderr, "  compacted: %s\n", lowerdir);
 	CHECK(dir == NULL && opts == NULL);
@@ -374,7 +375,7 @@ static void no_compaction(const char *lowerdir)
 void test_mount_compact_refusals(void)
 {
 	char *o[] = {"index=off", "upperdir=/u"};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 2};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 2};
 	char *dir, **opts;
 
 	no_compaction("lowerdir=/s/snapshots/1/fs");	   /* one lowerdir */
@@ -384,18 +385,18 @@ void test_mount_compact_refusals(void)
 	no_compaction("lowerdir=/s/x/1::/s/x/2");	   /* an empty entry */
 	no_compaction("lowerdir=/s/x/../y/1:/s/x/../y/2"); /* cleaning would break the cut */
 	no_compaction("lowerdir=//x1://x2");
-	no_compaction("lowerdir=/s/a/:/s/a/b");		       /* "/s/a/" would become "" */
-	CHECK(mount_compact_overlay(&m, 1, &dir, &opts) == 0); /* no lowerdir at all */
+	no_compaction("lowerdir=/s/a/:/s/a/b");			      /* "/s/a/" would become "" */
+	CHECK(ctrbox_mount_compact_overlay(&m, 1, &dir, &opts) == 0); /* no lowerdir at all */
 	CHECK(dir == NULL && opts == NULL);
 
 	/* identical entries: the parent of the entry itself */
 	o[0] = "lowerdir=/s/snapshots/1/fs:/s/snapshots/1/fs";
 	m.n_options = 1;
-	CHECK(mount_compact_overlay(&m, 1, &dir, &opts) == 0);
+	CHECK(ctrbox_mount_compact_overlay(&m, 1, &dir, &opts) == 0);
 	CHECK_STR(dir, "/s/snapshots/1/");
 	if (opts)
 		CHECK_STR(opts[0], "lowerdir=fs:fs");
-	mount_compact_free(opts, 1);
+	ctrbox_mount_compact_free(opts, 1);
 	free(dir);
 }
 
@@ -406,70 +407,71 @@ void test_mount_unsupported(void)
 	char *toolong[] = {big};
 	char *badmap[] = {"uidmap=0:100000", "gidmap=0:100000:65536", "rbind"};
 	char *badgid[] = {"uidmap=0:100000:65536", "gidmap=0:100000:x", "rbind"};
-	struct mount_spec m = {"ext4", "/nonexistent.img", NULL, loop, 2};
+	struct ctrbox_mount_spec m = {"ext4", "/nonexistent.img", NULL, loop, 2};
 	int r;
 
 	/* loop: the backing file is opened before anything is mounted */
-	r = mount_one(&m, "/nonexistent-target");
+	r = ctrbox_mount_one(&m, "/nonexistent-target");
 	CHECK(r == -ENOENT || (geteuid() != 0 && r == -EACCES));
 	/* malformed mappings: refused before any namespace, mount or temp dir */
-	m = (struct mount_spec){"bind", "/", NULL, badmap, 3};
-	CHECK(mount_one(&m, "/nonexistent-target") == -EINVAL);
+	m = (struct ctrbox_mount_spec){"bind", "/", NULL, badmap, 3};
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -EINVAL);
 	m.options = badgid;
-	CHECK(mount_one(&m, "/nonexistent-target") == -EINVAL);
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -EINVAL);
 	m.type = "overlay";
-	CHECK(mount_one(&m, "/nonexistent-target") == -EINVAL);
-	m = (struct mount_spec){"fuse.sshfs", "host:/", NULL, fuse, 1};
-	CHECK(mount_one(&m, "/nonexistent-target") == -ENOTSUP);
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -EINVAL);
+	m = (struct ctrbox_mount_spec){"fuse.sshfs", "host:/", NULL, fuse, 1};
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -ENOTSUP);
 	m.type = "fuse3.fuse-overlayfs";
-	CHECK(mount_one(&m, "/nonexistent-target") == -ENOTSUP);
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -ENOTSUP);
 	/* data over a page is refused rather than cut by the kernel */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	m = (struct mount_spec){"tmpfs", "tmpfs", NULL, toolong, 1};
-	CHECK(mount_one(&m, "/nonexistent-target") == -E2BIG);
-	CHECK(unmount_all(NULL, 0) == 0);
-	CHECK(unmount_all("", 0) == 0);
-	CHECK(unmount_all("/nonexistent-target/x", 0) == 0);
+	m = (struct ctrbox_mount_spec){"tmpfs", "tmpfs", NULL, toolong, 1};
+	CHECK(ctrbox_mount_one(&m, "/nonexistent-target") == -E2BIG);
+	CHECK(ctrbox_unmount_all(NULL, 0) == 0);
+	CHECK(ctrbox_unmount_all("", 0) == 0);
+	CHECK(ctrbox_unmount_all("/nonexistent-target/x", 0) == 0);
 }
 
 void test_path_within(void)
 {
-	CHECK(path_within("/run/containerd", "/run/containerd/t/b") == 1);
-	CHECK(path_within("/run/containerd", "/run/containerd") == 1);
-	CHECK(path_within("/run/containerd/", "/run/containerd//x/./") == 1);
-	CHECK(path_within("/run/containerd", "/run/containerd2") == 0);
-	CHECK(path_within("/run/containerd", "/run/containerd/../etc") == 0);
-	CHECK(path_within("/run/containerd", "/run/containerd/x/../../containerd/y") == 1);
-	CHECK(path_within("/run/containerd", "/run") == 0);
-	CHECK(path_within("/", "/etc") == 1);
-	CHECK(path_within("/", "/../..") == 1);
-	CHECK(path_within("/a", "a/b") == 0);
-	CHECK(path_within("a", "/a/b") == 0);
-	CHECK(path_within("a", "a/b") == 1);
-	CHECK(path_within("a", "b/../a/c") == 1);
-	CHECK(path_within(".", "x/y") == 1);
-	CHECK(path_within(".", "x/../..") == 0);
-	CHECK(path_within("", "..") == 0);
-	CHECK(path_within("../a", "../a/b") == 1);
+	CHECK(ctrbox_path_within("/run/containerd", "/run/containerd/t/b") == 1);
+	CHECK(ctrbox_path_within("/run/containerd", "/run/containerd") == 1);
+	CHECK(ctrbox_path_within("/run/containerd/", "/run/containerd//x/./") == 1);
+	CHECK(ctrbox_path_within("/run/containerd", "/run/containerd2") == 0);
+	CHECK(ctrbox_path_within("/run/containerd", "/run/containerd/../etc") == 0);
+	CHECK(ctrbox_path_within("/run/containerd", "/run/containerd/x/../../containerd/y") == 1);
+	CHECK(ctrbox_path_within("/run/containerd", "/run") == 0);
+	CHECK(ctrbox_path_within("/", "/etc") == 1);
+	CHECK(ctrbox_path_within("/", "/../..") == 1);
+	CHECK(ctrbox_path_within("/a", "a/b") == 0);
+	CHECK(ctrbox_path_within("a", "/a/b") == 0);
+	CHECK(ctrbox_path_within("a", "a/b") == 1);
+	CHECK(ctrbox_path_within("a", "b/../a/c") == 1);
+	CHECK(ctrbox_path_within(".", "x/y") == 1);
+	CHECK(ctrbox_path_within(".", "x/../..") == 0);
+	CHECK(ctrbox_path_within("", "..") == 0);
+	CHECK(ctrbox_path_within("../a", "../a/b") == 1);
 }
 
 void test_path_is_mountpoint(void)
 {
 	char dir[] = "/tmp/ctrbox-mnt-XXXXXX";
 
-	CHECK(path_is_mountpoint("/") == 1);
-	CHECK(mountinfo_has("/") == 1);
-	CHECK(path_is_mountpoint("/proc") == mountinfo_has("/proc"));
-	CHECK(path_is_mountpoint("/proc/self/../.") == 1); /* symlinks and dots are followed */
-	CHECK(path_is_mountpoint("/nonexistent-x") == -ENOENT);
-	CHECK(mountinfo_has("/nonexistent-x") == -ENOENT);
+	CHECK(ctrbox_path_is_mountpoint("/") == 1);
+	CHECK(ctrbox_mountinfo_has("/") == 1);
+	CHECK(ctrbox_path_is_mountpoint("/proc") == ctrbox_mountinfo_has("/proc"));
+	CHECK(ctrbox_path_is_mountpoint("/proc/self/../.") ==
+	      1); /* symlinks and dots are followed */
+	CHECK(ctrbox_path_is_mountpoint("/nonexistent-x") == -ENOENT);
+	CHECK(ctrbox_mountinfo_has("/nonexistent-x") == -ENOENT);
 	if (!mkdtemp(dir)) {
 		CHECK(!"mkdtemp");
 		return;
 	}
-	CHECK(path_is_mountpoint(dir) == 0);
-	CHECK(mountinfo_has(dir) == 0);
+	CHECK(ctrbox_path_is_mountpoint(dir) == 0);
+	CHECK(ctrbox_mountinfo_has(dir) == 0);
 	rmdir(dir);
 }
 
@@ -578,7 +580,7 @@ static void fx_teardown(struct fx *f)
 void test_mount_tmpfs(void)
 {
 	char *o[] = {"nodev", "size=1m", "mode=0700"}, t[256];
-	struct mount_spec m = {"tmpfs", "ctrbox-test", NULL, o, 3};
+	struct ctrbox_mount_spec m = {"tmpfs", "ctrbox-test", NULL, o, 3};
 	struct fx f;
 	struct stat st;
 
@@ -587,23 +589,23 @@ void test_mount_tmpfs(void)
 	fx_setup(&f);
 	fx_mkdir(&f, "m");
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(path_is_mountpoint(t) == 0);
-	CHECK(mount_one(&m, t) == 0);
-	CHECK(path_is_mountpoint(t) == 1);
-	CHECK(mountinfo_has(t) == 1);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_mountinfo_has(t) == 1);
 	CHECK(stat(t, &st) == 0 && (st.st_mode & 07777) == 0700);
 	fx_write(&f, "m/file", "x");
-	CHECK(unmount_all(t, 0) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	CHECK(!fx_exists(&f, "m/file"));
-	CHECK(unmount_all(t, 0) == 0); /* nothing mounted */
+	CHECK(ctrbox_unmount_all(t, 0) == 0); /* nothing mounted */
 	fx_teardown(&f);
 }
 
 void test_mount_bind_ro(void)
 {
 	char *o[] = {"rbind", "ro"}, src[256], t[256];
-	struct mount_spec m = {"bind", src, NULL, o, 2};
+	struct ctrbox_mount_spec m = {"bind", src, NULL, o, 2};
 	struct fx f;
 	char p[256];
 	int fd;
@@ -616,8 +618,8 @@ void test_mount_bind_ro(void)
 	fx_write(&f, "src/hello", "hi");
 	fx_path(&f, "src", src, sizeof(src));
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(mount_one(&m, t) == 0);
-	CHECK(path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
 	CHECK(fx_exists(&f, "m/hello"));
 	errno = 0;
 	fd = open(fx_path(&f, "m/new", p, sizeof(p)), O_WRONLY | O_CREAT, 0644);
@@ -626,8 +628,8 @@ void test_mount_bind_ro(void)
 		close(fd);
 	fx_write(&f, "src/still-rw", "y"); /* only the bind is read-only */
 	CHECK(fx_exists(&f, "m/still-rw"));
-	CHECK(unmount_all(t, 0) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	fx_teardown(&f);
 }
 
@@ -639,7 +641,7 @@ void test_mount_overlay(void)
 {
 	char lo[280], up[280], wo[280], t[256];
 	char *o[] = {"index=off", wo, up, lo};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 4};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 4};
 	struct fx f;
 	char p[256];
 
@@ -655,12 +657,12 @@ void test_mount_overlay(void)
 	snprintf(up, sizeof(up), "upperdir=%s", fx_path(&f, "upper", p, sizeof(p)));
 	snprintf(wo, sizeof(wo), "workdir=%s", fx_path(&f, "work", p, sizeof(p)));
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	CHECK(fx_exists(&f, "m/a"));
 	fx_write(&f, "m/b", "b");
 	CHECK(fx_exists(&f, "upper/b"));
 	CHECK(!fx_exists(&f, "lower/b"));
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 	CHECK(!fx_exists(&f, "m/a"));
 	fx_teardown(&f);
 	idmapped_overlay();
@@ -677,7 +679,7 @@ void test_mount_overlay_deep(void)
 	enum { LAYERS = 120 };
 	char base[256], up[300], wo[300], t[256], rel[128], *lower, *w;
 	char *o[] = {"index=off", NULL, up, wo};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 4};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 4};
 	char *before, *after;
 	struct fx f;
 
@@ -709,12 +711,12 @@ void test_mount_overlay_deep(void)
 	fx_path(&f, "m", t, sizeof(t));
 	CHECK(strlen(lower) > 4096);
 	before = getcwd(NULL, 0);
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	after = getcwd(NULL, 0);
 	CHECK_STR(after, before);
 	CHECK(fx_exists(&f, "m/bottom"));
 	CHECK(fx_exists(&f, "m/top"));
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 	idmapped_deep(&f, lower, up, wo, t);
 	free(before);
 	free(after);
@@ -725,7 +727,8 @@ void test_mount_overlay_deep(void)
 void test_unmount_all_stacked(void)
 {
 	char *o1[] = {"size=1m"}, *o2[] = {"size=2m", "ro"}, t[256];
-	struct mount_spec ms[] = {{"tmpfs", "one", NULL, o1, 1}, {"tmpfs", "two", NULL, o2, 2}};
+	struct ctrbox_mount_spec ms[] = {{"tmpfs", "one", NULL, o1, 1},
+					 {"tmpfs", "two", NULL, o2, 2}};
 	struct fx f;
 
 	if (!need_root(__func__))
@@ -733,24 +736,24 @@ void test_unmount_all_stacked(void)
 	fx_setup(&f);
 	fx_mkdir(&f, "m");
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(mount_all(ms, 2, t) == 0);
-	CHECK(path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_mount_all(ms, 2, t) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
 	CHECK(umount2(t, 0) == 0); /* the top one goes, the first is still there */
-	CHECK(path_is_mountpoint(t) == 1);
-	CHECK(mount_one(&ms[1], t) == 0);
-	CHECK(unmount_all(t, MNT_DETACH) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_mount_one(&ms[1], t) == 0);
+	CHECK(ctrbox_unmount_all(t, MNT_DETACH) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	fx_teardown(&f);
 }
 
-/* A failing entry undoes the layers mount_all added, and only those. */
+/* A failing entry undoes the layers ctrbox_mount_all added, and only those. */
 void test_mount_all_rollback(void)
 {
 	char *o[] = {"size=1m"},
 	     *bad[] = {"lowerdir=/nonexistent-ctrbox/l", "upperdir=/x", "workdir=/y"};
-	struct mount_spec ms[] = {{"tmpfs", "mine", NULL, o, 1},
-				  {"tmpfs", "mine2", NULL, o, 1},
-				  {"overlay", "overlay", NULL, bad, 3}};
+	struct ctrbox_mount_spec ms[] = {{"tmpfs", "mine", NULL, o, 1},
+					 {"tmpfs", "mine2", NULL, o, 1},
+					 {"overlay", "overlay", NULL, bad, 3}};
 	struct fx f;
 	char t[256];
 
@@ -759,13 +762,13 @@ void test_mount_all_rollback(void)
 	fx_setup(&f);
 	fx_mkdir(&f, "m");
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(mount_one(&ms[0], t) == 0); /* someone else's mount, before the call */
+	CHECK(ctrbox_mount_one(&ms[0], t) == 0); /* someone else's mount, before the call */
 	fx_write(&f, "m/marker", "x");
-	CHECK(mount_all(ms, 3, t) == -ENOENT);
-	CHECK(path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_mount_all(ms, 3, t) == -ENOENT);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
 	CHECK(fx_exists(&f, "m/marker"));
-	CHECK(unmount_all(t, 0) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	fx_teardown(&f);
 }
 
@@ -814,7 +817,7 @@ static void temp_restore(struct env_save *e)
 	free(e->xdg);
 }
 
-/* No child left behind: the userns helper is a clone child, reaped by mount_userns_fd. */
+/* No child left behind: the userns helper is a clone child, reaped by ctrbox_mount_userns_fd. */
 static void no_children_left(void)
 {
 	errno = 0;
@@ -829,7 +832,7 @@ static void idmapped_overlay(void)
 {
 	char lo[600], up[300], wo[300], t[256], tmp[256], p[256];
 	char *o[] = {"index=off", "uidmap=0:100000:65536", wo, up, lo, "gidmap=0:200000:65536"};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 6};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 6};
 	struct env_save env;
 	struct fx f;
 	gid_t g;
@@ -857,10 +860,10 @@ static void idmapped_overlay(void)
 	fx_path(&f, "m", t, sizeof(t));
 	fx_path(&f, "tmp", tmp, sizeof(tmp));
 	temp_here(&env, tmp);
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	temp_restore(&env);
 	no_children_left();
-	CHECK(path_is_mountpoint(t) == 1);
+	CHECK(ctrbox_path_is_mountpoint(t) == 1);
 	CHECK(owner(&f, "m/root-file", &g) == 100000 && g == 200000);
 	CHECK(owner(&f, "m/user-file", &g) == 101000 && g == 201001);
 	CHECK(owner(&f, "m", &g) == 100000 && g == 200000); /* the upper dir, as it is */
@@ -870,33 +873,33 @@ static void idmapped_overlay(void)
 	CHECK(fx_exists(&f, "snapshots/3/fs/new"));
 	/* the temp mount of the lowerdirs' parent came off and its dir went */
 	CHECK(dir_is_empty(tmp) == 1);
-	CHECK(mountinfo_has(tmp) == 0);
-	CHECK(unmount_all(t, 0) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_mountinfo_has(tmp) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 
 	/* a single lowerdir: its parent is the common dir */
 	snprintf(lo, sizeof(lo), "lowerdir=%s/snapshots/1/fs", f.dir);
 	temp_here(&env, tmp);
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	temp_restore(&env);
 	CHECK(owner(&f, "m/root-file", &g) == 100000 && g == 200000);
 	CHECK(!fx_exists(&f, "m/user-file"));
 	CHECK(dir_is_empty(tmp) == 1);
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 
 	/* lowerdirs without a common parent below / are refused, and leave nothing */
 	snprintf(lo, sizeof(lo), "lowerdir=%s/snapshots/1/fs:/nonexistent-ctrbox/fs", f.dir);
 	temp_here(&env, tmp);
-	CHECK(mount_one(&m, t) == -EINVAL);
+	CHECK(ctrbox_mount_one(&m, t) == -EINVAL);
 	/* no lowerdir at all */
 	o[4] = "index=off";
-	CHECK(mount_one(&m, t) == -EINVAL);
+	CHECK(ctrbox_mount_one(&m, t) == -EINVAL);
 	o[4] = lo;
 	/* a lowerdir that does not exist: the overlay fails, the temp mount still goes */
 	snprintf(lo, sizeof(lo), "lowerdir=%s/snapshots/1/nonexistent", f.dir);
-	CHECK(mount_one(&m, t) == -ENOENT);
+	CHECK(ctrbox_mount_one(&m, t) == -ENOENT);
 	temp_restore(&env);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	CHECK(dir_is_empty(tmp) == 1);
 	no_children_left();
 	fx_teardown(&f);
@@ -930,7 +933,8 @@ static void idmapped_bind(void)
 	char *rw[] = {"uidmap=0:100000:65536", "gidmap=0:100000:65536", "rw", "rbind"};
 	char *ro[] = {"uidmap=0:100000:65536", "gidmap=0:100000:65536", "ro", "rbind"};
 	char *one[] = {"uidmap=0:100000:65536", "size=1m"};
-	struct mount_spec ms[] = {{"bind", src, NULL, rw, 4}, {"tmpfs", "tmpfs", NULL, one, 2}};
+	struct ctrbox_mount_spec ms[] = {{"bind", src, NULL, rw, 4},
+					 {"tmpfs", "tmpfs", NULL, one, 2}};
 	struct fx f;
 	gid_t g;
 	int n;
@@ -944,7 +948,7 @@ static void idmapped_bind(void)
 	CHECK(chmod(f.dir, 0711) == 0); /* for the mapped root's create_as */
 	fx_path(&f, "src", src, sizeof(src));
 	fx_path(&f, "m", t, sizeof(t));
-	CHECK(mount_all(ms, 1, t) == 0);
+	CHECK(ctrbox_mount_all(ms, 1, t) == 0);
 	CHECK(owner(&f, "m/file", &g) == 100000 && g == 100000);
 	/* host root is not in the mount's mapping: it cannot create files there; the mapping's
 	 * root can, and what it makes is root's on disk */
@@ -954,20 +958,20 @@ static void idmapped_bind(void)
 	CHECK(create_as(fx_path(&f, "m/made", p, sizeof(p)), 100000, 100000) == 0);
 	CHECK(owner(&f, "src/made", &g) == 0 && g == 0);
 	CHECK(owner(&f, "m/made", &g) == 100000 && g == 100000);
-	CHECK(unmount_all_nowait(t, 0, &n) == 0 && n == 2);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_unmount_all_nowait(t, 0, &n) == 0 && n == 2);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	ms[0].options = ro;
-	CHECK(mount_one(&ms[0], t) == 0);
+	CHECK(ctrbox_mount_one(&ms[0], t) == 0);
 	CHECK(owner(&f, "m/file", &g) == 0 && g == 0);
-	CHECK(unmount_all_nowait(t, 0, &n) == 0 && n == 1);
+	CHECK(ctrbox_unmount_all_nowait(t, 0, &n) == 0 && n == 1);
 	/* a failing later entry takes the two layers of the first one off again */
 	ms[0].options = rw;
 	ms[1].type = "nonexistent-fs-type";
-	CHECK(mount_all(ms, 2, t) == -ENODEV);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_mount_all(ms, 2, t) == -ENODEV);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	ms[1].type = "tmpfs";
-	CHECK(mount_one(&ms[1], t) == 0);
-	CHECK(unmount_all_nowait(t, 0, &n) == 0 && n == 1);
+	CHECK(ctrbox_mount_one(&ms[1], t) == 0);
+	CHECK(ctrbox_unmount_all_nowait(t, 0, &n) == 0 && n == 1);
 	no_children_left();
 	fx_teardown(&f);
 }
@@ -1058,7 +1062,7 @@ static void loop_ext4(void)
 {
 	char img[256], t[256], sys[64], v[320];
 	char *rw[] = {"loop"}, *ro[] = {"ro", "loop"}, *dio[] = {"loop", "direct-io", "noatime"};
-	struct mount_spec m = {"ext4", img, NULL, rw, 1};
+	struct ctrbox_mount_spec m = {"ext4", img, NULL, rw, 1};
 	struct fx f;
 	int fd;
 
@@ -1073,7 +1077,7 @@ static void loop_ext4(void)
 		fx_teardown(&f);
 		return;
 	}
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	loop_sysdir(t, sys, sizeof(sys));
 	CHECK(sys[0] != '\0');
 	CHECK(sys_read(sys, "loop/backing_file", v, sizeof(v)) == 0);
@@ -1081,14 +1085,14 @@ static void loop_ext4(void)
 	CHECK(sys_read(sys, "loop/autoclear", v, sizeof(v)) == 0 && strcmp(v, "1") == 0);
 	CHECK(sys_read(sys, "ro", v, sizeof(v)) == 0 && strcmp(v, "0") == 0);
 	fx_write(&f, "m/kept", "k");
-	CHECK(unmount_all(t, 0) == 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	/* autoclear: the device let go of the image with the last mount */
 	CHECK(sys_read(sys, "loop/backing_file", v, sizeof(v)) < 0);
 
 	m.options = ro;
 	m.n_options = 2;
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	loop_sysdir(t, sys, sizeof(sys));
 	CHECK(sys[0] && sys_read(sys, "ro", v, sizeof(v)) == 0 && strcmp(v, "1") == 0);
 	CHECK(fx_exists(&f, "m/kept"));
@@ -1097,15 +1101,15 @@ static void loop_ext4(void)
 	CHECK(fd < 0 && errno == EROFS);
 	if (fd >= 0)
 		close(fd);
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 	CHECK(sys_read(sys, "loop/backing_file", v, sizeof(v)) < 0);
 
 	m.options = dio;
 	m.n_options = 3;
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	loop_sysdir(t, sys, sizeof(sys));
 	CHECK(sys[0] && sys_read(sys, "loop/dio", v, sizeof(v)) == 0 && strcmp(v, "1") == 0);
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 	CHECK(sys_read(sys, "loop/backing_file", v, sizeof(v)) < 0);
 
 	/* a mount that fails (not ext4: the image is truncated to nothing) detaches the device
@@ -1116,8 +1120,8 @@ static void loop_ext4(void)
 		close(fd);
 	m.options = rw;
 	m.n_options = 1;
-	CHECK(mount_one(&m, t) < 0);
-	CHECK(path_is_mountpoint(t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) < 0);
+	CHECK(ctrbox_path_is_mountpoint(t) == 0);
 	CHECK(!image_attached(img));
 	fx_teardown(&f);
 }
@@ -1127,7 +1131,7 @@ static void loop_ext4(void)
 static void idmapped_deep(struct fx *f, char *lower, char *up, char *wo, const char *t)
 {
 	char *o[] = {"uidmap=0:100000:65536", "index=off", lower, up, wo, "gidmap=0:100000:65536"};
-	struct mount_spec m = {"overlay", "overlay", NULL, o, 6};
+	struct ctrbox_mount_spec m = {"overlay", "overlay", NULL, o, 6};
 	char tmp[256], *before, *after;
 	struct env_save env;
 	gid_t g;
@@ -1136,14 +1140,14 @@ static void idmapped_deep(struct fx *f, char *lower, char *up, char *wo, const c
 	fx_path(f, "tmp", tmp, sizeof(tmp));
 	temp_here(&env, tmp);
 	before = getcwd(NULL, 0);
-	CHECK(mount_one(&m, t) == 0);
+	CHECK(ctrbox_mount_one(&m, t) == 0);
 	after = getcwd(NULL, 0);
 	temp_restore(&env);
 	CHECK_STR(after, before);
 	CHECK(owner(f, "m/bottom", &g) == 100000 && g == 100000);
 	CHECK(owner(f, "m/top", &g) == 100000 && g == 100000);
 	CHECK(dir_is_empty(tmp) == 1);
-	CHECK(unmount_all(t, 0) == 0);
+	CHECK(ctrbox_unmount_all(t, 0) == 0);
 	free(before);
 	free(after);
 }

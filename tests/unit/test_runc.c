@@ -7,22 +7,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runc.h"
+#include <ctrbox/runc.h>
 #include "unit.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define ROOT "/run/containerd/runc/default"
 #define BUNDLE "/run/containerd/io.containerd.runtime.v2.task/default/t1"
 #define PREFIX "runc", "--root", ROOT, "--log", BUNDLE "/log.json", "--log-format", "json"
 
 /* The runc the Go shim configures: binary_name unset, root/<ns>, log.json, JSON logs. */
-static const struct runc shim_runc = {
+static const struct ctrbox_runc shim_runc = {
     .root = ROOT,
     .log = BUNDLE "/log.json",
     .log_json = 1,
 };
 
-static void argv_is_(int line, int r, struct runc_argv *a, const char *const *want)
+static void argv_is_(int line, int r, struct ctrbox_runc_argv *a, const char *const *want)
 {
 	size_t n = 0;
 
@@ -39,133 +39,138 @@ static void argv_is_(int line, int r, struct runc_argv *a, const char *const *wa
 			unit_failures++;
 		}
 	}
-	runc_argv_free(a);
+	ctrbox_runc_argv_free(a);
 }
 #define argv_is(r, a, ...) argv_is_(__LINE__, r, a, (const char *const[]){__VA_ARGS__, NULL})
 
 void test_runc_argv_global(void)
 {
-	struct runc all = {.binary = "/usr/sbin/runc",
-			   .root = "/run/spec-runc/specns",
-			   .log = "/b/log.json",
-			   .log_json = 1,
-			   .systemd_cgroup = 1,
-			   .debug = 1,
-			   .criu = "/usr/sbin/criu"};
-	struct runc bare = {0};
-	struct runc_argv a = {0};
+	struct ctrbox_runc all = {.binary = "/usr/sbin/runc",
+				  .root = "/run/spec-runc/specns",
+				  .log = "/b/log.json",
+				  .log_json = 1,
+				  .systemd_cgroup = 1,
+				  .debug = 1,
+				  .criu = "/usr/sbin/criu"};
+	struct ctrbox_runc bare = {0};
+	struct ctrbox_runc_argv a = {0};
 
 	/* go-runc's order: --root --debug --log --log-format --criu --systemd-cgroup */
-	argv_is(runc_argv_start(&all, "t1", &a), &a, "/usr/sbin/runc", "--root",
+	argv_is(ctrbox_runc_argv_start(&all, "t1", &a), &a, "/usr/sbin/runc", "--root",
 		"/run/spec-runc/specns", "--debug", "--log", "/b/log.json", "--log-format", "json",
 		"--criu", "/usr/sbin/criu", "--systemd-cgroup", "start", "t1");
-	argv_is(runc_argv_start(&bare, "t1", &a), &a, "runc", "start", "t1");
+	argv_is(ctrbox_runc_argv_start(&bare, "t1", &a), &a, "runc", "start", "t1");
 	bare.binary = "";
-	argv_is(runc_argv_state(&bare, "t1", &a), &a, "runc", "state", "t1");
+	argv_is(ctrbox_runc_argv_state(&bare, "t1", &a), &a, "runc", "state", "t1");
 }
 
 void test_runc_argv_create(void)
 {
-	struct runc_create_opts o = {.bundle = BUNDLE, .pid_file = BUNDLE "/init.pid"};
-	struct runc_argv a = {0};
+	struct ctrbox_runc_create_opts o = {.bundle = BUNDLE, .pid_file = BUNDLE "/init.pid"};
+	struct ctrbox_runc_argv a = {0};
 	char *cwd = getcwd(NULL, 0), want[4096];
 
-	argv_is(runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
+	argv_is(ctrbox_runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
 		BUNDLE, "--pid-file", BUNDLE "/init.pid", "t1");
 	o.console_socket = "/tmp/pty123/pty.sock";
 	o.no_pivot = o.no_new_keyring = o.detach = true;
-	argv_is(runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
+	argv_is(ctrbox_runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
 		BUNDLE, "--pid-file", BUNDLE "/init.pid", "--console-socket",
 		"/tmp/pty123/pty.sock", "--no-pivot", "--no-new-keyring", "--detach", "t1");
-	argv_is(runc_argv_run(&shim_runc, "t1", &o, &a), &a, PREFIX, "run", "--bundle", BUNDLE,
-		"--pid-file", BUNDLE "/init.pid", "--console-socket", "/tmp/pty123/pty.sock",
-		"--no-pivot", "--no-new-keyring", "--detach", "t1");
+	argv_is(ctrbox_runc_argv_run(&shim_runc, "t1", &o, &a), &a, PREFIX, "run", "--bundle",
+		BUNDLE, "--pid-file", BUNDLE "/init.pid", "--console-socket",
+		"/tmp/pty123/pty.sock", "--no-pivot", "--no-new-keyring", "--detach", "t1");
 	/* pid files go through filepath.Abs: cleaned, relative ones joined to the cwd */
-	o = (struct runc_create_opts){.bundle = "/b", .pid_file = "/b//x/../init.pid"};
-	argv_is(runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle", "/b",
-		"--pid-file", "/b/init.pid", "t1");
+	o = (struct ctrbox_runc_create_opts){.bundle = "/b", .pid_file = "/b//x/../init.pid"};
+	argv_is(ctrbox_runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
+		"/b", "--pid-file", "/b/init.pid", "t1");
 	o.pid_file = "./p/init.pid";
 	snprintf(want, sizeof(want), "%s/p/init.pid", cwd);
-	argv_is(runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle", "/b",
-		"--pid-file", want, "t1");
+	argv_is(ctrbox_runc_argv_create(&shim_runc, "t1", &o, &a), &a, PREFIX, "create", "--bundle",
+		"/b", "--pid-file", want, "t1");
 	o.bundle = NULL;
-	CHECK(runc_argv_create(&shim_runc, "t1", &o, &a) == -EINVAL && a.n == 0);
+	CHECK(ctrbox_runc_argv_create(&shim_runc, "t1", &o, &a) == -EINVAL && a.n == 0);
 	free(cwd);
 }
 
 void test_runc_argv_exec(void)
 {
-	struct runc_exec_opts o = {
+	struct ctrbox_runc_exec_opts o = {
 	    .process = "/tmp/runc-process123", .detach = true, .pid_file = BUNDLE "/e1.pid"};
-	struct runc_argv a = {0};
+	struct ctrbox_runc_argv a = {0};
 
-	argv_is(runc_argv_exec(&shim_runc, "t1", &o, &a), &a, PREFIX, "exec", "--process",
+	argv_is(ctrbox_runc_argv_exec(&shim_runc, "t1", &o, &a), &a, PREFIX, "exec", "--process",
 		"/tmp/runc-process123", "--detach", "--pid-file", BUNDLE "/e1.pid", "t1");
 	o.console_socket = "/tmp/pty9/pty.sock";
-	argv_is(runc_argv_exec(&shim_runc, "t1", &o, &a), &a, PREFIX, "exec", "--process",
+	argv_is(ctrbox_runc_argv_exec(&shim_runc, "t1", &o, &a), &a, PREFIX, "exec", "--process",
 		"/tmp/runc-process123", "--console-socket", "/tmp/pty9/pty.sock", "--detach",
 		"--pid-file", BUNDLE "/e1.pid", "t1");
 	o.process = "";
-	CHECK(runc_argv_exec(&shim_runc, "t1", &o, &a) == -EINVAL);
+	CHECK(ctrbox_runc_argv_exec(&shim_runc, "t1", &o, &a) == -EINVAL);
 }
 
 void test_runc_argv_simple(void)
 {
-	struct runc_argv a = {0};
+	struct ctrbox_runc_argv a = {0};
 
-	argv_is(runc_argv_start(&shim_runc, "t1", &a), &a, PREFIX, "start", "t1");
-	argv_is(runc_argv_kill(&shim_runc, "t2", SIGKILL, 0, &a), &a, PREFIX, "kill", "t2", "9");
-	argv_is(runc_argv_kill(&shim_runc, "t2", SIGTERM, 1, &a), &a, PREFIX, "kill", "--all", "t2",
-		"15");
-	argv_is(runc_argv_delete(&shim_runc, "t1", 0, &a), &a, PREFIX, "delete", "t1");
-	argv_is(runc_argv_delete(&shim_runc, "t1", 1, &a), &a, PREFIX, "delete", "--force", "t1");
-	argv_is(runc_argv_pause(&shim_runc, "t1", &a), &a, PREFIX, "pause", "t1");
-	argv_is(runc_argv_resume(&shim_runc, "t1", &a), &a, PREFIX, "resume", "t1");
-	argv_is(runc_argv_state(&shim_runc, "t1", &a), &a, PREFIX, "state", "t1");
-	argv_is(runc_argv_ps(&shim_runc, "t1", &a), &a, PREFIX, "ps", "--format", "json", "t1");
-	argv_is(runc_argv_list(&shim_runc, &a), &a, PREFIX, "list", "--format=json");
-	argv_is(runc_argv_stats(&shim_runc, "t1", &a), &a, PREFIX, "events", "--stats", "t1");
-	argv_is(runc_argv_update(&shim_runc, "t1", NULL, &a), &a, PREFIX, "update", "--resources",
-		"-", "t1");
-	argv_is(runc_argv_update(&shim_runc, "t1", "/tmp/r.json", &a), &a, PREFIX, "update",
+	argv_is(ctrbox_runc_argv_start(&shim_runc, "t1", &a), &a, PREFIX, "start", "t1");
+	argv_is(ctrbox_runc_argv_kill(&shim_runc, "t2", SIGKILL, 0, &a), &a, PREFIX, "kill", "t2",
+		"9");
+	argv_is(ctrbox_runc_argv_kill(&shim_runc, "t2", SIGTERM, 1, &a), &a, PREFIX, "kill",
+		"--all", "t2", "15");
+	argv_is(ctrbox_runc_argv_delete(&shim_runc, "t1", 0, &a), &a, PREFIX, "delete", "t1");
+	argv_is(ctrbox_runc_argv_delete(&shim_runc, "t1", 1, &a), &a, PREFIX, "delete", "--force",
+		"t1");
+	argv_is(ctrbox_runc_argv_pause(&shim_runc, "t1", &a), &a, PREFIX, "pause", "t1");
+	argv_is(ctrbox_runc_argv_resume(&shim_runc, "t1", &a), &a, PREFIX, "resume", "t1");
+	argv_is(ctrbox_runc_argv_state(&shim_runc, "t1", &a), &a, PREFIX, "state", "t1");
+	argv_is(ctrbox_runc_argv_ps(&shim_runc, "t1", &a), &a, PREFIX, "ps", "--format", "json",
+		"t1");
+	argv_is(ctrbox_runc_argv_list(&shim_runc, &a), &a, PREFIX, "list", "--format=json");
+	argv_is(ctrbox_runc_argv_stats(&shim_runc, "t1", &a), &a, PREFIX, "events", "--stats",
+		"t1");
+	argv_is(ctrbox_runc_argv_update(&shim_runc, "t1", NULL, &a), &a, PREFIX, "update",
+		"--resources", "-", "t1");
+	argv_is(ctrbox_runc_argv_update(&shim_runc, "t1", "/tmp/r.json", &a), &a, PREFIX, "update",
 		"--resources", "/tmp/r.json", "t1");
 }
 
 void test_runc_argv_criu(void)
 {
 	const char *const ns[] = {"network", "ipc"};
-	struct runc_checkpoint_opts c = {
+	struct ctrbox_runc_checkpoint_opts c = {
 	    .criu = {.image_path = "/tmp/ctd-checkpoint1", .work_path = BUNDLE "/work/criu-work"},
 	    .leave_running = true};
-	struct runc_restore_opts r = {.criu = {.image_path = "/ckpt", .work_path = BUNDLE "/work"},
-				      .bundle = BUNDLE,
-				      .pid_file = BUNDLE "/init.pid",
-				      .detach = true,
-				      .no_subreaper = true};
-	struct runc_argv a = {0};
+	struct ctrbox_runc_restore_opts r = {
+	    .criu = {.image_path = "/ckpt", .work_path = BUNDLE "/work"},
+	    .bundle = BUNDLE,
+	    .pid_file = BUNDLE "/init.pid",
+	    .detach = true,
+	    .no_subreaper = true};
+	struct ctrbox_runc_argv a = {0};
 
-	argv_is(runc_argv_checkpoint(&shim_runc, "t4", &c, &a), &a, PREFIX, "checkpoint",
+	argv_is(ctrbox_runc_argv_checkpoint(&shim_runc, "t4", &c, &a), &a, PREFIX, "checkpoint",
 		"--image-path", "/tmp/ctd-checkpoint1", "--work-path", BUNDLE "/work/criu-work",
 		"--leave-running", "t4");
 	c.criu.tcp_established = c.criu.ext_unix_sk = c.criu.shell_job = c.criu.file_locks = true;
 	c.criu.empty_ns = ns;
 	c.criu.n_empty_ns = 2;
 	c.leave_running = false;
-	argv_is(runc_argv_checkpoint(&shim_runc, "t4", &c, &a), &a, PREFIX, "checkpoint",
+	argv_is(ctrbox_runc_argv_checkpoint(&shim_runc, "t4", &c, &a), &a, PREFIX, "checkpoint",
 		"--image-path", "/tmp/ctd-checkpoint1", "--work-path", BUNDLE "/work/criu-work",
 		"--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--empty-ns",
 		"network", "--empty-ns", "ipc", "t4");
 
-	argv_is(runc_argv_restore(&shim_runc, "t4", &r, &a), &a, PREFIX, "restore", "--image-path",
-		"/ckpt", "--work-path", BUNDLE "/work", "--detach", "--pid-file",
+	argv_is(ctrbox_runc_argv_restore(&shim_runc, "t4", &r, &a), &a, PREFIX, "restore",
+		"--image-path", "/ckpt", "--work-path", BUNDLE "/work", "--detach", "--pid-file",
 		BUNDLE "/init.pid", "-no-subreaper", "--bundle", BUNDLE, "t4");
 	r.criu.parent_path = "/parent";
 	r.console_socket = "/tmp/pty1/pty.sock";
 	r.no_pivot = true;
-	argv_is(runc_argv_restore(&shim_runc, "t4", &r, &a), &a, PREFIX, "restore", "--image-path",
-		"/ckpt", "--work-path", BUNDLE "/work", "--parent-path", "/parent", "--detach",
-		"--pid-file", BUNDLE "/init.pid", "--console-socket", "/tmp/pty1/pty.sock",
-		"--no-pivot", "-no-subreaper", "--bundle", BUNDLE, "t4");
+	argv_is(ctrbox_runc_argv_restore(&shim_runc, "t4", &r, &a), &a, PREFIX, "restore",
+		"--image-path", "/ckpt", "--work-path", BUNDLE "/work", "--parent-path", "/parent",
+		"--detach", "--pid-file", BUNDLE "/init.pid", "--console-socket",
+		"/tmp/pty1/pty.sock", "--no-pivot", "-no-subreaper", "--bundle", BUNDLE, "t4");
 }
 
 /* ---- spawning ---- */
@@ -179,20 +184,20 @@ static int wait_status(pid_t pid)
 	return st;
 }
 
-static int plain_argv(struct runc_argv *a, const char *const *v)
+static int plain_argv(struct ctrbox_runc_argv *a, const char *const *v)
 {
 	int r = 0;
 
 	for (; *v && r == 0; v++)
-		r = runc_argv_add(a, *v);
+		r = ctrbox_runc_argv_add(a, *v);
 	return r;
 }
 
 void test_runc_spawn(void)
 {
 	char noexec[] = "/tmp/ctrbox-unit-noexec-XXXXXX";
-	struct runc r = shim_runc;
-	struct runc_argv a = {0};
+	struct ctrbox_runc r = shim_runc;
+	struct ctrbox_runc_argv a = {0};
 	pid_t pid;
 	int st;
 
@@ -200,40 +205,40 @@ void test_runc_spawn(void)
 
 	/* runc's argv to /bin/true and /bin/false: they ignore it and exit 0 / 1 */
 	r.binary = "/bin/true";
-	CHECK(runc_argv_start(&r, "t1", &a) == 0);
-	pid = runc_spawn(&a, -1, -1, -1);
+	CHECK(ctrbox_runc_argv_start(&r, "t1", &a) == 0);
+	pid = ctrbox_runc_spawn(&a, -1, -1, -1);
 	CHECK(pid > 0);
 	st = wait_status(pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 	r.binary = "/bin/false";
-	CHECK(runc_argv_kill(&r, "t1", 9, 1, &a) == 0);
-	pid = runc_spawn(&a, -1, -1, -1);
+	CHECK(ctrbox_runc_argv_kill(&r, "t1", 9, 1, &a) == 0);
+	pid = ctrbox_runc_spawn(&a, -1, -1, -1);
 	CHECK(pid > 0);
 	st = wait_status(pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 	/* a bare name goes through $PATH */
 	r.binary = "true";
-	CHECK(runc_argv_start(&r, "t1", &a) == 0);
-	pid = runc_spawn(&a, -1, -1, -1);
+	CHECK(ctrbox_runc_argv_start(&r, "t1", &a) == 0);
+	pid = ctrbox_runc_spawn(&a, -1, -1, -1);
 	CHECK(pid > 0 && WIFEXITED(wait_status(pid)));
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 
-	/* a missing binary is an error from runc_spawn, not a child exiting 127 */
+	/* a missing binary is an error from ctrbox_runc_spawn, not a child exiting 127 */
 	r.binary = "/nonexistent/runc";
-	CHECK(runc_argv_start(&r, "t1", &a) == 0);
-	CHECK(runc_spawn(&a, -1, -1, -1) == -ENOENT);
-	runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_start(&r, "t1", &a) == 0);
+	CHECK(ctrbox_runc_spawn(&a, -1, -1, -1) == -ENOENT);
+	ctrbox_runc_argv_free(&a);
 	r.binary = "ctrbox-no-such-runc";
-	CHECK(runc_argv_start(&r, "t1", &a) == 0);
-	CHECK(runc_spawn(&a, -1, -1, -1) == -ENOENT);
-	runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_start(&r, "t1", &a) == 0);
+	CHECK(ctrbox_runc_spawn(&a, -1, -1, -1) == -ENOENT);
+	ctrbox_runc_argv_free(&a);
 	/* found but not executable: execve's errno comes back through the pipe */
 	r.binary = noexec;
-	CHECK(runc_argv_start(&r, "t1", &a) == 0);
-	CHECK(runc_spawn(&a, -1, -1, -1) == -EACCES);
-	runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_start(&r, "t1", &a) == 0);
+	CHECK(ctrbox_runc_spawn(&a, -1, -1, -1) == -EACCES);
+	ctrbox_runc_argv_free(&a);
 	unlink(noexec);
 	CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD); /* failed children were reaped */
 }
@@ -241,7 +246,7 @@ void test_runc_spawn(void)
 /* What the child inherits: stdio only, default signals, environ without NOTIFY_SOCKET. */
 void test_runc_spawn_child_env(void)
 {
-	struct runc_argv a = {0};
+	struct ctrbox_runc_argv a = {0};
 	sigset_t block, old;
 	char *out = NULL;
 	size_t len = 0;
@@ -257,26 +262,26 @@ void test_runc_spawn_child_env(void)
 
 	CHECK(plain_argv(&a, (const char *const[]){"/bin/grep", "-E", "^Sig(Blk|Ign):",
 						   "/proc/self/status", NULL}) == 0);
-	CHECK(runc_run_sync(&a, -1, &out, &len, &st) == 0);
+	CHECK(ctrbox_runc_run_sync(&a, -1, &out, &len, &st) == 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK_STR(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 	free(out);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 	CHECK(plain_argv(&a, (const char *const[]){"/usr/bin/env", NULL}) == 0);
 	out = NULL;
-	CHECK(runc_run_sync(&a, -1, &out, &len, &st) == 0);
+	CHECK(ctrbox_runc_run_sync(&a, -1, &out, &len, &st) == 0);
 	CHECK(out && strstr(out, "CTRBOX_UNIT=kept\n"));
 	CHECK(out && !strstr(out, "NOTIFY_SOCKET"));
 	free(out);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 
 	/* fds: 0-2 plus the one ls opens for the directory itself */
 	CHECK(plain_argv(&a, (const char *const[]){"/bin/ls", "/proc/self/fd", NULL}) == 0);
 	out = NULL;
-	CHECK(runc_run_sync(&a, leak, &out, &len, &st) == 0);
+	CHECK(ctrbox_runc_run_sync(&a, leak, &out, &len, &st) == 0);
 	CHECK_STR(out, "0\n1\n2\n3\n");
 	free(out);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 
 	/* stdin from the caller, stdout and stderr into one capture */
 	CHECK(plain_argv(&a, (const char *const[]){"/bin/cat", "-", "/nonexistent", NULL}) == 0);
@@ -286,14 +291,14 @@ void test_runc_spawn_child_env(void)
 		CHECK(write(p[1], "in\n", 3) == 3);
 		close(p[1]);
 		out = NULL;
-		CHECK(runc_run_sync(&a, p[0], &out, &len, &st) == 0);
+		CHECK(ctrbox_runc_run_sync(&a, p[0], &out, &len, &st) == 0);
 		close(p[0]);
 	}
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	CHECK_STR(out, "in\n/bin/cat: /nonexistent: No such file or directory\n");
 	CHECK(len == strlen("in\n/bin/cat: /nonexistent: No such file or directory\n"));
 	free(out);
-	runc_argv_free(&a);
+	ctrbox_runc_argv_free(&a);
 
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("CTRBOX_UNIT");
@@ -329,7 +334,7 @@ static char *fixture(const char *content, size_t len)
 	char *path = strdup("/tmp/ctrbox-unit-log-XXXXXX");
 	int fd = path ? mkstemp(path) : -1;
 
-	if (fd < 0 || write_all(fd, content, len) < 0) {
+	if (fd < 0 || ctrbox_write_all(fd, content, len) < 0) {
 		CHECK(0);
 		free(path);
 		return NULL;
@@ -349,7 +354,7 @@ void test_runc_last_error(void)
 	size_t big = (1 << 20) + 4096, line;
 	char *buf;
 
-	CHECK(runc_last_error(path, &msg) == 0);
+	CHECK(ctrbox_runc_last_error(path, &msg) == 0);
 	CHECK_STR(msg, create_failed);
 	free(msg);
 	unlink(path);
@@ -357,17 +362,17 @@ void test_runc_last_error(void)
 
 	/* msg is trimmed like strings.TrimSpace; no error line at all gives NULL */
 	path = fixture_str("{\"level\":\"error\",\"msg\":\" \\n spaced\\t\\n\"}\n");
-	CHECK(runc_last_error(path, &msg) == 0);
+	CHECK(ctrbox_runc_last_error(path, &msg) == 0);
 	CHECK_STR(msg, "spaced");
 	free(msg);
 	unlink(path);
 	free(path);
 	path = fixture_str("{\"level\":\"info\",\"msg\":\"ok\"}\n");
 	msg = (char *)"x";
-	CHECK(runc_last_error(path, &msg) == 0 && msg == NULL);
+	CHECK(ctrbox_runc_last_error(path, &msg) == 0 && msg == NULL);
 	unlink(path);
 	free(path);
-	CHECK(runc_last_error("/nonexistent/log.json", &msg) == -ENOENT && msg == NULL);
+	CHECK(ctrbox_runc_last_error("/nonexistent/log.json", &msg) == -ENOENT && msg == NULL);
 
 	/* only the last 1 MiB is read: an error before it is not seen, one after it is */
 	buf = malloc(big + 200);
@@ -380,12 +385,12 @@ void test_runc_last_error(void)
 		buf[line] = line % 64 ? 'x' : '\n';
 	path = fixture(buf, line);
 	msg = (char *)"x";
-	CHECK(runc_last_error(path, &msg) == 0 && msg == NULL);
+	CHECK(ctrbox_runc_last_error(path, &msg) == 0 && msg == NULL);
 	unlink(path);
 	free(path);
 	line += sprintf(buf + line, "\n{\"level\":\"error\",\"msg\":\"recent\"}\n");
 	path = fixture(buf, line);
-	CHECK(runc_last_error(path, &msg) == 0);
+	CHECK(ctrbox_runc_last_error(path, &msg) == 0);
 	CHECK_STR(msg, "recent");
 	free(msg);
 	unlink(path);
@@ -396,12 +401,12 @@ void test_runc_last_error(void)
 void test_runc_error_message(void)
 {
 	char *path = fixture(log_fixture, sizeof(log_fixture) - 1), *s;
-	struct runc r = shim_runc;
+	struct ctrbox_runc r = shim_runc;
 	const int exit1 = 1 << 8, killed = SIGKILL; /* wait statuses */
 
 	/* the log's last error wins over runc's exit status and output */
 	r.log = path;
-	s = runc_error_message("OCI runtime create failed", &r, NULL, exit1);
+	s = ctrbox_runc_error_message("OCI runtime create failed", &r, NULL, exit1);
 	CHECK_STR(s, "OCI runtime create failed: runc create failed: unable to start container "
 		     "process: exec: \"/bin/nonexistent\": stat /bin/nonexistent: no such file or "
 		     "directory");
@@ -412,21 +417,23 @@ void test_runc_error_message(void)
 	/* no error in the log: go-runc's error, with the captured output verbatim */
 	path = fixture_str("{\"level\":\"info\",\"msg\":\"ok\"}\n");
 	r.log = path;
-	s = runc_error_message("OCI runtime start failed", &r, "container not running\n", exit1);
+	s = ctrbox_runc_error_message("OCI runtime start failed", &r, "container not running\n",
+				      exit1);
 	CHECK_STR(s,
 		  "OCI runtime start failed: runc did not terminate successfully: exit status 1: "
 		  "container not running\n");
 	free(s);
-	s = runc_error_message("OCI runtime pause failed", &r, "", exit1); /* captured, empty */
+	s = ctrbox_runc_error_message("OCI runtime pause failed", &r, "",
+				      exit1); /* captured, empty */
 	CHECK_STR(s,
 		  "OCI runtime pause failed: runc did not terminate successfully: exit status 1: ");
 	free(s);
-	s = runc_error_message("OCI runtime create failed", &r, NULL, killed); /* pipes */
+	s = ctrbox_runc_error_message("OCI runtime create failed", &r, NULL, killed); /* pipes */
 	CHECK_STR(
 	    s, "OCI runtime create failed: runc did not terminate successfully: exit status 137");
 	free(s);
 	r.binary = "/usr/sbin/runc";
-	s = runc_error_message("OCI runtime exec failed", &r, NULL, 2 << 8);
+	s = ctrbox_runc_error_message("OCI runtime exec failed", &r, NULL, 2 << 8);
 	CHECK_STR(s, "OCI runtime exec failed: /usr/sbin/runc did not terminate successfully: exit "
 		     "status 2");
 	free(s);
@@ -436,20 +443,20 @@ void test_runc_error_message(void)
 	/* the log cannot be read */
 	r = shim_runc;
 	r.log = "/nonexistent/log.json";
-	s = runc_error_message("OCI runtime create failed", &r, NULL, exit1);
+	s = ctrbox_runc_error_message("OCI runtime create failed", &r, NULL, exit1);
 	CHECK_STR(s, "OCI runtime create failed: unable to retrieve OCI runtime error (open "
 		     "/nonexistent/log.json: no such file or directory): runc did not terminate "
 		     "successfully: exit status 1");
 	free(s);
 	r.log = "/tmp";
-	s = runc_error_message("OCI runtime start failed", &r, "x", exit1);
+	s = ctrbox_runc_error_message("OCI runtime start failed", &r, "x", exit1);
 	CHECK_STR(s,
 		  "OCI runtime start failed: unable to retrieve OCI runtime error (read /tmp: is "
 		  "a directory): runc did not terminate successfully: exit status 1: x");
 	free(s);
 	/* no log configured */
 	r.log = NULL;
-	s = runc_error_message("OCI runtime start failed", &r, "out", exit1);
+	s = ctrbox_runc_error_message("OCI runtime start failed", &r, "out", exit1);
 	CHECK_STR(s,
 		  "OCI runtime start failed: runc did not terminate successfully: exit status 1: "
 		  "out");
@@ -457,19 +464,19 @@ void test_runc_error_message(void)
 
 	/* a runc that cannot be started: Go's os/exec texts, then runtimeError as above */
 	r.binary = "ctrbox-no-such-runc";
-	s = runc_exec_error(&r, -ENOENT);
+	s = ctrbox_runc_exec_error(&r, -ENOENT);
 	CHECK_STR(s, "exec: \"ctrbox-no-such-runc\": executable file not found in $PATH");
 	free(s);
 	r.binary = "/nonexistent/runc";
-	s = runc_exec_error(&r, -ENOENT);
+	s = ctrbox_runc_exec_error(&r, -ENOENT);
 	CHECK_STR(s, "fork/exec /nonexistent/runc: no such file or directory");
 	free(s);
 	r.binary = "/tmp/not-executable";
-	s = runc_exec_error(&r, -EACCES);
+	s = ctrbox_runc_exec_error(&r, -EACCES);
 	CHECK_STR(s, "fork/exec /tmp/not-executable: permission denied");
 	free(s);
-	s = runc_runtime_error("OCI runtime create failed", "/nonexistent/log.json",
-			       "exec: \"runc\": executable file not found in $PATH");
+	s = ctrbox_runc_runtime_error("OCI runtime create failed", "/nonexistent/log.json",
+				      "exec: \"runc\": executable file not found in $PATH");
 	CHECK_STR(s,
 		  "OCI runtime create failed: unable to retrieve OCI runtime error (open "
 		  "/nonexistent/log.json: no such file or directory): exec: \"runc\": executable "
@@ -495,29 +502,29 @@ void test_runc_parse_state(void)
 	    "{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"pid\":0,\"status\":\"stopped\","
 	    "\"bundle\":\"/tmp/rxb\",\"rootfs\":\"/tmp/rxb/rootfs\",\"created\":"
 	    "\"2026-11-23T13:16:10.598270488Z\",\"annotations\":{\"a.b\":\"c\"},\"owner\":\"\"}";
-	struct runc_state st;
+	struct ctrbox_runc_state st;
 
-	CHECK(runc_parse_state(state, sizeof(state) - 1, &st) == 0);
+	CHECK(ctrbox_runc_parse_state(state, sizeof(state) - 1, &st) == 0);
 	CHECK_STR(st.id, "c1");
 	CHECK(st.pid == 442);
 	CHECK_STR(st.status, "running");
 	CHECK_STR(st.bundle, "/tmp/rxb");
 	CHECK_STR(st.rootfs, "/tmp/rxb/rootfs");
 	CHECK_STR(st.created, "2026-11-23T13:16:10.598270488Z");
-	runc_state_free(&st);
-	CHECK(runc_parse_state(stopped, sizeof(stopped) - 1, &st) == 0);
+	ctrbox_runc_state_free(&st);
+	CHECK(ctrbox_runc_parse_state(stopped, sizeof(stopped) - 1, &st) == 0);
 	CHECK(st.pid == 0);
 	CHECK_STR(st.status, "stopped");
-	runc_state_free(&st);
+	ctrbox_runc_state_free(&st);
 	/* absent fields are Go's zero values; wrong types and non-objects fail */
-	CHECK(runc_parse_state("{\"id\":\"x\"}", 10, &st) == 0);
+	CHECK(ctrbox_runc_parse_state("{\"id\":\"x\"}", 10, &st) == 0);
 	CHECK_STR(st.status, "");
 	CHECK(st.pid == 0);
-	runc_state_free(&st);
-	CHECK(runc_parse_state("{\"pid\":\"1\"}", 11, &st) == -EINVAL && st.id == NULL);
-	CHECK(runc_parse_state("{\"id\":1}", 8, &st) == -EINVAL);
-	CHECK(runc_parse_state("[]", 2, &st) == -EINVAL);
-	CHECK(runc_parse_state("container does not exist\n", 25, &st) == -EINVAL);
+	ctrbox_runc_state_free(&st);
+	CHECK(ctrbox_runc_parse_state("{\"pid\":\"1\"}", 11, &st) == -EINVAL && st.id == NULL);
+	CHECK(ctrbox_runc_parse_state("{\"id\":1}", 8, &st) == -EINVAL);
+	CHECK(ctrbox_runc_parse_state("[]", 2, &st) == -EINVAL);
+	CHECK(ctrbox_runc_parse_state("container does not exist\n", 25, &st) == -EINVAL);
 }
 
 void test_runc_parse_ps(void)
@@ -525,17 +532,18 @@ void test_runc_parse_ps(void)
 	int *pids = (int *)1;
 	size_t n = 9;
 
-	CHECK(runc_parse_ps("[442]\n", 6, &pids, &n) == 0 && n == 1 && pids && pids[0] == 442);
+	CHECK(ctrbox_runc_parse_ps("[442]\n", 6, &pids, &n) == 0 && n == 1 && pids &&
+	      pids[0] == 442);
 	free(pids);
-	CHECK(runc_parse_ps("[1,22,333]", 10, &pids, &n) == 0 && n == 3 && pids[2] == 333);
+	CHECK(ctrbox_runc_parse_ps("[1,22,333]", 10, &pids, &n) == 0 && n == 3 && pids[2] == 333);
 	free(pids);
 	/* a stopped container: runc prints null */
-	CHECK(runc_parse_ps("null\n", 5, &pids, &n) == 0 && n == 0 && pids == NULL);
-	CHECK(runc_parse_ps("[]", 2, &pids, &n) == 0 && n == 0 && pids == NULL);
-	CHECK(runc_parse_ps("[\"1\"]", 5, &pids, &n) == -EINVAL && pids == NULL);
-	CHECK(runc_parse_ps("[1.5]", 5, &pids, &n) == -EINVAL);
-	CHECK(runc_parse_ps("[null]", 6, &pids, &n) == -EINVAL);
-	CHECK(runc_parse_ps("[4294967296]", 12, &pids, &n) == -ERANGE);
-	CHECK(runc_parse_ps("{}", 2, &pids, &n) == -EINVAL);
-	CHECK(runc_parse_ps("", 0, &pids, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_ps("null\n", 5, &pids, &n) == 0 && n == 0 && pids == NULL);
+	CHECK(ctrbox_runc_parse_ps("[]", 2, &pids, &n) == 0 && n == 0 && pids == NULL);
+	CHECK(ctrbox_runc_parse_ps("[\"1\"]", 5, &pids, &n) == -EINVAL && pids == NULL);
+	CHECK(ctrbox_runc_parse_ps("[1.5]", 5, &pids, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_ps("[null]", 6, &pids, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_ps("[4294967296]", 12, &pids, &n) == -ERANGE);
+	CHECK(ctrbox_runc_parse_ps("{}", 2, &pids, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_ps("", 0, &pids, &n) == -EINVAL);
 }

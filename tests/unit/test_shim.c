@@ -6,28 +6,28 @@
 #include "bootstrap/v1/bootstrap.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 
-#include "log.h"
-#include "sha256.h"
+#include "core/log_int.h"
+#include <ctrbox/sha256.h>
 #include <ctrbox/shim.h>
 #include "unit.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 void test_sha256_vectors(void)
 {
 	char hex[65];
 
-	sha256_hex("", 0, hex);
+	ctrbox_sha256_hex("", 0, hex);
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	sha256_hex("abc", 3, hex);
+	ctrbox_sha256_hex("abc", 3, hex);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	ctrbox_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
 	CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void clean_is(const char *in, const char *want)
 {
 	char *s = strdup(in);
-	CHECK_STR(path_clean(s), want);
+	CHECK_STR(ctrbox_path_clean(s), want);
 	free(s);
 }
 

@@ -13,7 +13,7 @@
 #include "snapshotter/filter.h"
 #include "snapshotter/store.h"
 #include "unit.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 /* A fresh temp dir for one test's store root; tmp_done removes it. */
 static char *tmp_root(void)
@@ -30,7 +30,7 @@ static char *tmp_root(void)
 static void tmp_done(char *t)
 {
 	if (t)
-		rm_rf(t);
+		ctrbox_rm_rf(t);
 	free(t);
 }
 
@@ -233,7 +233,7 @@ out:
 
 static int write_str(const char *path, const char *s)
 {
-	return write_file(path, s, strlen(s), 0644);
+	return ctrbox_write_file(path, s, strlen(s), 0644);
 }
 
 void test_snapstore_native_copy(void)
@@ -291,7 +291,7 @@ void test_snapstore_native_copy(void)
 		char *cdev = path_of(cfs, "null"), *buf = NULL, target[64] = {0}, x[8] = {0};
 		size_t len;
 		struct stat st, st2;
-		CHECK(read_file(cf, 4096, &buf, &len) == 0);
+		CHECK(ctrbox_read_file(cf, 4096, &buf, &len) == 0);
 		CHECK_STR(buf, "#!/bin/sh\necho hi\n");
 		free(buf);
 		CHECK(lstat(cf, &st) == 0 && (st.st_mode & 07777) == 04755 && st.st_uid == 1000 &&
@@ -308,7 +308,7 @@ void test_snapstore_native_copy(void)
 		CHECK_STR(target, "../bin");
 		CHECK(lstat(cfifo, &st) == 0 && S_ISFIFO(st.st_mode));
 		CHECK(lstat(cdev, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
-		CHECK(read_file(cf2, 4096, &buf, &len) == 0);
+		CHECK(ctrbox_read_file(cf2, 4096, &buf, &len) == 0);
 		CHECK_STR(buf, "x=1\n");
 		free(buf);
 		/* usage of an active is measured now */
@@ -605,7 +605,7 @@ void test_snapstore_cleanup_reopen(void)
 	char *stale = path_of(root, "snapshots/4"), *stale_fs = path_of(root, "snapshots/4/fs");
 	char *stale_f = path_of(root, "snapshots/4/fs/stale");
 	CHECK(mkdir(stale, 0700) == 0 && mkdir(stale_fs, 0755) == 0);
-	CHECK(write_file(stale_f, "x", 1, 0644) == 0);
+	CHECK(ctrbox_write_file(stale_f, "x", 1, 0644) == 0);
 	m = prep_ok(s, "d", "", 0, &n);
 	CHECK(m && id_of(root, m->source) == 4);
 	CHECK(access(stale_f, F_OK) < 0 && errno == ENOENT);

@@ -1,6 +1,6 @@
 /* runc CLI wrapper after go-runc: exact argv per subcommand, execve without a shell, output
  * capture, and the error texts the Go shim builds from runc's JSON log. */
-#include "runc.h"
+#include <ctrbox/runc.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "util.h"
+#include <ctrbox/json.h>
+#include <ctrbox/util.h>
 
 extern char **environ;
 
@@ -31,7 +31,7 @@ extern char **environ;
  * Every helper returns 0 or a negative errno, so a builder chains them with GNU ?: and
  * stops at the first failure. */
 
-int runc_argv_add(struct runc_argv *a, const char *s)
+int ctrbox_runc_argv_add(struct ctrbox_runc_argv *a, const char *s)
 {
 	char *d;
 
@@ -51,7 +51,7 @@ int runc_argv_add(struct runc_argv *a, const char *s)
 	return 0;
 }
 
-void runc_argv_free(struct runc_argv *a)
+void ctrbox_runc_argv_free(struct ctrbox_runc_argv *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		free(a->v[i]);
@@ -59,21 +59,21 @@ void runc_argv_free(struct runc_argv *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int add_if(struct runc_argv *a, int cond, const char *flag)
+static int add_if(struct ctrbox_runc_argv *a, int cond, const char *flag)
 {
-	return cond ? runc_argv_add(a, flag) : 0;
+	return cond ? ctrbox_runc_argv_add(a, flag) : 0;
 }
 
 /* "flag value", left out when value is NULL or "" (go-runc's `if o.X != ""`). */
-static int add_opt(struct runc_argv *a, const char *flag, const char *value)
+static int add_opt(struct ctrbox_runc_argv *a, const char *flag, const char *value)
 {
 	if (!value || !*value)
 		return 0;
-	return runc_argv_add(a, flag) ?: runc_argv_add(a, value);
+	return ctrbox_runc_argv_add(a, flag) ?: ctrbox_runc_argv_add(a, value);
 }
 
 /* go-runc passes pid files through filepath.Abs: relative to the cwd, and cleaned. */
-static int add_abs(struct runc_argv *a, const char *flag, const char *path)
+static int add_abs(struct ctrbox_runc_argv *a, const char *flag, const char *path)
 {
 	char *cwd = NULL, *abs;
 	int r;
@@ -83,151 +83,154 @@ static int add_abs(struct runc_argv *a, const char *flag, const char *path)
 	if (path[0] == '/') {
 		abs = strdup(path);
 		if (abs)
-			path_clean(abs);
+			ctrbox_path_clean(abs);
 	} else {
 		cwd = getcwd(NULL, 0);
 		if (!cwd)
 			return -errno;
-		abs = path_join((const char *const[]){cwd, path}, 2);
+		abs = ctrbox_path_join((const char *const[]){cwd, path}, 2);
 	}
 	if (!abs) {
 		free(cwd);
 		return -ENOMEM;
 	}
-	r = runc_argv_add(a, flag) ?: runc_argv_add(a, abs);
+	r = ctrbox_runc_argv_add(a, flag) ?: ctrbox_runc_argv_add(a, abs);
 	free(abs);
 	free(cwd);
 	return r;
 }
 
-static const char *binary_name(const struct runc *r)
+static const char *binary_name(const struct ctrbox_runc *r)
 {
 	return r->binary && *r->binary ? r->binary : "runc";
 }
 
 /* argv[0] and the global options in go-runc's Runc.args() order. */
-static int add_global(struct runc_argv *a, const struct runc *r)
+static int add_global(struct ctrbox_runc_argv *a, const struct ctrbox_runc *r)
 {
-	return runc_argv_add(a, binary_name(r)) ?: add_opt(a, "--root", r->root)
+	return ctrbox_runc_argv_add(a, binary_name(r)) ?: add_opt(a, "--root", r->root)
 		?: add_if(a, r->debug, "--debug") ?: add_opt(a, "--log", r->log)
 		?: add_opt(a, "--log-format", r->log_json ? "json" : NULL)
 		?: add_opt(a, "--criu", r->criu) ?: add_if(a, r->systemd_cgroup, "--systemd-cgroup");
 }
 
-static int finish(struct runc_argv *a, int r)
+static int finish(struct ctrbox_runc_argv *a, int r)
 {
 	if (r < 0)
-		runc_argv_free(a);
+		ctrbox_runc_argv_free(a);
 	return r;
 }
 
 /* The subcommands that take nothing but the container id. */
-static int simple(const struct runc *r, const char *cmd, const char *id, struct runc_argv *a)
+static int simple(const struct ctrbox_runc *r, const char *cmd, const char *id,
+		  struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, cmd) ?: runc_argv_add(a, id));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, cmd) ?: ctrbox_runc_argv_add(a, id));
 }
 
-static int create_or_run(const struct runc *r, const char *cmd, const char *id,
-			 const struct runc_create_opts *o, struct runc_argv *a)
+static int create_or_run(const struct ctrbox_runc *r, const char *cmd, const char *id,
+			 const struct ctrbox_runc_create_opts *o, struct ctrbox_runc_argv *a)
 {
 	if (!o->bundle || !*o->bundle)
 		return -EINVAL;
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, cmd)
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, cmd)
 				 ?: add_opt(a, "--bundle", o->bundle)
 				 ?: add_abs(a, "--pid-file", o->pid_file)
 				 ?: add_opt(a, "--console-socket", o->console_socket)
 				 ?: add_if(a, o->no_pivot, "--no-pivot")
 				 ?: add_if(a, o->no_new_keyring, "--no-new-keyring")
-				 ?: add_if(a, o->detach, "--detach") ?: runc_argv_add(a, id));
+				 ?: add_if(a, o->detach, "--detach") ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_create(const struct runc *r, const char *id, const struct runc_create_opts *o,
-		     struct runc_argv *a)
+int ctrbox_runc_argv_create(const struct ctrbox_runc *r, const char *id,
+			    const struct ctrbox_runc_create_opts *o, struct ctrbox_runc_argv *a)
 {
 	return create_or_run(r, "create", id, o, a);
 }
 
-int runc_argv_run(const struct runc *r, const char *id, const struct runc_create_opts *o,
-		  struct runc_argv *a)
+int ctrbox_runc_argv_run(const struct ctrbox_runc *r, const char *id,
+			 const struct ctrbox_runc_create_opts *o, struct ctrbox_runc_argv *a)
 {
 	return create_or_run(r, "run", id, o, a);
 }
 
-int runc_argv_start(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_start(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
 	return simple(r, "start", id, a);
 }
 
-int runc_argv_exec(const struct runc *r, const char *id, const struct runc_exec_opts *o,
-		   struct runc_argv *a)
+int ctrbox_runc_argv_exec(const struct ctrbox_runc *r, const char *id,
+			  const struct ctrbox_runc_exec_opts *o, struct ctrbox_runc_argv *a)
 {
 	if (!o->process || !*o->process)
 		return -EINVAL;
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "exec")
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "exec")
 				 ?: add_opt(a, "--process", o->process)
 				 ?: add_opt(a, "--console-socket", o->console_socket)
 				 ?: add_if(a, o->detach, "--detach")
-				 ?: add_abs(a, "--pid-file", o->pid_file) ?: runc_argv_add(a, id));
+				 ?: add_abs(a, "--pid-file", o->pid_file) ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_kill(const struct runc *r, const char *id, int sig, int all, struct runc_argv *a)
+int ctrbox_runc_argv_kill(const struct ctrbox_runc *r, const char *id, int sig, int all,
+			  struct ctrbox_runc_argv *a)
 {
 	char signo[16];
 
 	snprintf(signo, sizeof(signo), "%d", sig);
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "kill") ?: add_if(a, all, "--all")
-				 ?: runc_argv_add(a, id) ?: runc_argv_add(a, signo));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "kill") ?: add_if(a, all, "--all")
+				 ?: ctrbox_runc_argv_add(a, id) ?: ctrbox_runc_argv_add(a, signo));
 }
 
-int runc_argv_delete(const struct runc *r, const char *id, int force, struct runc_argv *a)
+int ctrbox_runc_argv_delete(const struct ctrbox_runc *r, const char *id, int force,
+			    struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "delete")
-				 ?: add_if(a, force, "--force") ?: runc_argv_add(a, id));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "delete")
+				 ?: add_if(a, force, "--force") ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_pause(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_pause(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
 	return simple(r, "pause", id, a);
 }
 
-int runc_argv_resume(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_resume(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
 	return simple(r, "resume", id, a);
 }
 
-int runc_argv_state(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_state(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
 	return simple(r, "state", id, a);
 }
 
-int runc_argv_ps(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_ps(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "ps")
-				 ?: add_opt(a, "--format", "json") ?: runc_argv_add(a, id));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "ps")
+				 ?: add_opt(a, "--format", "json") ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_list(const struct runc *r, struct runc_argv *a)
+int ctrbox_runc_argv_list(const struct ctrbox_runc *r, struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "list")
-				 ?: runc_argv_add(a, "--format=json"));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "list")
+				 ?: ctrbox_runc_argv_add(a, "--format=json"));
 }
 
-int runc_argv_stats(const struct runc *r, const char *id, struct runc_argv *a)
+int ctrbox_runc_argv_stats(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "events")
-				 ?: runc_argv_add(a, "--stats") ?: runc_argv_add(a, id));
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "events")
+				 ?: ctrbox_runc_argv_add(a, "--stats") ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_update(const struct runc *r, const char *id, const char *resources,
-		     struct runc_argv *a)
+int ctrbox_runc_argv_update(const struct ctrbox_runc *r, const char *id, const char *resources,
+			    struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "update")
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "update")
 				 ?: add_opt(a, "--resources", resources ? resources : "-")
-				 ?: runc_argv_add(a, id));
+				 ?: ctrbox_runc_argv_add(a, id));
 }
 
 /* go-runc's CheckpointOpts.args() order, restricted to the options the shim uses. */
-static int add_criu(struct runc_argv *a, const struct runc_criu_opts *o)
+static int add_criu(struct ctrbox_runc_argv *a, const struct ctrbox_runc_criu_opts *o)
 {
 	int r = add_opt(a, "--image-path", o->image_path) ?: add_opt(a, "--work-path", o->work_path)
 		?: add_opt(a, "--parent-path", o->parent_path)
@@ -236,36 +239,38 @@ static int add_criu(struct runc_argv *a, const struct runc_criu_opts *o)
 		?: add_if(a, o->file_locks, "--file-locks");
 
 	for (size_t i = 0; r == 0 && i < o->n_empty_ns; i++)
-		r = runc_argv_add(a, "--empty-ns") ?: runc_argv_add(a, o->empty_ns[i]);
+		r = ctrbox_runc_argv_add(a, "--empty-ns")
+			?: ctrbox_runc_argv_add(a, o->empty_ns[i]);
 	return r;
 }
 
-int runc_argv_checkpoint(const struct runc *r, const char *id, const struct runc_checkpoint_opts *o,
-			 struct runc_argv *a)
+int ctrbox_runc_argv_checkpoint(const struct ctrbox_runc *r, const char *id,
+				const struct ctrbox_runc_checkpoint_opts *o,
+				struct ctrbox_runc_argv *a)
 {
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "checkpoint") ?: add_criu(a, &o->criu)
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "checkpoint") ?: add_criu(a, &o->criu)
 				 ?: add_if(a, o->leave_running, "--leave-running")
-				 ?: runc_argv_add(a, id));
+				 ?: ctrbox_runc_argv_add(a, id));
 }
 
-int runc_argv_restore(const struct runc *r, const char *id, const struct runc_restore_opts *o,
-		      struct runc_argv *a)
+int ctrbox_runc_argv_restore(const struct ctrbox_runc *r, const char *id,
+			     const struct ctrbox_runc_restore_opts *o, struct ctrbox_runc_argv *a)
 {
 	if (!o->bundle || !*o->bundle)
 		return -EINVAL;
 	/* "-no-subreaper" with one dash is what go-runc passes; runc's flag parser takes it. */
-	return finish(a, add_global(a, r) ?: runc_argv_add(a, "restore") ?: add_criu(a, &o->criu)
+	return finish(a, add_global(a, r) ?: ctrbox_runc_argv_add(a, "restore") ?: add_criu(a, &o->criu)
 				 ?: add_if(a, o->detach, "--detach")
 				 ?: add_abs(a, "--pid-file", o->pid_file)
 				 ?: add_opt(a, "--console-socket", o->console_socket)
 				 ?: add_if(a, o->no_pivot, "--no-pivot")
 				 ?: add_if(a, o->no_subreaper, "-no-subreaper")
-				 ?: add_opt(a, "--bundle", o->bundle) ?: runc_argv_add(a, id));
+				 ?: add_opt(a, "--bundle", o->bundle) ?: ctrbox_runc_argv_add(a, id));
 }
 
 /* ---- running ---- */
 
-int runc_lookpath(const char *name, char **out)
+int ctrbox_runc_lookpath(const char *name, char **out)
 {
 	const char *path = getenv("PATH"), *p, *end;
 	struct stat st;
@@ -276,7 +281,7 @@ int runc_lookpath(const char *name, char **out)
 		char *dir, *cand;
 		end = strchrnul(p, ':');
 		dir = end > p ? strndup(p, end - p) : strdup(".");
-		cand = dir ? path_join((const char *const[]){dir, name}, 2) : NULL;
+		cand = dir ? ctrbox_path_join((const char *const[]){dir, name}, 2) : NULL;
 		free(dir);
 		if (!cand)
 			return -ENOMEM;
@@ -364,7 +369,7 @@ child_exec(const char *path, char *const argv[], char *const envp[], const int f
 	child_fail(3);
 }
 
-pid_t runc_spawn(const struct runc_argv *a, int in, int out, int err)
+pid_t ctrbox_runc_spawn(const struct ctrbox_runc_argv *a, int in, int out, int err)
 {
 	int fds[3] = {in, out, err}, ep[2] = {-1, -1}, devnull = -1, code;
 	char *path = NULL, **envp = NULL;
@@ -373,7 +378,7 @@ pid_t runc_spawn(const struct runc_argv *a, int in, int out, int err)
 
 	if (!a->v || !a->v[0])
 		goto out;
-	pid = runc_lookpath(a->v[0], &path);
+	pid = ctrbox_runc_lookpath(a->v[0], &path);
 	if (pid < 0)
 		goto out;
 	envp = child_env();
@@ -424,14 +429,15 @@ out:
 	return pid;
 }
 
-int runc_run_sync(const struct runc_argv *a, int in, char **out, size_t *outlen, int *wstatus)
+int ctrbox_runc_run_sync(const struct ctrbox_runc_argv *a, int in, char **out, size_t *outlen,
+			 int *wstatus)
 {
 	int mfd = memfd_create("runc-output", MFD_CLOEXEC), st, r = 0;
 	pid_t pid;
 
 	if (mfd < 0)
 		return -errno;
-	pid = runc_spawn(a, in, mfd, mfd);
+	pid = ctrbox_runc_spawn(a, in, mfd, mfd);
 	if (pid < 0) {
 		r = pid;
 		goto out;
@@ -446,7 +452,7 @@ int runc_run_sync(const struct runc_argv *a, int in, char **out, size_t *outlen,
 		r = -errno;
 		goto out;
 	}
-	r = read_fd_all(mfd, OUTPUT_MAX, out, outlen);
+	r = ctrbox_read_fd_all(mfd, OUTPUT_MAX, out, outlen);
 	if (r == 0 && wstatus)
 		*wstatus = st;
 out:
@@ -529,19 +535,20 @@ static char *trim(char *s)
 /* Is this line a JSON object with "level":"error"? Then its msg (or "" if it has none). */
 static int error_line(const char *line, size_t len, char **msg)
 {
-	struct json j;
+	struct ctrbox_json j;
 	int m, r = 0;
 
 	if (!memmem(line, len, "\"error\"", 7)) /* cheap filter before parsing */
 		return 0;
-	if (json_parse(&j, line, len) < 0)
+	if (ctrbox_json_parse(&j, line, len) < 0)
 		return 0; /* a partial or foreign line is not an error record */
-	if (json_is_object(&j, 0) && json_streq(&j, json_get(&j, 0, "level"), "error")) {
-		m = json_get(&j, 0, "msg");
-		*msg = json_is_string(&j, m) ? json_strdup(&j, m) : strdup("");
+	if (ctrbox_json_is_object(&j, 0) &&
+	    ctrbox_json_streq(&j, ctrbox_json_get(&j, 0, "level"), "error")) {
+		m = ctrbox_json_get(&j, 0, "msg");
+		*msg = ctrbox_json_is_string(&j, m) ? ctrbox_json_strdup(&j, m) : strdup("");
 		r = *msg ? 1 : -ENOMEM;
 	}
-	json_free(&j);
+	ctrbox_json_free(&j);
 	return r;
 }
 
@@ -569,7 +576,7 @@ static int last_error(const char *log_path, char **msg, const char **op)
 	return r < 0 ? r : 0;
 }
 
-int runc_last_error(const char *log_path, char **msg)
+int ctrbox_runc_last_error(const char *log_path, char **msg)
 {
 	const char *op;
 
@@ -589,7 +596,7 @@ static char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-char *runc_exit_error(const struct runc *r, int wstatus, const char *output)
+char *ctrbox_runc_exit_error(const struct ctrbox_runc *r, int wstatus, const char *output)
 {
 	/* the exit status the Go shim's reaper reports: 128 + signal when killed */
 	int status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
@@ -598,20 +605,20 @@ char *runc_exit_error(const struct runc *r, int wstatus, const char *output)
 			 status, output ? ": " : "", output ? output : "");
 }
 
-char *runc_exec_error(const struct runc *r, int err)
+char *ctrbox_runc_exec_error(const struct ctrbox_runc *r, int err)
 {
 	const char *name = binary_name(r);
 	char *path = NULL, *s, text[128];
 
-	if (runc_lookpath(name, &path) == -ENOENT)
+	if (ctrbox_runc_lookpath(name, &path) == -ENOENT)
 		return xasprintf("exec: \"%s\": executable file not found in $PATH", name);
 	s = xasprintf("fork/exec %s: %s", path ? path : name,
-		      go_errno_text(-err, text, sizeof(text)));
+		      ctrbox_go_errno_text(-err, text, sizeof(text)));
 	free(path);
 	return s;
 }
 
-char *runc_runtime_error(const char *op, const char *log_path, const char *runc_err)
+char *ctrbox_runc_runtime_error(const char *op, const char *log_path, const char *runc_err)
 {
 	const char *what;
 	char *msg = NULL, *s, text[128];
@@ -626,17 +633,19 @@ char *runc_runtime_error(const char *op, const char *log_path, const char *runc_
 		return NULL;
 	if (r < 0)
 		return xasprintf("%s: unable to retrieve OCI runtime error (%s %s: %s): %s", op,
-				 what, log_path, go_errno_text(-r, text, sizeof(text)), runc_err);
+				 what, log_path, ctrbox_go_errno_text(-r, text, sizeof(text)),
+				 runc_err);
 	s = msg && *msg ? xasprintf("%s: %s", op, msg) : xasprintf("%s: %s", op, runc_err);
 	free(msg);
 	return s;
 }
 
-char *runc_error_message(const char *op, const struct runc *r, const char *output, int wstatus)
+char *ctrbox_runc_error_message(const char *op, const struct ctrbox_runc *r, const char *output,
+				int wstatus)
 {
-	char *e = runc_exit_error(r, wstatus, output), *s;
+	char *e = ctrbox_runc_exit_error(r, wstatus, output), *s;
 
-	s = runc_runtime_error(op, r->log, e);
+	s = ctrbox_runc_runtime_error(op, r->log, e);
 	free(e);
 	return s;
 }
@@ -644,29 +653,29 @@ char *runc_error_message(const char *op, const struct runc *r, const char *outpu
 /* ---- parsers ---- */
 
 /* Go's Unmarshal into a string: absent or null leaves "", another type is an error. */
-static int get_string(const struct json *j, const char *key, char **out)
+static int get_string(const struct ctrbox_json *j, const char *key, char **out)
 {
-	int t = json_get(j, 0, key);
+	int t = ctrbox_json_get(j, 0, key);
 
-	if (t < 0 || json_is_null(j, t))
+	if (t < 0 || ctrbox_json_is_null(j, t))
 		*out = strdup("");
-	else if (json_is_string(j, t))
-		*out = json_strdup(j, t);
+	else if (ctrbox_json_is_string(j, t))
+		*out = ctrbox_json_strdup(j, t);
 	else
 		return -EINVAL;
 	return *out ? 0 : (errno == EINVAL ? -EINVAL : -ENOMEM);
 }
 
-static int get_int(const struct json *j, int t, int *out)
+static int get_int(const struct ctrbox_json *j, int t, int *out)
 {
 	int64_t v;
 	int r;
 
-	if (t < 0 || json_is_null(j, t)) {
+	if (t < 0 || ctrbox_json_is_null(j, t)) {
 		*out = 0;
 		return 0;
 	}
-	r = json_int64(j, t, &v);
+	r = ctrbox_json_int64(j, t, &v);
 	if (r < 0)
 		return r;
 	if (v < INT_MIN || v > INT_MAX)
@@ -675,7 +684,7 @@ static int get_int(const struct json *j, int t, int *out)
 	return 0;
 }
 
-void runc_state_free(struct runc_state *st)
+void ctrbox_runc_state_free(struct ctrbox_runc_state *st)
 {
 	free(st->id);
 	free(st->status);
@@ -685,42 +694,42 @@ void runc_state_free(struct runc_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int runc_parse_state(const char *json, size_t len, struct runc_state *st)
+int ctrbox_runc_parse_state(const char *json, size_t len, struct ctrbox_runc_state *st)
 {
-	struct json j;
+	struct ctrbox_json j;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	r = json_parse(&j, json, len);
+	r = ctrbox_json_parse(&j, json, len);
 	if (r < 0)
 		return r;
-	if (!json_is_object(&j, 0))
+	if (!ctrbox_json_is_object(&j, 0))
 		r = -EINVAL;
 	else
-		r = get_string(&j, "id", &st->id) ?: get_int(&j, json_get(&j, 0, "pid"), &st->pid)
+		r = get_string(&j, "id", &st->id) ?: get_int(&j, ctrbox_json_get(&j, 0, "pid"), &st->pid)
 			?: get_string(&j, "status", &st->status) ?: get_string(&j, "bundle", &st->bundle)
 			?: get_string(&j, "rootfs", &st->rootfs)
 			?: get_string(&j, "created", &st->created);
-	json_free(&j);
+	ctrbox_json_free(&j);
 	if (r < 0)
-		runc_state_free(st);
+		ctrbox_runc_state_free(st);
 	return r;
 }
 
-int runc_parse_ps(const char *json, size_t len, int **pids, size_t *n)
+int ctrbox_runc_parse_ps(const char *json, size_t len, int **pids, size_t *n)
 {
-	struct json j;
+	struct ctrbox_json j;
 	int r, count, t;
 	int *v = NULL;
 
 	*pids = NULL;
 	*n = 0;
-	r = json_parse(&j, json, len);
+	r = ctrbox_json_parse(&j, json, len);
 	if (r < 0)
 		return r;
-	if (json_is_null(&j, 0))
+	if (ctrbox_json_is_null(&j, 0))
 		goto out;
-	count = json_array_len(&j, 0);
+	count = ctrbox_json_array_len(&j, 0);
 	if (count < 0) {
 		r = -EINVAL;
 		goto out;
@@ -730,8 +739,8 @@ int runc_parse_ps(const char *json, size_t len, int **pids, size_t *n)
 		goto out;
 	}
 	t = 1;
-	for (int i = 0; i < count && r == 0; i++, t = json_skip(&j, t))
-		r = json_is_null(&j, t) ? -EINVAL : get_int(&j, t, &v[i]);
+	for (int i = 0; i < count && r == 0; i++, t = ctrbox_json_skip(&j, t))
+		r = ctrbox_json_is_null(&j, t) ? -EINVAL : get_int(&j, t, &v[i]);
 	if (r == 0) {
 		*pids = v;
 		*n = count;
@@ -739,6 +748,6 @@ int runc_parse_ps(const char *json, size_t len, int **pids, size_t *n)
 	}
 out:
 	free(v);
-	json_free(&j);
+	ctrbox_json_free(&j);
 	return r;
 }

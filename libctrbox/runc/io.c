@@ -1,5 +1,5 @@
 /* Stdio plumbing for shims: opening containerd's fifos and files, and non-blocking copy loops. */
-#include "io.h"
+#include <ctrbox/io.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log_int.h"
 
 #define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
 /* A detached copier (its owner is gone) that moved nothing for this long gives up. */
@@ -16,28 +16,28 @@
 /* One chunk at a time: src is read only while the buffer is empty, and is not watched at all
  * while a chunk waits for dst (a paused source still reports EPOLLHUP/EPOLLERR, whatever the
  * mask: a pty master whose process exited, a pipe whose writers are gone). */
-struct io_copy {
+struct ctrbox_io_copy {
 	struct ctrbox_loop *loop;
 	int src, dst, keep_dst;
 	int src_watched, dst_watched;
 	int detached;
-	struct io_copy *prev, *next; /* detached: all of them, so they stay reachable */
+	struct ctrbox_io_copy *prev, *next; /* detached: all of them, so they stay reachable */
 	struct ctrbox_timer *idle_timer;
 	uint64_t last_ms; /* detached: when data last moved */
 	char *buf;
 	size_t off, len;
 	unsigned long long bytes;
-	void (*done)(struct io_copy *c, void *data);
+	void (*done)(struct ctrbox_io_copy *c, void *data);
 	void *data;
 };
 
 /* Detached copiers left when the loop is freed at exit are not leaks: they are listed here. */
-static struct io_copy *detached_list;
+static struct ctrbox_io_copy *detached_list;
 
 static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 
-static void copy_close(struct io_copy *c)
+static void copy_close(struct ctrbox_io_copy *c)
 {
 	if (c->src_watched)
 		ctrbox_loop_del(c->loop, c->src);
@@ -57,9 +57,9 @@ static void copy_close(struct io_copy *c)
 	free(c);
 }
 
-static void copy_finish(struct io_copy *c)
+static void copy_finish(struct ctrbox_io_copy *c)
 {
-	void (*done)(struct io_copy *, void *) = c->done;
+	void (*done)(struct ctrbox_io_copy *, void *) = c->done;
 	void *data = c->data;
 
 	copy_close(c);
@@ -68,7 +68,7 @@ static void copy_finish(struct io_copy *c)
 }
 
 /* Writes what is buffered; returns 1 when the buffer is empty, 0 if dst is full, -1 on error. */
-static int flush(struct io_copy *c)
+static int flush(struct ctrbox_io_copy *c)
 {
 	while (c->off < c->len) {
 		ssize_t w = write(c->dst, c->buf + c->off, c->len - c->off);
@@ -89,7 +89,7 @@ static int flush(struct io_copy *c)
 
 /* dst is full: stop reading (the chunk stays) until dst takes more. 0, or -1 if it cannot
  * wait (the copier is finished then). */
-static int pause_src(struct io_copy *c)
+static int pause_src(struct ctrbox_io_copy *c)
 {
 	if (c->src_watched) {
 		ctrbox_loop_del(c->loop, c->src);
@@ -106,7 +106,7 @@ static int pause_src(struct io_copy *c)
 
 /* The buffer is empty again: read on. A detached copier reads at once, so that it ends as
  * soon as the source has nothing more (nobody waits for later output). */
-static void resume_src(struct io_copy *c)
+static void resume_src(struct ctrbox_io_copy *c)
 {
 	if (ctrbox_loop_add(c->loop, c->src, EPOLLIN, src_cb, c) < 0) {
 		ctrbox_log_warn("stdio copy: cannot watch the source, dropping output");
@@ -120,7 +120,7 @@ static void resume_src(struct io_copy *c)
 
 static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct io_copy *c = data;
+	struct ctrbox_io_copy *c = data;
 	int r = flush(c);
 
 	if (r == 0)
@@ -139,7 +139,7 @@ static void dst_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 
 static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct io_copy *c = data;
+	struct ctrbox_io_copy *c = data;
 
 	for (int i = 0; i < 16; i++) {
 		ssize_t n = read(fd, c->buf, COPY_BUF);
@@ -172,7 +172,7 @@ static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 
 static void idle_cb(struct ctrbox_loop *l, void *data)
 {
-	struct io_copy *c = data;
+	struct ctrbox_io_copy *c = data;
 	uint64_t now = ctrbox_loop_now_ms();
 
 	c->idle_timer = NULL; /* the loop frees it */
@@ -185,10 +185,11 @@ static void idle_cb(struct ctrbox_loop *l, void *data)
 	copy_finish(c);
 }
 
-struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
-			      void (*done)(struct io_copy *c, void *data), void *data)
+struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
+					    void (*done)(struct ctrbox_io_copy *c, void *data),
+					    void *data)
 {
-	struct io_copy *c = calloc(1, sizeof(*c));
+	struct ctrbox_io_copy *c = calloc(1, sizeof(*c));
 
 	if (!c || !(c->buf = malloc(COPY_BUF))) {
 		free(c);
@@ -211,13 +212,13 @@ struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_
 	return c;
 }
 
-void io_copy_stop(struct io_copy *c)
+void ctrbox_io_copy_stop(struct ctrbox_io_copy *c)
 {
 	if (c)
 		copy_close(c);
 }
 
-void io_copy_detach(struct io_copy *c)
+void ctrbox_io_copy_detach(struct ctrbox_io_copy *c)
 {
 	if (!c)
 		return;
@@ -239,12 +240,12 @@ void io_copy_detach(struct io_copy *c)
 		src_cb(c->loop, c->src, 0, c);
 }
 
-unsigned long long io_copy_bytes(const struct io_copy *c)
+unsigned long long ctrbox_io_copy_bytes(const struct ctrbox_io_copy *c)
 {
 	return c->bytes;
 }
 
-int io_open_output(const char *path)
+int ctrbox_io_open_output(const char *path)
 {
 	struct stat st;
 	int fd;
@@ -256,13 +257,13 @@ int io_open_output(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int io_open_input(const char *path)
+int ctrbox_io_open_input(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
-int io_pipe(int fds[2], int nonblock_read, int nonblock_write)
+int ctrbox_io_pipe(int fds[2], int nonblock_read, int nonblock_write)
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;

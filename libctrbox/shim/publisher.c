@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "events/ttrpc_events.pb-c.h"
-#include "log.h"
+#include "core/log_int.h"
 #include <ctrbox/ttrpc.h>
 
 #define QUEUE_MAX 4096	     /* far above what a shim produces between containerd restarts */

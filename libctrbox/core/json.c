@@ -1,17 +1,28 @@
 /* JSON reading on jsmn tokens (validated first, typed getters, Go-compatible unescaping) and
  * Go encoding/json-compatible string quoting. */
 
-/* jsmn is header-only: this is the one translation unit that compiles its code. It must come
- * before json.h, whose JSMN_HEADER include would otherwise make this one declarations only. */
+/* jsmn is header-only: this is the one translation unit that compiles its code. */
 #include <jsmn.h>
+#include <stddef.h>
 
-#include "json.h"
-#include "jsonw.h"
+#include <ctrbox/json.h>
+#include <ctrbox/jsonw.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The public token is jsmn's, field for field: jsmn writes into it directly. */
+_Static_assert(sizeof(struct ctrbox_json_tok) == sizeof(jsmntok_t), "token layout");
+_Static_assert(offsetof(struct ctrbox_json_tok, start) == offsetof(jsmntok_t, start),
+	       "token layout");
+_Static_assert(offsetof(struct ctrbox_json_tok, end) == offsetof(jsmntok_t, end), "token layout");
+_Static_assert(offsetof(struct ctrbox_json_tok, size) == offsetof(jsmntok_t, size), "token layout");
+_Static_assert(CTRBOX_JSON_OBJECT == (int)JSMN_OBJECT && CTRBOX_JSON_ARRAY == (int)JSMN_ARRAY &&
+		   CTRBOX_JSON_STRING == (int)JSMN_STRING &&
+		   CTRBOX_JSON_PRIMITIVE == (int)JSMN_PRIMITIVE,
+	       "token types");
 
 /* Go's encoding/json refuses nesting deeper than 10000; a C recursion that deep would cost
  * the shim a megabyte of stack for a spec nobody writes. */
@@ -182,7 +193,7 @@ static int v_value(struct vstate *v, int depth)
 	return 0;
 }
 
-int json_parse(struct json *j, const char *buf, size_t len)
+int ctrbox_json_parse(struct ctrbox_json *j, const char *buf, size_t len)
 {
 	struct vstate v = {(const unsigned char *)buf, len, 0, 0};
 	jsmn_parser p;
@@ -193,15 +204,15 @@ int json_parse(struct json *j, const char *buf, size_t len)
 		return -E2BIG;
 	if (v_value(&v, 0) < 0 || v.i != len)
 		return -EINVAL;
-	if (v.toks > JSON_MAX_TOKENS)
+	if (v.toks > CTRBOX_JSON_MAX_TOKENS)
 		return -E2BIG;
 	j->toks = malloc(v.toks * sizeof(*j->toks));
 	if (!j->toks)
 		return -ENOMEM;
 	jsmn_init(&p);
-	r = jsmn_parse(&p, buf, len, j->toks, v.toks);
+	r = jsmn_parse(&p, buf, len, (jsmntok_t *)j->toks, v.toks);
 	if (r != v.toks) { /* cannot happen on validated input; refuse rather than trust it */
-		json_free(j);
+		ctrbox_json_free(j);
 		return -EINVAL;
 	}
 	j->buf = buf;
@@ -210,7 +221,7 @@ int json_parse(struct json *j, const char *buf, size_t len)
 	return 0;
 }
 
-void json_free(struct json *j)
+void ctrbox_json_free(struct ctrbox_json *j)
 {
 	free(j->toks);
 	memset(j, 0, sizeof(*j));
@@ -218,16 +229,16 @@ void json_free(struct json *j)
 
 /* ---- navigation ---- */
 
-static const jsmntok_t *tok_at(const struct json *j, int tok)
+static const struct ctrbox_json_tok *tok_at(const struct ctrbox_json *j, int tok)
 {
 	return tok >= 0 && tok < j->ntoks ? &j->toks[tok] : NULL;
 }
 
 /* Tokens are in document order, so a subtree is every following token that starts before
  * its root ends. */
-int json_skip(const struct json *j, int tok)
+int ctrbox_json_skip(const struct ctrbox_json *j, int tok)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 	int next = tok + 1;
 
 	if (!t)
@@ -237,72 +248,72 @@ int json_skip(const struct json *j, int tok)
 	return next;
 }
 
-int json_object_next(const struct json *j, int obj, int key)
+int ctrbox_json_object_next(const struct ctrbox_json *j, int obj, int key)
 {
-	const jsmntok_t *o = tok_at(j, obj);
+	const struct ctrbox_json_tok *o = tok_at(j, obj);
 	int next;
 
-	if (!o || o->type != JSMN_OBJECT)
+	if (!o || o->type != CTRBOX_JSON_OBJECT)
 		return -1;
-	next = key < 0 ? obj + 1 : json_skip(j, key + 1);
+	next = key < 0 ? obj + 1 : ctrbox_json_skip(j, key + 1);
 	if (next < 0 || next >= j->ntoks || j->toks[next].start >= o->end)
 		return -1;
 	return next;
 }
 
-int json_get(const struct json *j, int obj, const char *key)
+int ctrbox_json_get(const struct ctrbox_json *j, int obj, const char *key)
 {
 	int found = -1;
 
-	for (int k = -1; (k = json_object_next(j, obj, k)) >= 0;)
-		if (json_streq(j, k, key))
+	for (int k = -1; (k = ctrbox_json_object_next(j, obj, k)) >= 0;)
+		if (ctrbox_json_streq(j, k, key))
 			found = k + 1; /* keep going: the last duplicate wins, as in Go */
 	return found;
 }
 
-int json_array_len(const struct json *j, int tok)
+int ctrbox_json_array_len(const struct ctrbox_json *j, int tok)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 
-	return t && t->type == JSMN_ARRAY ? t->size : -1;
+	return t && t->type == CTRBOX_JSON_ARRAY ? t->size : -1;
 }
 
-int json_array_at(const struct json *j, int arr, int i)
+int ctrbox_json_array_at(const struct ctrbox_json *j, int arr, int i)
 {
 	int t = arr + 1;
 
-	if (i < 0 || i >= json_array_len(j, arr))
+	if (i < 0 || i >= ctrbox_json_array_len(j, arr))
 		return -1;
 	while (i-- > 0)
-		t = json_skip(j, t);
+		t = ctrbox_json_skip(j, t);
 	return t;
 }
 
-static bool is_type(const struct json *j, int tok, jsmntype_t type)
+static bool is_type(const struct ctrbox_json *j, int tok, enum ctrbox_json_type type)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 
 	return t && t->type == type;
 }
 
-bool json_is_string(const struct json *j, int tok)
+bool ctrbox_json_is_string(const struct ctrbox_json *j, int tok)
 {
-	return is_type(j, tok, JSMN_STRING);
+	return is_type(j, tok, CTRBOX_JSON_STRING);
 }
 
-bool json_is_object(const struct json *j, int tok)
+bool ctrbox_json_is_object(const struct ctrbox_json *j, int tok)
 {
-	return is_type(j, tok, JSMN_OBJECT);
+	return is_type(j, tok, CTRBOX_JSON_OBJECT);
 }
 
-bool json_is_array(const struct json *j, int tok)
+bool ctrbox_json_is_array(const struct ctrbox_json *j, int tok)
 {
-	return is_type(j, tok, JSMN_ARRAY);
+	return is_type(j, tok, CTRBOX_JSON_ARRAY);
 }
 
-bool json_is_null(const struct json *j, int tok)
+bool ctrbox_json_is_null(const struct ctrbox_json *j, int tok)
 {
-	return is_type(j, tok, JSMN_PRIMITIVE) && j->buf[j->toks[tok].start] == 'n';
+	return is_type(j, tok, CTRBOX_JSON_PRIMITIVE) && j->buf[j->toks[tok].start] == 'n';
 }
 
 /* ---- scalars ---- */
@@ -401,13 +412,13 @@ static size_t unescape(const char *in, size_t n, char *out)
 	return w;
 }
 
-char *json_strdup(const struct json *j, int tok)
+char *ctrbox_json_strdup(const struct ctrbox_json *j, int tok)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 	size_t n, len;
 	char *s;
 
-	if (!t || t->type != JSMN_STRING) {
+	if (!t || t->type != CTRBOX_JSON_STRING) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -424,14 +435,14 @@ char *json_strdup(const struct json *j, int tok)
 	return s;
 }
 
-bool json_streq(const struct json *j, int tok, const char *s)
+bool ctrbox_json_streq(const struct ctrbox_json *j, int tok, const char *s)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 	size_t n, slen = strlen(s);
 	char *u;
 	bool eq;
 
-	if (!t || t->type != JSMN_STRING)
+	if (!t || t->type != CTRBOX_JSON_STRING)
 		return false;
 	n = t->end - t->start;
 	if (!memchr(j->buf + t->start, '\\', n)) /* the usual case: compare in place */
@@ -444,14 +455,14 @@ bool json_streq(const struct json *j, int tok, const char *s)
 	return eq;
 }
 
-int json_int64(const struct json *j, int tok, int64_t *out)
+int ctrbox_json_int64(const struct ctrbox_json *j, int tok, int64_t *out)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 	const char *p, *end;
 	uint64_t v = 0, limit;
 	int neg;
 
-	if (!t || t->type != JSMN_PRIMITIVE)
+	if (!t || t->type != CTRBOX_JSON_PRIMITIVE)
 		return -EINVAL;
 	p = j->buf + t->start;
 	end = j->buf + t->end;
@@ -471,11 +482,11 @@ int json_int64(const struct json *j, int tok, int64_t *out)
 	return 0;
 }
 
-int json_bool(const struct json *j, int tok, bool *out)
+int ctrbox_json_bool(const struct ctrbox_json *j, int tok, bool *out)
 {
-	const jsmntok_t *t = tok_at(j, tok);
+	const struct ctrbox_json_tok *t = tok_at(j, tok);
 
-	if (!t || t->type != JSMN_PRIMITIVE)
+	if (!t || t->type != CTRBOX_JSON_PRIMITIVE)
 		return -EINVAL;
 	if (j->buf[t->start] == 't' || j->buf[t->start] == 'f') {
 		*out = j->buf[t->start] == 't';
@@ -486,11 +497,11 @@ int json_bool(const struct json *j, int tok, bool *out)
 
 /* ---- writing: a one-string document of lib/jsonw.c, which holds the escaper ---- */
 
-char *json_quote(const char *s)
+char *ctrbox_json_quote(const char *s)
 {
-	struct jsonw w = {0};
+	struct ctrbox_jsonw w = {0};
 	char *out;
 
-	jsonw_string(&w, s);
-	return jsonw_finish(&w, &out, NULL) ? NULL : out;
+	ctrbox_jsonw_string(&w, s);
+	return ctrbox_jsonw_finish(&w, &out, NULL) ? NULL : out;
 }

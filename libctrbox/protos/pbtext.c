@@ -1,5 +1,5 @@
 /* Protobuf text-format rendering of any protobuf-c message, one line (for tools and logs). */
-#include "pbtext.h"
+#include <ctrbox/pbtext.h>
 
 #include <inttypes.h>
 #include <string.h>
@@ -112,7 +112,7 @@ static int print_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	return 0;
 }
 
-size_t pbtext_value_size(const ProtobufCFieldDescriptor *fd)
+size_t ctrbox_pbtext_value_size(const ProtobufCFieldDescriptor *fd)
 {
 	switch (fd->type) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -147,8 +147,9 @@ static int print_message_body(FILE *f, const ProtobufCMessage *m, int first)
 			size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
 			const char *arr = *(char *const *)base;
 			for (size_t k = 0; k < n; k++)
-				printed |= print_value(f, fd, arr + k * pbtext_value_size(fd),
-						       first && !printed, 1);
+				printed |=
+				    print_value(f, fd, arr + k * ctrbox_pbtext_value_size(fd),
+						first && !printed, 1);
 		} else {
 			printed |= print_value(f, fd, base, first && !printed, 0);
 		}
@@ -156,7 +157,7 @@ static int print_message_body(FILE *f, const ProtobufCMessage *m, int first)
 	return printed;
 }
 
-void pbtext_print(FILE *f, const ProtobufCMessage *m)
+void ctrbox_pbtext_print(FILE *f, const ProtobufCMessage *m)
 {
 	if (!print_message_body(f, m, 1))
 		fputs("\"\"", f);

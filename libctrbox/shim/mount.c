@@ -1,5 +1,5 @@
 /* Rootfs mounts the way containerd's mount package does them on Linux, plus mount-point helpers. */
-#include "mount.h"
+#include <ctrbox/mount.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 
 #include <ctrbox/log.h>
 
-#include "util.h"
+#include <ctrbox/util.h>
 
 /* containerd mount/mount_linux.go parseMountOptions (1.6 and 2.1 alike), word for word. */
 static const struct mount_flag {
@@ -75,7 +75,7 @@ static const struct mount_flag *flag_find(const struct mount_flag *t, size_t n, 
 	return NULL;
 }
 
-int mount_parse_options(char **options, size_t n, struct mount_opts *o)
+int ctrbox_mount_parse_options(char **options, size_t n, struct ctrbox_mount_opts *o)
 {
 	size_t len = 1, ndata = 0;
 	int direct_taken = 0;
@@ -117,7 +117,7 @@ int mount_parse_options(char **options, size_t n, struct mount_opts *o)
 	return 0;
 }
 
-void mount_opts_free(struct mount_opts *o)
+void ctrbox_mount_opts_free(struct ctrbox_mount_opts *o)
 {
 	free(o->data);
 	o->data = NULL;
@@ -140,7 +140,8 @@ static int idmap_field(const char **s, unsigned long long *v)
 	return 0;
 }
 
-int mount_parse_idmap(const char *s, struct mount_idmap *out, size_t cap, const char **why)
+int ctrbox_mount_parse_idmap(const char *s, struct ctrbox_mount_idmap *out, size_t cap,
+			     const char **why)
 {
 	static const char *const bad_field[] = {
 	    "invalid container id for user namespace remapping",
@@ -185,7 +186,8 @@ int mount_parse_idmap(const char *s, struct mount_idmap *out, size_t cap, const 
 			*why = "too many user namespace mapping ranges";
 			return -EINVAL;
 		}
-		out[n++] = (struct mount_idmap){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2]};
+		out[n++] =
+		    (struct ctrbox_mount_idmap){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2]};
 		if (!*end)
 			return (int)n;
 		s = end + 1;
@@ -193,7 +195,7 @@ int mount_parse_idmap(const char *s, struct mount_idmap *out, size_t cap, const 
 }
 
 /* "inside outside count\n" lines, as one write (the kernel takes a map in a single write). */
-static int write_idmap(pid_t pid, const char *file, const struct mount_idmap *m, size_t n)
+static int write_idmap(pid_t pid, const char *file, const struct ctrbox_mount_idmap *m, size_t n)
 {
 	char path[64], buf[4096];
 	size_t len = 0;
@@ -216,8 +218,8 @@ static int write_idmap(pid_t pid, const char *file, const struct mount_idmap *m,
 	return r;
 }
 
-int mount_userns_fd(const struct mount_idmap *uid, size_t nuid, const struct mount_idmap *gid,
-		    size_t ngid)
+int ctrbox_mount_userns_fd(const struct ctrbox_mount_idmap *uid, size_t nuid,
+			   const struct ctrbox_mount_idmap *gid, size_t ngid)
 {
 	/* exit_signal 0: a clone child, which no waitpid(-1) of the caller's (the shim's
 	 * SIGCHLD reaper) can take away from us */
@@ -284,8 +286,8 @@ int mount_userns_fd(const struct mount_idmap *uid, size_t nuid, const struct mou
 	return fd;
 }
 
-int mount_idmapped(const char *source, const char *target, int userns_fd,
-		   unsigned long long attr_set)
+int ctrbox_mount_idmapped(const char *source, const char *target, int userns_fd,
+			  unsigned long long attr_set)
 {
 	struct mount_attr attr = {
 	    .attr_set = MOUNT_ATTR_IDMAP | attr_set,
@@ -353,8 +355,8 @@ static int loop_setup_dev(const char *backing, const char *dev, int readonly, in
 	return 0;
 }
 
-int mount_loop_attach(const char *backing, int readonly, int autoclear, int direct_io, char *dev,
-		      size_t devlen)
+int ctrbox_mount_loop_attach(const char *backing, int readonly, int autoclear, int direct_io,
+			     char *dev, size_t devlen)
 {
 	int r = -EBUSY;
 
@@ -406,7 +408,7 @@ static int common_parent(const char *lower, char **out)
 		return 0;
 	}
 	*slash = '\0';
-	if (strcmp(path_clean(dir), "/") == 0) { /* "//x" */
+	if (strcmp(ctrbox_path_clean(dir), "/") == 0) { /* "//x" */
 		free(dir);
 		return 0;
 	}
@@ -453,7 +455,8 @@ static char *relative_lowerdir(const char *lower, size_t cut)
 	return out;
 }
 
-int mount_compact_overlay(const struct mount_spec *m, size_t pagesize, char **dir, char ***opts)
+int ctrbox_mount_compact_overlay(const struct ctrbox_mount_spec *m, size_t pagesize, char **dir,
+				 char ***opts)
 {
 	size_t total = 0, idx, n = m->n_options, j = 0;
 	const char *lower;
@@ -497,7 +500,7 @@ int mount_compact_overlay(const struct mount_spec *m, size_t pagesize, char **di
 	return 0;
 }
 
-void mount_compact_free(char **opts, size_t n)
+void ctrbox_mount_compact_free(char **opts, size_t n)
 {
 	if (!opts)
 		return;
@@ -519,7 +522,7 @@ static char *absolute(const char *path)
 	cwd = getcwd(NULL, 0);
 	if (!cwd)
 		return NULL;
-	abs = path_join((const char *const[]){cwd, path}, 2);
+	abs = ctrbox_path_join((const char *const[]){cwd, path}, 2);
 	free(cwd);
 	return abs;
 }
@@ -558,8 +561,8 @@ out:
 
 /* containerd's three steps (a loop device first when asked); *added: how many mount layers
  * target gained (0 or 1). */
-static int mount_steps(const struct mount_spec *m, const char *target, const char *dir,
-		       const struct mount_opts *o, int *added)
+static int mount_steps(const struct ctrbox_mount_spec *m, const char *target, const char *dir,
+		       const struct ctrbox_mount_opts *o, int *added)
 {
 	const char *source = m->source ? m->source : "", *type = m->type ? m->type : "";
 	const unsigned long bro = MS_BIND | MS_RDONLY, flags = o->flags;
@@ -574,8 +577,8 @@ static int mount_steps(const struct mount_spec *m, const char *target, const cha
 		int lfd = -1;
 
 		if (o->loop) {
-			lfd = mount_loop_attach(source, !!(flags & MS_RDONLY), 1, o->direct_io, dev,
-						sizeof(dev));
+			lfd = ctrbox_mount_loop_attach(source, !!(flags & MS_RDONLY), 1,
+						       o->direct_io, dev, sizeof(dev));
 			if (lfd < 0) {
 				ctrbox_log_error("failed to set up a loop device for %s: %s",
 						 source, strerror(-lfd));
@@ -644,7 +647,8 @@ static int idmap_common_dir(const char *lower, char **out)
 	slash = strrchr(dir, '/');
 	if (slash)
 		slash[slash == dir] = '\0'; /* path.Dir keeps the root's '/' */
-	if (!slash || strcmp(path_clean(dir), "/") == 0 || strcmp(dir, ".") == 0 || !dir[0]) {
+	if (!slash || strcmp(ctrbox_path_clean(dir), "/") == 0 || strcmp(dir, ".") == 0 ||
+	    !dir[0]) {
 		free(dir);
 		return -EINVAL;
 	}
@@ -682,7 +686,7 @@ static int idmap_lowerdir(const char *lower, const char *common, const char *tmp
 		*w++ = '/';
 		w = mempcpy(w, seg + n, (size_t)(end - seg - n));
 		*w = '\0';
-		w = part + strlen(path_clean(part));
+		w = part + strlen(ctrbox_path_clean(part));
 		if (!*end)
 			break;
 		*w++ = ':';
@@ -694,7 +698,8 @@ static int idmap_lowerdir(const char *lower, const char *common, const char *tmp
 /* containerd's prepareIDMappedOverlay: the lowerdirs' common parent, idmapped and read-only,
  * on a fresh temp dir (*tmp, malloc'd); *opts: m's options without lowerdir= and with the
  * rewritten one last (malloc'd vector, n_options long, last entry malloc'd). */
-static int idmap_overlay_prepare(const struct mount_spec *m, int userns, char **tmp, char ***opts)
+static int idmap_overlay_prepare(const struct ctrbox_mount_spec *m, int userns, char **tmp,
+				 char ***opts)
 {
 	size_t idx, n = m->n_options, j = 0;
 	char *common = NULL, *t = NULL, *lower = NULL, **out = NULL;
@@ -742,7 +747,7 @@ static int idmap_overlay_prepare(const struct mount_spec *m, int userns, char **
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = mount_idmapped(common, t, userns, MOUNT_ATTR_RDONLY);
+	r = ctrbox_mount_idmapped(common, t, userns, MOUNT_ATTR_RDONLY);
 	if (r < 0) {
 		ctrbox_log_error("failed to create idmapped mount of %s: %s", common, strerror(-r));
 		goto fail;
@@ -785,29 +790,29 @@ static void idmap_overlay_cleanup(char *tmp, char **opts, size_t n)
 }
 
 /* The user namespace of "uidmap=" and "gidmap=" (-EINVAL logged when malformed). */
-static int userns_for(const struct mount_opts *o)
+static int userns_for(const struct ctrbox_mount_opts *o)
 {
-	struct mount_idmap *u = NULL, *g = NULL;
+	struct ctrbox_mount_idmap *u = NULL, *g = NULL;
 	const char *why = NULL, *which = "uidmap";
 	int nu, ng = -EINVAL, r;
 
-	u = malloc(MOUNT_IDMAP_MAX * sizeof(*u));
-	g = malloc(MOUNT_IDMAP_MAX * sizeof(*g));
+	u = malloc(CTRBOX_MOUNT_IDMAP_MAX * sizeof(*u));
+	g = malloc(CTRBOX_MOUNT_IDMAP_MAX * sizeof(*g));
 	if (!u || !g) {
 		r = -ENOMEM;
 		goto out;
 	}
-	nu = mount_parse_idmap(o->uidmap, u, MOUNT_IDMAP_MAX, &why);
+	nu = ctrbox_mount_parse_idmap(o->uidmap, u, CTRBOX_MOUNT_IDMAP_MAX, &why);
 	if (nu > 0) {
 		which = "gidmap";
-		ng = mount_parse_idmap(o->gidmap, g, MOUNT_IDMAP_MAX, &why);
+		ng = ctrbox_mount_parse_idmap(o->gidmap, g, CTRBOX_MOUNT_IDMAP_MAX, &why);
 	}
 	if (nu < 0 || ng < 0) {
 		ctrbox_log_error("%s=%s: %s", which, which[0] == 'u' ? o->uidmap : o->gidmap, why);
 		r = -EINVAL;
 		goto out;
 	}
-	r = mount_userns_fd(u, (size_t)nu, g, (size_t)ng);
+	r = ctrbox_mount_userns_fd(u, (size_t)nu, g, (size_t)ng);
 	if (r < 0)
 		ctrbox_log_error("failed to create a user namespace for uidmap=%s gidmap=%s: %s",
 				 o->uidmap, o->gidmap, strerror(-r));
@@ -818,13 +823,13 @@ out:
 }
 
 /* One mount_spec onto target; *added: the mount layers target gained (0, 1 or 2). */
-static int mount_layer(const struct mount_spec *m, const char *target, int *added)
+static int mount_layer(const struct ctrbox_mount_spec *m, const char *target, int *added)
 {
 	const int overlay = m->type && strcmp(m->type, "overlay") == 0;
 	long pagesize = sysconf(_SC_PAGESIZE);
 	char *dir = NULL, **copts = NULL, **iopts = NULL, *itmp = NULL;
-	struct mount_spec mm = *m;
-	struct mount_opts o;
+	struct ctrbox_mount_spec mm = *m;
+	struct ctrbox_mount_opts o;
 	int r, userns = -1, idmap;
 
 	*added = 0;
@@ -832,7 +837,7 @@ static int mount_layer(const struct mount_spec *m, const char *target, int *adde
 		return -ENOTSUP;
 	if (pagesize <= 0)
 		pagesize = 4096;
-	r = mount_parse_options(m->options, m->n_options, &o);
+	r = ctrbox_mount_parse_options(m->options, m->n_options, &o);
 	if (r < 0)
 		return r;
 	/* containerd remaps only with both, each non-empty */
@@ -852,12 +857,12 @@ static int mount_layer(const struct mount_spec *m, const char *target, int *adde
 			mm.options = iopts;
 		}
 	}
-	r = mount_compact_overlay(&mm, pagesize, &dir, &copts);
+	r = ctrbox_mount_compact_overlay(&mm, pagesize, &dir, &copts);
 	if (r < 0)
 		goto out;
 	if (copts || iopts) {
-		mount_opts_free(&o);
-		r = mount_parse_options(copts ? copts : mm.options, m->n_options, &o);
+		ctrbox_mount_opts_free(&o);
+		r = ctrbox_mount_parse_options(copts ? copts : mm.options, m->n_options, &o);
 		if (r < 0)
 			goto out;
 	}
@@ -871,7 +876,7 @@ static int mount_layer(const struct mount_spec *m, const char *target, int *adde
 	 * the read-only bind remount, before this step, and so does this */
 	if (r == 0 && idmap && !overlay &&
 	    (o.flags & (MS_BIND | MS_RDONLY)) != (MS_BIND | MS_RDONLY)) {
-		r = mount_idmapped(target, target, userns, 0);
+		r = ctrbox_mount_idmapped(target, target, userns, 0);
 		if (r == 0) {
 			++*added;
 		} else {
@@ -885,13 +890,13 @@ out:
 	idmap_overlay_cleanup(itmp, iopts, m->n_options);
 	if (userns >= 0)
 		close(userns);
-	mount_opts_free(&o);
+	ctrbox_mount_opts_free(&o);
 	free(dir);
-	mount_compact_free(copts, m->n_options);
+	ctrbox_mount_compact_free(copts, m->n_options);
 	return r;
 }
 
-int mount_one(const struct mount_spec *m, const char *target)
+int ctrbox_mount_one(const struct ctrbox_mount_spec *m, const char *target)
 {
 	int added;
 
@@ -906,7 +911,7 @@ static void sleep_ms(long ms)
 		;
 }
 
-int mount_all(const struct mount_spec *ms, size_t n, const char *target)
+int ctrbox_mount_all(const struct ctrbox_mount_spec *ms, size_t n, const char *target)
 {
 	size_t layers = 0;
 	int r = 0, added;
@@ -924,7 +929,7 @@ int mount_all(const struct mount_spec *ms, size_t n, const char *target)
 	return r;
 }
 
-int unmount_all_nowait(const char *target, int flags, int *unmounted)
+int ctrbox_unmount_all_nowait(const char *target, int flags, int *unmounted)
 {
 	struct stat st;
 
@@ -941,17 +946,17 @@ int unmount_all_nowait(const char *target, int flags, int *unmounted)
 	return errno == EINVAL ? 0 : -errno;
 }
 
-int unmount_all(const char *target, int flags)
+int ctrbox_unmount_all(const char *target, int flags)
 {
 	int r, n, tries = 0;
 
 	/* EBUSY usually means a process is still leaving the mount: each mount gets 50 tries,
 	 * 50 ms apart */
-	while ((r = unmount_all_nowait(target, flags, &n)) == -EBUSY) {
+	while ((r = ctrbox_unmount_all_nowait(target, flags, &n)) == -EBUSY) {
 		tries = n > 0 ? 1 : tries + 1;
-		if (tries >= UNMOUNT_BUSY_TRIES)
+		if (tries >= CTRBOX_UNMOUNT_BUSY_TRIES)
 			break;
-		sleep_ms(UNMOUNT_BUSY_RETRY_MS);
+		sleep_ms(CTRBOX_UNMOUNT_BUSY_RETRY_MS);
 	}
 	return r;
 }
@@ -989,7 +994,7 @@ static int mountinfo_line_is(char *line, const char *path)
 	return strcmp(p, path) == 0;
 }
 
-int mountinfo_has(const char *path)
+int ctrbox_mountinfo_has(const char *path)
 {
 	char *real = realpath(path, NULL), *line = NULL;
 	size_t cap = 0;
@@ -1012,7 +1017,7 @@ int mountinfo_has(const char *path)
 	return found;
 }
 
-int path_is_mountpoint(const char *path)
+int ctrbox_path_is_mountpoint(const char *path)
 {
 	struct statx sx;
 
@@ -1021,10 +1026,10 @@ int path_is_mountpoint(const char *path)
 	/* kernels before 5.8 do not report the attribute: ask mountinfo instead */
 	if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
 		return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-	return mountinfo_has(path);
+	return ctrbox_mountinfo_has(path);
 }
 
-int path_within(const char *root, const char *path)
+int ctrbox_path_within(const char *root, const char *path)
 {
 	char *r = strdup(root), *p = strdup(path);
 	int res;
@@ -1033,8 +1038,8 @@ int path_within(const char *root, const char *path)
 		res = -ENOMEM;
 		goto out;
 	}
-	path_clean(r);
-	path_clean(p);
+	ctrbox_path_clean(r);
+	ctrbox_path_clean(p);
 	if ((r[0] == '/') != (p[0] == '/'))
 		res = 0;
 	else if (strcmp(r, "/") == 0)

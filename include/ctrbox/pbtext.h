@@ -5,9 +5,17 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Prints set fields as `name: value` separated by spaces; an empty message prints `""`. */
-void pbtext_print(FILE *f, const ProtobufCMessage *m);
+void ctrbox_pbtext_print(FILE *f, const ProtobufCMessage *m);
 /* The size of one value of field fd in a protobuf-c message struct (a repeated field's element). */
-size_t pbtext_value_size(const ProtobufCFieldDescriptor *fd);
+size_t ctrbox_pbtext_value_size(const ProtobufCFieldDescriptor *fd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

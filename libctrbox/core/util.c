@@ -1,5 +1,5 @@
 /* Small file and path helpers shared by applets: path cleaning, atomic writes, mkdir -p. */
-#include "util.h"
+#include <ctrbox/util.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *path_clean(char *s)
+char *ctrbox_path_clean(char *s)
 {
 	if (s[0] == '\0')
 		return s;
@@ -57,7 +57,7 @@ char *path_clean(char *s)
 	return s;
 }
 
-char *path_join(const char *const *parts, size_t n)
+char *ctrbox_path_join(const char *const *parts, size_t n)
 {
 	size_t len = 1;
 	char *s;
@@ -79,10 +79,10 @@ char *path_join(const char *const *parts, size_t n)
 		free(s);
 		return strdup("");
 	}
-	return path_clean(s);
+	return ctrbox_path_clean(s);
 }
 
-int write_all(int fd, const void *data, size_t len)
+int ctrbox_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -99,19 +99,19 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int write_file(const char *path, const void *data, size_t len, mode_t mode)
+int ctrbox_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode), r;
 
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, len);
+	r = ctrbox_write_all(fd, data, len);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int ctrbox_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
@@ -123,7 +123,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	memcpy(tmp, path, dirlen);
 	tmp[dirlen] = '.';
 	strcpy(tmp + dirlen + 1, path + dirlen);
-	r = write_file(tmp, data, len, mode);
+	r = ctrbox_write_file(tmp, data, len, mode);
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0)
@@ -132,7 +132,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return r;
 }
 
-int read_fd_all(int fd, size_t max, char **out, size_t *outlen)
+int ctrbox_read_fd_all(int fd, size_t max, char **out, size_t *outlen)
 {
 	size_t len = 0, cap = 256;
 	char *buf = malloc(cap + 1);
@@ -174,18 +174,18 @@ int read_fd_all(int fd, size_t max, char **out, size_t *outlen)
 	return 0;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *outlen)
+int ctrbox_read_file(const char *path, size_t max, char **out, size_t *outlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
 	if (fd < 0)
 		return -errno;
-	r = read_fd_all(fd, max, out, outlen);
+	r = ctrbox_read_fd_all(fd, max, out, outlen);
 	close(fd);
 	return r;
 }
 
-int mkdir_p(const char *path, mode_t mode)
+int ctrbox_mkdir_p(const char *path, mode_t mode)
 {
 	char *p = strdup(path);
 
@@ -211,7 +211,7 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int valid_component(const char *s)
+int ctrbox_valid_component(const char *s)
 {
 	return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
@@ -224,13 +224,13 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 	return 0;
 }
 
-int rm_rf(const char *path)
+int ctrbox_rm_rf(const char *path)
 {
 	int r = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	return r < 0 ? (errno == ENOENT ? 0 : -errno) : r;
 }
 
-int unix_connect(const char *addr, int cloexec)
+int ctrbox_unix_connect(const char *addr, int cloexec)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *path = addr;
@@ -260,7 +260,7 @@ int unix_connect(const char *addr, int cloexec)
 	return fd;
 }
 
-int hex_digit(int c)
+int ctrbox_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -272,7 +272,7 @@ int hex_digit(int c)
 }
 
 /* Go's syscall.Errno text: the C library's message with a lower-case first letter. */
-const char *go_errno_text(int err, char *buf, size_t cap)
+const char *ctrbox_go_errno_text(int err, char *buf, size_t cap)
 {
 	const char *s = strerrordesc_np(err);
 

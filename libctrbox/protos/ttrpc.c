@@ -12,10 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log_int.h"
 #include "ttrpc_codec.h"
 #include "ttrpc_int.h"
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define READ_CHUNK 16384 /* on the stack of the read callbacks */
 #define MAX_CALLS_PER_CONN 1024
@@ -791,7 +791,7 @@ int ctrbox_ttrpc_client_connect(struct ctrbox_loop *l, const char *addr,
 				struct ctrbox_ttrpc_client **out)
 {
 	struct ctrbox_ttrpc_client *c;
-	int fd = unix_connect(addr, 1), r;
+	int fd = ctrbox_unix_connect(addr, 1), r;
 
 	if (fd < 0)
 		return fd;

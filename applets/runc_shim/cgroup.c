@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include <ctrbox/util.h>
 
 #define FILE_MAX (4u << 20) /* biggest cgroup or proc file read (blkio stats, mountinfo) */
 #define CLOCK_TICKS 100ull  /* USER_HZ: the Go library hard-codes it as well */
@@ -159,7 +159,7 @@ static int read_in(const char *dir, const char *name, char **buf)
 	char path[PATH_MAX];
 	int r = path_in(path, sizeof(path), dir, name);
 
-	return r < 0 ? r : read_file(path, FILE_MAX, buf, NULL);
+	return r < 0 ? r : ctrbox_read_file(path, FILE_MAX, buf, NULL);
 }
 
 static int exists_in(const char *dir, const char *name)
@@ -360,7 +360,7 @@ static int resolve_v1(char **slot, const char *root, const char *hier, const cha
 
 		if (i > 0 && strcmp(hier, ctrl) == 0)
 			break; /* a hierarchy of one controller: same directory */
-		dir = path_join(parts, NELEM(parts));
+		dir = ctrbox_path_join(parts, NELEM(parts));
 		if (!dir)
 			return -ENOMEM;
 		if (lstat(dir, &st) == 0) {
@@ -396,13 +396,13 @@ static int parse_v1_line(struct cgroup_paths *out, const char *root, const char 
 static int set_unified(struct cgroup_paths *out, const char *root, const char *path)
 {
 	char *clean = strdup(path);
-	int ok = clean && path[0] == '/' && strcmp(path_clean(clean), path) == 0;
+	int ok = clean && path[0] == '/' && strcmp(ctrbox_path_clean(clean), path) == 0;
 	const char *parts[] = {root, path};
 
 	free(clean);
 	if (!ok)
 		return clean ? -EINVAL : -ENOMEM;
-	out->unified = path_join(parts, NELEM(parts));
+	out->unified = ctrbox_path_join(parts, NELEM(parts));
 	return out->unified ? 0 : -ENOMEM;
 }
 
@@ -463,10 +463,10 @@ int cgroup_paths_for_pid(pid_t pid, const char *root, struct cgroup_paths *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	r = read_file(path, FILE_MAX, &text, NULL);
+	r = ctrbox_read_file(path, FILE_MAX, &text, NULL);
 	if (r < 0)
 		return r;
-	if (read_file("/proc/self/mountinfo", FILE_MAX, &mountinfo, NULL) < 0)
+	if (ctrbox_read_file("/proc/self/mountinfo", FILE_MAX, &mountinfo, NULL) < 0)
 		mountinfo = NULL; /* no mount roots to strip */
 	r = cgroup_paths_parse(text, mountinfo, root, out);
 	free(mountinfo);
@@ -717,7 +717,7 @@ static int blkdev_add(struct blkdev **d, size_t *n, char **f)
 	*d = nd;
 	nd[*n].major = major;
 	nd[*n].minor = minor;
-	nd[*n].name = path_join((const char *const[]){"/dev", f[3]}, 2);
+	nd[*n].name = ctrbox_path_join((const char *const[]){"/dev", f[3]}, 2);
 	if (!nd[*n].name)
 		return -ENOMEM;
 	(*n)++;
@@ -727,7 +727,7 @@ static int blkdev_add(struct blkdev **d, size_t *n, char **f)
 static int blkdevs_read(const char *path, struct blkdev **out, size_t *n)
 {
 	char *buf, *p, *line, *f[4];
-	int r = read_file(path, FILE_MAX, &buf, NULL);
+	int r = ctrbox_read_file(path, FILE_MAX, &buf, NULL);
 
 	*out = NULL;
 	*n = 0;
@@ -1496,7 +1496,7 @@ int cgroup_v1_oom_eventfd(const char *memory_dir)
 	if (r < 0)
 		goto out;
 	do
-		r = write_file(path, arg, strlen(arg), 0700);
+		r = ctrbox_write_file(path, arg, strlen(arg), 0700);
 	while (r == -EINTR);
 out:
 	if (ofd >= 0)

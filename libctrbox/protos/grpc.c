@@ -3,7 +3,7 @@
  * maps streams to calls, frames messages, and moves bytes between the socket and the session
  * with nghttp2_session_mem_recv/mem_send. */
 #include <ctrbox/version.h>
-#include "grpc.h"
+#include <ctrbox/grpc.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log_int.h"
 #include <ctrbox/ttrpc.h>
-#include "util.h" /* unix_connect, hex_digit */
+#include <ctrbox/util.h> /* ctrbox_unix_connect, ctrbox_hex_digit */
 
 /* A client stream the server resets this close to our own deadline ran out of time. */
 #define DEADLINE_SLACK_MS 100
@@ -85,8 +85,8 @@ struct conn {
 	uint32_t events;
 	struct ctrbox_timer *close_timer;
 	struct stream *streams;
-	struct grpc_server *srv; /* server role */
-	struct grpc_client *cli; /* client role */
+	struct ctrbox_grpc_server *srv; /* server role */
+	struct ctrbox_grpc_client *cli; /* client role */
 	struct conn *prev, *next;
 };
 
@@ -117,29 +117,29 @@ struct stream {
 	size_t nmsgs;
 	uint8_t *msg; /* the request message */
 	size_t msglen;
-	struct grpc_call *call;
+	struct ctrbox_grpc_call *call;
 	int status;
 	char *status_msg;
 
 	/* client role */
-	grpc_msg_cb on_msg;
-	grpc_done_cb on_done;
+	ctrbox_grpc_msg_cb on_msg;
+	ctrbox_grpc_done_cb on_done;
 	void *data;
 	int http_status;
 	int have_status;
 	int rst_sent;
 	struct ctrbox_timer *timer;
-	struct grpc_stream *handle;
+	struct ctrbox_grpc_stream *handle;
 };
 
 struct svc_reg {
 	const ProtobufCServiceDescriptor *desc;
-	const struct grpc_method_entry *entries;
+	const struct ctrbox_grpc_method_entry *entries;
 	void *data;
 	struct svc_reg *next;
 };
 
-struct grpc_server {
+struct ctrbox_grpc_server {
 	struct ctrbox_loop *loop;
 	int lfd;
 	struct svc_reg *svcs;
@@ -148,9 +148,9 @@ struct grpc_server {
 	size_t recv_max, send_max;
 };
 
-struct grpc_call {
-	struct grpc_server *srv;
-	struct ctrbox_loop *loop; /* a detached call can outlive srv (grpc_server_free) */
+struct ctrbox_grpc_call {
+	struct ctrbox_grpc_server *srv;
+	struct ctrbox_loop *loop; /* a detached call can outlive srv (ctrbox_grpc_server_free) */
 	struct stream *st;	  /* NULL once the stream is gone */
 	const ProtobufCMethodDescriptor *mdesc;
 	ProtobufCMessage *req;
@@ -159,37 +159,24 @@ struct grpc_call {
 	size_t nmd;
 	uint64_t deadline;
 	struct ctrbox_timer *timer;
-	void (*cancel)(struct grpc_call *, void *);
+	void (*cancel)(struct ctrbox_grpc_call *, void *);
 	void *cancel_data;
 };
 
-struct grpc_client {
+struct ctrbox_grpc_client {
 	struct ctrbox_loop *loop;
 	struct conn *conn;
 	size_t recv_max, send_max;
 	int closing;
 };
 
-struct grpc_stream {
+struct ctrbox_grpc_stream {
 	struct stream *st;
 };
 
-static const char *const code_names[] = {
-    "OK",	"Canceled",	  "Unknown",	      "InvalidArgument",   "DeadlineExceeded",
-    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",	"OutOfRange",	  "Unimplemented",    "Internal",	   "Unavailable",
-    "DataLoss", "Unauthenticated"};
-
-const char *grpc_code_name(int code)
-{
-	if (code >= 0 && code < (int)(sizeof(code_names) / sizeof(code_names[0])))
-		return code_names[code];
-	return "Unknown";
-}
-
 /* ---- I/O-free helpers ---- */
 
-int64_t grpc_timeout_parse(const char *v)
+int64_t ctrbox_grpc_timeout_parse(const char *v)
 {
 	size_t n = v ? strlen(v) : 0;
 	if (n < 2 || n > 9)
@@ -217,7 +204,7 @@ int64_t grpc_timeout_parse(const char *v)
 	return -1;
 }
 
-char *grpc_message_encode(const char *msg)
+char *ctrbox_grpc_message_encode(const char *msg)
 {
 	size_t n = strlen(msg);
 	char *out = malloc(n * 3 + 1), *o = out;
@@ -233,15 +220,15 @@ char *grpc_message_encode(const char *msg)
 	return out;
 }
 
-char *grpc_message_decode(const char *msg, size_t len)
+char *ctrbox_grpc_message_decode(const char *msg, size_t len)
 {
 	char *out = malloc(len + 1), *o = out;
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
-		if (msg[i] == '%' && i + 2 < len && (h = hex_digit(msg[i + 1])) >= 0 &&
-		    (l = hex_digit(msg[i + 2])) >= 0) {
+		if (msg[i] == '%' && i + 2 < len && (h = ctrbox_hex_digit(msg[i + 1])) >= 0 &&
+		    (l = ctrbox_hex_digit(msg[i + 2])) >= 0) {
 			*o++ = (char)(h * 16 + l);
 			i += 2;
 		} else {
@@ -399,7 +386,7 @@ static void stream_unlink(struct stream *st)
 	st->conn = NULL;
 }
 
-static void call_detach(struct grpc_call *c);
+static void call_detach(struct ctrbox_grpc_call *c);
 static void client_stream_done(struct stream *st, int code, const char *msg);
 
 static void stream_free(struct stream *st)
@@ -444,7 +431,7 @@ static void conn_close(struct conn *cn)
 				st->timer = NULL;
 			}
 			client_stream_done(
-			    st, cn->cli && cn->cli->closing ? GRPC_CANCELLED : GRPC_UNAVAILABLE,
+			    st, cn->cli && cn->cli->closing ? CTRBOX_CANCELED : CTRBOX_UNAVAILABLE,
 			    cn->cli && cn->cli->closing ? "grpc: client closing"
 							: "grpc: connection closed");
 		}
@@ -540,13 +527,13 @@ static int deframe(struct stream *st, size_t max,
 				     "grpc: compressed flag set with identity or empty encoding") <
 			    0)
 				*emsg = NULL;
-			return GRPC_INTERNAL;
+			return CTRBOX_INTERNAL;
 		}
 		if (len > max) {
 			if (asprintf(emsg, "grpc: received message larger than max (%u vs. %zu)",
 				     len, max) < 0)
 				*emsg = NULL;
-			return GRPC_RESOURCE_EXHAUSTED;
+			return CTRBOX_RESOURCE_EXHAUSTED;
 		}
 		if (buf_avail(&st->in) < 5 + (size_t)len)
 			break;
@@ -562,7 +549,7 @@ static int deframe(struct stream *st, size_t max,
 
 /* ---- server ---- */
 
-static const struct svc_reg *find_service(struct grpc_server *s, const char *name, size_t n)
+static const struct svc_reg *find_service(struct ctrbox_grpc_server *s, const char *name, size_t n)
 {
 	for (struct svc_reg *r = s->svcs; r; r = r->next)
 		if (strlen(r->desc->name) == n && memcmp(r->desc->name, name, n) == 0)
@@ -570,7 +557,7 @@ static const struct svc_reg *find_service(struct grpc_server *s, const char *nam
 	return NULL;
 }
 
-static void call_free(struct grpc_call *c)
+static void call_free(struct ctrbox_grpc_call *c)
 {
 	if (c->timer)
 		ctrbox_loop_timer_cancel(c->loop, c->timer);
@@ -589,11 +576,11 @@ static void call_free(struct grpc_call *c)
 
 /* The stream is gone before the handler finished: tell the handler and free, or (without a
  * cancel callback) keep the call detached until the handler ends it. */
-static void call_detach(struct grpc_call *c)
+static void call_detach(struct ctrbox_grpc_call *c)
 {
 	c->st = NULL;
 	if (c->cancel) {
-		void (*cb)(struct grpc_call *, void *) = c->cancel;
+		void (*cb)(struct ctrbox_grpc_call *, void *) = c->cancel;
 		c->cancel = NULL;
 		cb(c, c->cancel_data);
 		call_free(c);
@@ -613,7 +600,7 @@ static int submit_headers(struct stream *st, int trailers_only, int code, const 
 	NV("content-type", "application/grpc");
 	if (trailers_only) {
 		snprintf(codebuf, sizeof(codebuf), "%d", code);
-		emsg = grpc_message_encode(msg ? msg : "");
+		emsg = ctrbox_grpc_message_encode(msg ? msg : "");
 		NV("grpc-status", codebuf);
 		NV("grpc-message", emsg ? emsg : "");
 		int rc = nghttp2_submit_response(st->conn->sess, st->id, nv, n, NULL);
@@ -630,7 +617,7 @@ static void server_send_trailers(struct stream *st)
 {
 	char codebuf[16];
 	snprintf(codebuf, sizeof(codebuf), "%d", st->status);
-	char *emsg = grpc_message_encode(st->status_msg ? st->status_msg : "");
+	char *emsg = ctrbox_grpc_message_encode(st->status_msg ? st->status_msg : "");
 	nghttp2_nv nv[2] = {
 	    {(uint8_t *)"grpc-status", (uint8_t *)codebuf, 11, strlen(codebuf), 0},
 	    {(uint8_t *)"grpc-message", (uint8_t *)(emsg ? emsg : ""), 12, emsg ? strlen(emsg) : 0,
@@ -664,17 +651,17 @@ static int stream_finish(struct stream *st, int code, const char *msg)
 
 static void call_deadline_cb(struct ctrbox_loop *l, void *data)
 {
-	struct grpc_call *c = data;
+	struct ctrbox_grpc_call *c = data;
 	(void)l;
 	c->timer = NULL;
 	struct stream *st = c->st;
 	if (st) {
 		st->call = NULL;
 		c->st = NULL;
-		stream_finish(st, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
+		stream_finish(st, CTRBOX_DEADLINE_EXCEEDED, "context deadline exceeded");
 	}
 	if (c->cancel) {
-		void (*cb)(struct grpc_call *, void *) = c->cancel;
+		void (*cb)(struct ctrbox_grpc_call *, void *) = c->cancel;
 		c->cancel = NULL;
 		cb(c, c->cancel_data);
 		call_free(c);
@@ -688,11 +675,11 @@ static int take_request(struct stream *st, const uint8_t *p, size_t len)
 		if (asprintf(&st->err_msg, "grpc: more than one request message for a unary call") <
 		    0)
 			st->err_msg = NULL;
-		return GRPC_UNIMPLEMENTED;
+		return CTRBOX_UNIMPLEMENTED;
 	}
 	st->msg = malloc(len ? len : 1);
 	if (!st->msg)
-		return GRPC_RESOURCE_EXHAUSTED;
+		return CTRBOX_RESOURCE_EXHAUSTED;
 	memcpy(st->msg, p, len);
 	st->msglen = len;
 	return 0;
@@ -700,7 +687,7 @@ static int take_request(struct stream *st, const uint8_t *p, size_t len)
 
 static void server_dispatch(struct stream *st)
 {
-	struct grpc_server *s = st->conn->srv;
+	struct ctrbox_grpc_server *s = st->conn->srv;
 	char *emsg = NULL;
 
 	if (st->err_code) {
@@ -712,7 +699,7 @@ static void server_dispatch(struct stream *st)
 	if (!slash || slash == path + 1 || !slash[1]) {
 		if (asprintf(&emsg, "malformed method name: \"%s\"", path ? path : "") < 0)
 			emsg = NULL;
-		stream_finish(st, GRPC_UNIMPLEMENTED, emsg);
+		stream_finish(st, CTRBOX_UNIMPLEMENTED, emsg);
 		free(emsg);
 		return;
 	}
@@ -720,37 +707,37 @@ static void server_dispatch(struct stream *st)
 	if (!r) {
 		if (asprintf(&emsg, "unknown service %.*s", (int)(slash - path - 1), path + 1) < 0)
 			emsg = NULL;
-		stream_finish(st, GRPC_UNIMPLEMENTED, emsg);
+		stream_finish(st, CTRBOX_UNIMPLEMENTED, emsg);
 		free(emsg);
 		return;
 	}
 	const char *mname = slash + 1;
 	const ProtobufCMethodDescriptor *md =
 	    protobuf_c_service_descriptor_get_method_by_name(r->desc, mname);
-	grpc_handler fn = NULL;
+	ctrbox_grpc_handler fn = NULL;
 	if (md)
-		for (const struct grpc_method_entry *e = r->entries; e->method; e++)
+		for (const struct ctrbox_grpc_method_entry *e = r->entries; e->method; e++)
 			if (strcmp(e->method, mname) == 0)
 				fn = e->fn;
 	if (!fn) {
 		if (asprintf(&emsg, "unknown method %s for service %s", mname, r->desc->name) < 0)
 			emsg = NULL;
-		stream_finish(st, GRPC_UNIMPLEMENTED, emsg);
+		stream_finish(st, CTRBOX_UNIMPLEMENTED, emsg);
 		free(emsg);
 		return;
 	}
 	if (buf_avail(&st->in)) {
-		stream_finish(st, GRPC_INTERNAL,
+		stream_finish(st, CTRBOX_INTERNAL,
 			      "grpc: request ended inside a message (truncated)");
 		return;
 	}
 	if (st->nmsgs != 1) {
-		stream_finish(st, GRPC_INTERNAL, "grpc: no request message");
+		stream_finish(st, CTRBOX_INTERNAL, "grpc: no request message");
 		return;
 	}
-	struct grpc_call *c = calloc(1, sizeof(*c));
+	struct ctrbox_grpc_call *c = calloc(1, sizeof(*c));
 	if (!c) {
-		stream_finish(st, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		stream_finish(st, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	c->srv = s;
@@ -760,7 +747,7 @@ static void server_dispatch(struct stream *st)
 	c->req = protobuf_c_message_unpack(md->input, NULL, st->msglen, st->msg);
 	if (!c->req || !c->method) {
 		call_free(c);
-		stream_finish(st, GRPC_INTERNAL,
+		stream_finish(st, CTRBOX_INTERNAL,
 			      "grpc: error unmarshalling request: proto: cannot parse invalid "
 			      "wire-format data");
 		return;
@@ -776,14 +763,14 @@ static void server_dispatch(struct stream *st)
 		c->timer = ctrbox_loop_timer_at(s->loop, c->deadline, call_deadline_cb, c);
 		if (!c->timer) {
 			call_free(c);
-			stream_finish(st, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+			stream_finish(st, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 			return;
 		}
 	}
 	fn(c, c->req, r->data);
 }
 
-int grpc_call_send(struct grpc_call *c, const ProtobufCMessage *msg)
+int ctrbox_grpc_call_send(struct ctrbox_grpc_call *c, const ProtobufCMessage *msg)
 {
 	struct stream *st = c->st;
 	if (!st || !st->conn)
@@ -799,7 +786,7 @@ int grpc_call_send(struct grpc_call *c, const ProtobufCMessage *msg)
 	return rc;
 }
 
-static int call_end(struct grpc_call *c, int code, const char *msg)
+static int call_end(struct ctrbox_grpc_call *c, int code, const char *msg)
 {
 	struct stream *st = c->st;
 	int rc = 0;
@@ -812,7 +799,7 @@ static int call_end(struct grpc_call *c, int code, const char *msg)
 	return rc;
 }
 
-int grpc_call_reply(struct grpc_call *c, const ProtobufCMessage *resp)
+int ctrbox_grpc_call_reply(struct ctrbox_grpc_call *c, const ProtobufCMessage *resp)
 {
 	struct stream *st = c->st;
 	if (st && st->conn) {
@@ -824,17 +811,17 @@ int grpc_call_reply(struct grpc_call *c, const ProtobufCMessage *resp)
 				     protobuf_c_message_get_packed_size(resp),
 				     st->conn->srv->send_max) < 0)
 				m = NULL;
-			rc = call_end(c, GRPC_RESOURCE_EXHAUSTED, m);
+			rc = call_end(c, CTRBOX_RESOURCE_EXHAUSTED, m);
 			free(m);
 			return rc;
 		}
 		if (rc)
-			return call_end(c, GRPC_INTERNAL, "out of memory");
+			return call_end(c, CTRBOX_INTERNAL, "out of memory");
 	}
-	return call_end(c, GRPC_OK, "");
+	return call_end(c, CTRBOX_OK, "");
 }
 
-int grpc_call_finish(struct grpc_call *c, int code, const char *fmt, ...)
+int ctrbox_grpc_call_finish(struct ctrbox_grpc_call *c, int code, const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -847,12 +834,12 @@ int grpc_call_finish(struct grpc_call *c, int code, const char *fmt, ...)
 	return rc;
 }
 
-uint64_t grpc_call_deadline(const struct grpc_call *c)
+uint64_t ctrbox_grpc_call_deadline(const struct ctrbox_grpc_call *c)
 {
 	return c->deadline;
 }
 
-const char *grpc_call_metadata(const struct grpc_call *c, const char *key)
+const char *ctrbox_grpc_call_metadata(const struct ctrbox_grpc_call *c, const char *key)
 {
 	const char *v = NULL;
 	for (size_t i = 0; i < c->nmd; i++)
@@ -861,12 +848,13 @@ const char *grpc_call_metadata(const struct grpc_call *c, const char *key)
 	return v;
 }
 
-const char *grpc_call_method(const struct grpc_call *c)
+const char *ctrbox_grpc_call_method(const struct ctrbox_grpc_call *c)
 {
 	return c->method;
 }
 
-void grpc_call_on_cancel(struct grpc_call *c, void (*cb)(struct grpc_call *, void *), void *data)
+void ctrbox_grpc_call_on_cancel(struct ctrbox_grpc_call *c,
+				void (*cb)(struct ctrbox_grpc_call *, void *), void *data)
 {
 	c->cancel = cb;
 	c->cancel_data = data;
@@ -917,7 +905,7 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
 			st->have_status = 1;
 		} else if (IS("grpc-message")) {
 			free(st->status_msg);
-			st->status_msg = grpc_message_decode((const char *)value, valuelen);
+			st->status_msg = ctrbox_grpc_message_decode((const char *)value, valuelen);
 		}
 		return 0;
 	}
@@ -935,16 +923,16 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
 		if (valuelen < sizeof(tb)) {
 			memcpy(tb, value, valuelen);
 			tb[valuelen] = 0;
-			ms = grpc_timeout_parse(tb);
+			ms = ctrbox_grpc_timeout_parse(tb);
 		}
 		if (ms < 0)
-			set_err(st, GRPC_INTERNAL, "transport: malformed grpc-timeout");
+			set_err(st, CTRBOX_INTERNAL, "transport: malformed grpc-timeout");
 		else
 			st->deadline = ctrbox_loop_now_ms() + (uint64_t)ms;
 	} else if (name[0] != ':') {
 		st->md_bytes += namelen + valuelen;
 		if (st->md_bytes > MAX_MD_BYTES) {
-			set_err(st, GRPC_RESOURCE_EXHAUSTED, "grpc: request metadata too large");
+			set_err(st, CTRBOX_RESOURCE_EXHAUSTED, "grpc: request metadata too large");
 			return 0;
 		}
 		struct md *m = realloc(st->md, (st->nmd + 1) * sizeof(*m));
@@ -981,7 +969,7 @@ static int client_take(struct stream *st, const uint8_t *p, size_t len)
 			nghttp2_submit_rst_stream(st->conn->sess, NGHTTP2_FLAG_NONE, st->id,
 						  NGHTTP2_CANCEL);
 		}
-		return GRPC_CANCELLED;
+		return CTRBOX_CANCELED;
 	}
 	return 0;
 }
@@ -998,7 +986,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
 		if (st->err_code || st->out_done)
 			return 0; /* answered already: drop the rest (windows still advance) */
 		if (buf_append(&st->in, data, len) < 0) {
-			set_err(st, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+			set_err(st, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 			return 0;
 		}
 		char *emsg = NULL;
@@ -1017,12 +1005,12 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
 	if (st->have_status || !st->on_done)
 		return 0;
 	if (buf_append(&st->in, data, len) < 0) {
-		client_stream_done(st, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		client_stream_done(st, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
 		return 0;
 	}
 	char *emsg = NULL;
 	int rc = deframe(st, cn->cli->recv_max, client_take, &emsg);
-	if (rc && rc != GRPC_CANCELLED) {
+	if (rc && rc != CTRBOX_CANCELED) {
 		client_stream_done(st, rc, emsg);
 		if (!st->rst_sent) {
 			st->rst_sent = 1;
@@ -1079,7 +1067,7 @@ static int on_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *ud
 
 static void client_stream_done(struct stream *st, int code, const char *msg)
 {
-	grpc_done_cb done = st->on_done;
+	ctrbox_grpc_done_cb done = st->on_done;
 	st->on_done = NULL;
 	st->on_msg = NULL;
 	if (st->timer && st->conn) {
@@ -1099,20 +1087,20 @@ static int http_to_grpc(int status)
 {
 	switch (status) {
 	case 400:
-		return GRPC_INTERNAL;
+		return CTRBOX_INTERNAL;
 	case 401:
-		return GRPC_UNAUTHENTICATED;
+		return CTRBOX_UNAUTHENTICATED;
 	case 403:
-		return GRPC_PERMISSION_DENIED;
+		return CTRBOX_PERMISSION_DENIED;
 	case 404:
-		return GRPC_UNIMPLEMENTED;
+		return CTRBOX_UNIMPLEMENTED;
 	case 429:
 	case 502:
 	case 503:
 	case 504:
-		return GRPC_UNAVAILABLE;
+		return CTRBOX_UNAVAILABLE;
 	}
-	return GRPC_UNKNOWN;
+	return CTRBOX_UNKNOWN;
 }
 
 static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_code, void *ud)
@@ -1130,20 +1118,21 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_cod
 			snprintf(m, sizeof(m), "unexpected HTTP status code %d", st->http_status);
 			client_stream_done(st, http_to_grpc(st->http_status), m);
 		} else if (error_code == NGHTTP2_REFUSED_STREAM) {
-			client_stream_done(st, GRPC_UNAVAILABLE,
+			client_stream_done(st, CTRBOX_UNAVAILABLE,
 					   "grpc: stream refused by the server");
 		} else if (error_code == NGHTTP2_CANCEL && st->deadline &&
 			   ctrbox_loop_now_ms() + DEADLINE_SLACK_MS >= st->deadline) {
 			/* the server gave up at the deadline we sent (containerd 2.x does): ours,
 			 * as grpc-go reports a call whose context ran out */
-			client_stream_done(st, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
+			client_stream_done(st, CTRBOX_DEADLINE_EXCEEDED,
+					   "context deadline exceeded");
 		} else if (error_code == NGHTTP2_CANCEL) {
-			client_stream_done(st, GRPC_CANCELLED,
+			client_stream_done(st, CTRBOX_CANCELED,
 					   "grpc: stream cancelled by the server");
 		} else {
 			snprintf(m, sizeof(m), "grpc: stream ended without status (%s)",
 				 nghttp2_http2_strerror(error_code));
-			client_stream_done(st, GRPC_INTERNAL, m);
+			client_stream_done(st, CTRBOX_INTERNAL, m);
 		}
 	}
 	nghttp2_session_set_stream_user_data(sess, id, NULL);
@@ -1208,7 +1197,7 @@ static struct conn *conn_new(struct ctrbox_loop *l, int fd, int server)
 
 static void server_accept(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
-	struct grpc_server *s = data;
+	struct ctrbox_grpc_server *s = data;
 	(void)events;
 	for (int i = 0; i < 16; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -1217,14 +1206,14 @@ static void server_accept(struct ctrbox_loop *l, int fd, uint32_t events, void *
 				ctrbox_log_warn("grpc: accept: %s", strerror(errno));
 			return;
 		}
-		if (grpc_server_adopt_fd(s, cfd) < 0) {
+		if (ctrbox_grpc_server_adopt_fd(s, cfd) < 0) {
 			ctrbox_log_error("grpc: cannot set up a connection");
 			close(cfd);
 		}
 	}
 }
 
-int grpc_server_adopt_fd(struct grpc_server *s, int fd)
+int ctrbox_grpc_server_adopt_fd(struct ctrbox_grpc_server *s, int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
@@ -1242,19 +1231,19 @@ int grpc_server_adopt_fd(struct grpc_server *s, int fd)
 	return 0;
 }
 
-int grpc_server_new(struct ctrbox_loop *l, struct grpc_server **out)
+int ctrbox_grpc_server_new(struct ctrbox_loop *l, struct ctrbox_grpc_server **out)
 {
-	struct grpc_server *s = calloc(1, sizeof(*s));
+	struct ctrbox_grpc_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->loop = l;
 	s->lfd = -1;
-	s->recv_max = s->send_max = GRPC_DEFAULT_MAX_MESSAGE;
+	s->recv_max = s->send_max = CTRBOX_GRPC_DEFAULT_MAX_MESSAGE;
 	*out = s;
 	return 0;
 }
 
-void grpc_server_free(struct grpc_server *s)
+void ctrbox_grpc_server_free(struct ctrbox_grpc_server *s)
 {
 	if (!s)
 		return;
@@ -1272,8 +1261,8 @@ void grpc_server_free(struct grpc_server *s)
 	free(s);
 }
 
-int grpc_server_register(struct grpc_server *s, const ProtobufCServiceDescriptor *svc,
-			 const struct grpc_method_entry *entries, void *data)
+int ctrbox_grpc_server_register(struct ctrbox_grpc_server *s, const ProtobufCServiceDescriptor *svc,
+				const struct ctrbox_grpc_method_entry *entries, void *data)
 {
 	struct svc_reg *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -1286,13 +1275,14 @@ int grpc_server_register(struct grpc_server *s, const ProtobufCServiceDescriptor
 	return 0;
 }
 
-void grpc_server_set_max_message(struct grpc_server *s, size_t recv_max, size_t send_max)
+void ctrbox_grpc_server_set_max_message(struct ctrbox_grpc_server *s, size_t recv_max,
+					size_t send_max)
 {
 	s->recv_max = recv_max;
 	s->send_max = send_max;
 }
 
-int grpc_server_listen_fd(struct grpc_server *s, int fd)
+int ctrbox_grpc_server_listen_fd(struct ctrbox_grpc_server *s, int fd)
 {
 	int rc = ctrbox_loop_add(s->loop, fd, EPOLLIN, server_accept, s);
 	if (rc)
@@ -1301,19 +1291,20 @@ int grpc_server_listen_fd(struct grpc_server *s, int fd)
 	return 0;
 }
 
-unsigned grpc_server_connections(const struct grpc_server *s)
+unsigned ctrbox_grpc_server_connections(const struct ctrbox_grpc_server *s)
 {
 	return s->nconns;
 }
 
 /* ---- client ---- */
 
-int grpc_client_connect(struct ctrbox_loop *l, const char *addr, struct grpc_client **out)
+int ctrbox_grpc_client_connect(struct ctrbox_loop *l, const char *addr,
+			       struct ctrbox_grpc_client **out)
 {
-	int fd = unix_connect(addr, 1);
+	int fd = ctrbox_unix_connect(addr, 1);
 	if (fd < 0)
 		return fd;
-	struct grpc_client *c = calloc(1, sizeof(*c));
+	struct ctrbox_grpc_client *c = calloc(1, sizeof(*c));
 	struct conn *cn = c ? conn_new(l, fd, 0) : NULL;
 	if (!cn) {
 		free(c);
@@ -1323,13 +1314,13 @@ int grpc_client_connect(struct ctrbox_loop *l, const char *addr, struct grpc_cli
 	c->loop = l;
 	c->conn = cn;
 	cn->cli = c;
-	c->recv_max = c->send_max = GRPC_DEFAULT_MAX_MESSAGE;
+	c->recv_max = c->send_max = CTRBOX_GRPC_DEFAULT_MAX_MESSAGE;
 	conn_flush(cn);
 	*out = c;
 	return 0;
 }
 
-void grpc_client_free(struct grpc_client *c)
+void ctrbox_grpc_client_free(struct ctrbox_grpc_client *c)
 {
 	if (!c)
 		return;
@@ -1339,7 +1330,8 @@ void grpc_client_free(struct grpc_client *c)
 	free(c);
 }
 
-void grpc_client_set_max_message(struct grpc_client *c, size_t recv_max, size_t send_max)
+void ctrbox_grpc_client_set_max_message(struct ctrbox_grpc_client *c, size_t recv_max,
+					size_t send_max)
 {
 	c->recv_max = recv_max;
 	c->send_max = send_max;
@@ -1351,7 +1343,7 @@ static void client_deadline_cb(struct ctrbox_loop *l, void *data)
 	(void)l;
 	st->timer = NULL;
 	struct conn *cn = st->conn;
-	client_stream_done(st, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
+	client_stream_done(st, CTRBOX_DEADLINE_EXCEEDED, "context deadline exceeded");
 	if (cn && !st->rst_sent && !st->closed) {
 		st->rst_sent = 1;
 		nghttp2_submit_rst_stream(cn->sess, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
@@ -1359,15 +1351,16 @@ static void client_deadline_cb(struct ctrbox_loop *l, void *data)
 	}
 }
 
-int grpc_client_start(struct grpc_client *c, const char *path, const struct grpc_kv *md, size_t nmd,
-		      uint64_t timeout_ms, grpc_msg_cb on_msg, grpc_done_cb on_done, void *data,
-		      struct grpc_stream **out)
+int ctrbox_grpc_client_start(struct ctrbox_grpc_client *c, const char *path,
+			     const struct ctrbox_kv *md, size_t nmd, uint64_t timeout_ms,
+			     ctrbox_grpc_msg_cb on_msg, ctrbox_grpc_done_cb on_done, void *data,
+			     struct ctrbox_grpc_stream **out)
 {
 	struct conn *cn = c->conn;
 	if (!cn || cn->dead)
 		return -ENOTCONN;
 	struct stream *st = calloc(1, sizeof(*st));
-	struct grpc_stream *h = calloc(1, sizeof(*h));
+	struct ctrbox_grpc_stream *h = calloc(1, sizeof(*h));
 	nghttp2_nv *nv = calloc(8 + nmd, sizeof(*nv));
 	if (!st || !h || !nv) {
 		free(st), free(h), free(nv);
@@ -1435,7 +1428,7 @@ static int stream_resume(struct stream *st)
 	return rc;
 }
 
-int grpc_stream_send(struct grpc_stream *h, const uint8_t *msg, size_t len)
+int ctrbox_grpc_stream_send(struct ctrbox_grpc_stream *h, const uint8_t *msg, size_t len)
 {
 	struct stream *st = h ? h->st : NULL;
 	if (!st || !st->conn || st->out_done)
@@ -1447,7 +1440,7 @@ int grpc_stream_send(struct grpc_stream *h, const uint8_t *msg, size_t len)
 	return stream_resume(st);
 }
 
-int grpc_stream_send_framed(struct grpc_stream *h, const uint8_t *data, size_t len)
+int ctrbox_grpc_stream_send_framed(struct ctrbox_grpc_stream *h, const uint8_t *data, size_t len)
 {
 	struct stream *st = h ? h->st : NULL;
 	if (!st || !st->conn || st->out_done)
@@ -1457,7 +1450,7 @@ int grpc_stream_send_framed(struct grpc_stream *h, const uint8_t *data, size_t l
 	return stream_resume(st);
 }
 
-int grpc_stream_send_msg(struct grpc_stream *h, const ProtobufCMessage *msg)
+int ctrbox_grpc_stream_send_msg(struct ctrbox_grpc_stream *h, const ProtobufCMessage *msg)
 {
 	struct stream *st = h ? h->st : NULL;
 	if (!st || !st->conn || st->out_done)
@@ -1466,7 +1459,7 @@ int grpc_stream_send_msg(struct grpc_stream *h, const ProtobufCMessage *msg)
 	return rc ? rc : stream_resume(st);
 }
 
-int grpc_stream_close_send(struct grpc_stream *h)
+int ctrbox_grpc_stream_close_send(struct ctrbox_grpc_stream *h)
 {
 	struct stream *st = h ? h->st : NULL;
 	if (!st || !st->conn)
@@ -1475,7 +1468,7 @@ int grpc_stream_close_send(struct grpc_stream *h)
 	return stream_resume(st);
 }
 
-void grpc_stream_cancel(struct grpc_stream *h)
+void ctrbox_grpc_stream_cancel(struct ctrbox_grpc_stream *h)
 {
 	struct stream *st = h ? h->st : NULL;
 	if (!st)
@@ -1490,12 +1483,13 @@ void grpc_stream_cancel(struct grpc_stream *h)
 	}
 }
 
-int grpc_client_call_raw(struct grpc_client *c, const char *path, const uint8_t *req, size_t len,
-			 const struct grpc_kv *md, size_t nmd, uint64_t timeout_ms,
-			 grpc_msg_cb on_msg, grpc_done_cb on_done, void *data)
+int ctrbox_grpc_client_call_raw(struct ctrbox_grpc_client *c, const char *path, const uint8_t *req,
+				size_t len, const struct ctrbox_kv *md, size_t nmd,
+				uint64_t timeout_ms, ctrbox_grpc_msg_cb on_msg,
+				ctrbox_grpc_done_cb on_done, void *data)
 {
-	struct grpc_stream *h;
-	int rc = grpc_client_start(c, path, md, nmd, timeout_ms, on_msg, on_done, data, &h);
+	struct ctrbox_grpc_stream *h;
+	int rc = ctrbox_grpc_client_start(c, path, md, nmd, timeout_ms, on_msg, on_done, data, &h);
 	if (rc)
 		return rc;
 	struct stream *st = h->st;
@@ -1511,7 +1505,7 @@ struct sync_ctx {
 	char *msg;
 	const ProtobufCMessageDescriptor *desc;
 	ProtobufCMessage *resp;
-	grpc_msg_cb on_msg;
+	ctrbox_grpc_msg_cb on_msg;
 	void *msg_data;
 	int bad;
 };
@@ -1539,47 +1533,49 @@ static void sync_done(void *data, int code, const char *msg)
 	x->msg = msg && *msg ? strdup(msg) : NULL;
 }
 
-int grpc_client_call_sync(struct grpc_client *c, struct ctrbox_loop *l, const char *path,
-			  const ProtobufCMessage *req, const struct grpc_kv *md, size_t nmd,
-			  uint64_t timeout_ms, const ProtobufCMessageDescriptor *out_desc,
-			  ProtobufCMessage **resp, grpc_msg_cb on_msg, void *msg_data,
-			  char **errmsg)
+int ctrbox_grpc_client_call_sync(struct ctrbox_grpc_client *c, struct ctrbox_loop *l,
+				 const char *path, const ProtobufCMessage *req,
+				 const struct ctrbox_kv *md, size_t nmd, uint64_t timeout_ms,
+				 const ProtobufCMessageDescriptor *out_desc,
+				 ProtobufCMessage **resp, ctrbox_grpc_msg_cb on_msg, void *msg_data,
+				 char **errmsg)
 {
 	struct sync_ctx x = {.desc = out_desc, .on_msg = on_msg, .msg_data = msg_data};
-	struct grpc_stream *h;
+	struct ctrbox_grpc_stream *h;
 	if (errmsg)
 		*errmsg = NULL;
 	if (resp)
 		*resp = NULL;
-	int rc = grpc_client_start(c, path, md, nmd, timeout_ms, sync_msg, sync_done, &x, &h);
+	int rc =
+	    ctrbox_grpc_client_start(c, path, md, nmd, timeout_ms, sync_msg, sync_done, &x, &h);
 	if (rc)
 		return rc;
-	rc = grpc_stream_send_msg(h, req);
+	rc = ctrbox_grpc_stream_send_msg(h, req);
 	if (!rc)
-		rc = grpc_stream_close_send(h);
+		rc = ctrbox_grpc_stream_close_send(h);
 	if (rc) {
-		grpc_stream_cancel(h);
+		ctrbox_grpc_stream_cancel(h);
 		return rc;
 	}
 	while (!x.done) {
 		rc = ctrbox_loop_run_until(l, &x.done, 0);
 		if (rc < 0 && !x.done) {
-			grpc_stream_cancel(h);
+			ctrbox_grpc_stream_cancel(h);
 			if (x.resp)
 				protobuf_c_message_free_unpacked(x.resp, NULL);
 			return rc;
 		}
 	}
-	if (x.code == GRPC_OK && x.bad) {
-		x.code = GRPC_INTERNAL;
+	if (x.code == CTRBOX_OK && x.bad) {
+		x.code = CTRBOX_INTERNAL;
 		free(x.msg);
 		x.msg = strdup("grpc: failed to unmarshal the response");
 	}
-	if (x.code == GRPC_OK && out_desc && !x.resp && !x.bad) {
-		x.code = GRPC_INTERNAL;
+	if (x.code == CTRBOX_OK && out_desc && !x.resp && !x.bad) {
+		x.code = CTRBOX_INTERNAL;
 		x.msg = strdup("grpc: the server sent no response message");
 	}
-	if (x.code != GRPC_OK && x.resp) {
+	if (x.code != CTRBOX_OK && x.resp) {
 		protobuf_c_message_free_unpacked(x.resp, NULL);
 		x.resp = NULL;
 	}

@@ -1,5 +1,5 @@
 /* Key=value logging in logrus text format, so shim lines blend into containerd's log. */
-#include "log.h"
+#include "log_int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Global options; strings are borrowed. Empty strings and zero flags are left out of argv. */
-struct runc {
+struct ctrbox_runc {
 	const char *binary; /* NULL or "" = "runc", looked up in $PATH */
 	const char *root;   /* --root: the caller joins <root>/<namespace> */
 	const char *log;    /* --log, e.g. <bundle>/log.json */
@@ -21,22 +25,22 @@ struct runc {
 /* A NULL-terminated argv that owns its strings. Zero-initialise it (= {0}); every builder
  * below fills an empty one and leaves it empty again on failure. v[0] is the binary as
  * configured ("runc" or binary_name), as go-runc passes it. */
-struct runc_argv {
+struct ctrbox_runc_argv {
 	char **v;
 	size_t n, cap;
 };
 
-int runc_argv_add(struct runc_argv *a, const char *s);
-void runc_argv_free(struct runc_argv *a);
+int ctrbox_runc_argv_add(struct ctrbox_runc_argv *a, const char *s);
+void ctrbox_runc_argv_free(struct ctrbox_runc_argv *a);
 
-struct runc_create_opts {
+struct ctrbox_runc_create_opts {
 	const char *bundle;	    /* --bundle (required) */
 	const char *pid_file;	    /* --pid-file, made absolute and cleaned (filepath.Abs) */
 	const char *console_socket; /* --console-socket */
 	bool no_pivot, no_new_keyring, detach;
 };
 
-struct runc_exec_opts {
+struct ctrbox_runc_exec_opts {
 	const char *process; /* --process: the OCI Process JSON file (required) */
 	const char *console_socket;
 	bool detach;
@@ -44,20 +48,20 @@ struct runc_exec_opts {
 };
 
 /* What checkpoint and restore share (go-runc CheckpointOpts, the options the shim uses). */
-struct runc_criu_opts {
+struct ctrbox_runc_criu_opts {
 	const char *image_path, *work_path, *parent_path;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
 	const char *const *empty_ns; /* --empty-ns, once each */
 	size_t n_empty_ns;
 };
 
-struct runc_checkpoint_opts {
-	struct runc_criu_opts criu;
+struct ctrbox_runc_checkpoint_opts {
+	struct ctrbox_runc_criu_opts criu;
 	bool leave_running;
 };
 
-struct runc_restore_opts {
-	struct runc_criu_opts criu;
+struct ctrbox_runc_restore_opts {
+	struct ctrbox_runc_criu_opts criu;
 	const char *bundle; /* --bundle (required) */
 	const char *pid_file;
 	const char *console_socket;
@@ -67,55 +71,60 @@ struct runc_restore_opts {
 /* Builders: the global options in go-runc's order (--root, --debug, --log, --log-format,
  * --criu, --systemd-cgroup), then the subcommand exactly as spec task-service.md §5. All
  * return 0 or -ENOMEM (-EINVAL for a missing required field, -errno from getcwd). */
-int runc_argv_create(const struct runc *r, const char *id, const struct runc_create_opts *o,
-		     struct runc_argv *a);
-int runc_argv_run(const struct runc *r, const char *id, const struct runc_create_opts *o,
-		  struct runc_argv *a);
-int runc_argv_start(const struct runc *r, const char *id, struct runc_argv *a);
-int runc_argv_exec(const struct runc *r, const char *id, const struct runc_exec_opts *o,
-		   struct runc_argv *a);
+int ctrbox_runc_argv_create(const struct ctrbox_runc *r, const char *id,
+			    const struct ctrbox_runc_create_opts *o, struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_run(const struct ctrbox_runc *r, const char *id,
+			 const struct ctrbox_runc_create_opts *o, struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_start(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_exec(const struct ctrbox_runc *r, const char *id,
+			  const struct ctrbox_runc_exec_opts *o, struct ctrbox_runc_argv *a);
 /* kill [--all] <id> <signo as decimal> */
-int runc_argv_kill(const struct runc *r, const char *id, int sig, int all, struct runc_argv *a);
+int ctrbox_runc_argv_kill(const struct ctrbox_runc *r, const char *id, int sig, int all,
+			  struct ctrbox_runc_argv *a);
 /* delete [--force] <id> */
-int runc_argv_delete(const struct runc *r, const char *id, int force, struct runc_argv *a);
-int runc_argv_pause(const struct runc *r, const char *id, struct runc_argv *a);
-int runc_argv_resume(const struct runc *r, const char *id, struct runc_argv *a);
-int runc_argv_state(const struct runc *r, const char *id, struct runc_argv *a);
+int ctrbox_runc_argv_delete(const struct ctrbox_runc *r, const char *id, int force,
+			    struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_pause(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_resume(const struct ctrbox_runc *r, const char *id,
+			    struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_state(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a);
 /* ps --format json <id> */
-int runc_argv_ps(const struct runc *r, const char *id, struct runc_argv *a);
+int ctrbox_runc_argv_ps(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a);
 /* list --format=json (one word, as go-runc) */
-int runc_argv_list(const struct runc *r, struct runc_argv *a);
+int ctrbox_runc_argv_list(const struct ctrbox_runc *r, struct ctrbox_runc_argv *a);
 /* events --stats <id> */
-int runc_argv_stats(const struct runc *r, const char *id, struct runc_argv *a);
+int ctrbox_runc_argv_stats(const struct ctrbox_runc *r, const char *id, struct ctrbox_runc_argv *a);
 /* update --resources <file> <id>; NULL file = "-" (the JSON on stdin, as the shim does) */
-int runc_argv_update(const struct runc *r, const char *id, const char *resources,
-		     struct runc_argv *a);
-int runc_argv_checkpoint(const struct runc *r, const char *id, const struct runc_checkpoint_opts *o,
-			 struct runc_argv *a);
-int runc_argv_restore(const struct runc *r, const char *id, const struct runc_restore_opts *o,
-		      struct runc_argv *a);
+int ctrbox_runc_argv_update(const struct ctrbox_runc *r, const char *id, const char *resources,
+			    struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_checkpoint(const struct ctrbox_runc *r, const char *id,
+				const struct ctrbox_runc_checkpoint_opts *o,
+				struct ctrbox_runc_argv *a);
+int ctrbox_runc_argv_restore(const struct ctrbox_runc *r, const char *id,
+			     const struct ctrbox_runc_restore_opts *o, struct ctrbox_runc_argv *a);
 
 /* Resolves a binary like Go's exec.LookPath: a name with a slash is used as is, otherwise the
  * first $PATH entry ("" = ".") holding a non-directory with an execute bit. malloc'd path in
  * *out; -ENOENT when not found. */
-int runc_lookpath(const char *name, char **out);
+int ctrbox_runc_lookpath(const char *name, char **out);
 
 /* fork + execve of a->v: the child gets in/out/err as fds 0/1/2 (-1 = /dev/null) and no other
  * fd, default signal mask and dispositions, PR_SET_PDEATHSIG SIGKILL (as the Go shim), and
  * environ without NOTIFY_SOCKET. Returns the pid, which the caller reaps, or -errno: a binary
  * that is missing or fails to exec is reported here (the failed child is reaped). */
-pid_t runc_spawn(const struct runc_argv *a, int in, int out, int err);
+pid_t ctrbox_runc_spawn(const struct ctrbox_runc_argv *a, int in, int out, int err);
 
 /* Runs a->v to completion with stdout and stderr together in a memfd (go-runc's combined
  * output), waiting for that pid only: for the shim's delete action and tools, never the
  * shim's loop (it would steal the reaper's exits). *out is malloc'd and NUL-terminated.
  * Returns 0 whatever the exit status (in *wstatus), or -errno. */
-int runc_run_sync(const struct runc_argv *a, int in, char **out, size_t *outlen, int *wstatus);
+int ctrbox_runc_run_sync(const struct ctrbox_runc_argv *a, int in, char **out, size_t *outlen,
+			 int *wstatus);
 
 /* The msg of the last complete line with "level":"error" in runc's JSON log, trimmed like
  * Go's strings.TrimSpace (looks at the last 1 MiB). 0 with *msg malloc'd, or *msg = NULL if
  * there is none; -errno if the log cannot be read (a missing log is -ENOENT). */
-int runc_last_error(const char *log_path, char **msg);
+int ctrbox_runc_last_error(const char *log_path, char **msg);
 
 /* Error texts, each malloc'd (NULL on ENOMEM). They never carry containerd's ": unknown":
  * containerd's errdefs.FromGRPC appends that on its side for code Unknown.
@@ -124,20 +133,21 @@ int runc_last_error(const char *log_path, char **msg);
  * exit status <N>" (N = 128 + signal if killed), then ": <output>" when the output was
  * captured (output != NULL, even if empty); pass NULL when runc's stdout/stderr went to the
  * container's pipes, where go-runc has no output to add. */
-char *runc_exit_error(const struct runc *r, int wstatus, const char *output);
-/* Go's os/exec text for a runc that could not be started (err from runc_spawn): `exec:
+char *ctrbox_runc_exit_error(const struct ctrbox_runc *r, int wstatus, const char *output);
+/* Go's os/exec text for a runc that could not be started (err from ctrbox_runc_spawn): `exec:
  * "runc": executable file not found in $PATH`, or "fork/exec <path>: <errno text>". */
-char *runc_exec_error(const struct runc *r, int err);
+char *ctrbox_runc_exec_error(const struct ctrbox_runc *r, int err);
 /* containerd's runtimeError(rErr, op): "<op>: <last log error>", or "<op>: <runc_err>" when the
  * log has none, or "<op>: unable to retrieve OCI runtime error (open <log>: <errno text>):
  * <runc_err>" when the log cannot be read. NULL/"" log_path = no log. */
-char *runc_runtime_error(const char *op, const char *log_path, const char *runc_err);
-/* runc_runtime_error(op, r->log, runc_exit_error(r, wstatus, output)): what the Go shim
- * returns for a failed create/start/exec/pause/resume/restore/killall (task-service.md §1). */
-char *runc_error_message(const char *op, const struct runc *r, const char *output, int wstatus);
+char *ctrbox_runc_runtime_error(const char *op, const char *log_path, const char *runc_err);
+/* ctrbox_runc_runtime_error(op, r->log, ctrbox_runc_exit_error(r, wstatus, output)): what the Go
+ * shim returns for a failed create/start/exec/pause/resume/restore/killall (task-service.md §1). */
+char *ctrbox_runc_error_message(const char *op, const struct ctrbox_runc *r, const char *output,
+				int wstatus);
 
 /* runc state <id> output. Strings are malloc'd and "" when absent (Go's zero value). */
-struct runc_state {
+struct ctrbox_runc_state {
 	char *id;
 	int pid;
 	char *status; /* "created", "running", "paused", "stopped" */
@@ -147,9 +157,13 @@ struct runc_state {
 };
 
 /* -EINVAL on bad JSON or a field of the wrong type (as Go's Unmarshal would fail). */
-int runc_parse_state(const char *json, size_t len, struct runc_state *st);
-void runc_state_free(struct runc_state *st);
+int ctrbox_runc_parse_state(const char *json, size_t len, struct ctrbox_runc_state *st);
+void ctrbox_runc_state_free(struct ctrbox_runc_state *st);
 /* runc ps --format json: a JSON array of pids, or null (no processes: *pids NULL, *n 0). */
-int runc_parse_ps(const char *json, size_t len, int **pids, size_t *n);
+int ctrbox_runc_parse_ps(const char *json, size_t len, int **pids, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

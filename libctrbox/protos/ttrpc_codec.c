@@ -9,20 +9,6 @@
 #include "google/rpc/status.pb-c.h"
 #include "ttrpc/ttrpc.pb-c.h"
 
-static const char *const code_names[] = {
-    "OK",	"Canceled",	   "Unknown",	       "InvalidArgument",   "DeadlineExceeded",
-    "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-    "Aborted",	"OutOfRange",	   "Unimplemented",    "Internal",	    "Unavailable",
-    "DataLoss", "Unauthenticated",
-};
-
-const char *ctrbox_code_name(int code)
-{
-	if (code < 0 || code > CTRBOX_UNAUTHENTICATED)
-		return "Unknown";
-	return code_names[code];
-}
-
 static void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = v >> 24;

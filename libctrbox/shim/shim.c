@@ -18,15 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log_int.h"
 #include "publisher.h"
-#include "sha256.h"
+#include <ctrbox/sha256.h>
 #include "bootstrap/v1/bootstrap.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 #include "task/shim.pb-c.h"
 #include "types/introspection.pb-c.h"
-#include "ttrpc_int.h"
-#include "util.h"
+#include "protos/ttrpc_int.h"
+#include <ctrbox/util.h>
 
 extern char **environ;
 
@@ -169,11 +169,11 @@ static char *socket_address_in(const char *dir, const char *grpc_address, const 
 			       const char *group)
 {
 	const char *parts[] = {grpc_address, ns, group};
-	char *joined = path_join(parts, 3), hex[65], *out;
+	char *joined = ctrbox_path_join(parts, 3), hex[65], *out;
 
 	if (!joined)
 		return NULL;
-	sha256_hex(joined, strlen(joined), hex);
+	ctrbox_sha256_hex(joined, strlen(joined), hex);
 	free(joined);
 	if (asprintf(&out, "unix://%s/%s", dir, hex) < 0)
 		return NULL;
@@ -290,7 +290,7 @@ static int listen_unix(const char *path, int *out_fd, int *already)
 		if (r != -EADDRINUSE)
 			return r;
 		/* Someone serves this group already, or a dead shim left its socket. */
-		fd = unix_connect(path, 1);
+		fd = ctrbox_unix_connect(path, 1);
 		if (fd >= 0) {
 			close(fd);
 			*already = 1;
@@ -371,7 +371,7 @@ static void adjust_oom_score(pid_t daemon)
 	int score;
 
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", getppid());
-	if (read_file(path, 32, &val, NULL) < 0)
+	if (ctrbox_read_file(path, 32, &val, NULL) < 0)
 		return;
 	score = atoi(val) + 1;
 	free(val);
@@ -379,7 +379,7 @@ static void adjust_oom_score(pid_t daemon)
 		score = 1000;
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", daemon);
 	snprintf(buf, sizeof(buf), "%d", score);
-	write_file(path, buf, strlen(buf), 0644);
+	ctrbox_write_file(path, buf, strlen(buf), 0644);
 }
 
 /* What start prints: containerd 2.x gets the Go 2.x shim's JSON (Task API version 3, which
@@ -430,7 +430,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	pid_t pid;
 
 	/* stdin first: containerd 2.3's BootstrapParams may name the socket directory. */
-	r = read_fd_all(0, OPTIONS_MAX, &in, &inlen);
+	r = ctrbox_read_fd_all(0, OPTIONS_MAX, &in, &inlen);
 	if (r == 0)
 		r = ctrbox_shim_parse_start_input((uint8_t *)in, inlen, o->id, o->ns, &opts,
 						  &optlen, &sockdir);
@@ -451,7 +451,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 		goto fail;
 	}
 	path = addr + strlen("unix://");
-	r = mkdir_p(sockdir ? sockdir : CTRBOX_SHIM_SOCKET_DIR, 0700);
+	r = ctrbox_mkdir_p(sockdir ? sockdir : CTRBOX_SHIM_SOCKET_DIR, 0700);
 	if (r == 0)
 		r = listen_unix(path, &lfd, &already);
 	if (r < 0) {
@@ -461,7 +461,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	/* containerd 1.6 finds a running shim again through the bundle's address file; 2.x keeps
 	 * the start answer in bootstrap.json itself, and the Go 2.x shim writes none. */
 	if (!o->containerd_2x) {
-		r = write_file_atomic("address", addr, strlen(addr), 0644);
+		r = ctrbox_write_file_atomic("address", addr, strlen(addr), 0644);
 		if (r < 0) {
 			fatal(ops, "write address: %s", strerror(-r));
 			goto fail_unlink;
@@ -477,7 +477,7 @@ static int do_start(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_
 	if (sched && *sched &&
 	    prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, SCHED_CORE_PIDTYPE_PGID, 0) < 0) {
 		fatal(ops, "enable sched core support: %s",
-		      go_errno_text(errno, text, sizeof(text)));
+		      ctrbox_go_errno_text(errno, text, sizeof(text)));
 		goto fail_unlink;
 	}
 	pid = spawn_daemon(o, lfd, self_name);
@@ -531,7 +531,7 @@ static int do_info(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_o
 	ver.version = (char *)(ops->version ? ops->version : CTRBOX_VERSION);
 	ver.revision = (char *)(ops->revision ? ops->revision : "ctrbox");
 	info.version = &ver;
-	r = read_fd_all(0, OPTIONS_MAX, &in, &inlen);
+	r = ctrbox_read_fd_all(0, OPTIONS_MAX, &in, &inlen);
 	if (r < 0)
 		return fatal(ops, "failed to read config bytes from stdin: %s", strerror(-r));
 	if (ops->info) {
@@ -552,7 +552,7 @@ static int do_info(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_o
 			r = -ENOMEM;
 		else {
 			containerd__types__runtime_info__pack(&info, buf);
-			r = write_all(1, buf, len);
+			r = ctrbox_write_all(1, buf, len);
 			free(buf);
 			if (r < 0)
 				fatal(ops, "write: %s", strerror(-r));
@@ -599,7 +599,7 @@ static int do_delete(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim
 	if (!buf)
 		return fatal(ops, "out of memory");
 	containerd__task__v2__delete_response__pack(&resp, buf);
-	r = write_all(1, buf, len);
+	r = ctrbox_write_all(1, buf, len);
 	free(buf);
 	return r < 0 ? fatal(ops, "write delete response: %s", strerror(-r)) : 0;
 }

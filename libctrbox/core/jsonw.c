@@ -1,5 +1,5 @@
 /* The streaming JSON writer (see jsonw.h) and the one Go-compatible string escaper. */
-#include "jsonw.h"
+#include <ctrbox/jsonw.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,33 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-void jsonw_init(struct jsonw *w, const char *indent, unsigned level)
+void ctrbox_jsonw_init(struct ctrbox_jsonw *w, const char *indent, unsigned level)
 {
 	memset(w, 0, sizeof(*w));
 	w->indent = indent;
 	w->level = level;
 }
 
-void jsonw_free(struct jsonw *w)
+void ctrbox_jsonw_free(struct ctrbox_jsonw *w)
 {
 	free(w->buf);
 	free(w->stack);
 	memset(w, 0, sizeof(*w));
 }
 
-void jsonw_fail(struct jsonw *w, int err)
+void ctrbox_jsonw_fail(struct ctrbox_jsonw *w, int err)
 {
 	if (!w->err)
 		w->err = err;
 }
 
-int jsonw_error(const struct jsonw *w)
+int ctrbox_jsonw_error(const struct ctrbox_jsonw *w)
 {
 	return w->err;
 }
 
 /* Room for n more bytes and the final NUL (len < cap whenever there is a buffer). */
-static bool reserve(struct jsonw *w, size_t n)
+static bool reserve(struct ctrbox_jsonw *w, size_t n)
 {
 	size_t cap = w->cap ? w->cap : 64;
 	char *p;
@@ -44,14 +44,14 @@ static bool reserve(struct jsonw *w, size_t n)
 	if (w->cap && n < w->cap - w->len)
 		return true;
 	if (n > SIZE_MAX / 2 - w->len - 1) {
-		jsonw_fail(w, -ENOMEM);
+		ctrbox_jsonw_fail(w, -ENOMEM);
 		return false;
 	}
 	while (cap < w->len + n + 1)
 		cap *= 2;
 	p = realloc(w->buf, cap);
 	if (!p) {
-		jsonw_fail(w, -ENOMEM);
+		ctrbox_jsonw_fail(w, -ENOMEM);
 		return false;
 	}
 	w->buf = p;
@@ -59,7 +59,7 @@ static bool reserve(struct jsonw *w, size_t n)
 	return true;
 }
 
-static void put(struct jsonw *w, const void *s, size_t n)
+static void put(struct ctrbox_jsonw *w, const void *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
@@ -67,7 +67,7 @@ static void put(struct jsonw *w, const void *s, size_t n)
 	w->len += n;
 }
 
-static void newline(struct jsonw *w)
+static void newline(struct ctrbox_jsonw *w)
 {
 	size_t il;
 
@@ -136,7 +136,7 @@ static size_t escape_ascii(unsigned char c, char e[6])
 
 /* s quoted as Go's json.Marshal writes a string: HTML-safe, U+2028 and U+2029 escaped,
  * invalid UTF-8 as \ufffd. Runs of bytes that need nothing are copied at once. */
-static void put_quoted(struct jsonw *w, const char *s, size_t n)
+static void put_quoted(struct ctrbox_jsonw *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0;
@@ -168,18 +168,18 @@ static void put_quoted(struct jsonw *w, const char *s, size_t n)
 }
 
 /* Before a value: the state allows one here; the separator and line of an array element. */
-static bool value_begin(struct jsonw *w)
+static bool value_begin(struct ctrbox_jsonw *w)
 {
 	if (w->err)
 		return false;
 	if (!w->depth) {
 		if (w->done)
-			jsonw_fail(w, -EINVAL);
+			ctrbox_jsonw_fail(w, -EINVAL);
 		return !w->err;
 	}
 	if (w->stack[w->depth - 1] == '{') {
 		if (!w->key)
-			jsonw_fail(w, -EINVAL);
+			ctrbox_jsonw_fail(w, -EINVAL);
 		w->key = false;
 		return !w->err;
 	}
@@ -190,13 +190,13 @@ static bool value_begin(struct jsonw *w)
 	return !w->err;
 }
 
-static void value_end(struct jsonw *w)
+static void value_end(struct ctrbox_jsonw *w)
 {
 	if (!w->depth)
 		w->done = true;
 }
 
-static void begin(struct jsonw *w, unsigned char c)
+static void begin(struct ctrbox_jsonw *w, unsigned char c)
 {
 	if (!value_begin(w))
 		return;
@@ -204,7 +204,7 @@ static void begin(struct jsonw *w, unsigned char c)
 		size_t cap = w->stack_cap ? w->stack_cap * 2 : 16;
 		unsigned char *p = realloc(w->stack, cap);
 		if (!p) {
-			jsonw_fail(w, -ENOMEM);
+			ctrbox_jsonw_fail(w, -ENOMEM);
 			return;
 		}
 		w->stack = p;
@@ -215,12 +215,12 @@ static void begin(struct jsonw *w, unsigned char c)
 	w->empty = true;
 }
 
-static void end(struct jsonw *w, unsigned char open, char close)
+static void end(struct ctrbox_jsonw *w, unsigned char open, char close)
 {
 	if (w->err)
 		return;
 	if (!w->depth || w->stack[w->depth - 1] != open || w->key) {
-		jsonw_fail(w, -EINVAL);
+		ctrbox_jsonw_fail(w, -EINVAL);
 		return;
 	}
 	w->depth--;
@@ -231,32 +231,32 @@ static void end(struct jsonw *w, unsigned char open, char close)
 	value_end(w);
 }
 
-void jsonw_object_begin(struct jsonw *w)
+void ctrbox_jsonw_object_begin(struct ctrbox_jsonw *w)
 {
 	begin(w, '{');
 }
 
-void jsonw_object_end(struct jsonw *w)
+void ctrbox_jsonw_object_end(struct ctrbox_jsonw *w)
 {
 	end(w, '{', '}');
 }
 
-void jsonw_array_begin(struct jsonw *w)
+void ctrbox_jsonw_array_begin(struct ctrbox_jsonw *w)
 {
 	begin(w, '[');
 }
 
-void jsonw_array_end(struct jsonw *w)
+void ctrbox_jsonw_array_end(struct ctrbox_jsonw *w)
 {
 	end(w, '[', ']');
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+void ctrbox_jsonw_key(struct ctrbox_jsonw *w, const char *key)
 {
 	if (w->err)
 		return;
 	if (!w->depth || w->stack[w->depth - 1] != '{' || w->key) {
-		jsonw_fail(w, -EINVAL);
+		ctrbox_jsonw_fail(w, -EINVAL);
 		return;
 	}
 	if (!w->empty)
@@ -271,7 +271,7 @@ void jsonw_key(struct jsonw *w, const char *key)
 	w->key = true;
 }
 
-void jsonw_stringn(struct jsonw *w, const char *s, size_t n)
+void ctrbox_jsonw_stringn(struct ctrbox_jsonw *w, const char *s, size_t n)
 {
 	if (!value_begin(w))
 		return;
@@ -279,22 +279,22 @@ void jsonw_stringn(struct jsonw *w, const char *s, size_t n)
 	value_end(w);
 }
 
-void jsonw_string(struct jsonw *w, const char *s)
+void ctrbox_jsonw_string(struct ctrbox_jsonw *w, const char *s)
 {
-	jsonw_stringn(w, s ? s : "", s ? strlen(s) : 0);
+	ctrbox_jsonw_stringn(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-void jsonw_raw(struct jsonw *w, const char *json, size_t len)
+void ctrbox_jsonw_raw(struct ctrbox_jsonw *w, const char *json, size_t len)
 {
 	if (!value_begin(w))
 		return;
 	if (!len)
-		jsonw_fail(w, -EINVAL);
+		ctrbox_jsonw_fail(w, -EINVAL);
 	put(w, json, len);
 	value_end(w);
 }
 
-void jsonw_int(struct jsonw *w, int64_t v)
+void ctrbox_jsonw_int(struct ctrbox_jsonw *w, int64_t v)
 {
 	/* -9223372036854775808 is 20 bytes; the NUL fits in reserve's extra byte */
 	if (!value_begin(w) || !reserve(w, 20))
@@ -303,7 +303,7 @@ void jsonw_int(struct jsonw *w, int64_t v)
 	value_end(w);
 }
 
-void jsonw_uint(struct jsonw *w, uint64_t v)
+void ctrbox_jsonw_uint(struct ctrbox_jsonw *w, uint64_t v)
 {
 	if (!value_begin(w) || !reserve(w, 20))
 		return;
@@ -311,24 +311,24 @@ void jsonw_uint(struct jsonw *w, uint64_t v)
 	value_end(w);
 }
 
-void jsonw_bool(struct jsonw *w, bool v)
+void ctrbox_jsonw_bool(struct ctrbox_jsonw *w, bool v)
 {
-	jsonw_raw(w, v ? "true" : "false", v ? 4 : 5);
+	ctrbox_jsonw_raw(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-void jsonw_null(struct jsonw *w)
+void ctrbox_jsonw_null(struct ctrbox_jsonw *w)
 {
-	jsonw_raw(w, "null", 4);
+	ctrbox_jsonw_raw(w, "null", 4);
 }
 
-int jsonw_finish(struct jsonw *w, char **out, size_t *len)
+int ctrbox_jsonw_finish(struct ctrbox_jsonw *w, char **out, size_t *len)
 {
 	int err = w->err;
 
 	if (!err && (w->depth || !w->done))
 		err = -EINVAL;
 	if (err) {
-		jsonw_free(w);
+		ctrbox_jsonw_free(w);
 		return err;
 	}
 	w->buf[w->len] = '\0'; /* reserve kept a byte for it */
@@ -336,6 +336,6 @@ int jsonw_finish(struct jsonw *w, char **out, size_t *len)
 	if (len)
 		*len = w->len;
 	w->buf = NULL;
-	jsonw_free(w);
+	ctrbox_jsonw_free(w);
 	return 0;
 }

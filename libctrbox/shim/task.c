@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ttrpc_int.h"
+#include "protos/ttrpc_int.h"
 
 #define TASK_METHODS(X)                                                                            \
 	X(state, "State", StateRequest)                                                            \

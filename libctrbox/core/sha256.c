@@ -1,7 +1,7 @@
 /* SHA-256 (FIPS 180-4), only to derive shim socket names as containerd does.
  * Written here rather than linking libcrypto: one 32-byte hash per shim start does not justify
  * a second crypto library in a static binary, and none of our dependencies exports one. */
-#include "sha256.h"
+#include <ctrbox/sha256.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +19,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void block(struct sha256 *s, const uint8_t *p)
+static void block(struct ctrbox_sha256 *s, const uint8_t *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h;
 
@@ -44,7 +44,7 @@ static void block(struct sha256 *s, const uint8_t *p)
 	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
 }
 
-void sha256_init(struct sha256 *s)
+void ctrbox_sha256_init(struct ctrbox_sha256 *s)
 {
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -53,7 +53,7 @@ void sha256_init(struct sha256 *s)
 	s->nbuf = 0;
 }
 
-void sha256_update(struct sha256 *s, const void *data, size_t n)
+void ctrbox_sha256_update(struct ctrbox_sha256 *s, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 
@@ -71,17 +71,17 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 	}
 }
 
-void sha256_final(struct sha256 *s, uint8_t out[32])
+void ctrbox_sha256_final(struct ctrbox_sha256 *s, uint8_t out[32])
 {
 	uint64_t bits = s->len * 8;
 	uint8_t pad = 0x80, zero = 0, lenbuf[8];
 
-	sha256_update(s, &pad, 1);
+	ctrbox_sha256_update(s, &pad, 1);
 	while (s->nbuf != 56)
-		sha256_update(s, &zero, 1);
+		ctrbox_sha256_update(s, &zero, 1);
 	for (int i = 0; i < 8; i++)
 		lenbuf[i] = bits >> (56 - 8 * i);
-	sha256_update(s, lenbuf, 8);
+	ctrbox_sha256_update(s, lenbuf, 8);
 	for (int i = 0; i < 8; i++) {
 		out[4 * i] = s->h[i] >> 24;
 		out[4 * i + 1] = s->h[i] >> 16;
@@ -90,14 +90,14 @@ void sha256_final(struct sha256 *s, uint8_t out[32])
 	}
 }
 
-void sha256_hex(const void *data, size_t n, char out[65])
+void ctrbox_sha256_hex(const void *data, size_t n, char out[65])
 {
-	struct sha256 s;
+	struct ctrbox_sha256 s;
 	uint8_t d[32];
 
-	sha256_init(&s);
-	sha256_update(&s, data, n);
-	sha256_final(&s, d);
+	ctrbox_sha256_init(&s);
+	ctrbox_sha256_update(&s, data, n);
+	ctrbox_sha256_final(&s, d);
 	for (int i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }

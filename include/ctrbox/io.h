@@ -7,31 +7,40 @@
 
 #include <ctrbox/loop.h>
 
-struct io_copy;
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ctrbox_io_copy;
 
 /* Copies src to dst on the loop until src reaches EOF or fails, then calls done (may be NULL).
  * Backpressure: while dst cannot take more, src is not read. The copier owns src (closed at
  * the end); dst is closed too unless keep_dst (a shared destination). Returns NULL on ENOMEM. */
-struct io_copy *io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
-			      void (*done)(struct io_copy *c, void *data), void *data);
+struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
+					    void (*done)(struct ctrbox_io_copy *c, void *data),
+					    void *data);
 /* Stops a copier early (closing its fds as above); done is not called. Data it has read and
- * not written yet is lost: for output use io_copy_detach. */
-void io_copy_stop(struct io_copy *c);
+ * not written yet is lost: for output use ctrbox_io_copy_detach. */
+void ctrbox_io_copy_stop(struct ctrbox_io_copy *c);
 /* Lets a copier finish without its owner: done is never called, c is not the caller's any
  * more. It still writes what it has read and reads what src has now (never waiting for more),
  * then closes its fds; if dst takes nothing for 30 s it drops the rest. */
-void io_copy_detach(struct io_copy *c);
+void ctrbox_io_copy_detach(struct ctrbox_io_copy *c);
 /* Bytes moved so far. */
-unsigned long long io_copy_bytes(const struct io_copy *c);
+unsigned long long ctrbox_io_copy_bytes(const struct ctrbox_io_copy *c);
 
 /* Opens a stdout/stderr destination given by path: a FIFO is opened read-write and
  * non-blocking (never blocks, never EPIPE while the client is away, as the Go shim's spare
  * reader); anything else is opened O_WRONLY|O_APPEND|O_CREAT 0644. Returns fd or -errno. */
-int io_open_output(const char *path);
+int ctrbox_io_open_output(const char *path);
 /* Opens a stdin FIFO for reading, non-blocking. */
-int io_open_input(const char *path);
+int ctrbox_io_open_input(const char *path);
 
 /* A pipe with both ends CLOEXEC; the shim's end non-blocking. fds[0] read, fds[1] write. */
-int io_pipe(int fds[2], int nonblock_read, int nonblock_write);
+int ctrbox_io_pipe(int fds[2], int nonblock_read, int nonblock_write);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

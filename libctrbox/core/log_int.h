@@ -1,6 +1,6 @@
 /* Internal logging helpers on top of the public ctrbox/log.h. */
-#ifndef CTRBOX_LIB_LOG_H
-#define CTRBOX_LIB_LOG_H
+#ifndef CTRBOX_CORE_LOG_INT_H
+#define CTRBOX_CORE_LOG_INT_H
 
 #include <stddef.h>
 
