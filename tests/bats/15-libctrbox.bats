@@ -8,19 +8,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	export LIBDEST=$BATS_FILE_TMPDIR/dest PFX=/usr/local
-	make -C "$REPO" --no-print-directory install PREFIX=$PFX DESTDIR="$LIBDEST" >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
-		{ cat "$BATS_FILE_TMPDIR/install.log" >&2; return 1; }
-	# pkg-config from the staged prefix: the sysroot is prepended to its -I/-L paths
-	export PKG_CONFIG_PATH=$LIBDEST$PFX/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$LIBDEST
-	# the examples, copied out of the tree and built there
-	export EXDIR=$BATS_FILE_TMPDIR/examples
-	cp -r "$REPO/examples" "$EXDIR"
-	local flags
-	flags=$(pkg-config --static --cflags --libs ctrbox) || return 1
-	(cd "$EXDIR" && cc -O2 -Wall -Wextra -Wno-unused-parameter -static -o containerd-shim-example-v1 skeleton-shim.c $flags &&
-		cc -O2 -Wall -Wextra -Wno-unused-parameter -static -o ttrpc-client ttrpc-client.c $flags) \
-		>"$BATS_FILE_TMPDIR/examples.log" 2>&1 || { cat "$BATS_FILE_TMPDIR/examples.log" >&2; return 1; }
+	ex_setup
 }
 
 setup() {

@@ -547,3 +547,21 @@ events_exits() {
 ps_children() {
 	ps --ppid "$1" -o pid=,stat=,comm= 2>/dev/null || true
 }
+
+# ---- libctrbox examples, built out of tree against an installed library ----
+
+# ex_setup: for a setup_file. `make install` into $BATS_FILE_TMPDIR/dest (PREFIX /usr/local),
+# pkg-config pointed at it (PKG_CONFIG_PATH, PKG_CONFIG_SYSROOT_DIR), examples/ copied to $EXDIR
+# and every example built there by examples/Makefile with pkg-config alone, statically.
+ex_setup() {
+	export LIBDEST=$BATS_FILE_TMPDIR/dest PFX=/usr/local
+	make -C "$REPO" --no-print-directory install PREFIX=$PFX DESTDIR="$LIBDEST" >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/install.log" >&2; return 1; }
+	# pkg-config from the staged prefix: the sysroot is prepended to its -I/-L paths
+	export PKG_CONFIG_PATH=$LIBDEST$PFX/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$LIBDEST
+	export EXDIR=$BATS_FILE_TMPDIR/examples
+	rm -rf "$EXDIR"
+	cp -r "$REPO/examples" "$EXDIR"
+	make -C "$EXDIR" CFLAGS="-O2 -Wall -Wextra -Werror -Wno-unused-parameter" >"$BATS_FILE_TMPDIR/examples.log" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/examples.log" >&2; return 1; }
+}
