@@ -97,23 +97,42 @@ int unit_failures;
 	T(test_grpc_connection_drop)
 TESTS
 #undef T
-#define T(name) {#name, name},
+#define T(name) {#name, name, NULL},
 static const struct unit_test tests[] = {TESTS};
+
+static struct unit_test *registered;
+
+void unit_register(struct unit_test *t)
+{
+	struct unit_test **pp = &registered;
+
+	while (*pp && strcmp((*pp)->name, t->name) < 0)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+}
+
+static void run(const struct unit_test *t, int *passed, int *failed)
+{
+	int before = unit_failures;
+
+	t->fn();
+	if (unit_failures == before) {
+		(*passed)++;
+	} else {
+		(*failed)++;
+		printf("FAIL %s\n", t->name);
+	}
+}
 
 int main(void)
 {
 	int passed = 0, failed = 0;
 
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = unit_failures;
-		tests[i].fn();
-		if (unit_failures == before) {
-			passed++;
-		} else {
-			failed++;
-			printf("FAIL %s\n", tests[i].name);
-		}
-	}
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		run(&tests[i], &passed, &failed);
+	for (const struct unit_test *t = registered; t; t = t->next)
+		run(t, &passed, &failed);
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -19,7 +19,7 @@ extern int unit_failures;
 	do {                                                                                       \
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
-			fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,           \
+			fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,         \
 				a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
 			unit_failures++;                                                           \
 		}                                                                                  \
@@ -28,6 +28,19 @@ extern int unit_failures;
 struct unit_test {
 	const char *name;
 	void (*fn)(void);
+	struct unit_test *next; /* UNIT_TEST's list */
 };
+
+/* A test that registers itself (no line in main.c's list): UNIT_TEST(test_x) { CHECK(...); }
+ * Registered tests run after the listed ones, in the order of their names. */
+void unit_register(struct unit_test *t);
+#define UNIT_TEST(name)                                                                            \
+	static void name(void);                                                                    \
+	static struct unit_test name##_reg = {#name, name, NULL};                                  \
+	__attribute__((constructor)) static void name##_ctor(void)                                 \
+	{                                                                                          \
+		unit_register(&name##_reg);                                                        \
+	}                                                                                          \
+	static void name(void)
 
 #endif
