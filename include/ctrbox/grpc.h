@@ -35,6 +35,7 @@ struct ctrbox_grpc_method_entry {
 	ctrbox_grpc_handler fn;
 };
 
+/* A server with no listener yet, on loop l: *out, or -ENOMEM. */
 int ctrbox_grpc_server_new(struct ctrbox_loop *l, struct ctrbox_grpc_server **out);
 /* Closes the listener and every connection; calls still held by handlers become detached
  * (their replies are dropped) after their cancel callbacks run. */

@@ -60,6 +60,7 @@ int ctrbox_json_object_next(const struct ctrbox_json *j, int obj, int key);
 int ctrbox_json_array_len(const struct ctrbox_json *j, int tok);
 int ctrbox_json_array_at(const struct ctrbox_json *j, int arr, int i);
 
+/* Is tok a string, an object, an array, the literal null? (false for -1) */
 bool ctrbox_json_is_string(const struct ctrbox_json *j, int tok);
 bool ctrbox_json_is_object(const struct ctrbox_json *j, int tok);
 bool ctrbox_json_is_array(const struct ctrbox_json *j, int tok);

@@ -32,6 +32,7 @@ struct ctrbox_jsonw {
  * of an indented one: its lines get level more units (the first bracket none). */
 void ctrbox_jsonw_init(struct ctrbox_jsonw *w, const char *indent, unsigned level);
 
+/* Opens and closes an object or an array (as a value, like the calls below). */
 void ctrbox_jsonw_object_begin(struct ctrbox_jsonw *w);
 void ctrbox_jsonw_object_end(struct ctrbox_jsonw *w);
 void ctrbox_jsonw_array_begin(struct ctrbox_jsonw *w);

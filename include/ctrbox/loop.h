@@ -22,6 +22,7 @@ struct ctrbox_timer;
 typedef void (*ctrbox_fd_cb)(struct ctrbox_loop *l, int fd, uint32_t events, void *data);
 typedef void (*ctrbox_timer_cb)(struct ctrbox_loop *l, void *data);
 
+/* A new loop (an epoll instance, close-on-exec): *out, or -errno. */
 int ctrbox_loop_new(struct ctrbox_loop **out);
 /* Frees the loop with every watcher and timer still registered; closes no fd. */
 void ctrbox_loop_free(struct ctrbox_loop *l);

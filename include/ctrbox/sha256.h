@@ -16,6 +16,8 @@ struct ctrbox_sha256 {
 	size_t nbuf;
 };
 
+/* Incremental hashing: init, update with any number of pieces, final writes the 32-byte
+ * digest (the state is then spent). */
 void ctrbox_sha256_init(struct ctrbox_sha256 *s);
 void ctrbox_sha256_update(struct ctrbox_sha256 *s, const void *data, size_t n);
 void ctrbox_sha256_final(struct ctrbox_sha256 *s, uint8_t out[32]);

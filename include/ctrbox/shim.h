@@ -134,6 +134,8 @@ char *ctrbox_shim_socket_address(const char *grpc_address, const char *ns, const
 
 /* ---- in the daemon (from init on) ---- */
 
+/* The daemon's loop, its TTRPC server (register services on it in init) and the options it
+ * was started with; valid until ctrbox_shim_run returns. */
 struct ctrbox_loop *ctrbox_shim_loop(struct ctrbox_shim *s);
 struct ctrbox_ttrpc_server *ctrbox_shim_server(struct ctrbox_shim *s);
 const struct ctrbox_shim_opts *ctrbox_shim_options(struct ctrbox_shim *s);

@@ -37,6 +37,7 @@ struct ctrbox_ttrpc_method {
 	ctrbox_ttrpc_handler fn;
 };
 
+/* A server with no listener yet, on loop l: *out, or -ENOMEM. */
 int ctrbox_ttrpc_server_new(struct ctrbox_loop *l, struct ctrbox_ttrpc_server **out);
 /* Closes the listener and every connection; calls not answered yet are abandoned (their
  * on_cancel callbacks do not run). */

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/list.h"
 #include "core/log_int.h"
 #include <ctrbox/ttrpc.h>
 #include <ctrbox/util.h> /* ctrbox_unix_connect, ctrbox_hex_digit */
@@ -376,13 +377,7 @@ static void stream_unlink(struct stream *st)
 	struct conn *cn = st->conn;
 	if (!cn)
 		return;
-	if (st->prev)
-		st->prev->next = st->next;
-	else
-		cn->streams = st->next;
-	if (st->next)
-		st->next->prev = st->prev;
-	st->prev = st->next = NULL;
+	CTRBOX_LIST_UNLINK(cn->streams, st);
 	st->conn = NULL;
 }
 
@@ -440,12 +435,7 @@ static void conn_close(struct conn *cn)
 	nghttp2_session_del(cn->sess);
 	buf_free(&cn->out);
 	if (cn->srv) {
-		if (cn->prev)
-			cn->prev->next = cn->next;
-		else
-			cn->srv->conns = cn->next;
-		if (cn->next)
-			cn->next->prev = cn->prev;
+		CTRBOX_LIST_UNLINK(cn->srv->conns, cn);
 		cn->srv->nconns--;
 	}
 	if (cn->cli)
@@ -872,10 +862,7 @@ static int on_begin_headers(nghttp2_session *sess, const nghttp2_frame *f, void 
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->conn = cn;
 	st->id = f->hd.stream_id;
-	st->next = cn->streams;
-	if (cn->streams)
-		cn->streams->prev = st;
-	cn->streams = st;
+	CTRBOX_LIST_PUSH(cn->streams, st);
 	nghttp2_session_set_stream_user_data(sess, st->id, st);
 	return 0;
 }
@@ -1222,10 +1209,7 @@ int ctrbox_grpc_server_adopt_fd(struct ctrbox_grpc_server *s, int fd)
 	if (!cn)
 		return -ENOMEM;
 	cn->srv = s;
-	cn->next = s->conns;
-	if (s->conns)
-		s->conns->prev = cn;
-	s->conns = cn;
+	CTRBOX_LIST_PUSH(s->conns, cn);
 	s->nconns++;
 	conn_flush(cn); /* our SETTINGS first */
 	return 0;
@@ -1405,10 +1389,7 @@ int ctrbox_grpc_client_start(struct ctrbox_grpc_client *c, const char *path,
 		return id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE ? -EAGAIN : -EIO;
 	}
 	st->id = id;
-	st->next = cn->streams;
-	if (cn->streams)
-		cn->streams->prev = st;
-	cn->streams = st;
+	CTRBOX_LIST_PUSH(cn->streams, st);
 	if (timeout_ms) {
 		st->deadline = ctrbox_loop_now_ms() + timeout_ms;
 		st->timer = ctrbox_loop_timer_in(c->loop, timeout_ms, client_deadline_cb, st);

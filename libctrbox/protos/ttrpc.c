@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/list.h"
 #include "core/log_int.h"
 #include "ttrpc_codec.h"
 #include "ttrpc_int.h"
@@ -173,13 +174,7 @@ static void call_unlink(struct ctrbox_ttrpc_call *c)
 	struct conn *cn = c->conn;
 	if (!cn)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		cn->calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+	CTRBOX_LIST_UNLINK(cn->calls, c);
 	cn->ncalls--;
 	c->conn = NULL;
 }
@@ -408,10 +403,7 @@ static void dispatch(struct conn *cn, uint32_t sid, struct ttrpc_request *req)
 	c->req = *req; /* the call now owns the decoded request */
 	memset(req, 0, sizeof(*req));
 	c->conn = cn;
-	c->next = cn->calls;
-	if (cn->calls)
-		cn->calls->prev = c;
-	cn->calls = c;
+	CTRBOX_LIST_PUSH(cn->calls, c);
 	cn->ncalls++;
 	if (c->req.timeout_nano > 0)
 		c->deadline =
@@ -476,12 +468,7 @@ static void conn_close(struct conn *cn)
 		}
 		call_abandon(c);
 	}
-	if (cn->prev)
-		cn->prev->next = cn->next;
-	else
-		s->conns = cn->next;
-	if (cn->next)
-		cn->next->prev = cn->prev;
+	CTRBOX_LIST_UNLINK(s->conns, cn);
 	s->nconns--;
 	ttrpc_reader_reset(&cn->rd);
 	free(cn->out.buf);
@@ -573,10 +560,7 @@ static void accept_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data
 		cn->srv = s;
 		cn->fd = cfd;
 		ttrpc_reader_init(&cn->rd, TTRPC_MAX_MSG);
-		cn->next = s->conns;
-		if (s->conns)
-			s->conns->prev = cn;
-		s->conns = cn;
+		CTRBOX_LIST_PUSH(s->conns, cn);
 		s->nconns++;
 	}
 }

@@ -20,6 +20,7 @@
 
 #include "core/log_int.h"
 #include "publisher.h"
+#include <ctrbox/jsonw.h>
 #include <ctrbox/sha256.h>
 #include "bootstrap/v1/bootstrap.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -383,15 +384,30 @@ static void adjust_oom_score(pid_t daemon)
 }
 
 /* What start prints: containerd 2.x gets the Go 2.x shim's JSON (Task API version 3, which
- * ctrbox_task_register serves), 1.6 the bare address it expects. addr is "unix://" + a
- * validated directory + hex: nothing in it needs escaping. */
-static void print_answer(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o,
-			 const char *addr)
+ * ctrbox_task_register serves; the fields in Go's order), 1.6 the bare address it expects. */
+static int print_answer(const struct ctrbox_shim_ops *ops, const struct ctrbox_shim_opts *o,
+			const char *addr)
 {
-	if (o->containerd_2x && ops->task_api_version != 2)
-		printf("{\"version\":3,\"address\":\"%s\",\"protocol\":\"ttrpc\"}", addr);
-	else
-		fputs(addr, stdout);
+	struct ctrbox_jsonw w;
+	char *json;
+	int r;
+
+	if (!o->containerd_2x || ops->task_api_version == 2)
+		return fputs(addr, stdout) < 0 ? -EIO : 0;
+	ctrbox_jsonw_init(&w, NULL, 0);
+	ctrbox_jsonw_object_begin(&w);
+	ctrbox_jsonw_key(&w, "version");
+	ctrbox_jsonw_int(&w, 3);
+	ctrbox_jsonw_key(&w, "address");
+	ctrbox_jsonw_string(&w, addr);
+	ctrbox_jsonw_key(&w, "protocol");
+	ctrbox_jsonw_string(&w, "ttrpc");
+	ctrbox_jsonw_object_end(&w);
+	if ((r = ctrbox_jsonw_finish(&w, &json, NULL)) < 0)
+		return r;
+	r = fputs(json, stdout) < 0 ? -EIO : 0;
+	free(json);
+	return r;
 }
 
 /* A socket directory from containerd (2.3's socket_dir): absolute, clean, printable ASCII
