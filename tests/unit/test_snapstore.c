@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <ctrbox/loop.h>
 #include <ctrbox/snapshots.h>
 #include "snapshotter/store.h"
 #include "unit.h"
@@ -779,4 +780,46 @@ void test_snapfilter_errors(void)
 	CHECK(ctrbox_snapshot_filter_parse(two, 2, &f, &err) == 3 && f == NULL);
 	CHECK(err && strstr(err, "[kind==]") != NULL);
 	free(err);
+}
+
+/* The snapshots crate's entry points: an incomplete ops table is refused, the socket is
+ * owner-only, a live server's socket is refused and a stale one replaced; the free helpers take
+ * NULL. */
+static int no_stat(void *impl, const char *key, struct ctrbox_snapshot_info *out, char **err)
+{
+	return CTRBOX_NOT_FOUND;
+}
+
+UNIT_TEST(test_snapshots_crate_entry_points)
+{
+	struct ctrbox_loop *l = NULL;
+	struct ctrbox_grpc_server *srv = NULL;
+	struct ctrbox_snapshotter_ops ops = {0};
+	struct ctrbox_snapshotter sn = {&ops, NULL};
+	struct stat st;
+	char dir[] = "/tmp/ctrbox-snapcrate-XXXXXX", path[64];
+	CHECK(ctrbox_loop_new(&l) == 0 && ctrbox_grpc_server_new(l, &srv) == 0);
+	CHECK(ctrbox_snapshotter_register(srv, &sn) == -EINVAL);
+	ops.stat = no_stat;
+	CHECK(ctrbox_snapshotter_register(srv, &sn) == -EINVAL); /* the rest still missing */
+	CHECK(ctrbox_snapshotter_register(srv, NULL) == -EINVAL);
+	ctrbox_grpc_server_free(srv);
+	ctrbox_loop_free(l);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	int fd = ctrbox_snapshotter_listen(path);
+	CHECK(fd >= 0 && stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(ctrbox_snapshotter_listen(path) == -EADDRINUSE);
+	close(fd); /* now stale: replaced */
+	fd = ctrbox_snapshotter_listen(path);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(ctrbox_snapshotter_listen("") == -EINVAL);
+	unlink(path);
+	rmdir(dir);
+
+	ctrbox_snapshot_info_clear(NULL);
+	ctrbox_snapshot_mounts_free(NULL, 3);
 }
