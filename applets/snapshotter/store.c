@@ -139,7 +139,7 @@ static int check_key(const char *key, const char *what, char **err)
 }
 
 /* containerd's labels.Validate, as wrapped by metadata's validateSnapshot. */
-static int check_labels(const struct snap_label *l, size_t n, char **err)
+static int check_labels(const struct ctrbox_snapshot_label *l, size_t n, char **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!l[i].key || !l[i].value)
@@ -586,7 +586,7 @@ static int parent_chain(struct store *s, int64_t parent, int64_t **ids, size_t *
 
 /* Replaces the labels of id by l. bolt's writeMap stores no empty value, so an empty value
  * removes the key; entries apply in order (a later duplicate wins). */
-static int put_labels(struct store *s, int64_t id, const struct snap_label *l, size_t n)
+static int put_labels(struct store *s, int64_t id, const struct ctrbox_snapshot_label *l, size_t n)
 {
 	sqlite3_stmt *del = prep(s, "DELETE FROM labels WHERE snapshot_id = ?");
 	sqlite3_stmt *ins =
@@ -613,11 +613,11 @@ static int put_labels(struct store *s, int64_t id, const struct snap_label *l, s
 	return ok ? 0 : -1;
 }
 
-static int get_labels(struct store *s, int64_t id, struct snap_label **out, size_t *nout)
+static int get_labels(struct store *s, int64_t id, struct ctrbox_snapshot_label **out, size_t *nout)
 {
 	sqlite3_stmt *st =
 	    prep(s, "SELECT key, value FROM labels WHERE snapshot_id = ? ORDER BY key");
-	struct snap_label *v = NULL;
+	struct ctrbox_snapshot_label *v = NULL;
 	size_t n = 0;
 	int rc = SQLITE_ERROR;
 
@@ -626,7 +626,7 @@ static int get_labels(struct store *s, int64_t id, struct snap_label **out, size
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct snap_label *nv = realloc(v, (n + 1) * sizeof(*v));
+		struct ctrbox_snapshot_label *nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv)
 			break;
 		v = nv;
@@ -641,10 +641,12 @@ static int get_labels(struct store *s, int64_t id, struct snap_label **out, size
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static enum snap_kind kind_of(int k)
+static enum ctrbox_snapshot_kind kind_of(int k)
 {
-	return k == SNAP_VIEW || k == SNAP_ACTIVE || k == SNAP_COMMITTED ? (enum snap_kind)k
-									 : SNAP_UNKNOWN;
+	return k == CTRBOX_SNAPSHOT_VIEW || k == CTRBOX_SNAPSHOT_ACTIVE ||
+		       k == CTRBOX_SNAPSHOT_COMMITTED
+		   ? (enum ctrbox_snapshot_kind)k
+		   : CTRBOX_SNAPSHOT_UNKNOWN;
 }
 
 static char *key_of(struct store *s, int64_t id)
@@ -661,8 +663,8 @@ static char *key_of(struct store *s, int64_t id)
 	return k;
 }
 
-static int fill_info(struct store *s, const char *key, const struct row *r, struct snap_info *out,
-		     char **err)
+static int fill_info(struct store *s, const char *key, const struct row *r,
+		     struct ctrbox_snapshot_info *out, char **err)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = strdup(key);
@@ -672,7 +674,7 @@ static int fill_info(struct store *s, const char *key, const struct row *r, stru
 	out->updated_ns = r->updated_ns;
 	int lr = get_labels(s, r->id, &out->labels, &out->nlabels);
 	if (!out->name || !out->parent || lr < 0) {
-		snap_info_clear(out);
+		ctrbox_snapshot_info_clear(out);
 		return fail(err, 13, "failed to read snapshot %s", key);
 	}
 	return 0;
@@ -680,7 +682,7 @@ static int fill_info(struct store *s, const char *key, const struct row *r, stru
 
 /* ---- mounts ---- */
 
-static int mount_set(struct snap_mount *m, const char *type, char *source, char **opts,
+static int mount_set(struct ctrbox_snapshot_mount *m, const char *type, char *source, char **opts,
 		     size_t nopts)
 {
 	m->type = strdup(type);
@@ -714,10 +716,10 @@ static char **opts_of(size_t n, ...)
 /* containerd's native snapshotter: bind, options {"rbind", rw|ro}; a view of a parent mounts the
  * parent itself. */
 static int mounts_native(struct store *s, int64_t id, int kind, const int64_t *parents,
-			 size_t nparents, struct snap_mount *m)
+			 size_t nparents, struct ctrbox_snapshot_mount *m)
 {
-	int64_t src = kind == SNAP_VIEW && nparents ? parents[0] : id;
-	char **o = opts_of(2, strdup("rbind"), strdup(kind == SNAP_VIEW ? "ro" : "rw"));
+	int64_t src = kind == CTRBOX_SNAPSHOT_VIEW && nparents ? parents[0] : id;
+	char **o = opts_of(2, strdup("rbind"), strdup(kind == CTRBOX_SNAPSHOT_VIEW ? "ro" : "rw"));
 
 	if (!o)
 		return -1;
@@ -765,11 +767,12 @@ static char *prefixed(const char *prefix, char *path)
 /* containerd's overlay snapshotter (overlay.go mounts()); "userxattr" is never added: ctrbox runs
  * as real root, where containerd's NeedsUserXAttr is false. */
 static int mounts_overlay(struct store *s, int64_t id, int kind, const int64_t *parents,
-			  size_t nparents, struct snap_mount *m)
+			  size_t nparents, struct ctrbox_snapshot_mount *m)
 {
-	if (nparents == 0 || (kind == SNAP_VIEW && nparents == 1)) {
+	if (nparents == 0 || (kind == CTRBOX_SNAPSHOT_VIEW && nparents == 1)) {
 		int64_t src = nparents ? parents[0] : id;
-		char **o = opts_of(2, strdup(kind == SNAP_VIEW ? "ro" : "rw"), strdup("rbind"));
+		char **o =
+		    opts_of(2, strdup(kind == CTRBOX_SNAPSHOT_VIEW ? "ro" : "rw"), strdup("rbind"));
 		if (!o)
 			return -1;
 		return mount_set(m, "bind", id_path(s, src, "fs"), o, 2);
@@ -778,7 +781,7 @@ static int mounts_overlay(struct store *s, int64_t id, int kind, const int64_t *
 	size_t n = 0;
 	if (s->index_off)
 		opt[n++] = strdup("index=off");
-	if (kind == SNAP_ACTIVE) {
+	if (kind == CTRBOX_SNAPSHOT_ACTIVE) {
 		opt[n++] = prefixed("workdir=", id_path(s, id, "work"));
 		opt[n++] = prefixed("upperdir=", id_path(s, id, "fs"));
 	}
@@ -793,7 +796,7 @@ static int mounts_overlay(struct store *s, int64_t id, int kind, const int64_t *
 }
 
 static int make_mounts(struct store *s, int64_t id, int kind, int64_t parent,
-		       struct snap_mount **mounts, size_t *nmounts, char **err)
+		       struct ctrbox_snapshot_mount **mounts, size_t *nmounts, char **err)
 {
 	int64_t *parents;
 	size_t np;
@@ -802,13 +805,13 @@ static int make_mounts(struct store *s, int64_t id, int kind, int64_t parent,
 	*mounts = NULL, *nmounts = 0;
 	if (r)
 		return r;
-	struct snap_mount *m = calloc(1, sizeof(*m));
+	struct ctrbox_snapshot_mount *m = calloc(1, sizeof(*m));
 	if (m)
 		r = s->backend == SNAP_NATIVE ? mounts_native(s, id, kind, parents, np, m)
 					      : mounts_overlay(s, id, kind, parents, np, m);
 	free(parents);
 	if (!m || r < 0) {
-		snap_mounts_free(m, 1);
+		ctrbox_snapshot_mounts_free(m, 1);
 		return fail(err, 13, "out of memory");
 	}
 	*mounts = m, *nmounts = 1;
@@ -1010,7 +1013,7 @@ static int build_dir(struct store *s, int kind, int64_t parent, char **out, char
 		r = sys_fail(err, errno, "failed to create", fs);
 		goto out;
 	}
-	if (s->backend == SNAP_OVERLAYFS && kind == SNAP_ACTIVE) {
+	if (s->backend == SNAP_OVERLAYFS && kind == CTRBOX_SNAPSHOT_ACTIVE) {
 		const char *wp[] = {td, "work"};
 		char *work = ctrbox_path_join(wp, 2);
 		int e = !work ? ENOMEM : mkdir(work, 0711) < 0 ? errno : 0;
@@ -1026,7 +1029,7 @@ static int build_dir(struct store *s, int kind, int64_t parent, char **out, char
 		int e = 0;
 		if (!pfs)
 			e = -ENOMEM;
-		else if (s->backend == SNAP_NATIVE && kind == SNAP_ACTIVE)
+		else if (s->backend == SNAP_NATIVE && kind == CTRBOX_SNAPSHOT_ACTIVE)
 			e = copy_dir(pfs, fs);
 		else if (s->backend == SNAP_OVERLAYFS) /* overlay.go: fs owned like the parent's */
 			e = lstat(pfs, &st) < 0 || lchown(fs, st.st_uid, st.st_gid) < 0 ? -errno
@@ -1060,7 +1063,7 @@ static int check_create(struct store *s, const char *key, const char *parent, in
 		char *q = goquote(parent);
 		if (!found)
 			found = fail(err, 5, "missing parent %s bucket: not found", q ? q : parent);
-		else if (r.kind != SNAP_COMMITTED)
+		else if (r.kind != CTRBOX_SNAPSHOT_COMMITTED)
 			found =
 			    fail(err, 3, "parent %s is not committed snapshot: invalid argument",
 				 q ? q : parent);
@@ -1078,7 +1081,8 @@ static int check_create(struct store *s, const char *key, const char *parent, in
 }
 
 static int insert_row(struct store *s, const char *key, int64_t parent, int kind,
-		      const struct snap_label *labels, size_t nlabels, int64_t *id, char **err)
+		      const struct ctrbox_snapshot_label *labels, size_t nlabels, int64_t *id,
+		      char **err)
 {
 	sqlite3_stmt *st =
 	    prep(s, "INSERT INTO snapshots(key, parent_id, kind, created_ns, updated_ns) "
@@ -1132,10 +1136,10 @@ static int install_dir(struct store *s, const char *td, int64_t id, char **err)
 }
 
 int store_prepare(struct store *s, const char *key, const char *parent,
-		  const struct snap_label *labels, size_t nlabels, int readonly,
-		  struct snap_mount **mounts, size_t *nmounts, char **err)
+		  const struct ctrbox_snapshot_label *labels, size_t nlabels, int readonly,
+		  struct ctrbox_snapshot_mount **mounts, size_t *nmounts, char **err)
 {
-	int kind = readonly ? SNAP_VIEW : SNAP_ACTIVE;
+	int kind = readonly ? CTRBOX_SNAPSHOT_VIEW : CTRBOX_SNAPSHOT_ACTIVE;
 	int64_t parent_id, id = 0;
 	char *td = NULL;
 	int r, installed = 0;
@@ -1183,8 +1187,8 @@ out:
 
 /* ---- mounts / commit / remove ---- */
 
-int store_mounts(struct store *s, const char *key, struct snap_mount **mounts, size_t *nmounts,
-		 char **err)
+int store_mounts(struct store *s, const char *key, struct ctrbox_snapshot_mount **mounts,
+		 size_t *nmounts, char **err)
 {
 	struct row r;
 	int found;
@@ -1196,14 +1200,14 @@ int store_mounts(struct store *s, const char *key, struct snap_mount **mounts, s
 		return -found;
 	if (!found)
 		return fail(err, 5, "snapshot does not exist: not found");
-	if (r.kind != SNAP_ACTIVE && r.kind != SNAP_VIEW)
+	if (r.kind != CTRBOX_SNAPSHOT_ACTIVE && r.kind != CTRBOX_SNAPSHOT_VIEW)
 		return fail(err, 9, "requested snapshot %s not active or view: failed precondition",
 			    key);
 	return make_mounts(s, r.id, r.kind, r.parent_id, mounts, nmounts, err);
 }
 
 int store_commit(struct store *s, const char *name, const char *key,
-		 const struct snap_label *labels, size_t nlabels, char **err)
+		 const struct ctrbox_snapshot_label *labels, size_t nlabels, char **err)
 {
 	struct row r, other;
 	int found, rc;
@@ -1220,7 +1224,7 @@ int store_commit(struct store *s, const char *name, const char *key,
 		return -found;
 	if (found)
 		return fail(err, 6, "committed snapshot %s: already exists", name);
-	if (r.kind != SNAP_ACTIVE) {
+	if (r.kind != CTRBOX_SNAPSHOT_ACTIVE) {
 		char *q = goquote(key);
 		rc = fail(err, 9, "snapshot %s is not active: failed precondition", q ? q : key);
 		free(q);
@@ -1246,7 +1250,7 @@ int store_commit(struct store *s, const char *name, const char *key,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, SNAP_COMMITTED);
+	sqlite3_bind_int(st, 2, CTRBOX_SNAPSHOT_COMMITTED);
 	sqlite3_bind_int64(st, 3, t);
 	sqlite3_bind_int64(st, 4, t);
 	sqlite3_bind_int64(st, 5, size);
@@ -1338,7 +1342,7 @@ out:
 
 /* ---- stat / update / walk / usage ---- */
 
-int store_stat(struct store *s, const char *key, struct snap_info *out, char **err)
+int store_stat(struct store *s, const char *key, struct ctrbox_snapshot_info *out, char **err)
 {
 	struct row r;
 	int found, rc;
@@ -1354,7 +1358,7 @@ int store_stat(struct store *s, const char *key, struct snap_info *out, char **e
 }
 
 /* Index of key in l, or -1. */
-static ssize_t label_index(const struct snap_label *l, size_t n, const char *key)
+static ssize_t label_index(const struct ctrbox_snapshot_label *l, size_t n, const char *key)
 {
 	for (size_t i = n; i-- > 0;) /* last one wins, as in a map filled in order */
 		if (strcmp(l[i].key, key) == 0)
@@ -1364,12 +1368,13 @@ static ssize_t label_index(const struct snap_label *l, size_t n, const char *key
 
 /* The label set after applying paths to cur (bolt.go UpdateInfo); entries borrow strings from
  * cur and in. An empty value means "delete" (bolt's writeMap stores no empty value). */
-static int updated_labels(const struct snap_info *cur, const struct snap_info *in,
-			  const char *const *paths, size_t npaths, struct snap_label **out,
-			  size_t *nout, char **err)
+static int updated_labels(const struct ctrbox_snapshot_info *cur,
+			  const struct ctrbox_snapshot_info *in, const char *const *paths,
+			  size_t npaths, struct ctrbox_snapshot_label **out, size_t *nout,
+			  char **err)
 {
 	size_t cap = cur->nlabels + in->nlabels + npaths + 1, n = 0;
-	struct snap_label *v = calloc(cap, sizeof(*v));
+	struct ctrbox_snapshot_label *v = calloc(cap, sizeof(*v));
 	int replace = npaths == 0;
 
 	if (!v)
@@ -1411,11 +1416,11 @@ static int updated_labels(const struct snap_info *cur, const struct snap_info *i
 	return 0;
 }
 
-int store_update(struct store *s, const struct snap_info *in, const char *const *paths,
-		 size_t npaths, struct snap_info *out, char **err)
+int store_update(struct store *s, const struct ctrbox_snapshot_info *in, const char *const *paths,
+		 size_t npaths, struct ctrbox_snapshot_info *out, char **err)
 {
-	struct snap_info cur;
-	struct snap_label *next = NULL;
+	struct ctrbox_snapshot_info cur;
+	struct ctrbox_snapshot_label *next = NULL;
 	size_t nnext = 0;
 	struct row r;
 	int rc, found;
@@ -1448,7 +1453,7 @@ int store_update(struct store *s, const struct snap_info *in, const char *const 
 			 : db_fail(s, err, "update snapshot");
 	}
 	free(next);
-	snap_info_clear(&cur);
+	ctrbox_snapshot_info_clear(&cur);
 	if (rc == 0)
 		rc = store_stat(s, in->name, out, err);
 out:
@@ -1461,8 +1466,8 @@ struct walk_item {
 	struct row r;
 };
 
-int store_walk(struct store *s, int (*fn)(const struct snap_info *info, void *data), void *data,
-	       char **err)
+int store_walk(struct store *s, int (*fn)(const struct ctrbox_snapshot_info *info, void *data),
+	       void *data, char **err)
 {
 	sqlite3_stmt *st = prep(s, "SELECT key, " ROW_COLS " FROM snapshots ORDER BY id");
 	struct walk_item *items = NULL;
@@ -1486,10 +1491,10 @@ int store_walk(struct store *s, int (*fn)(const struct snap_info *info, void *da
 		rc = step == SQLITE_ROW ? fail(err, 13, "out of memory") : db_fail(s, err, "walk");
 	sqlite3_finalize(st);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct snap_info info;
+		struct ctrbox_snapshot_info info;
 		if ((rc = fill_info(s, items[i].key, &items[i].r, &info, err)) == 0) {
 			rc = fn(&info, data);
-			snap_info_clear(&info);
+			ctrbox_snapshot_info_clear(&info);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1510,7 +1515,7 @@ int store_usage(struct store *s, const char *key, int64_t *size, int64_t *inodes
 		return -found;
 	if (!found)
 		return fail(err, 5, "snapshot does not exist: not found");
-	if (r.kind != SNAP_ACTIVE) { /* containerd: only actives are measured live */
+	if (r.kind != CTRBOX_SNAPSHOT_ACTIVE) { /* containerd: only actives are measured live */
 		*size = r.size, *inodes = r.inodes;
 		return 0;
 	}
@@ -1596,34 +1601,4 @@ out:
 	if (removed)
 		*removed = count;
 	return rc;
-}
-
-/* ---- ownership helpers ---- */
-
-void snap_info_clear(struct snap_info *info)
-{
-	if (!info)
-		return;
-	free(info->name);
-	free(info->parent);
-	for (size_t i = 0; i < info->nlabels; i++) {
-		free(info->labels[i].key);
-		free(info->labels[i].value);
-	}
-	free(info->labels);
-	memset(info, 0, sizeof(*info));
-}
-
-void snap_mounts_free(struct snap_mount *m, size_t n)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(m[i].type);
-		free(m[i].source);
-		for (size_t j = 0; j < m[i].noptions; j++)
-			free(m[i].options[j]);
-		free(m[i].options);
-	}
-	free(m);
 }

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum snap_kind { SNAP_UNKNOWN = 0, SNAP_VIEW = 1, SNAP_ACTIVE = 2, SNAP_COMMITTED = 3 };
+#include <ctrbox/snapshots.h>
+
 enum snap_backend { SNAP_OVERLAYFS = 0, SNAP_NATIVE = 1 };
 
 /* Longest key or name accepted (bytes); longer ones, and empty ones, are InvalidArgument. */
@@ -18,28 +19,6 @@ enum snap_backend { SNAP_OVERLAYFS = 0, SNAP_NATIVE = 1 };
 /* Most labels per snapshot, and the longest label key/value (containerd's own limits: 4096 B
  * per label key+value). */
 #define SNAP_MAX_LABEL 4096
-
-struct snap_label {
-	char *key;
-	char *value;
-};
-
-struct snap_info {
-	char *name;
-	char *parent; /* "" when none */
-	enum snap_kind kind;
-	int64_t created_ns; /* unix time in ns */
-	int64_t updated_ns;
-	struct snap_label *labels;
-	size_t nlabels;
-};
-
-struct snap_mount {
-	char *type;
-	char *source;
-	char **options;
-	size_t noptions;
-};
 
 struct store;
 
@@ -53,22 +32,22 @@ const char *store_backend_name(enum snap_backend b);
 
 /* Prepare (readonly 0) or View (readonly 1). labels may be NULL when nlabels is 0. */
 int store_prepare(struct store *s, const char *key, const char *parent,
-		  const struct snap_label *labels, size_t nlabels, int readonly,
-		  struct snap_mount **mounts, size_t *nmounts, char **err);
-int store_mounts(struct store *s, const char *key, struct snap_mount **mounts, size_t *nmounts,
-		 char **err);
+		  const struct ctrbox_snapshot_label *labels, size_t nlabels, int readonly,
+		  struct ctrbox_snapshot_mount **mounts, size_t *nmounts, char **err);
+int store_mounts(struct store *s, const char *key, struct ctrbox_snapshot_mount **mounts,
+		 size_t *nmounts, char **err);
 int store_commit(struct store *s, const char *name, const char *key,
-		 const struct snap_label *labels, size_t nlabels, char **err);
+		 const struct ctrbox_snapshot_label *labels, size_t nlabels, char **err);
 int store_remove(struct store *s, const char *key, char **err);
-int store_stat(struct store *s, const char *key, struct snap_info *out, char **err);
+int store_stat(struct store *s, const char *key, struct ctrbox_snapshot_info *out, char **err);
 /* Only labels are mutable. paths: "labels" (replace all) or "labels.<k>" (set or delete one);
  * npaths 0 = replace all labels; anything else InvalidArgument. out gets the updated info. */
-int store_update(struct store *s, const struct snap_info *in, const char *const *paths,
-		 size_t npaths, struct snap_info *out, char **err);
+int store_update(struct store *s, const struct ctrbox_snapshot_info *in, const char *const *paths,
+		 size_t npaths, struct ctrbox_snapshot_info *out, char **err);
 /* Calls fn for every snapshot (any order); a non-zero return from fn stops the walk and is
  * returned. */
-int store_walk(struct store *s, int (*fn)(const struct snap_info *info, void *data), void *data,
-	       char **err);
+int store_walk(struct store *s, int (*fn)(const struct ctrbox_snapshot_info *info, void *data),
+	       void *data, char **err);
 /* Bytes and inodes used: active = its fs dir measured now; committed = measured at commit; view
  * = 0/0 (containerd measures only actives live). */
 int store_usage(struct store *s, const char *key, int64_t *size, int64_t *inodes, char **err);
@@ -76,8 +55,5 @@ int store_usage(struct store *s, const char *key, int64_t *size, int64_t *inodes
  * or of a remove interrupted before the directory was gone). *removed (may be NULL) counts
  * them. */
 int store_cleanup(struct store *s, unsigned *removed, char **err);
-
-void snap_info_clear(struct snap_info *info);
-void snap_mounts_free(struct snap_mount *m, size_t n);
 
 #endif

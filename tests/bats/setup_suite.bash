@@ -114,6 +114,10 @@ disabled_plugins = [
   [proxy_plugins.ctrbox-native]
     type = "snapshot"
     address = "$(snap_sock ctrbox-native)"
+  # examples/snapshotter-passthrough, started by 18-example-snapshots.bats (dialled lazily)
+  [proxy_plugins.example]
+    type = "snapshot"
+    address = "$(snap_sock example)"
 EOF
 	# 2.x: ctr images import goes through the transfer service, which unpacks only into the
 	# snapshotters its unpack_config names (default: overlayfs alone). 1.6 has no such plugin.
@@ -121,7 +125,7 @@ EOF
 		local sn platform
 		platform=linux/$(dpkg --print-architecture)
 		printf '\n[plugins."io.containerd.transfer.v1.local"]\n'
-		for sn in overlayfs native ctrbox ctrbox-native; do
+		for sn in overlayfs native ctrbox ctrbox-native example; do
 			printf '  [[plugins."io.containerd.transfer.v1.local".unpack_config]]\n'
 			printf '    platform = "%s"\n    snapshotter = "%s"\n' "$platform" "$sn"
 		done

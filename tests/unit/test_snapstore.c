@@ -10,7 +10,8 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "snapshotter/filter.h"
+#include <ctrbox/loop.h>
+#include <ctrbox/snapshots.h>
 #include "snapshotter/store.h"
 #include "unit.h"
 #include <ctrbox/util.h>
@@ -56,10 +57,10 @@ static char *path_of(const char *root, const char *rest)
 }
 
 /* Prepare (or view) that must succeed; returns the mounts (count in *n). */
-static struct snap_mount *prep_ok(struct store *s, const char *key, const char *parent, int ro,
-				  size_t *n)
+static struct ctrbox_snapshot_mount *prep_ok(struct store *s, const char *key, const char *parent,
+					     int ro, size_t *n)
 {
-	struct snap_mount *m = NULL;
+	struct ctrbox_snapshot_mount *m = NULL;
 	char *err = NULL;
 	int r = store_prepare(s, key, parent, NULL, 0, ro, &m, n, &err);
 
@@ -74,9 +75,9 @@ static struct snap_mount *prep_ok(struct store *s, const char *key, const char *
 static void prep_drop(struct store *s, const char *key, const char *parent, int ro)
 {
 	size_t n = 0;
-	struct snap_mount *m = prep_ok(s, key, parent, ro, &n);
+	struct ctrbox_snapshot_mount *m = prep_ok(s, key, parent, ro, &n);
 
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 }
 
 static void commit_ok(struct store *s, const char *name, const char *key)
@@ -105,7 +106,7 @@ static void expect(int got, int code, char **errp, const char *msg)
 	free(err);
 }
 
-static void check_opts(const struct snap_mount *m, const char *type, const char *source,
+static void check_opts(const struct ctrbox_snapshot_mount *m, const char *type, const char *source,
 		       const char *const *opts, size_t nopts)
 {
 	CHECK_STR(m->type, type);
@@ -142,14 +143,14 @@ void test_snapstore_overlay_shapes(void)
 	if (!s)
 		goto out;
 	/* active without parent: rw bind of its own fs, options {"rw", "rbind"} */
-	struct snap_mount *m = prep_ok(s, "a", "", 0, &n);
+	struct ctrbox_snapshot_mount *m = prep_ok(s, "a", "", 0, &n);
 	CHECK(n == 1);
 	int64_t a = m ? id_of(root, m->source) : -1;
 	char *afs = fs_of(root, a), *awork = NULL;
 	const char *rw_rbind[] = {"rw", "rbind"}, *ro_rbind[] = {"ro", "rbind"};
 	if (m)
 		check_opts(m, "bind", afs, rw_rbind, 2);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	CHECK(asprintf(&awork, "%s/snapshots/%lld/work", root, (long long)a) > 0);
 	struct stat st;
 	CHECK(stat(awork, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0711);
@@ -160,10 +161,10 @@ void test_snapstore_overlay_shapes(void)
 	/* chain l1 <- l2 <- l3, then an active on l3 */
 	m = prep_ok(s, "b", "l1", 0, &n);
 	int64_t b = a + 1; /* ids are handed out in order */
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	commit_ok(s, "l2", "b");
 	m = prep_ok(s, "c", "l2", 0, &n);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	commit_ok(s, "l3", "c");
 
 	CHECK(store_mounts(s, "l3", &m, &n, &err) == 9);
@@ -196,17 +197,17 @@ void test_snapstore_overlay_shapes(void)
 			CHECK(0);
 		}
 	}
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	/* Mounts returns the same shape again */
 	CHECK(store_mounts(s, "top", &m, &n, &err) == 0 && n == 1 && m &&
 	      strcmp(m->type, "overlay") == 0);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 
 	/* view of one parent: ro bind of the parent's fs */
 	m = prep_ok(s, "v1", "l1", 1, &n);
 	if (m)
 		check_opts(m, "bind", afs, ro_rbind, 2);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	/* view of several: overlay with lowerdir only */
 	m = prep_ok(s, "v2", "l2", 1, &n);
 	if (m) {
@@ -216,14 +217,14 @@ void test_snapstore_overlay_shapes(void)
 		check_opts(m, "overlay", "overlay", idx ? o1 : o0, idx ? 2 : 1);
 		free(l2), free(l);
 	}
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	/* view of nothing: ro bind of its own empty fs */
 	m = prep_ok(s, "v0", NULL, 1, &n);
 	if (m) {
 		check_opts(m, "bind", NULL, ro_rbind, 2);
 		CHECK(strncmp(m->source, root, strlen(root)) == 0);
 	}
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	free(afs);
 	free(awork);
 	store_close(s);
@@ -244,12 +245,12 @@ void test_snapstore_native_copy(void)
 
 	if (!s)
 		goto out;
-	struct snap_mount *m = prep_ok(s, "base", "", 0, &n);
+	struct ctrbox_snapshot_mount *m = prep_ok(s, "base", "", 0, &n);
 	const char *rbind_rw[] = {"rbind", "rw"}, *rbind_ro[] = {"rbind", "ro"};
 	char *fs = m ? strdup(m->source) : NULL;
 	if (m)
 		check_opts(m, "bind", NULL, rbind_rw, 2);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	if (!fs) {
 		store_close(s);
 		goto out;
@@ -283,7 +284,7 @@ void test_snapstore_native_copy(void)
 		check_opts(m, "bind", NULL, rbind_rw, 2);
 		CHECK(strcmp(m->source, fs) != 0);
 	}
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	if (cfs) {
 		char *cf = path_of(cfs, "bin"), *cf2 = path_of(cfs, "etc/conf");
 		char *cd = path_of(cfs, "etc"), *cln = path_of(cfs, "link");
@@ -319,7 +320,7 @@ void test_snapstore_native_copy(void)
 	m = prep_ok(s, "view", "layer", 1, &n);
 	if (m)
 		check_opts(m, "bind", fs, rbind_ro, 2);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	CHECK(store_usage(s, "view", &size, &inodes, &err) == 0 && size == 0 && inodes == 0);
 	free(cfs);
 	free(f), free(d), free(f2), free(ln), free(hl), free(fifo), free(dev), free(fs);
@@ -332,8 +333,8 @@ void test_snapstore_errors(void)
 {
 	char *root = tmp_root(), *err = NULL;
 	struct store *s = open_store(root, SNAP_OVERLAYFS);
-	struct snap_mount *m = NULL;
-	struct snap_info info;
+	struct ctrbox_snapshot_mount *m = NULL;
+	struct ctrbox_snapshot_info info;
 	size_t n = 0;
 	int64_t sz, ino;
 
@@ -369,7 +370,7 @@ void test_snapstore_errors(void)
 	expect(store_stat(s, "zz", &info, &err), 5, &err, "snapshot does not exist: not found");
 	expect(store_usage(s, "zz", &sz, &ino, &err), 5, &err,
 	       "snapshot does not exist: not found");
-	struct snap_info in = {.name = "c"};
+	struct ctrbox_snapshot_info in = {.name = "c"};
 	const char *bad[] = {"labels.x", "parent"};
 	expect(store_update(s, &in, bad, 2, &info, &err), 3, &err,
 	       "cannot update \"parent\" field on snapshot \"c\": invalid argument");
@@ -387,7 +388,7 @@ void test_snapstore_errors(void)
 	expect(store_commit(s, big, "b", NULL, 0, &err), 3, &err, NULL);
 	big[SNAP_MAX_KEY] = '\0'; /* exactly the maximum is fine */
 	prep_drop(s, big, "", 0);
-	struct snap_label lb = {"big", big};
+	struct ctrbox_snapshot_label lb = {"big", big};
 	expect(store_prepare(s, "y", "", &lb, 1, 0, &m, &n, &err), 3, &err,
 	       "info.Labels: label key and value greater than maximum size (4096 bytes), key: "
 	       "big: invalid argument");
@@ -429,19 +430,19 @@ void test_snapstore_keys_paths(void)
 	if (!s)
 		goto out;
 	for (size_t i = 0; i < 5; i++) {
-		struct snap_mount *m = prep_ok(s, keys[i], "", 0, &n);
+		struct ctrbox_snapshot_mount *m = prep_ok(s, keys[i], "", 0, &n);
 		if (m) {
 			char *prefix = path_of(root, "snapshots/");
 			CHECK(strncmp(m->source, prefix, strlen(prefix)) == 0);
 			CHECK(id_of(root, m->source) > 0);
 			free(prefix);
 		}
-		snap_mounts_free(m, n);
-		struct snap_info info;
+		ctrbox_snapshot_mounts_free(m, n);
+		struct ctrbox_snapshot_info info;
 		CHECK(store_stat(s, keys[i], &info, &err) == 0);
 		CHECK_STR(info.name, keys[i]);
-		CHECK(info.kind == SNAP_ACTIVE);
-		snap_info_clear(&info);
+		CHECK(info.kind == CTRBOX_SNAPSHOT_ACTIVE);
+		ctrbox_snapshot_info_clear(&info);
 	}
 	CHECK(only_numeric_entries(root) == 5);
 	struct stat st;
@@ -458,7 +459,7 @@ out:
 	tmp_done(root);
 }
 
-static int label_is(const struct snap_info *info, const char *k, const char *v)
+static int label_is(const struct ctrbox_snapshot_info *info, const char *k, const char *v)
 {
 	for (size_t i = 0; i < info->nlabels; i++)
 		if (strcmp(info->labels[i].key, k) == 0)
@@ -466,13 +467,13 @@ static int label_is(const struct snap_info *info, const char *k, const char *v)
 	return v == NULL;
 }
 
-static int count_cb(const struct snap_info *info, void *data)
+static int count_cb(const struct ctrbox_snapshot_info *info, void *data)
 {
 	(*(int *)data)++;
 	return info->name ? 0 : 1;
 }
 
-static int stop_cb(const struct snap_info *info, void *data)
+static int stop_cb(const struct ctrbox_snapshot_info *info, void *data)
 {
 	(*(int *)data)++;
 	return 42;
@@ -482,60 +483,61 @@ void test_snapstore_labels_update_walk(void)
 {
 	char *root = tmp_root(), *err = NULL;
 	struct store *s = open_store(root, SNAP_OVERLAYFS);
-	struct snap_mount *m = NULL;
-	struct snap_info info, out;
+	struct ctrbox_snapshot_mount *m = NULL;
+	struct ctrbox_snapshot_info info, out;
 	size_t n;
 
 	if (!s)
 		goto out;
-	struct snap_label l0[] = {{"a", "1"}, {"b", "2"}, {"empty", ""}};
+	struct ctrbox_snapshot_label l0[] = {{"a", "1"}, {"b", "2"}, {"empty", ""}};
 	CHECK(store_prepare(s, "k", "", l0, 3, 0, &m, &n, &err) == 0);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	CHECK(store_stat(s, "k", &info, &err) == 0);
 	CHECK(info.nlabels == 2 && label_is(&info, "a", "1") && label_is(&info, "b", "2"));
 	CHECK(label_is(&info, "empty", NULL));
 	CHECK(info.created_ns > 0 && info.created_ns == info.updated_ns);
 	CHECK_STR(info.parent, "");
 	int64_t created = info.created_ns;
-	snap_info_clear(&info);
+	ctrbox_snapshot_info_clear(&info);
 
 	/* commit replaces labels (no inheritance) and resets both timestamps */
-	struct snap_label l1[] = {{"c", "3"}};
+	struct ctrbox_snapshot_label l1[] = {{"c", "3"}};
 	usleep(1000);
 	CHECK(store_commit(s, "base", "k", l1, 1, &err) == 0);
 	CHECK(store_stat(s, "base", &info, &err) == 0);
-	CHECK(info.kind == SNAP_COMMITTED && info.nlabels == 1 && label_is(&info, "c", "3"));
+	CHECK(info.kind == CTRBOX_SNAPSHOT_COMMITTED && info.nlabels == 1 &&
+	      label_is(&info, "c", "3"));
 	CHECK(info.created_ns > created && info.created_ns == info.updated_ns);
 	int64_t t0 = info.updated_ns;
-	snap_info_clear(&info);
+	ctrbox_snapshot_info_clear(&info);
 	expect(store_stat(s, "k", &info, &err), 5, &err, NULL);
 
 	/* labels.<k>: set from in, delete when absent from in; others untouched */
-	struct snap_label l2[] = {{"d", "4"}, {"c", "33"}};
-	struct snap_info in = {.name = "base", .labels = l2, .nlabels = 2};
+	struct ctrbox_snapshot_label l2[] = {{"d", "4"}, {"c", "33"}};
+	struct ctrbox_snapshot_info in = {.name = "base", .labels = l2, .nlabels = 2};
 	const char *p1[] = {"labels.d", "labels.c", "labels.zzz"};
 	usleep(1000);
 	CHECK(store_update(s, &in, p1, 3, &out, &err) == 0);
 	CHECK(out.nlabels == 2 && label_is(&out, "c", "33") && label_is(&out, "d", "4"));
 	CHECK(out.updated_ns > t0 && out.created_ns == t0);
-	CHECK(out.kind == SNAP_COMMITTED);
-	snap_info_clear(&out);
+	CHECK(out.kind == CTRBOX_SNAPSHOT_COMMITTED);
+	ctrbox_snapshot_info_clear(&out);
 	in.nlabels = 1; /* only d: labels.c now deletes c */
 	const char *p2[] = {"labels.c"};
 	CHECK(store_update(s, &in, p2, 1, &out, &err) == 0);
 	CHECK(out.nlabels == 1 && label_is(&out, "d", "4"));
-	snap_info_clear(&out);
+	ctrbox_snapshot_info_clear(&out);
 	/* "labels" and an empty mask replace them all */
-	struct snap_label l3[] = {{"x", "1"}};
+	struct ctrbox_snapshot_label l3[] = {{"x", "1"}};
 	in.labels = l3, in.nlabels = 1;
 	const char *p3[] = {"labels"};
 	CHECK(store_update(s, &in, p3, 1, &out, &err) == 0);
 	CHECK(out.nlabels == 1 && label_is(&out, "x", "1"));
-	snap_info_clear(&out);
+	ctrbox_snapshot_info_clear(&out);
 	in.nlabels = 0;
 	CHECK(store_update(s, &in, NULL, 0, &out, &err) == 0);
 	CHECK(out.nlabels == 0);
-	snap_info_clear(&out);
+	ctrbox_snapshot_info_clear(&out);
 
 	/* walk sees everything; a non-zero return stops it */
 	prep_drop(s, "child", "base", 0);
@@ -546,7 +548,7 @@ void test_snapstore_labels_update_walk(void)
 	CHECK(store_walk(s, stop_cb, &count, &err) == 42 && count == 1);
 	CHECK(store_stat(s, "child", &info, &err) == 0);
 	CHECK_STR(info.parent, "base");
-	snap_info_clear(&info);
+	ctrbox_snapshot_info_clear(&info);
 	store_close(s);
 out:
 	tmp_done(root);
@@ -560,10 +562,10 @@ void test_snapstore_cleanup_reopen(void)
 
 	if (!s)
 		goto out;
-	struct snap_label lb = {"containerd.io/gc.root", "x"};
-	struct snap_mount *m = NULL;
+	struct ctrbox_snapshot_label lb = {"containerd.io/gc.root", "x"};
+	struct ctrbox_snapshot_mount *m = NULL;
 	CHECK(store_prepare(s, "a", "", &lb, 1, 0, &m, &n, &err) == 0);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	CHECK(store_commit(s, "base", "a", &lb, 1, &err) == 0);
 	prep_drop(s, "b", "base", 0);
 	prep_drop(s, "c", "", 0);
@@ -588,18 +590,19 @@ void test_snapstore_cleanup_reopen(void)
 	s = open_store(root, SNAP_NATIVE);
 	if (!s)
 		goto out;
-	struct snap_info info;
+	struct ctrbox_snapshot_info info;
 	CHECK(store_stat(s, "base", &info, &err) == 0);
-	CHECK(info.kind == SNAP_COMMITTED && label_is(&info, "containerd.io/gc.root", "x"));
-	snap_info_clear(&info);
+	CHECK(info.kind == CTRBOX_SNAPSHOT_COMMITTED &&
+	      label_is(&info, "containerd.io/gc.root", "x"));
+	ctrbox_snapshot_info_clear(&info);
 	CHECK(store_stat(s, "b", &info, &err) == 0);
-	CHECK(info.kind == SNAP_ACTIVE);
+	CHECK(info.kind == CTRBOX_SNAPSHOT_ACTIVE);
 	CHECK_STR(info.parent, "base");
-	snap_info_clear(&info);
+	ctrbox_snapshot_info_clear(&info);
 	CHECK(store_mounts(s, "b", &m, &n, &err) == 0 && n == 1);
 	struct stat st;
 	CHECK(m && stat(m->source, &st) == 0 && S_ISDIR(st.st_mode));
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	/* a new snapshot never reuses the removed id 3; a stale "4" (left by an insert that was
 	 * rolled back after its rename) is replaced, not merged */
 	char *stale = path_of(root, "snapshots/4"), *stale_fs = path_of(root, "snapshots/4/fs");
@@ -609,7 +612,7 @@ void test_snapstore_cleanup_reopen(void)
 	m = prep_ok(s, "d", "", 0, &n);
 	CHECK(m && id_of(root, m->source) == 4);
 	CHECK(access(stale_f, F_OK) < 0 && errno == ENOENT);
-	snap_mounts_free(m, n);
+	ctrbox_snapshot_mounts_free(m, n);
 	free(stale), free(stale_fs), free(stale_f);
 	CHECK(store_remove(s, "b", &err) == 0);
 	CHECK(store_remove(s, "base", &err) == 0);
@@ -641,11 +644,11 @@ void test_snapstore_default_backend(void)
 
 /* ---- filters ---- */
 
-static struct snap_filter *parse_ok(const char *const *f, size_t n)
+static struct ctrbox_snapshot_filter *parse_ok(const char *const *f, size_t n)
 {
-	struct snap_filter *out = NULL;
+	struct ctrbox_snapshot_filter *out = NULL;
 	char *err = NULL;
-	int r = snap_filter_parse(f, n, &out, &err);
+	int r = ctrbox_snapshot_filter_parse(f, n, &out, &err);
 
 	CHECK(r == 0);
 	if (r)
@@ -654,28 +657,29 @@ static struct snap_filter *parse_ok(const char *const *f, size_t n)
 	return out;
 }
 
-static int matches1(const char *filter, const struct snap_info *info)
+static int matches1(const char *filter, const struct ctrbox_snapshot_info *info)
 {
-	struct snap_filter *f = parse_ok(&filter, 1);
-	int m = f ? snap_filter_match(f, info) : -1;
+	struct ctrbox_snapshot_filter *f = parse_ok(&filter, 1);
+	int m = f ? ctrbox_snapshot_filter_match(f, info) : -1;
 
-	snap_filter_free(f);
+	ctrbox_snapshot_filter_free(f);
 	return m;
 }
 
 void test_snapfilter_match(void)
 {
-	struct snap_label labels[] = {
+	struct ctrbox_snapshot_label labels[] = {
 	    {"containerd.io/snapshot.ref", "sha256:abc"},
 	    {"a.b", "dotted"},
 	    {"plain", "v 1"},
 	};
-	struct snap_info info = {.name = "default/3/sha256:abc",
-				 .parent = "sha256:parent",
-				 .kind = SNAP_COMMITTED,
-				 .labels = labels,
-				 .nlabels = 3};
-	struct snap_info bare = {.name = "k", .parent = "", .kind = SNAP_ACTIVE};
+	struct ctrbox_snapshot_info info = {.name = "default/3/sha256:abc",
+					    .parent = "sha256:parent",
+					    .kind = CTRBOX_SNAPSHOT_COMMITTED,
+					    .labels = labels,
+					    .nlabels = 3};
+	struct ctrbox_snapshot_info bare = {
+	    .name = "k", .parent = "", .kind = CTRBOX_SNAPSHOT_ACTIVE};
 
 	CHECK(matches1("", &info) == 1);
 	CHECK(matches1("kind==committed", &info) == 1);
@@ -710,34 +714,35 @@ void test_snapfilter_match(void)
 
 	/* OR across strings, AND within one */
 	const char *any[] = {"name==nope", "kind==active"};
-	struct snap_filter *f = parse_ok(any, 2);
-	CHECK(f && snap_filter_match(f, &bare) == 1 && snap_filter_match(f, &info) == 0);
-	snap_filter_free(f);
+	struct ctrbox_snapshot_filter *f = parse_ok(any, 2);
+	CHECK(f && ctrbox_snapshot_filter_match(f, &bare) == 1 &&
+	      ctrbox_snapshot_filter_match(f, &info) == 0);
+	ctrbox_snapshot_filter_free(f);
 	const char *all[] = {"kind==active,name==k,parent==\"\""};
 	f = parse_ok(all, 1);
-	CHECK(f && snap_filter_match(f, &bare) == 1);
-	snap_filter_free(f);
+	CHECK(f && ctrbox_snapshot_filter_match(f, &bare) == 1);
+	ctrbox_snapshot_filter_free(f);
 	const char *all2[] = {"kind==active,name==x"};
 	f = parse_ok(all2, 1);
-	CHECK(f && snap_filter_match(f, &bare) == 0);
-	snap_filter_free(f);
+	CHECK(f && ctrbox_snapshot_filter_match(f, &bare) == 0);
+	ctrbox_snapshot_filter_free(f);
 	f = parse_ok(NULL, 0);
-	CHECK(f && snap_filter_match(f, &info) == 1);
-	snap_filter_free(f);
+	CHECK(f && ctrbox_snapshot_filter_match(f, &info) == 1);
+	ctrbox_snapshot_filter_free(f);
 	/* escapes in quoted values */
-	struct snap_label el[] = {{"q", "a\"b\tc\xc3\xa9"}};
-	struct snap_info einfo = {
-	    .name = "e", .parent = "", .kind = SNAP_VIEW, .labels = el, .nlabels = 1};
+	struct ctrbox_snapshot_label el[] = {{"q", "a\"b\tc\xc3\xa9"}};
+	struct ctrbox_snapshot_info einfo = {
+	    .name = "e", .parent = "", .kind = CTRBOX_SNAPSHOT_VIEW, .labels = el, .nlabels = 1};
 	CHECK(matches1("labels.q==\"a\\\"b\\tc\\u00e9\"", &einfo) == 1);
 	CHECK(matches1("labels.q==\"a\\x22b\\011c\\xc3\\xa9\"", &einfo) == 1);
 }
 
 static void parse_err(const char *filter, const char *msg)
 {
-	struct snap_filter *f = NULL;
+	struct ctrbox_snapshot_filter *f = NULL;
 	char *err = NULL;
 
-	CHECK(snap_filter_parse(&filter, 1, &f, &err) == 3);
+	CHECK(ctrbox_snapshot_filter_parse(&filter, 1, &f, &err) == 3);
 	CHECK(f == NULL);
 	CHECK(err && strstr(err, "invalid argument") != NULL);
 	if (msg)
@@ -770,9 +775,51 @@ void test_snapfilter_errors(void)
 	parse_err("name==\"x\"y", NULL);
 	/* one bad string among good ones fails the whole parse */
 	const char *two[] = {"name==a", "kind=="};
-	struct snap_filter *f = NULL;
+	struct ctrbox_snapshot_filter *f = NULL;
 	char *err = NULL;
-	CHECK(snap_filter_parse(two, 2, &f, &err) == 3 && f == NULL);
+	CHECK(ctrbox_snapshot_filter_parse(two, 2, &f, &err) == 3 && f == NULL);
 	CHECK(err && strstr(err, "[kind==]") != NULL);
 	free(err);
+}
+
+/* The snapshots crate's entry points: an incomplete ops table is refused, the socket is
+ * owner-only, a live server's socket is refused and a stale one replaced; the free helpers take
+ * NULL. */
+static int no_stat(void *impl, const char *key, struct ctrbox_snapshot_info *out, char **err)
+{
+	return CTRBOX_NOT_FOUND;
+}
+
+UNIT_TEST(test_snapshots_crate_entry_points)
+{
+	struct ctrbox_loop *l = NULL;
+	struct ctrbox_grpc_server *srv = NULL;
+	struct ctrbox_snapshotter_ops ops = {0};
+	struct ctrbox_snapshotter sn = {&ops, NULL};
+	struct stat st;
+	char dir[] = "/tmp/ctrbox-snapcrate-XXXXXX", path[64];
+	CHECK(ctrbox_loop_new(&l) == 0 && ctrbox_grpc_server_new(l, &srv) == 0);
+	CHECK(ctrbox_snapshotter_register(srv, &sn) == -EINVAL);
+	ops.stat = no_stat;
+	CHECK(ctrbox_snapshotter_register(srv, &sn) == -EINVAL); /* the rest still missing */
+	CHECK(ctrbox_snapshotter_register(srv, NULL) == -EINVAL);
+	ctrbox_grpc_server_free(srv);
+	ctrbox_loop_free(l);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	int fd = ctrbox_snapshotter_listen(path);
+	CHECK(fd >= 0 && stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(ctrbox_snapshotter_listen(path) == -EADDRINUSE);
+	close(fd); /* now stale: replaced */
+	fd = ctrbox_snapshotter_listen(path);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(ctrbox_snapshotter_listen("") == -EINVAL);
+	unlink(path);
+	rmdir(dir);
+
+	ctrbox_snapshot_info_clear(NULL);
+	ctrbox_snapshot_mounts_free(NULL, 3);
 }

@@ -17,7 +17,7 @@
  * Go's "invalid nested repetition operator", a single lazy "?" is allowed), is treated as one
  * that does not compile, as RE2 refuses it too.
  */
-#include "snapshotter/filter.h"
+#include <ctrbox/snapshots.h>
 #include <ctrbox/util.h>
 
 #include <regex.h>
@@ -43,7 +43,7 @@ struct conj { /* one filter string: every selector must match; none = always */
 	size_t n;
 };
 
-struct snap_filter {
+struct ctrbox_snapshot_filter {
 	struct conj *v; /* any one must match; none = always */
 	size_t n;
 };
@@ -764,9 +764,10 @@ static int parse_one(const char *s, struct conj *c, char **err)
 	return 3;
 }
 
-int snap_filter_parse(const char *const *filters, size_t n, struct snap_filter **out, char **err)
+int ctrbox_snapshot_filter_parse(const char *const *filters, size_t n,
+				 struct ctrbox_snapshot_filter **out, char **err)
 {
-	struct snap_filter *f = calloc(1, sizeof(*f));
+	struct ctrbox_snapshot_filter *f = calloc(1, sizeof(*f));
 
 	*out = NULL;
 	if (!f || (n && !(f->v = calloc(n, sizeof(*f->v))))) {
@@ -781,7 +782,7 @@ int snap_filter_parse(const char *const *filters, size_t n, struct snap_filter *
 			continue;
 		char *e = NULL;
 		if (parse_one(filters[i], &f->v[i], &e)) {
-			snap_filter_free(f);
+			ctrbox_snapshot_filter_free(f);
 			if (err) {
 				free(*err);
 				*err = e;
@@ -795,7 +796,7 @@ int snap_filter_parse(const char *const *filters, size_t n, struct snap_filter *
 	return 0;
 }
 
-void snap_filter_free(struct snap_filter *f)
+void ctrbox_snapshot_filter_free(struct ctrbox_snapshot_filter *f)
 {
 	if (!f)
 		return;
@@ -807,14 +808,14 @@ void snap_filter_free(struct snap_filter *f)
 
 /* ---- matching ---- */
 
-static const char *kind_name(enum snap_kind k)
+static const char *kind_name(enum ctrbox_snapshot_kind k)
 {
 	switch (k) {
-	case SNAP_ACTIVE:
+	case CTRBOX_SNAPSHOT_ACTIVE:
 		return "active";
-	case SNAP_VIEW:
+	case CTRBOX_SNAPSHOT_VIEW:
 		return "view";
-	case SNAP_COMMITTED:
+	case CTRBOX_SNAPSHOT_COMMITTED:
 		return "committed";
 	default:
 		return NULL;
@@ -822,7 +823,7 @@ static const char *kind_name(enum snap_kind k)
 }
 
 /* labels.<a>.<b> names the label "a.b". */
-static const char *label_value(const struct snap_info *info, char *const *path, size_t n)
+static const char *label_value(const struct ctrbox_snapshot_info *info, char *const *path, size_t n)
 {
 	for (size_t i = info->nlabels; i-- > 0;) {
 		const char *k = info->labels[i].key;
@@ -842,7 +843,7 @@ static const char *label_value(const struct snap_info *info, char *const *path, 
 }
 
 /* adaptSnapshot: the value of a field path, NULL when not present. */
-static const char *field_value(const struct snap_info *info, char *const *path, size_t n)
+static const char *field_value(const struct ctrbox_snapshot_info *info, char *const *path, size_t n)
 {
 	if (n == 0)
 		return NULL;
@@ -857,7 +858,7 @@ static const char *field_value(const struct snap_info *info, char *const *path, 
 	return NULL;
 }
 
-static int selector_match(const struct selector *sel, const struct snap_info *info)
+static int selector_match(const struct selector *sel, const struct ctrbox_snapshot_info *info)
 {
 	const char *v = field_value(info, sel->path, sel->npath);
 
@@ -874,7 +875,8 @@ static int selector_match(const struct selector *sel, const struct snap_info *in
 	return 0;
 }
 
-int snap_filter_match(const struct snap_filter *f, const struct snap_info *info)
+int ctrbox_snapshot_filter_match(const struct ctrbox_snapshot_filter *f,
+				 const struct ctrbox_snapshot_info *info)
 {
 	if (!f || f->n == 0)
 		return 1;
