@@ -27,7 +27,7 @@ FUZZ_WARN    := $(WARN) -Wno-format-nonliteral
 # and sanitizer reports still go to stderr).
 FUZZ_OPTS    ?= -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3
 # Applet objects a target links besides libctrbox-all.a.
-FUZZ_APP_O_filter := applets/snapshotter/filter.o
+FUZZ_APP_O_filter :=
 FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o
 FUZZ_APP_O_journal := applets/journal/journal_proto.o
 
