@@ -1,4 +1,4 @@
-/* I/O-free coding for ctrbox-journal: journald native entries, line splitting, CRI/JSON lines. */
+/* I/O-free coding for ctrbox-journal: journald native entries, CRI/JSON lines. */
 #include "journal_proto.h"
 
 #include <errno.h>
@@ -93,71 +93,6 @@ int journal_append(struct jbuf *b, const char *key, const void *val, size_t n)
 int journal_append_str(struct jbuf *b, const char *key, const char *val)
 {
 	return journal_append(b, key, val, strlen(val));
-}
-
-int jline_init(struct jline *lb, size_t max)
-{
-	lb->len = 0;
-	lb->max = max ? max : 1;
-	lb->buf = malloc(lb->max);
-	return lb->buf ? 0 : -ENOMEM;
-}
-
-void jline_free(struct jline *lb)
-{
-	free(lb->buf);
-	lb->buf = NULL;
-	lb->len = 0;
-}
-
-/* Emits buffered bytes plus p[0..n) as one piece without copying when nothing is buffered. */
-static int emit(struct jline *lb, const char *p, size_t n, int partial, jline_cb cb, void *ctx)
-{
-	int r;
-
-	if (lb->len == 0)
-		return cb(p, n, partial, ctx);
-	memcpy(lb->buf + lb->len, p, n); /* callers keep lb->len + n <= max */
-	r = cb(lb->buf, lb->len + n, partial, ctx);
-	lb->len = 0;
-	return r;
-}
-
-int jline_feed(struct jline *lb, const char *p, size_t n, jline_cb cb, void *ctx)
-{
-	while (n > 0) {
-		size_t room = lb->max - lb->len;
-		const char *nl = memchr(p, '\n', n < room + 1 ? n : room + 1);
-		int r;
-
-		if (nl) { /* a complete line that fits (the '\n' may sit just past room) */
-			r = emit(lb, p, (size_t)(nl - p), 0, cb, ctx);
-			n -= (size_t)(nl - p) + 1;
-			p = nl + 1;
-		} else if (n > room) { /* full and more is coming: a partial chunk */
-			r = emit(lb, p, room, 1, cb, ctx);
-			n -= room;
-			p += room;
-		} else { /* keep for later: the line's end may be in the next read */
-			memcpy(lb->buf + lb->len, p, n);
-			lb->len += n;
-			return 0;
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int jline_flush(struct jline *lb, jline_cb cb, void *ctx)
-{
-	int r;
-
-	if (lb->len == 0)
-		return 0;
-	r = cb(lb->buf, lb->len, 0, ctx);
-	lb->len = 0;
-	return r;
 }
 
 size_t journal_rfc3339(char out[40], const struct timespec *ts)

@@ -1,4 +1,5 @@
-/* I/O-free coding for ctrbox-journal: journald native entries, line splitting, CRI/JSON lines. */
+/* I/O-free coding for ctrbox-journal: journald native entries, CRI/JSON lines (the line
+ * splitting is the logging crate's, ctrbox/logging.h). */
 #ifndef CTRBOX_JOURNAL_PROTO_H
 #define CTRBOX_JOURNAL_PROTO_H
 
@@ -22,20 +23,6 @@ int journal_field_valid(const char *key, size_t n);
  * when the value holds a newline or another control byte. -EINVAL for a bad key. */
 int journal_append(struct jbuf *b, const char *key, const void *val, size_t n);
 int journal_append_str(struct jbuf *b, const char *key, const char *val);
-
-/* Splits a byte stream into lines of at most max bytes (without the '\n'). A line longer than
- * max comes out as max-byte chunks with partial=1, then the rest with partial=0. */
-typedef int (*jline_cb)(const char *line, size_t len, int partial, void *ctx);
-struct jline {
-	char *buf;
-	size_t len, max;
-};
-int jline_init(struct jline *lb, size_t max);
-void jline_free(struct jline *lb);
-/* Feeds n bytes; stops at and returns the first negative callback result. */
-int jline_feed(struct jline *lb, const char *p, size_t n, jline_cb cb, void *ctx);
-/* Emits what is buffered (a last line without '\n') as a complete line. */
-int jline_flush(struct jline *lb, jline_cb cb, void *ctx);
 
 /* RFC 3339 UTC with nanoseconds, always 9 digits: 2026-11-23T14:29:22.000000001Z (31 bytes +
  * NUL). Returns the length. */

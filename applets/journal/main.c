@@ -25,18 +25,18 @@
  * across files (rotation happens before a record that would overflow max-size). File writes are
  * ordinary blocking writes: a full disk stalls the logger, not the container until the pipe fills.
  *
- * One process, one thread, poll() over at most four fds and no timers beyond a reconnect delay:
- * lib/loop.c would add nothing here.
+ * The contract itself (fds 3-5, the environment, the option pairs, reading both streams into
+ * lines, SIGTERM) is the logging crate's (ctrbox/logging.h); this file is its journald and file
+ * backend. One process, one thread: the crate's ctrbox_loop carries the streams, and here the
+ * journal socket while entries are queued, with a reconnect timer.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,6 +44,8 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "ctrbox/logging.h"
+#include "ctrbox/loop.h"
 #include "journal_proto.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -51,11 +53,10 @@
 #define DEFAULT_MAX_LINE (256 * 1024)
 #define DEFAULT_BUFFER (4 * 1024 * 1024)
 #define MAX_FIELDS 16
-#define READ_CHUNK 65536
 #define RECONNECT_MS 1000
 #define DEFAULT_FLUSH_MS 5000 /* the shim SIGKILLs 12 s after its SIGTERM */
 
-enum { S_OUT, S_ERR, NSTREAMS };
+enum { S_OUT = CTRBOX_LOGGING_STDOUT, S_ERR = CTRBOX_LOGGING_STDERR, NSTREAMS };
 
 struct qent { /* one serialized journal entry waiting for the socket */
 	struct qent *next;
@@ -75,13 +76,12 @@ struct journal {
 	uint64_t max_line, buffer, max_size, max_files, flush_ms;
 	/* environment */
 	const char *id, *ns;
-	/* streams */
-	int fd[NSTREAMS];
-	struct jline line[NSTREAMS];
 	struct jbuf prefix[NSTREAMS]; /* the fields every entry of a stream shares */
-	int cur;		      /* stream being fed (for the line callback) */
 	/* journal mode */
 	int sock;
+	struct ctrbox_loop *loop;   /* the run's, while it runs */
+	struct ctrbox_timer *retry; /* while queued: a refused socket never turns writable */
+	int watching;		    /* sock is on the loop for EPOLLOUT */
 	char sock_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct qent *qhead, **qtail;
 	size_t qbytes;
@@ -92,8 +92,6 @@ struct journal {
 	struct jbuf rec;
 	struct stats st;
 };
-
-static const char *const stream_names[NSTREAMS] = {"stdout", "stderr"};
 
 static void usage(FILE *f)
 {
@@ -196,28 +194,12 @@ static int set_option(struct journal *j, const char *key, const char *v)
 	return 0;
 }
 
-/* argv: "key value" pairs (the shim's form), "--key value", or "key=value" in one argument. */
-static int parse_args(struct journal *j, int argc, char **argv)
+/* The options the crate parsed ("key value" pairs, "--key value" or "key=value"), in order. */
+static int parse_args(struct journal *j, const struct ctrbox_logging_config *c)
 {
-	for (int i = 1; i < argc; i++) {
-		char *key = argv[i], *eq;
-		const char *v;
-
-		while (*key == '-')
-			key++;
-		eq = strchr(key, '=');
-		if (eq) {
-			*eq = '\0';
-			v = eq + 1;
-		} else if (i + 1 < argc) {
-			v = argv[++i];
-		} else {
-			fprintf(stderr, "ctrbox-journal: option '%s' needs a value\n", key);
+	for (size_t i = 0; i < c->nargs; i++)
+		if (set_option(j, c->args[i].key, c->args[i].value) < 0)
 			return -1;
-		}
-		if (set_option(j, key, v) < 0)
-			return -1;
-	}
 	if (j->max_line == 0 || j->max_line > 64 * 1024 * 1024)
 		return fprintf(stderr, "ctrbox-journal: max-line must be 1..64m\n"), -1;
 	if (strcmp(j->mode, "journal") && strcmp(j->mode, "file"))
@@ -367,6 +349,8 @@ static void enqueue(struct journal *j, const char *data, size_t len)
 }
 
 /* Sends queued entries in order until the socket would block. */
+static void watch_queue(struct journal *j);
+
 static void flush_queue(struct journal *j)
 {
 	struct qent *e;
@@ -385,6 +369,43 @@ static void flush_queue(struct journal *j)
 	}
 }
 
+static void on_retry(struct ctrbox_loop *l, void *data);
+
+static void on_writable(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
+{
+	flush_queue(data);
+	watch_queue(data);
+}
+
+/* While entries are queued (and the run is on), the loop flushes the queue when the socket turns
+ * writable and at least every RECONNECT_MS; with an empty queue it stops watching. */
+static void watch_queue(struct journal *j)
+{
+	int want = j->qhead && j->loop;
+
+	if (want && !j->watching)
+		j->watching = ctrbox_loop_add(j->loop, j->sock, EPOLLOUT, on_writable, j) == 0;
+	else if (!want && j->watching) {
+		ctrbox_loop_del(j->loop, j->sock);
+		j->watching = 0;
+	}
+	if (want && !j->retry)
+		j->retry = ctrbox_loop_timer_in(j->loop, RECONNECT_MS, on_retry, j);
+	else if (!want && j->retry) {
+		ctrbox_loop_timer_cancel(j->loop, j->retry);
+		j->retry = NULL;
+	}
+}
+
+static void on_retry(struct ctrbox_loop *l, void *data)
+{
+	struct journal *j = data;
+
+	j->retry = NULL; /* fired: the loop frees it */
+	flush_queue(j);
+	watch_queue(j);
+}
+
 static void submit(struct journal *j, const char *data, size_t len)
 {
 	int r;
@@ -393,23 +414,24 @@ static void submit(struct journal *j, const char *data, size_t len)
 		flush_queue(j);
 	if (j->qhead) {
 		enqueue(j, data, len);
-		return;
+	} else {
+		r = send_entry(j, data, len);
+		if (r == -EAGAIN)
+			enqueue(j, data, len);
+		else if (r < 0)
+			drop(j, len);
 	}
-	r = send_entry(j, data, len);
-	if (r == -EAGAIN)
-		enqueue(j, data, len);
-	else if (r < 0)
-		drop(j, len);
+	watch_queue(j);
 }
 
-static int journal_line_cb(const char *line, size_t n, int partial, void *ctx)
+static int journal_line_cb(void *ctx, int stream, const char *line, size_t n, int partial)
 {
 	struct journal *j = ctx;
 	struct jbuf *b = &j->rec;
 	int r;
 
 	b->len = 0;
-	r = jbuf_put(b, j->prefix[j->cur].p, j->prefix[j->cur].len);
+	r = jbuf_put(b, j->prefix[stream].p, j->prefix[stream].len);
 	if (partial)
 		r = r ?: journal_append_str(b, "CONTAINER_PARTIAL_MESSAGE", "true");
 	r = r ?: journal_append(b, "MESSAGE", line, n);
@@ -513,7 +535,7 @@ out:
 	return r;
 }
 
-static int file_line_cb(const char *line, size_t n, int partial, void *ctx)
+static int file_line_cb(void *ctx, int stream, const char *line, size_t n, int partial)
 {
 	struct journal *j = ctx;
 	struct jbuf *b = &j->rec;
@@ -523,9 +545,9 @@ static int file_line_cb(const char *line, size_t n, int partial, void *ctx)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	b->len = 0;
 	if (!strcmp(j->format, "json"))
-		r = journal_json_line(b, &ts, stream_names[j->cur], line, n, partial);
+		r = journal_json_line(b, &ts, ctrbox_logging_stream_name(stream), line, n, partial);
 	else
-		r = journal_cri_line(b, &ts, stream_names[j->cur], line, n, partial);
+		r = journal_cri_line(b, &ts, ctrbox_logging_stream_name(stream), line, n, partial);
 	if (r == 0 && j->max_size && j->out_size > 0 && j->out_size + b->len > j->max_size)
 		file_rotate(j);
 	if (j->out < 0) /* a rotation could not reopen the file: try again for each line */
@@ -551,96 +573,37 @@ static int file_line_cb(const char *line, size_t n, int partial, void *ctx)
 	return 0;
 }
 
-/* ---- the main loop ---- */
+/* ---- the run (ctrbox/logging.h) ---- */
 
-static jline_cb line_cb(struct journal *j)
+static int run_start(struct ctrbox_loop *l, void *data)
 {
-	return strcmp(j->mode, "file") ? journal_line_cb : file_line_cb;
-}
+	struct journal *j = data;
 
-/* Reads what is there now, up to 16 chunks; closes the stream on EOF or error (flushing its
- * last line). Returns 1 when the pipe is empty or closed, 0 when more may be waiting. */
-static int read_stream(struct journal *j, int s)
-{
-	char buf[READ_CHUNK];
-
-	for (int i = 0; i < 16; i++) {
-		ssize_t n = read(j->fd[s], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 1;
-		j->cur = s;
-		if (n <= 0) {
-			jline_flush(&j->line[s], line_cb(j), j);
-			close(j->fd[s]);
-			j->fd[s] = -1;
-			return 1;
-		}
-		jline_feed(&j->line[s], buf, (size_t)n, line_cb(j), j);
-	}
+	j->loop = l;
 	return 0;
 }
 
-/* SIGTERM or EOF: take what the pipes hold right now, flush partial lines, then give the queue
- * a bounded time. */
-static void drain_and_flush(struct journal *j)
+/* EOF of both or SIGTERM: the crate read what the pipes held and flushed the partial lines; the
+ * queue gets a bounded time, then what journald did not take is dropped too. */
+static void run_finish(void *data, int signalled)
 {
-	for (int s = 0; s < NSTREAMS; s++)
-		while (j->fd[s] >= 0 && !read_stream(j, s))
-			;
-	for (int s = 0; s < NSTREAMS; s++) {
-		j->cur = s;
-		jline_flush(&j->line[s], line_cb(j), j);
-	}
+	struct journal *j = data;
+
+	j->loop = NULL;
+	j->watching = 0;
+	j->retry = NULL; /* the loop, freed after the run, owns the watcher and the timer */
 	for (long long end = now_ms() + (long long)j->flush_ms; j->qhead && now_ms() < end;) {
 		struct pollfd p = {.fd = j->sock, .events = POLLOUT};
 		poll(&p, 1, (int)(end - now_ms()));
 		flush_queue(j);
 	}
-	while (j->qhead) { /* what journald did not take in time is dropped too */
+	while (j->qhead) {
 		struct qent *e = j->qhead;
 		j->qhead = e->next;
 		drop(j, e->len);
 		free(e);
 	}
 	j->qtail = &j->qhead;
-}
-
-static int run(struct journal *j, int sigfd)
-{
-	for (;;) {
-		struct pollfd p[4];
-		int n = 0, idx[NSTREAMS] = {-1, -1}, sock_i = -1, timeout = -1;
-
-		for (int s = 0; s < NSTREAMS; s++)
-			if (j->fd[s] >= 0) {
-				idx[s] = n;
-				p[n++] = (struct pollfd){.fd = j->fd[s], .events = POLLIN};
-			}
-		if (n == 0) { /* both at EOF: last chance for the queue */
-			drain_and_flush(j);
-			return 0;
-		}
-		if (j->qhead) {
-			sock_i = n;
-			p[n++] = (struct pollfd){.fd = j->sock, .events = POLLOUT};
-			timeout = RECONNECT_MS; /* a refused socket never turns writable */
-		}
-		p[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR)
-			return -errno;
-		if (p[n - 1].revents & POLLIN) {
-			drain_and_flush(j);
-			return 0;
-		}
-		if (sock_i >= 0)
-			flush_queue(j);
-		for (int s = 0; s < NSTREAMS; s++)
-			if (idx[s] >= 0 && p[idx[s]].revents)
-				read_stream(j, s);
-	}
 }
 
 static void write_stats(struct journal *j)
@@ -694,12 +657,8 @@ static void journal_free(struct journal *j)
 		j->qhead = e->next;
 		free(e);
 	}
-	for (int s = 0; s < NSTREAMS; s++) {
-		jline_free(&j->line[s]);
+	for (int s = 0; s < NSTREAMS; s++)
 		jbuf_free(&j->prefix[s]);
-		if (j->fd[s] >= 0)
-			close(j->fd[s]);
-	}
 	jbuf_free(&j->rec);
 	if (j->sock >= 0)
 		close(j->sock);
@@ -718,11 +677,12 @@ int journal_main(int argc, char **argv)
 			    .buffer = DEFAULT_BUFFER,
 			    .flush_ms = DEFAULT_FLUSH_MS,
 			    .max_files = 1,
-			    .fd = {3, 4},
 			    .sock = -1,
 			    .out = -1};
-	sigset_t set;
-	int sigfd, r;
+	struct ctrbox_logging_ops ops = {.start = run_start, .finish = run_finish};
+	struct ctrbox_logging_config c;
+	char err[256];
+	int r;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
@@ -731,44 +691,32 @@ int journal_main(int argc, char **argv)
 	if (applet_std_flags(argc, argv))
 		return 0;
 	j.qtail = &j.qhead;
-	j.id = getenv("CONTAINER_ID");
-	j.ns = getenv("CONTAINER_NAMESPACE");
-	if (!j.id || !*j.id || !j.ns) {
-		fprintf(stderr, "ctrbox-journal: CONTAINER_ID and CONTAINER_NAMESPACE must be set "
-				"(this runs as a containerd binary:// logger)\n");
+	r = ctrbox_logging_config_parse(&c, argc, argv, err, sizeof(err));
+	if (r < 0)
+		return fprintf(stderr, "ctrbox-journal: %s\n", err), r == -ENOMEM ? 1 : 2;
+	j.id = c.id;
+	j.ns = c.ns;
+	if (parse_args(&j, &c) < 0) {
+		ctrbox_logging_config_free(&c);
 		return 2;
 	}
-	if (parse_args(&j, argc, argv) < 0)
-		return 2;
+	ctrbox_logging_config_free(&c); /* the option strings stay: they are argv's */
 	/* Run by hand, some of fds 3-5 may be missing: /dev/null stands in (an empty stream, a
-	 * readiness nobody waits for) so that no later fd takes their numbers. */
-	for (int fd = 3; fd <= 5; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			return fprintf(stderr, "ctrbox-journal: cannot fill fd %d\n", fd), 1;
-	for (int s = 0; s < NSTREAMS; s++) {
-		fcntl(j.fd[s], F_SETFL, O_NONBLOCK | fcntl(j.fd[s], F_GETFL));
-		fcntl(j.fd[s], F_SETFD, FD_CLOEXEC);
-		if (jline_init(&j.line[s], j.max_line) < 0)
-			return fprintf(stderr, "ctrbox-journal: out of memory\n"), 1;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	r = sigfd < 0 ? -errno : open_destination(&j);
+	 * readiness nobody waits for). */
+	if (ctrbox_logging_setup(&c) < 0)
+		return fprintf(stderr, "ctrbox-journal: cannot fill fds 3-5\n"), 1;
+	r = open_destination(&j);
 	if (r < 0) {
 		journal_free(&j);
 		/* Exiting closes fd 5 as well: the shim cannot tell this from readiness (spec
 		 * A.3), but nothing was signalled while the destination was unusable. */
 		return 1;
 	}
-	close(5); /* ready */
-	r = run(&j, sigfd);
+	ctrbox_logging_ready(&c);
+	ops.line = strcmp(j.mode, "file") ? journal_line_cb : file_line_cb;
+	r = ctrbox_logging_run(&c, (size_t)j.max_line, &ops, &j);
 	journal_report(&j);
 	write_stats(&j);
 	journal_free(&j);
-	close(sigfd);
 	return r < 0 ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrbox/logging.h"
 #include "journal/journal_proto.h"
 #include <ctrbox/json.h>
 
@@ -77,23 +78,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk = (size_t)data[1] % 31 + 1;
 	const char *p = (const char *)data + 2;
 	size_t n = size - 2;
-	struct jline lb;
+	struct ctrbox_logging_lines lb;
 
-	if (jline_init(&lb, c.max) != 0)
+	if (ctrbox_logging_lines_init(&lb, c.max) != 0)
 		return 0;
 	for (size_t off = 0; off < n; off += chunk) {
 		size_t k = n - off < chunk ? n - off : chunk;
-		if (jline_feed(&lb, p + off, k, on_line, &c) != 0)
+		if (ctrbox_logging_lines_feed(&lb, p + off, k, on_line, &c) != 0)
 			abort();
 	}
-	if (jline_flush(&lb, on_line, &c) != 0)
+	if (ctrbox_logging_lines_flush(&lb, on_line, &c) != 0)
 		abort();
 	/* the lines rebuild the stream, plus the '\n' the flush adds to an unterminated last line
 	 */
 	size_t want = n + (n > 0 && p[n - 1] != '\n');
 	if (c.rebuilt.len != want || (n && memcmp(c.rebuilt.p, p, n)))
 		abort();
-	jline_free(&lb);
+	ctrbox_logging_lines_free(&lb);
 	jbuf_free(&c.rebuilt);
 	jbuf_free(&c.out);
 	return 0;

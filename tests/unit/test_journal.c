@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ctrbox/logging.h"
 #include "journal/journal_proto.h"
 #include "unit.h"
 
@@ -52,20 +53,20 @@ static int collect(const char *line, size_t n, int partial, void *ctx)
 
 void test_journal_line_split(void)
 {
-	struct jline lb;
+	struct ctrbox_logging_lines lb;
 	struct lines l = {.len = 0};
 
-	CHECK(jline_init(&lb, 4) == 0);
+	CHECK(ctrbox_logging_lines_init(&lb, 4) == 0);
 	/* pieces arrive in any cut; a line of exactly max bytes is not split */
-	CHECK(jline_feed(&lb, "ab", 2, collect, &l) == 0);
-	CHECK(jline_feed(&lb, "cd\nabcdefghij\n\nxy", 17, collect, &l) == 0);
-	CHECK(jline_feed(&lb, "z", 1, collect, &l) == 0);
-	CHECK(jline_feed(&lb, "w", 1, collect, &l) == 0);
-	CHECK(jline_feed(&lb, "\n12345", 6, collect, &l) == 0);
-	CHECK(jline_flush(&lb, collect, &l) == 0);
-	CHECK(jline_flush(&lb, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_feed(&lb, "ab", 2, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_feed(&lb, "cd\nabcdefghij\n\nxy", 17, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_feed(&lb, "z", 1, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_feed(&lb, "w", 1, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_feed(&lb, "\n12345", 6, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_flush(&lb, collect, &l) == 0);
+	CHECK(ctrbox_logging_lines_flush(&lb, collect, &l) == 0);
 	CHECK_STR(l.out, "[abcd]F[abcd]P[efgh]P[ij]F[]F[xyzw]F[1234]P[5]F");
-	jline_free(&lb);
+	ctrbox_logging_lines_free(&lb);
 }
 
 void test_journal_cri_json(void)
