@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <ctrbox/client.h>
 #include <ctrbox/grpc.h>
 #include <ctrbox/loop.h>
 
@@ -19,18 +20,19 @@ struct ctr {
 	uint64_t connect_ms;  /* --connect-timeout (unix connect is immediate: kept for ctr) */
 	int debug;	      /* --debug */
 	const char *lease;    /* containerd-lease metadata for every call while set */
-	struct ctrbox_loop *loop;
+	struct ctrbox_client *client; /* the connection (ctr_client), NULL until then */
+	struct ctrbox_loop *loop;     /* client's loop and gRPC connection, once connected */
 	struct ctrbox_grpc_client *cli;
 };
 
-#define CTR_DEFAULT_ADDRESS "/run/containerd/containerd.sock"
+#define CTR_DEFAULT_ADDRESS CTRBOX_CLIENT_DEFAULT_ADDRESS
 
 /* ---- calls ---- */
 
-/* Connects on first use. path: "/containerd.services.x.v1.Svc/Method". Sends the namespace
- * (and lease) metadata. Unary: *resp (may be NULL when out_desc is NULL) gets the decoded reply.
- * Returns 0, or the gRPC code with *errmsg (malloc'd) set; transport failures are code 14
- * (Unavailable) with a message saying so. */
+/* On the client crate (ctrbox/client.h). Connects on first use. path:
+ * "/containerd.services.x.v1.Svc/Method". Sends the namespace (and lease) metadata. Unary: *resp
+ * (may be NULL when out_desc is NULL) gets the decoded reply. Returns 0, or the gRPC code with
+ * *errmsg (malloc'd) set; transport failures are code 14 (Unavailable) with a message saying so. */
 int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg);
 /* Server-streaming: on_msg sees every raw message. */

@@ -32,18 +32,28 @@ struct ctrbox_grpc_client *ctr_client(struct ctr *c)
 {
 	if (c->cli)
 		return c->cli;
-	if (!c->loop && ctrbox_loop_new(&c->loop)) {
-		ctr_fail("out of memory");
-		return NULL;
-	}
-	int rc = ctrbox_grpc_client_connect(c->loop, c->address, &c->cli);
+	int rc = ctrbox_client_connect(c->address, &c->client);
 	if (rc) {
-		/* ctr (grpc-go) words it as a failed dial */
-		ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
-		c->cli = NULL;
+		if (rc == -ENOMEM)
+			ctr_fail("out of memory");
+		else /* ctr (grpc-go) words it as a failed dial */
+			ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
+		c->client = NULL;
 		return NULL;
 	}
+	c->loop = ctrbox_client_loop(c->client);
+	c->cli = ctrbox_client_grpc(c->client);
 	return c->cli;
+}
+
+/* The client's metadata and timeout follow c (image.c sets and clears c->lease itself). */
+static int sync_client(struct ctr *c)
+{
+	if (ctrbox_client_set_namespace(c->client, c->ns) ||
+	    ctrbox_client_set_lease(c->client, c->lease))
+		return -ENOMEM;
+	ctrbox_client_set_timeout(c->client, ctr_timeout_left(c));
+	return 0;
 }
 
 size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2])
@@ -56,47 +66,42 @@ size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2])
 	return n;
 }
 
-static int transport_error(int rc, char **errmsg)
+/* Connects and syncs the client; CTRBOX_OK or Unavailable with *errmsg set. */
+static int ctr_ready(struct ctr *c, char **errmsg)
 {
-	if (errmsg && asprintf(errmsg, "%s", strerror(-rc)) < 0)
+	if (errmsg)
 		*errmsg = NULL;
-	return CTRBOX_UNAVAILABLE;
+	if (!ctr_client(c)) {
+		if (errmsg)
+			*errmsg = strdup("connection failed");
+		return CTRBOX_UNAVAILABLE;
+	}
+	if (sync_client(c)) {
+		if (errmsg)
+			*errmsg = strdup(strerror(ENOMEM));
+		return CTRBOX_UNAVAILABLE;
+	}
+	return CTRBOX_OK;
 }
 
 int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg)
 {
-	struct ctrbox_kv md[2];
-	if (errmsg)
-		*errmsg = NULL;
 	if (resp)
 		*resp = NULL;
-	if (!ctr_client(c)) {
-		if (errmsg)
-			*errmsg = strdup("connection failed");
-		return CTRBOX_UNAVAILABLE;
-	}
-	int rc =
-	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-					 ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
-	return rc < 0 ? transport_error(rc, errmsg) : rc;
+	int rc = ctr_ready(c, errmsg);
+	if (rc)
+		return rc;
+	return ctrbox_client_call(c->client, path, req, out_desc, resp, errmsg);
 }
 
 int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
 		    ctrbox_grpc_msg_cb on_msg, void *data, char **errmsg)
 {
-	struct ctrbox_kv md[2];
-	if (errmsg)
-		*errmsg = NULL;
-	if (!ctr_client(c)) {
-		if (errmsg)
-			*errmsg = strdup("connection failed");
-		return CTRBOX_UNAVAILABLE;
-	}
-	int rc =
-	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-					 ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
-	return rc < 0 ? transport_error(rc, errmsg) : rc;
+	int rc = ctr_ready(c, errmsg);
+	if (rc)
+		return rc;
+	return ctrbox_client_call_stream(c->client, path, req, on_msg, data, errmsg);
 }
 
 int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
