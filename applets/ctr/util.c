@@ -128,6 +128,42 @@ int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	return 0;
 }
 
+/* ctr_call with the error in errdefs form (the errdefs text is pbjson.c's). */
+int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err)
+{
+	char *msg = NULL;
+	int code = ctr_call(c, path, req, out_desc, resp, &msg);
+	if (code) {
+		*err = c->cli ? ctr_errdefs(code, msg) : NULL;
+		if (!*err)
+			*err = strdup(msg ? msg : "connection failed");
+	}
+	free(msg);
+	return code;
+}
+
+int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp)
+{
+	char *err = NULL;
+	int code = cx_call(c, path, req, out_desc, resp, &err);
+	if (code) {
+		if (c->cli) /* else ctr_client printed why */
+			ctr_fail("%s", err ? err : "unknown");
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
+int cx_fail(struct ctr *c, const char *err)
+{
+	if (c->cli)
+		ctr_fail("%s", err ? err : "unknown error");
+	return 1;
+}
+
 /* ---- flags ---- */
 
 int ctr_name_in(const char *names, const char *name, size_t len)
@@ -296,23 +332,7 @@ void tabw_flush(struct tabw *t)
 
 char *ctr_time_rfc3339(int64_t sec, int32_t nsec)
 {
-	char buf[64], *out = NULL;
-	time_t t = (time_t)sec;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (nsec) {
-		/* RFC3339Nano: trailing zeros trimmed */
-		char frac[16];
-		snprintf(frac, sizeof(frac), "%09d", nsec);
-		for (int i = 8; i > 0 && frac[i] == '0'; i--)
-			frac[i] = 0;
-		if (asprintf(&out, "%s.%sZ", buf, frac) < 0)
-			out = NULL;
-	} else if (asprintf(&out, "%sZ", buf) < 0) {
-		out = NULL;
-	}
-	return out;
+	return go_time_rfc3339(sec, nsec);
 }
 
 char *ctr_human_bytes(int64_t n)
@@ -365,4 +385,51 @@ int64_t ctr_duration_ms(const char *s)
 		total += v * mul;
 	}
 	return (int64_t)(total + 0.999);
+}
+
+/* ---- subcommand groups ---- */
+
+static char *names_display(const char *names)
+{
+	struct jbuf b = {0};
+	for (const char *p = names; *p; p++) {
+		if (*p == ',')
+			jb_puts(&b, ", ");
+		else
+			jb_put(&b, p, 1);
+	}
+	return b.s ? b.s : strdup("");
+}
+
+int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
+	       size_t nsubs, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
+	    strcmp(name, "h")) {
+		for (size_t i = 0; i < nsubs; i++)
+			if (ctr_name_in(subs[i].names, name, strlen(name)))
+				return subs[i].fn ? subs[i].fn(c, argc - 1, argv + 1)
+						  : ctr_fail("%s %s is not supported by ctrbox-ctr",
+							     group, name);
+		fprintf(stderr, "No help topic for '%s'\n", name);
+		return 3;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		if (d && strlen(d) > w)
+			w = strlen(d);
+		free(d);
+	}
+	printf("NAME:\n   ctr %s - %s\n\nUSAGE:\n   ctr %s command [command options] "
+	       "[arguments...]\n\nCOMMANDS:\n",
+	       group, usage, group);
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		printf("   %-*s  %s\n", (int)w, d ? d : "", subs[i].usage);
+		free(d);
+	}
+	printf("\nOPTIONS:\n   --help, -h  show help\n   \n");
+	return 0;
 }

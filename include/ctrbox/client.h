@@ -14,8 +14,12 @@
 #include <ctrbox/loop.h>
 #include <ctrbox/rpc.h>
 
+/* protoc-c names the service stubs' members after the methods, and one is "delete": for C++
+ * that member is called delete_ (the stubs are not how the client calls anyway). */
+#define delete delete_
 #include "containers/v1/containers.pb-c.h"
 #include "tasks/v1/tasks.pb-c.h"
+#undef delete
 #include "version/v1/version.pb-c.h"
 
 #ifdef __cplusplus
