@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctr/container.h"
+#include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 #include <ctrbox/json.h>
 #include "runc/options.pb-c.h"

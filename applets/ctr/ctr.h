@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <ctrbox/client.h>
 #include <ctrbox/grpc.h>
 #include <ctrbox/loop.h>
 
@@ -19,18 +20,19 @@ struct ctr {
 	uint64_t connect_ms;  /* --connect-timeout (unix connect is immediate: kept for ctr) */
 	int debug;	      /* --debug */
 	const char *lease;    /* containerd-lease metadata for every call while set */
-	struct ctrbox_loop *loop;
+	struct ctrbox_client *client; /* the connection (ctr_client), NULL until then */
+	struct ctrbox_loop *loop;     /* client's loop and gRPC connection, once connected */
 	struct ctrbox_grpc_client *cli;
 };
 
-#define CTR_DEFAULT_ADDRESS "/run/containerd/containerd.sock"
+#define CTR_DEFAULT_ADDRESS CTRBOX_CLIENT_DEFAULT_ADDRESS
 
 /* ---- calls ---- */
 
-/* Connects on first use. path: "/containerd.services.x.v1.Svc/Method". Sends the namespace
- * (and lease) metadata. Unary: *resp (may be NULL when out_desc is NULL) gets the decoded reply.
- * Returns 0, or the gRPC code with *errmsg (malloc'd) set; transport failures are code 14
- * (Unavailable) with a message saying so. */
+/* On the client crate (ctrbox/client.h). Connects on first use. path:
+ * "/containerd.services.x.v1.Svc/Method". Sends the namespace (and lease) metadata. Unary: *resp
+ * (may be NULL when out_desc is NULL) gets the decoded reply. Returns 0, or the gRPC code with
+ * *errmsg (malloc'd) set; transport failures are code 14 (Unavailable) with a message saying so. */
 int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg);
 /* Server-streaming: on_msg sees every raw message. */
@@ -45,6 +47,15 @@ size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2]);
 struct ctrbox_grpc_client *ctr_client(struct ctr *c);
 /* Remaining time before --timeout in ms (0 = no deadline; 1 if already passed). */
 uint64_t ctr_timeout_left(const struct ctr *c);
+
+/* ctr_call with *err (never NULL on failure) in errdefs form. */
+int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err);
+/* cx_call printing "ctr: <err>"; 0 or 1. */
+int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
+/* "ctr: <err>" unless the connection itself failed (ctr_client printed that); returns 1. */
+int cx_fail(struct ctr *c, const char *err);
 
 /* Prints "ctr: <fmt>" to stderr; returns 1. */
 int ctr_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,6 +93,18 @@ const char *ctr_str(const struct ctr_args *a, const char *name);
 int ctr_bool(const struct ctr_args *a, const char *name);
 char **ctr_multi(const struct ctr_args *a, const char *name, size_t *n);
 
+/* ---- subcommand groups (urfave/cli v1 style) ---- */
+struct ctr_sub {
+	const char *names; /* "list,ls" */
+	const char *usage;
+	int (*fn)(struct ctr *c, int argc, char **argv); /* NULL: not supported by ctrbox-ctr */
+};
+/* argv[0] is the group word, argv[1] the subcommand: runs it with argv + 1 (one without fn:
+ * "ctr: GROUP X is not supported by ctrbox-ctr", 1). No subcommand (or -h/--help/help/h): the
+ * group's help on stdout, 0. Unknown: "No help topic for 'X'", 3. */
+int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
+	       size_t nsubs, int argc, char **argv);
+
 /* ---- output ---- */
 
 /* Go's text/tabwriter as ctr uses it (minwidth 1, tabwidth 8, padding 1, ' '): cells end
@@ -93,7 +116,7 @@ void tabw_printf(struct tabw *t, const char *fmt, ...) __attribute__((format(pri
 /* Writes everything and frees t. */
 void tabw_flush(struct tabw *t);
 
-/* Go's time.Time.String()-like and RFC3339 formats of a unix time. */
+/* RFC3339Nano of a unix time (Go's: four-digit year; malloc'd): go_time_rfc3339 of pbjson.h. */
 char *ctr_time_rfc3339(int64_t sec, int32_t nsec);
 /* progress.Bytes as ctr prints sizes: "1.9 MiB", "4.0 KiB", "512 B". */
 char *ctr_human_bytes(int64_t n);

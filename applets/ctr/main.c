@@ -101,8 +101,6 @@ int ctr_main(int argc, char **argv)
 	}
 	rc = cmd->fn(&c, g.argc, g.argv);
 	ctr_args_free(&g);
-	ctrbox_grpc_client_free(c.cli);
-	if (c.loop)
-		ctrbox_loop_free(c.loop);
+	ctrbox_client_free(c.client);
 	return rc;
 }

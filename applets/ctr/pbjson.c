@@ -2,15 +2,17 @@
  * tabwriter, Go time formats, logrus-style log lines. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ctr/ctr.h"
 #include "ctr/pbjson.h"
+#include <ctrbox/base64.h>
 #include <ctrbox/json.h>
 #include <ctrbox/jsonw.h>
 #include <ctrbox/pbtext.h>
+#include <ctrbox/rpc.h>
 
 /* ---- growing string ---- */
 
@@ -68,9 +70,21 @@ void jb_free(struct jbuf *b)
 
 char *go_time_rfc3339(int64_t sec, int32_t nsec)
 {
-	if (sec == -62135596800LL && nsec == 0)
-		return strdup("0001-01-01T00:00:00Z");
-	return ctr_time_rfc3339(sec, nsec);
+	char *out = NULL, frac[16] = "";
+	time_t t = (time_t)sec;
+	struct tm tm;
+	/* Go writes four-digit years: the zero time (year 1) is "0001-01-01T00:00:00Z" */
+	gmtime_r(&t, &tm);
+	if (nsec) {
+		/* RFC3339Nano: trailing zeros trimmed */
+		snprintf(frac, sizeof(frac), ".%09d", nsec);
+		for (int i = 9; i > 1 && frac[i] == '0'; i--)
+			frac[i] = 0;
+	}
+	if (asprintf(&out, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac) < 0)
+		return NULL;
+	return out;
 }
 
 char *go_time_string(int64_t sec, int32_t nsec)
@@ -93,28 +107,15 @@ char *go_time_string(int64_t sec, int32_t nsec)
 
 /* ---- protobuf-c -> JSON ---- */
 
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* Standard base64 with padding, as a JSON string (Go's []byte). */
 static void put_base64(struct ctrbox_jsonw *w, const uint8_t *p, size_t n)
 {
-	char *o = malloc(n / 3 * 4 + 4);
-	size_t k = 0;
+	size_t k;
+	char *o = ctrbox_base64_encode(p, n, &k);
 
 	if (!o) {
 		ctrbox_jsonw_fail(w, -ENOMEM);
 		return;
-	}
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		o[k++] = b64chars[(v >> 18) & 63];
-		o[k++] = b64chars[(v >> 12) & 63];
-		o[k++] = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
-		o[k++] = i + 2 < n ? b64chars[v & 63] : '=';
 	}
 	ctrbox_jsonw_stringn(w, o, k);
 	free(o);
@@ -636,52 +637,7 @@ void ctr_log(const char *level, const char *err, const char *fmt, ...)
 	jb_free(&b);
 }
 
-/* ---- subcommand groups ---- */
-
-static char *names_display(const char *names)
-{
-	struct jbuf b = {0};
-	for (const char *p = names; *p; p++) {
-		if (*p == ',')
-			jb_puts(&b, ", ");
-		else
-			jb_put(&b, p, 1);
-	}
-	return b.s ? b.s : strdup("");
-}
-
-int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
-	       size_t nsubs, int argc, char **argv)
-{
-	const char *name = argc > 1 ? argv[1] : NULL;
-	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
-	    strcmp(name, "h")) {
-		for (size_t i = 0; i < nsubs; i++)
-			if (ctr_name_in(subs[i].names, name, strlen(name)))
-				return subs[i].fn ? subs[i].fn(c, argc - 1, argv + 1)
-						  : ctr_fail("%s %s is not supported by ctrbox-ctr",
-							     group, name);
-		fprintf(stderr, "No help topic for '%s'\n", name);
-		return 3;
-	}
-	size_t w = 0;
-	for (size_t i = 0; i < nsubs; i++) {
-		char *d = names_display(subs[i].names);
-		if (d && strlen(d) > w)
-			w = strlen(d);
-		free(d);
-	}
-	printf("NAME:\n   ctr %s - %s\n\nUSAGE:\n   ctr %s command [command options] "
-	       "[arguments...]\n\nCOMMANDS:\n",
-	       group, usage, group);
-	for (size_t i = 0; i < nsubs; i++) {
-		char *d = names_display(subs[i].names);
-		printf("   %-*s  %s\n", (int)w, d ? d : "", subs[i].usage);
-		free(d);
-	}
-	printf("\nOPTIONS:\n   --help, -h  show help\n   \n");
-	return 0;
-}
+/* ---- labels ---- */
 
 void ctr_label_split(const char *arg, char **key, const char **val)
 {
@@ -778,39 +734,4 @@ const char *ctr_go_code(int32_t code, char buf[32])
 int ctr_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
-	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err)
-{
-	char *msg = NULL;
-	int code = ctr_call(c, path, req, out_desc, resp, &msg);
-	if (code) {
-		*err = c->cli ? ctr_errdefs(code, msg) : NULL;
-		if (!*err)
-			*err = strdup(msg ? msg : "connection failed");
-	}
-	free(msg);
-	return code;
-}
-
-int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
-	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp)
-{
-	char *err = NULL;
-	int code = cx_call(c, path, req, out_desc, resp, &err);
-	if (code) {
-		if (c->cli) /* else ctr_client printed why */
-			ctr_fail("%s", err ? err : "unknown");
-		free(err);
-		return 1;
-	}
-	return 0;
-}
-
-int cx_fail(struct ctr *c, const char *err)
-{
-	if (c->cli)
-		ctr_fail("%s", err ? err : "unknown error");
-	return 1;
 }

@@ -1,7 +1,8 @@
 /* ctrbox-ctr output helpers shared by the inspection commands: protobuf-c messages rendered as
  * Go's encoding/json renders containerd's gogo structs, JSON re-indentation as
  * json.MarshalIndent, Go's text/tabwriter with any minwidth/padding, Go time formats and
- * logrus-style log lines. */
+ * logrus-style log lines, errdefs texts. Pure formatting: nothing here calls
+ * containerd (util.c, the calls and flags, is built on this file, not the other way). */
 #ifndef CTRBOX_CTR_PBJSON_H
 #define CTRBOX_CTR_PBJSON_H
 
@@ -49,6 +50,7 @@ void gotabw_vprintf(struct gotabw *t, const char *fmt, va_list ap)
 /* Writes everything and frees t. */
 void gotabw_flush(struct gotabw *t);
 
+/* Go's time formats (ctr_time_rfc3339 in ctr.h is the same RFC 3339 formatter). */
 /* time.Time.String() of a UTC time: "2006-01-02 15:04:05.999999999 +0000 UTC" (malloc'd). */
 char *go_time_string(int64_t sec, int32_t nsec);
 /* RFC3339Nano, with Go's zero time (sec 0 and nsec 0 given as NULL ts) handled (malloc'd). */
@@ -59,18 +61,6 @@ char *go_time_rfc3339(int64_t sec, int32_t nsec);
 void ctr_log(const char *level, const char *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- subcommand groups (urfave/cli v1 style) ---- */
-struct ctr;
-struct ctr_sub {
-	const char *names; /* "list,ls" */
-	const char *usage;
-	int (*fn)(struct ctr *c, int argc, char **argv); /* NULL: not supported by ctrbox-ctr */
-};
-/* argv[0] is the group word, argv[1] the subcommand: runs it with argv + 1 (one without fn:
- * "ctr: GROUP X is not supported by ctrbox-ctr", 1). No subcommand (or -h/--help/help/h): the
- * group's help on stdout, 0. Unknown: "No help topic for 'X'", 3. */
-int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
-	       size_t nsubs, int argc, char **argv);
 /* ObjectWithLabelArgs' label parsing: "k=v" -> k, v; "k" -> k, "true". */
 void ctr_label_split(const char *arg, char **key, const char **val);
 
@@ -84,12 +74,4 @@ const char *ctr_errtext(int code, const char *msg);
 const char *ctr_go_code(int32_t code, char buf[32]);
 /* qsort comparator of char * elements by strcmp. */
 int ctr_cmp_str(const void *a, const void *b);
-/* ctr_call with *err (never NULL on failure) in errdefs form. */
-int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
-	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err);
-/* cx_call printing "ctr: <err>"; 0 or 1. */
-int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
-	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp);
-/* "ctr: <err>" unless the connection itself failed (ctr_client printed that); returns 1. */
-int cx_fail(struct ctr *c, const char *err);
 #endif

@@ -32,18 +32,28 @@ struct ctrbox_grpc_client *ctr_client(struct ctr *c)
 {
 	if (c->cli)
 		return c->cli;
-	if (!c->loop && ctrbox_loop_new(&c->loop)) {
-		ctr_fail("out of memory");
-		return NULL;
-	}
-	int rc = ctrbox_grpc_client_connect(c->loop, c->address, &c->cli);
+	int rc = ctrbox_client_connect(c->address, &c->client);
 	if (rc) {
-		/* ctr (grpc-go) words it as a failed dial */
-		ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
-		c->cli = NULL;
+		if (rc == -ENOMEM)
+			ctr_fail("out of memory");
+		else /* ctr (grpc-go) words it as a failed dial */
+			ctr_fail("failed to dial \"%s\": %s", c->address, strerror(-rc));
+		c->client = NULL;
 		return NULL;
 	}
+	c->loop = ctrbox_client_loop(c->client);
+	c->cli = ctrbox_client_grpc(c->client);
 	return c->cli;
+}
+
+/* The client's metadata and timeout follow c (image.c sets and clears c->lease itself). */
+static int sync_client(struct ctr *c)
+{
+	if (ctrbox_client_set_namespace(c->client, c->ns) ||
+	    ctrbox_client_set_lease(c->client, c->lease))
+		return -ENOMEM;
+	ctrbox_client_set_timeout(c->client, ctr_timeout_left(c));
+	return 0;
 }
 
 size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2])
@@ -56,47 +66,42 @@ size_t ctr_metadata(const struct ctr *c, struct ctrbox_kv md[2])
 	return n;
 }
 
-static int transport_error(int rc, char **errmsg)
+/* Connects and syncs the client; CTRBOX_OK or Unavailable with *errmsg set. */
+static int ctr_ready(struct ctr *c, char **errmsg)
 {
-	if (errmsg && asprintf(errmsg, "%s", strerror(-rc)) < 0)
+	if (errmsg)
 		*errmsg = NULL;
-	return CTRBOX_UNAVAILABLE;
+	if (!ctr_client(c)) {
+		if (errmsg)
+			*errmsg = strdup("connection failed");
+		return CTRBOX_UNAVAILABLE;
+	}
+	if (sync_client(c)) {
+		if (errmsg)
+			*errmsg = strdup(strerror(ENOMEM));
+		return CTRBOX_UNAVAILABLE;
+	}
+	return CTRBOX_OK;
 }
 
 int ctr_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **errmsg)
 {
-	struct ctrbox_kv md[2];
-	if (errmsg)
-		*errmsg = NULL;
 	if (resp)
 		*resp = NULL;
-	if (!ctr_client(c)) {
-		if (errmsg)
-			*errmsg = strdup("connection failed");
-		return CTRBOX_UNAVAILABLE;
-	}
-	int rc =
-	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-					 ctr_timeout_left(c), out_desc, resp, NULL, NULL, errmsg);
-	return rc < 0 ? transport_error(rc, errmsg) : rc;
+	int rc = ctr_ready(c, errmsg);
+	if (rc)
+		return rc;
+	return ctrbox_client_call(c->client, path, req, out_desc, resp, errmsg);
 }
 
 int ctr_call_stream(struct ctr *c, const char *path, const ProtobufCMessage *req,
 		    ctrbox_grpc_msg_cb on_msg, void *data, char **errmsg)
 {
-	struct ctrbox_kv md[2];
-	if (errmsg)
-		*errmsg = NULL;
-	if (!ctr_client(c)) {
-		if (errmsg)
-			*errmsg = strdup("connection failed");
-		return CTRBOX_UNAVAILABLE;
-	}
-	int rc =
-	    ctrbox_grpc_client_call_sync(c->cli, c->loop, path, req, md, ctr_metadata(c, md),
-					 ctr_timeout_left(c), NULL, NULL, on_msg, data, errmsg);
-	return rc < 0 ? transport_error(rc, errmsg) : rc;
+	int rc = ctr_ready(c, errmsg);
+	if (rc)
+		return rc;
+	return ctrbox_client_call_stream(c->client, path, req, on_msg, data, errmsg);
 }
 
 int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
@@ -121,6 +126,42 @@ int ctr_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
 	}
 	free(msg);
 	return 0;
+}
+
+/* ctr_call with the error in errdefs form (the errdefs text is pbjson.c's). */
+int cx_call(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp, char **err)
+{
+	char *msg = NULL;
+	int code = ctr_call(c, path, req, out_desc, resp, &msg);
+	if (code) {
+		*err = c->cli ? ctr_errdefs(code, msg) : NULL;
+		if (!*err)
+			*err = strdup(msg ? msg : "connection failed");
+	}
+	free(msg);
+	return code;
+}
+
+int cx_rpc(struct ctr *c, const char *path, const ProtobufCMessage *req,
+	   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **resp)
+{
+	char *err = NULL;
+	int code = cx_call(c, path, req, out_desc, resp, &err);
+	if (code) {
+		if (c->cli) /* else ctr_client printed why */
+			ctr_fail("%s", err ? err : "unknown");
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
+int cx_fail(struct ctr *c, const char *err)
+{
+	if (c->cli)
+		ctr_fail("%s", err ? err : "unknown error");
+	return 1;
 }
 
 /* ---- flags ---- */
@@ -291,23 +332,7 @@ void tabw_flush(struct tabw *t)
 
 char *ctr_time_rfc3339(int64_t sec, int32_t nsec)
 {
-	char buf[64], *out = NULL;
-	time_t t = (time_t)sec;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (nsec) {
-		/* RFC3339Nano: trailing zeros trimmed */
-		char frac[16];
-		snprintf(frac, sizeof(frac), "%09d", nsec);
-		for (int i = 8; i > 0 && frac[i] == '0'; i--)
-			frac[i] = 0;
-		if (asprintf(&out, "%s.%sZ", buf, frac) < 0)
-			out = NULL;
-	} else if (asprintf(&out, "%sZ", buf) < 0) {
-		out = NULL;
-	}
-	return out;
+	return go_time_rfc3339(sec, nsec);
 }
 
 char *ctr_human_bytes(int64_t n)
@@ -360,4 +385,51 @@ int64_t ctr_duration_ms(const char *s)
 		total += v * mul;
 	}
 	return (int64_t)(total + 0.999);
+}
+
+/* ---- subcommand groups ---- */
+
+static char *names_display(const char *names)
+{
+	struct jbuf b = {0};
+	for (const char *p = names; *p; p++) {
+		if (*p == ',')
+			jb_puts(&b, ", ");
+		else
+			jb_put(&b, p, 1);
+	}
+	return b.s ? b.s : strdup("");
+}
+
+int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
+	       size_t nsubs, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
+	    strcmp(name, "h")) {
+		for (size_t i = 0; i < nsubs; i++)
+			if (ctr_name_in(subs[i].names, name, strlen(name)))
+				return subs[i].fn ? subs[i].fn(c, argc - 1, argv + 1)
+						  : ctr_fail("%s %s is not supported by ctrbox-ctr",
+							     group, name);
+		fprintf(stderr, "No help topic for '%s'\n", name);
+		return 3;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		if (d && strlen(d) > w)
+			w = strlen(d);
+		free(d);
+	}
+	printf("NAME:\n   ctr %s - %s\n\nUSAGE:\n   ctr %s command [command options] "
+	       "[arguments...]\n\nCOMMANDS:\n",
+	       group, usage, group);
+	for (size_t i = 0; i < nsubs; i++) {
+		char *d = names_display(subs[i].names);
+		printf("   %-*s  %s\n", (int)w, d ? d : "", subs[i].usage);
+		free(d);
+	}
+	printf("\nOPTIONS:\n   --help, -h  show help\n   \n");
+	return 0;
 }

@@ -17,5 +17,6 @@
 #include <ctrbox/task.h>
 #include <ctrbox/ttrpc.h>
 #include <ctrbox/version.h>
+#include <ctrbox/client.h>
 
 #endif
