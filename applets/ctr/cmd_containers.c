@@ -7,6 +7,7 @@
 #include "containers/v1/containers.pb-c.h"
 #include "ctr/container.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include <ctrbox/jsonw.h>
 #include "ctr/spec.h"
@@ -313,73 +314,40 @@ static int c_delete(struct ctr *c, int argc, char **argv)
 	return 0;
 }
 
-static int c_label(struct ctr *c, int argc, char **argv)
+/* Containers.Update of id's labels (l), then the labels the container has */
+static int c_label_update(struct ctr *c, char *id, const struct ctr_labels *l)
 {
-	struct ctr_args a;
-	int rc = 1;
+	Containerd__Services__Containers__V1__Container__LabelsEntry *e =
+	    calloc(l->n + 1, sizeof(*e));
+	Containerd__Services__Containers__V1__Container__LabelsEntry **ep =
+	    calloc(l->n + 1, sizeof(*ep));
 	ProtobufCMessage *resp = NULL;
-	Containerd__Services__Containers__V1__Container__LabelsEntry *e = NULL, **ep = NULL;
-	char **paths = NULL, **keys = NULL;
-	size_t n = 0;
-	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
-		goto out;
-	if (a.argc < 1 || !*a.argv[0]) {
-		ctr_fail("container id must be provided: invalid argument");
-		goto out;
-	}
-	char *gerr = NULL;
-	if (ctr_container_get(c, a.argv[0], &resp, &gerr)) {
-		cx_fail(c, gerr);
-		free(gerr);
-		goto out;
-	}
-	protobuf_c_message_free_unpacked(resp, NULL);
-	resp = NULL;
-	size_t cap = (size_t)a.argc;
-	e = calloc(cap, sizeof(*e));
-	ep = calloc(cap, sizeof(*ep));
-	paths = calloc(cap, sizeof(*paths));
-	keys = calloc(cap, sizeof(*keys));
-	if (!e || !ep || !paths || !keys) {
+	int rc = 1;
+	if (!e || !ep) {
 		ctr_fail("out of memory");
 		goto out;
 	}
-	for (int i = 1; i < a.argc; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(a.argv[i], &k, &v);
-		size_t j = 0;
-		while (j < n && strcmp(keys[j], k))
-			j++;
-		if (j < n) {
-			free(k);
-			e[j].value = (char *)v;
-			continue;
-		}
-		keys[n] = k;
-		e[n] = (Containerd__Services__Containers__V1__Container__LabelsEntry)
+	for (size_t i = 0; i < l->n; i++) {
+		e[i] = (Containerd__Services__Containers__V1__Container__LabelsEntry)
 		    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__LABELS_ENTRY__INIT;
-		e[n].key = k;
-		e[n].value = (char *)v;
-		ep[n] = &e[n];
-		if (asprintf(&paths[n], "labels.%s", k) < 0)
-			paths[n] = NULL;
-		n++;
+		e[i].key = l->v[i].key;
+		e[i].value = (char *)l->v[i].value;
+		ep[i] = &e[i];
 	}
 	Container ct = CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
 	Containerd__Services__Containers__V1__Container__Runtime rt =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
-	ct.id = a.argv[0];
-	ct.n_labels = n;
+	ct.id = id;
+	ct.n_labels = l->n;
 	ct.labels = ep;
 	ct.runtime = &rt;
 	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
-	mask.n_paths = n;
-	mask.paths = paths;
+	mask.n_paths = l->npaths;
+	mask.paths = l->paths;
 	Containerd__Services__Containers__V1__UpdateContainerRequest req =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__UPDATE_CONTAINER_REQUEST__INIT;
 	req.container = &ct;
-	req.update_mask = n ? &mask : NULL;
+	req.update_mask = l->npaths ? &mask : NULL;
 	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/Update", &req.base,
 		   &containerd__services__containers__v1__update_container_response__descriptor,
 		   &resp))
@@ -396,16 +364,39 @@ static int c_label(struct ctr *c, int argc, char **argv)
 	jb_free(&b);
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(keys[i]);
-		free(paths[i]);
-	}
-	free(keys);
-	free(paths);
 	free(e);
 	free(ep);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+static int c_label(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	struct ctr_labels l;
+	int rc = 1;
+	ProtobufCMessage *resp = NULL;
+	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
+		goto out;
+	if (a.argc < 1 || !*a.argv[0]) {
+		ctr_fail("container id must be provided: invalid argument");
+		goto out;
+	}
+	char *gerr = NULL;
+	if (ctr_container_get(c, a.argv[0], &resp, &gerr)) {
+		cx_fail(c, gerr);
+		free(gerr);
+		goto out;
+	}
+	protobuf_c_message_free_unpacked(resp, NULL);
+	if (ctr_labels_parse(&l, a.argv + 1, (size_t)a.argc - 1, false)) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	rc = c_label_update(c, a.argv[0], &l);
+	ctr_labels_free(&l);
+out:
 	ctr_args_free(&a);
 	return rc;
 }

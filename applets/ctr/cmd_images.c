@@ -12,6 +12,7 @@
 
 #include "content/v1/content.pb-c.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include "ctr/tar.h"
 #include "google/protobuf/field_mask.pb-c.h"
@@ -825,57 +826,23 @@ out:
 
 /* ---- label ---- */
 
-static int cmd_label(struct ctr *c, int argc, char **argv)
+/* Images.Update of name's labels (l), then the labels the image has */
+static int label_update(struct ctr *c, const char *name, const struct ctr_labels *l)
 {
-	static const struct ctr_flag fl[] = {{"replace-all,r", CF_BOOL, NULL}};
-	struct ctr_args a;
-	int rc = 1;
-	if (ctr_parse(argc, argv, fl, 1, 1, &a))
-		goto out;
-	const char *name = a.argc ? a.argv[0] : "";
-	if (!*name) {
-		ctr_fail("please specify an image");
-		goto out;
-	}
-	int nl = a.argc - 1, np = 0, ne = 0;
 	Containerd__Services__Images__V1__Image__LabelsEntry *ents =
-	    calloc((size_t)nl + 1, sizeof(*ents));
-	Containerd__Services__Images__V1__Image__LabelsEntry **lv =
-	    calloc((size_t)nl + 1, sizeof(*lv));
-	char **paths = calloc((size_t)nl + 1, sizeof(*paths));
-	char **keys = calloc((size_t)nl + 1, sizeof(*keys));
-	if (!ents || !lv || !paths || !keys) {
+	    calloc(l->n + 1, sizeof(*ents));
+	Containerd__Services__Images__V1__Image__LabelsEntry **lv = calloc(l->n + 1, sizeof(*lv));
+	int rc = 1;
+	if (!ents || !lv) {
 		ctr_fail("out of memory");
-		goto lout;
+		goto out;
 	}
-	for (int i = 0; i < nl; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(a.argv[i + 1], &k, &v);
-		int j;
-		if (!k)
-			continue;
-		for (j = 0; j < ne && strcmp(keys[j], k); j++)
-			;
-		if (j < ne) { /* the last value wins */
-			free(k);
-			ents[j].value = (char *)v;
-			continue;
-		}
-		keys[ne] = k;
-		Containerd__Services__Images__V1__Image__LabelsEntry e =
+	for (size_t i = 0; i < l->n; i++) {
+		ents[i] = (Containerd__Services__Images__V1__Image__LabelsEntry)
 		    CONTAINERD__SERVICES__IMAGES__V1__IMAGE__LABELS_ENTRY__INIT;
-		e.key = k;
-		e.value = (char *)v;
-		ents[ne] = e;
-		lv[ne] = &ents[ne];
-		ne++;
-		if (ctr_bool(&a, "replace-all"))
-			paths[np] = strdup("labels");
-		else if (asprintf(&paths[np], "labels.%s", k) < 0)
-			paths[np] = NULL;
-		if (paths[np])
-			np++;
+		ents[i].key = l->v[i].key;
+		ents[i].value = (char *)l->v[i].value;
+		lv[i] = &ents[i];
 	}
 	Containerd__Services__Images__V1__UpdateImageRequest req =
 	    CONTAINERD__SERVICES__IMAGES__V1__UPDATE_IMAGE_REQUEST__INIT;
@@ -885,35 +852,49 @@ static int cmd_label(struct ctr *c, int argc, char **argv)
 	Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
 	img.name = (char *)name;
 	img.target = &target;
-	img.n_labels = (size_t)ne;
+	img.n_labels = l->n;
 	img.labels = lv;
 	req.image = &img;
-	if (np) {
-		mask.n_paths = (size_t)np;
-		mask.paths = paths;
+	if (l->npaths) {
+		mask.n_paths = l->npaths;
+		mask.paths = l->paths;
 		req.update_mask = &mask;
 	}
 	Containerd__Services__Images__V1__UpdateImageResponse *r = NULL;
 	if (ctr_rpc(c, IMG_SVC "Update", &req.base,
 		    &containerd__services__images__v1__update_image_response__descriptor,
 		    (ProtobufCMessage **)&r))
-		goto lout;
+		goto out;
 	if (r->image)
 		print_labels_line(r->image, ",", stdout);
 	printf("\n");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	rc = 0;
-lout:
-	for (int i = 0; i < nl; i++) {
-		if (keys)
-			free(keys[i]);
-		if (paths)
-			free(paths[i]);
-	}
-	free(keys);
-	free(paths);
+out:
 	free(lv);
 	free(ents);
+	return rc;
+}
+
+static int cmd_label(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_flag fl[] = {{"replace-all,r", CF_BOOL, NULL}};
+	struct ctr_args a;
+	struct ctr_labels l;
+	int rc = 1;
+	if (ctr_parse(argc, argv, fl, 1, 1, &a))
+		goto out;
+	const char *name = a.argc ? a.argv[0] : "";
+	if (!*name) {
+		ctr_fail("please specify an image");
+		goto out;
+	}
+	if (ctr_labels_parse(&l, a.argv + 1, (size_t)a.argc - 1, ctr_bool(&a, "replace-all"))) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	rc = label_update(c, name, &l);
+	ctr_labels_free(&l);
 out:
 	ctr_args_free(&a);
 	return rc;
