@@ -422,114 +422,89 @@ static const struct ctr_flag create_flags[] = {
     CTR_CONTAINER_FLAGS,
 };
 
-static int ctr_containers_create(struct ctr *c, int argc, char **argv)
+/* the arguments containers create needs and the flags ctrbox-ctr does not support */
+static int create_flags_check(const struct ctr_args *a, const char *ref, const char *id)
 {
-	struct ctr_args a;
-	struct ctr_image img;
-	struct ctr_spec_opts so;
-	struct ctr_container_rec rec = {0};
-	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL;
-	int rc = 1, have_img = 0, leased = 0, prepared = 0;
-	const char *snapshotter = NULL;
-	const char *id = NULL;
-	ProtobufCMessage *prep = NULL, *cresp = NULL;
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle = NULL,
-										 **slp = NULL;
-	char **slk = NULL;
-	size_t nsl = 0;
-
-	memset(&img, 0, sizeof(img));
-	ctr_spec_opts_init(&so);
-	if (ctr_parse(argc, argv, create_flags, sizeof(create_flags) / sizeof(create_flags[0]), 1,
-		      &a))
-		goto out;
-	if (ctr_str(&a, "config")) {
-		ctr_fail("--config is not supported by ctrbox-ctr");
-		goto out;
-	}
-	const char *ref = a.argc > 0 ? a.argv[0] : "";
-	id = a.argc > 1 ? a.argv[1] : "";
 	if (!*ref) {
 		ctr_fail("image ref must be provided: invalid argument");
-		goto out;
+		return 1;
 	}
 	if (!*id) {
 		ctr_fail("container id must be provided: invalid argument");
-		goto out;
+		return 1;
 	}
 	static const char *const unsupported[] = {
 	    "env-file", "privileged",	   "runtime-config-path",      "pid-file",
 	    "seccomp",	"seccomp-profile", "apparmor-default-profile", "apparmor-profile",
 	    "rdt-class"};
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		const char *v = ctr_str(&a, unsupported[i]);
-		if ((v && *v) || ctr_bool(&a, unsupported[i])) {
+		const char *v = ctr_str(a, unsupported[i]);
+		if ((v && *v) || ctr_bool(a, unsupported[i])) {
 			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported[i]);
-			goto out;
+			return 1;
 		}
 	}
 	static const char *const unsupported_multi[] = {"mount",  "with-ns", "gpus",
 							"device", "cap-add", "cap-drop"};
 	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
 		size_t nm;
-		ctr_multi(&a, unsupported_multi[i], &nm);
+		ctr_multi(a, unsupported_multi[i], &nm);
 		if (nm) {
 			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported_multi[i]);
-			goto out;
+			return 1;
 		}
 	}
-	const char *runtime = ctr_str(&a, "runtime");
-	if (!runtime || !*runtime)
-		runtime = CTR_RUNC_RUNTIME;
-	snapshotter = ctr_str(&a, "snapshotter");
-	if (!snapshotter || !*snapshotter)
-		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
-	if (!snapshotter || !*snapshotter)
-		snapshotter = "overlayfs";
+	return 0;
+}
 
-	so.ns = c->ns;
-	so.id = id;
-	so.tty = ctr_bool(&a, "tty");
-	so.cwd = ctr_str(&a, "cwd");
-	so.env = ctr_multi(&a, "env", &so.nenv);
-	so.labels = ctr_multi(&a, "label", &so.nlabels);
-	so.annotations = ctr_multi(&a, "annotation", &so.nannotations);
-	so.read_only = ctr_bool(&a, "read-only");
-	so.net_host = ctr_bool(&a, "net-host");
-	so.allow_new_privs = ctr_bool(&a, "allow-new-privs");
-	so.cpu_shares = 0; /* `containers create` has no --cpu-shares flag */
-	if (a.argc > 2) {
-		so.args = a.argv + 2;
-		so.nargs = (size_t)a.argc - 2;
+/* the spec options of containers create's flags and arguments */
+static int create_spec_opts(struct ctr *c, const struct ctr_args *a, const char *id,
+			    struct ctr_spec_opts *so)
+{
+	so->ns = c->ns;
+	so->id = id;
+	so->tty = ctr_bool(a, "tty");
+	so->cwd = ctr_str(a, "cwd");
+	so->env = ctr_multi(a, "env", &so->nenv);
+	so->labels = ctr_multi(a, "label", &so->nlabels);
+	so->annotations = ctr_multi(a, "annotation", &so->nannotations);
+	so->read_only = ctr_bool(a, "read-only");
+	so->net_host = ctr_bool(a, "net-host");
+	so->allow_new_privs = ctr_bool(a, "allow-new-privs");
+	so->cpu_shares = 0; /* `containers create` has no --cpu-shares flag */
+	if (a->argc > 2) {
+		so->args = a->argv + 2;
+		so->nargs = (size_t)a->argc - 2;
 	}
-	const char *ml = ctr_str(&a, "memory-limit");
+	const char *ml = ctr_str(a, "memory-limit");
 	if (ml && *ml) {
 		char *e;
 		unsigned long long v = strtoull(ml, &e, 0);
 		if (*e || *ml == '-') {
 			ctr_fail("invalid value \"%s\" for flag -memory-limit: parse error", ml);
-			goto out;
+			return 1;
 		}
-		so.memory_limit = v;
+		so->memory_limit = v;
 	}
+	return 0;
+}
 
-	if (!ctr_client(c))
-		goto out;
-	if (ctr_image_load(c, ref, &img))
-		goto out;
-	have_img = 1;
-	if (ctr_image_unpack(c, &img, snapshotter))
-		goto out;
-	if (ctr_lease_begin(c))
-		goto out;
-	leased = 1;
-
+/* Snapshots.Prepare of the container's rootfs (key id) on the image's top layer, with the
+ * --snapshotter-label labels */
+static int create_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+			  const char *id, const struct ctr_image *img, ProtobufCMessage **prep)
+{
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle = NULL,
+										 **slp = NULL;
+	char **slk = NULL;
+	size_t nsl = 0;
+	int rc = 1;
 	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
 	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
 	pr.snapshotter = (char *)snapshotter;
 	pr.key = (char *)id;
-	pr.parent = img.nlayers ? img.chain_ids[img.nlayers - 1] : (char *)"";
-	char **sl = ctr_multi(&a, "snapshotter-label", &nsl);
+	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
+	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
 	if (nsl) {
 		sle = calloc(nsl, sizeof(*sle));
 		slp = calloc(nsl, sizeof(*slp));
@@ -553,19 +528,90 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	pr.n_labels = nsl;
 	if (cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
 		   &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		   &prep))
+		   prep))
 		goto out;
-	prepared = 1;
+	rc = 0;
+out:
+	for (size_t i = 0; slk && i < nsl; i++)
+		free(slk[i]);
+	free(slk);
+	free(sle);
+	free(slp);
+	return rc;
+}
+
+/* the spec (*spec), with the user and additional gids of the prepared rootfs' /etc files */
+static int create_spec(const ProtobufCMessage *prep, struct ctr_spec_opts *so, char **spec)
+{
 	const Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pp = (const void *)prep;
+	char *passwd = NULL, *group = NULL, *err = NULL;
 	ctr_spec_read_etc(pp->mounts, pp->n_mounts, &passwd, &group);
-	so.image_config = img.config_json;
-	so.etc_passwd = passwd;
-	so.etc_group = group;
-	spec = ctr_spec_json(&so, &err);
-	if (!spec) {
+	so->etc_passwd = passwd;
+	so->etc_group = group;
+	*spec = ctr_spec_json(so, &err);
+	so->etc_passwd = so->etc_group = NULL;
+	if (!*spec)
 		ctr_fail("%s", err ? err : "spec generation failed");
+	free(err);
+	free(passwd);
+	free(group);
+	return *spec ? 0 : 1;
+}
+
+static int ctr_containers_create(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	struct ctr_image img;
+	struct ctr_spec_opts so;
+	struct ctr_container_rec rec = {0};
+	char *spec = NULL;
+	int rc = 1, have_img = 0, leased = 0, prepared = 0;
+	const char *snapshotter = NULL;
+	const char *id = NULL;
+	ProtobufCMessage *prep = NULL, *cresp = NULL;
+
+	memset(&img, 0, sizeof(img));
+	ctr_spec_opts_init(&so);
+	if (ctr_parse(argc, argv, create_flags, sizeof(create_flags) / sizeof(create_flags[0]), 1,
+		      &a))
+		goto out;
+	if (ctr_str(&a, "config")) {
+		ctr_fail("--config is not supported by ctrbox-ctr");
 		goto out;
 	}
+	const char *ref = a.argc > 0 ? a.argv[0] : "";
+	id = a.argc > 1 ? a.argv[1] : "";
+	if (create_flags_check(&a, ref, id))
+		goto out;
+	const char *runtime = ctr_str(&a, "runtime");
+	if (!runtime || !*runtime)
+		runtime = CTR_RUNC_RUNTIME;
+	snapshotter = ctr_str(&a, "snapshotter");
+	if (!snapshotter || !*snapshotter)
+		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
+	if (!snapshotter || !*snapshotter)
+		snapshotter = "overlayfs";
+
+	if (create_spec_opts(c, &a, id, &so))
+		goto out;
+
+	if (!ctr_client(c))
+		goto out;
+	if (ctr_image_load(c, ref, &img))
+		goto out;
+	have_img = 1;
+	if (ctr_image_unpack(c, &img, snapshotter))
+		goto out;
+	if (ctr_lease_begin(c))
+		goto out;
+	leased = 1;
+
+	if (create_prepare(c, &a, snapshotter, id, &img, &prep))
+		goto out;
+	prepared = 1;
+	so.image_config = img.config_json;
+	if (create_spec(prep, &so, &spec))
+		goto out;
 
 	if (ctr_container_rec_init(&rec, id, img.name ? img.name : ref, runtime, NULL, spec,
 				   snapshotter, img.config_json, so.labels, so.nlabels))
@@ -587,16 +633,8 @@ out:
 		protobuf_c_message_free_unpacked(cresp, NULL);
 	if (prep)
 		protobuf_c_message_free_unpacked(prep, NULL);
-	for (size_t i = 0; slk && i < nsl; i++)
-		free(slk[i]);
-	free(slk);
-	free(sle);
-	free(slp);
 	ctr_container_rec_free(&rec);
 	free(spec);
-	free(err);
-	free(passwd);
-	free(group);
 	if (have_img)
 		ctr_image_free(&img);
 	ctr_args_free(&a);
