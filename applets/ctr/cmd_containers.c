@@ -494,50 +494,23 @@ static int create_spec_opts(struct ctr *c, const struct ctr_args *a, const char 
 static int create_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
 			  const char *id, const struct ctr_image *img, ProtobufCMessage **prep)
 {
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle = NULL,
-										 **slp = NULL;
-	char **slk = NULL;
-	size_t nsl = 0;
-	int rc = 1;
 	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
 	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
 	pr.snapshotter = (char *)snapshotter;
 	pr.key = (char *)id;
 	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
+	size_t nsl;
 	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
-	if (nsl) {
-		sle = calloc(nsl, sizeof(*sle));
-		slp = calloc(nsl, sizeof(*slp));
-		slk = calloc(nsl, sizeof(*slk));
-		if (!sle || !slp || !slk) {
-			nsl = 0;
-			ctr_fail("out of memory");
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nsl; i++) {
-		const char *v;
-		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
-		    &sle[i]);
-		ctr_label_split(sl[i], &slk[i], &v);
-		sle[i].key = slk[i];
-		sle[i].value = (char *)v;
-		slp[i] = &sle[i];
-	}
-	pr.labels = slp;
-	pr.n_labels = nsl;
-	if (cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
-		   &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		   prep))
-		goto out;
-	rc = 0;
-out:
-	for (size_t i = 0; slk && i < nsl; i++)
-		free(slk[i]);
-	free(slk);
-	free(sle);
-	free(slp);
-	return rc;
+	struct ctr_snap_labels l;
+	if (ctr_snap_labels(&l, sl, nsl))
+		return ctr_fail("out of memory");
+	pr.labels = l.p;
+	pr.n_labels = l.n;
+	int rc = cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
+			&containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
+			prep);
+	ctr_snap_labels_free(&l);
+	return rc ? 1 : 0;
 }
 
 /* the spec (*spec), with the user and additional gids of the prepared rootfs' /etc files */

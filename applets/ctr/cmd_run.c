@@ -12,6 +12,7 @@
 #include "ctr/cio.h"
 #include "ctr/container.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
@@ -599,28 +600,16 @@ static int run_prepare(struct ctr *c, const struct ctr_args *a, const char *snap
 	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
 	size_t nsl;
 	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle =
-	    nsl ? calloc(nsl, sizeof(*sle)) : NULL;
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry **slp =
-	    nsl ? calloc(nsl, sizeof(*slp)) : NULL;
-	for (size_t i = 0; i < nsl; i++) {
-		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
-		    &sle[i]);
-		char *eq = strchr(sl[i], '=');
-		sle[i].key = eq ? strndup(sl[i], (size_t)(eq - sl[i])) : strdup(sl[i]);
-		sle[i].value = eq ? eq + 1 : (char *)"true"; /* ctr's LabelArgs */
-		slp[i] = &sle[i];
-	}
-	pr.labels = slp;
-	pr.n_labels = nsl;
+	struct ctr_snap_labels l;
+	if (ctr_snap_labels(&l, sl, nsl))
+		return ctr_fail("out of memory");
+	pr.labels = l.p;
+	pr.n_labels = l.n;
 	int prc =
 	    ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
 		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
 		    (ProtobufCMessage **)prep);
-	for (size_t i = 0; i < nsl; i++)
-		free(sle[i].key);
-	free(sle);
-	free(slp);
+	ctr_snap_labels_free(&l);
 	return prc ? 1 : 0;
 }
 

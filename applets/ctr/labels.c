@@ -53,3 +53,41 @@ void ctr_labels_free(struct ctr_labels *l)
 	free(l->paths);
 	memset(l, 0, sizeof(*l));
 }
+
+int ctr_snap_labels(struct ctr_snap_labels *l, char *const *args, size_t nargs)
+{
+	memset(l, 0, sizeof(*l));
+	if (!nargs)
+		return 0;
+	l->e = calloc(nargs, sizeof(*l->e));
+	l->p = calloc(nargs, sizeof(*l->p));
+	if (!l->e || !l->p) {
+		ctr_snap_labels_free(l);
+		return -1;
+	}
+	for (size_t i = 0; i < nargs; i++) {
+		const char *v;
+		char *k;
+		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
+		    &l->e[i]);
+		ctr_label_split(args[i], &k, &v);
+		l->e[i].key = k;
+		l->e[i].value = (char *)v;
+		l->p[i] = &l->e[i];
+		l->n++;
+		if (!k) {
+			ctr_snap_labels_free(l);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ctr_snap_labels_free(struct ctr_snap_labels *l)
+{
+	for (size_t i = 0; l->e && i < l->n; i++)
+		free(l->e[i].key);
+	free(l->e);
+	free(l->p);
+	memset(l, 0, sizeof(*l));
+}
