@@ -7,6 +7,7 @@
 #include "containers/v1/containers.pb-c.h"
 #include "ctr/container.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include <ctrbox/jsonw.h>
 #include "ctr/spec.h"
@@ -313,73 +314,40 @@ static int c_delete(struct ctr *c, int argc, char **argv)
 	return 0;
 }
 
-static int c_label(struct ctr *c, int argc, char **argv)
+/* Containers.Update of id's labels (l), then the labels the container has */
+static int c_label_update(struct ctr *c, char *id, const struct ctr_labels *l)
 {
-	struct ctr_args a;
-	int rc = 1;
+	Containerd__Services__Containers__V1__Container__LabelsEntry *e =
+	    calloc(l->n + 1, sizeof(*e));
+	Containerd__Services__Containers__V1__Container__LabelsEntry **ep =
+	    calloc(l->n + 1, sizeof(*ep));
 	ProtobufCMessage *resp = NULL;
-	Containerd__Services__Containers__V1__Container__LabelsEntry *e = NULL, **ep = NULL;
-	char **paths = NULL, **keys = NULL;
-	size_t n = 0;
-	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
-		goto out;
-	if (a.argc < 1 || !*a.argv[0]) {
-		ctr_fail("container id must be provided: invalid argument");
-		goto out;
-	}
-	char *gerr = NULL;
-	if (ctr_container_get(c, a.argv[0], &resp, &gerr)) {
-		cx_fail(c, gerr);
-		free(gerr);
-		goto out;
-	}
-	protobuf_c_message_free_unpacked(resp, NULL);
-	resp = NULL;
-	size_t cap = (size_t)a.argc;
-	e = calloc(cap, sizeof(*e));
-	ep = calloc(cap, sizeof(*ep));
-	paths = calloc(cap, sizeof(*paths));
-	keys = calloc(cap, sizeof(*keys));
-	if (!e || !ep || !paths || !keys) {
+	int rc = 1;
+	if (!e || !ep) {
 		ctr_fail("out of memory");
 		goto out;
 	}
-	for (int i = 1; i < a.argc; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(a.argv[i], &k, &v);
-		size_t j = 0;
-		while (j < n && strcmp(keys[j], k))
-			j++;
-		if (j < n) {
-			free(k);
-			e[j].value = (char *)v;
-			continue;
-		}
-		keys[n] = k;
-		e[n] = (Containerd__Services__Containers__V1__Container__LabelsEntry)
+	for (size_t i = 0; i < l->n; i++) {
+		e[i] = (Containerd__Services__Containers__V1__Container__LabelsEntry)
 		    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__LABELS_ENTRY__INIT;
-		e[n].key = k;
-		e[n].value = (char *)v;
-		ep[n] = &e[n];
-		if (asprintf(&paths[n], "labels.%s", k) < 0)
-			paths[n] = NULL;
-		n++;
+		e[i].key = l->v[i].key;
+		e[i].value = (char *)l->v[i].value;
+		ep[i] = &e[i];
 	}
 	Container ct = CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__INIT;
 	Containerd__Services__Containers__V1__Container__Runtime rt =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__CONTAINER__RUNTIME__INIT;
-	ct.id = a.argv[0];
-	ct.n_labels = n;
+	ct.id = id;
+	ct.n_labels = l->n;
 	ct.labels = ep;
 	ct.runtime = &rt;
 	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
-	mask.n_paths = n;
-	mask.paths = paths;
+	mask.n_paths = l->npaths;
+	mask.paths = l->paths;
 	Containerd__Services__Containers__V1__UpdateContainerRequest req =
 	    CONTAINERD__SERVICES__CONTAINERS__V1__UPDATE_CONTAINER_REQUEST__INIT;
 	req.container = &ct;
-	req.update_mask = n ? &mask : NULL;
+	req.update_mask = l->npaths ? &mask : NULL;
 	if (cx_rpc(c, "/containerd.services.containers.v1.Containers/Update", &req.base,
 		   &containerd__services__containers__v1__update_container_response__descriptor,
 		   &resp))
@@ -396,16 +364,39 @@ static int c_label(struct ctr *c, int argc, char **argv)
 	jb_free(&b);
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(keys[i]);
-		free(paths[i]);
-	}
-	free(keys);
-	free(paths);
 	free(e);
 	free(ep);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+static int c_label(struct ctr *c, int argc, char **argv)
+{
+	struct ctr_args a;
+	struct ctr_labels l;
+	int rc = 1;
+	ProtobufCMessage *resp = NULL;
+	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
+		goto out;
+	if (a.argc < 1 || !*a.argv[0]) {
+		ctr_fail("container id must be provided: invalid argument");
+		goto out;
+	}
+	char *gerr = NULL;
+	if (ctr_container_get(c, a.argv[0], &resp, &gerr)) {
+		cx_fail(c, gerr);
+		free(gerr);
+		goto out;
+	}
+	protobuf_c_message_free_unpacked(resp, NULL);
+	if (ctr_labels_parse(&l, a.argv + 1, (size_t)a.argc - 1, false)) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	rc = c_label_update(c, a.argv[0], &l);
+	ctr_labels_free(&l);
+out:
 	ctr_args_free(&a);
 	return rc;
 }
@@ -431,21 +422,126 @@ static const struct ctr_flag create_flags[] = {
     CTR_CONTAINER_FLAGS,
 };
 
+/* the arguments containers create needs and the flags ctrbox-ctr does not support */
+static int create_flags_check(const struct ctr_args *a, const char *ref, const char *id)
+{
+	if (!*ref) {
+		ctr_fail("image ref must be provided: invalid argument");
+		return 1;
+	}
+	if (!*id) {
+		ctr_fail("container id must be provided: invalid argument");
+		return 1;
+	}
+	static const char *const unsupported[] = {
+	    "env-file", "privileged",	   "runtime-config-path",      "pid-file",
+	    "seccomp",	"seccomp-profile", "apparmor-default-profile", "apparmor-profile",
+	    "rdt-class"};
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		const char *v = ctr_str(a, unsupported[i]);
+		if ((v && *v) || ctr_bool(a, unsupported[i])) {
+			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported[i]);
+			return 1;
+		}
+	}
+	static const char *const unsupported_multi[] = {"mount",  "with-ns", "gpus",
+							"device", "cap-add", "cap-drop"};
+	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
+		size_t nm;
+		ctr_multi(a, unsupported_multi[i], &nm);
+		if (nm) {
+			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported_multi[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* the spec options of containers create's flags and arguments */
+static int create_spec_opts(struct ctr *c, const struct ctr_args *a, const char *id,
+			    struct ctr_spec_opts *so)
+{
+	so->ns = c->ns;
+	so->id = id;
+	so->tty = ctr_bool(a, "tty");
+	so->cwd = ctr_str(a, "cwd");
+	so->env = ctr_multi(a, "env", &so->nenv);
+	so->labels = ctr_multi(a, "label", &so->nlabels);
+	so->annotations = ctr_multi(a, "annotation", &so->nannotations);
+	so->read_only = ctr_bool(a, "read-only");
+	so->net_host = ctr_bool(a, "net-host");
+	so->allow_new_privs = ctr_bool(a, "allow-new-privs");
+	so->cpu_shares = 0; /* `containers create` has no --cpu-shares flag */
+	if (a->argc > 2) {
+		so->args = a->argv + 2;
+		so->nargs = (size_t)a->argc - 2;
+	}
+	const char *ml = ctr_str(a, "memory-limit");
+	if (ml && *ml) {
+		char *e;
+		unsigned long long v = strtoull(ml, &e, 0);
+		if (*e || *ml == '-') {
+			ctr_fail("invalid value \"%s\" for flag -memory-limit: parse error", ml);
+			return 1;
+		}
+		so->memory_limit = v;
+	}
+	return 0;
+}
+
+/* Snapshots.Prepare of the container's rootfs (key id) on the image's top layer, with the
+ * --snapshotter-label labels */
+static int create_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+			  const char *id, const struct ctr_image *img, ProtobufCMessage **prep)
+{
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+	pr.snapshotter = (char *)snapshotter;
+	pr.key = (char *)id;
+	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
+	size_t nsl;
+	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
+	struct ctr_snap_labels l;
+	if (ctr_snap_labels(&l, sl, nsl))
+		return ctr_fail("out of memory");
+	pr.labels = l.p;
+	pr.n_labels = l.n;
+	int rc = cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
+			&containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
+			prep);
+	ctr_snap_labels_free(&l);
+	return rc ? 1 : 0;
+}
+
+/* the spec (*spec), with the user and additional gids of the prepared rootfs' /etc files */
+static int create_spec(const ProtobufCMessage *prep, struct ctr_spec_opts *so, char **spec)
+{
+	const Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pp = (const void *)prep;
+	char *passwd = NULL, *group = NULL, *err = NULL;
+	ctr_spec_read_etc(pp->mounts, pp->n_mounts, &passwd, &group);
+	so->etc_passwd = passwd;
+	so->etc_group = group;
+	*spec = ctr_spec_json(so, &err);
+	so->etc_passwd = so->etc_group = NULL;
+	if (!*spec)
+		ctr_fail("%s", err ? err : "spec generation failed");
+	free(err);
+	free(passwd);
+	free(group);
+	return *spec ? 0 : 1;
+}
+
 static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 {
 	struct ctr_args a;
 	struct ctr_image img;
 	struct ctr_spec_opts so;
 	struct ctr_container_rec rec = {0};
-	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL;
+	char *spec = NULL;
 	int rc = 1, have_img = 0, leased = 0, prepared = 0;
 	const char *snapshotter = NULL;
 	const char *id = NULL;
 	ProtobufCMessage *prep = NULL, *cresp = NULL;
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle = NULL,
-										 **slp = NULL;
-	char **slk = NULL;
-	size_t nsl = 0;
 
 	memset(&img, 0, sizeof(img));
 	ctr_spec_opts_init(&so);
@@ -458,35 +554,8 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	}
 	const char *ref = a.argc > 0 ? a.argv[0] : "";
 	id = a.argc > 1 ? a.argv[1] : "";
-	if (!*ref) {
-		ctr_fail("image ref must be provided: invalid argument");
+	if (create_flags_check(&a, ref, id))
 		goto out;
-	}
-	if (!*id) {
-		ctr_fail("container id must be provided: invalid argument");
-		goto out;
-	}
-	static const char *const unsupported[] = {
-	    "env-file", "privileged",	   "runtime-config-path",      "pid-file",
-	    "seccomp",	"seccomp-profile", "apparmor-default-profile", "apparmor-profile",
-	    "rdt-class"};
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		const char *v = ctr_str(&a, unsupported[i]);
-		if ((v && *v) || ctr_bool(&a, unsupported[i])) {
-			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported[i]);
-			goto out;
-		}
-	}
-	static const char *const unsupported_multi[] = {"mount",  "with-ns", "gpus",
-							"device", "cap-add", "cap-drop"};
-	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
-		size_t nm;
-		ctr_multi(&a, unsupported_multi[i], &nm);
-		if (nm) {
-			ctr_fail("--%s is not supported by ctrbox-ctr", unsupported_multi[i]);
-			goto out;
-		}
-	}
 	const char *runtime = ctr_str(&a, "runtime");
 	if (!runtime || !*runtime)
 		runtime = CTR_RUNC_RUNTIME;
@@ -496,31 +565,8 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	if (!snapshotter || !*snapshotter)
 		snapshotter = "overlayfs";
 
-	so.ns = c->ns;
-	so.id = id;
-	so.tty = ctr_bool(&a, "tty");
-	so.cwd = ctr_str(&a, "cwd");
-	so.env = ctr_multi(&a, "env", &so.nenv);
-	so.labels = ctr_multi(&a, "label", &so.nlabels);
-	so.annotations = ctr_multi(&a, "annotation", &so.nannotations);
-	so.read_only = ctr_bool(&a, "read-only");
-	so.net_host = ctr_bool(&a, "net-host");
-	so.allow_new_privs = ctr_bool(&a, "allow-new-privs");
-	so.cpu_shares = 0; /* `containers create` has no --cpu-shares flag */
-	if (a.argc > 2) {
-		so.args = a.argv + 2;
-		so.nargs = (size_t)a.argc - 2;
-	}
-	const char *ml = ctr_str(&a, "memory-limit");
-	if (ml && *ml) {
-		char *e;
-		unsigned long long v = strtoull(ml, &e, 0);
-		if (*e || *ml == '-') {
-			ctr_fail("invalid value \"%s\" for flag -memory-limit: parse error", ml);
-			goto out;
-		}
-		so.memory_limit = v;
-	}
+	if (create_spec_opts(c, &a, id, &so))
+		goto out;
 
 	if (!ctr_client(c))
 		goto out;
@@ -533,48 +579,12 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 		goto out;
 	leased = 1;
 
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
-	pr.snapshotter = (char *)snapshotter;
-	pr.key = (char *)id;
-	pr.parent = img.nlayers ? img.chain_ids[img.nlayers - 1] : (char *)"";
-	char **sl = ctr_multi(&a, "snapshotter-label", &nsl);
-	if (nsl) {
-		sle = calloc(nsl, sizeof(*sle));
-		slp = calloc(nsl, sizeof(*slp));
-		slk = calloc(nsl, sizeof(*slk));
-		if (!sle || !slp || !slk) {
-			nsl = 0;
-			ctr_fail("out of memory");
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nsl; i++) {
-		const char *v;
-		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
-		    &sle[i]);
-		ctr_label_split(sl[i], &slk[i], &v);
-		sle[i].key = slk[i];
-		sle[i].value = (char *)v;
-		slp[i] = &sle[i];
-	}
-	pr.labels = slp;
-	pr.n_labels = nsl;
-	if (cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
-		   &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		   &prep))
+	if (create_prepare(c, &a, snapshotter, id, &img, &prep))
 		goto out;
 	prepared = 1;
-	const Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pp = (const void *)prep;
-	ctr_spec_read_etc(pp->mounts, pp->n_mounts, &passwd, &group);
 	so.image_config = img.config_json;
-	so.etc_passwd = passwd;
-	so.etc_group = group;
-	spec = ctr_spec_json(&so, &err);
-	if (!spec) {
-		ctr_fail("%s", err ? err : "spec generation failed");
+	if (create_spec(prep, &so, &spec))
 		goto out;
-	}
 
 	if (ctr_container_rec_init(&rec, id, img.name ? img.name : ref, runtime, NULL, spec,
 				   snapshotter, img.config_json, so.labels, so.nlabels))
@@ -596,16 +606,8 @@ out:
 		protobuf_c_message_free_unpacked(cresp, NULL);
 	if (prep)
 		protobuf_c_message_free_unpacked(prep, NULL);
-	for (size_t i = 0; slk && i < nsl; i++)
-		free(slk[i]);
-	free(slk);
-	free(sle);
-	free(slp);
 	ctr_container_rec_free(&rec);
 	free(spec);
-	free(err);
-	free(passwd);
-	free(group);
 	if (have_img)
 		ctr_image_free(&img);
 	ctr_args_free(&a);

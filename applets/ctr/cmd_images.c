@@ -12,6 +12,7 @@
 
 #include "content/v1/content.pb-c.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include "ctr/tar.h"
 #include "google/protobuf/field_mask.pb-c.h"
@@ -630,6 +631,65 @@ static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
 	return chain;
 }
 
+/* how many of an image's parts the content store has: "complete (n/n)" or "incomplete
+ * (k/n)" in status, "PRESENT/REQUIRED" in size; 1 when complete */
+static int check_parts(struct ctr *c, const struct desc *parts, size_t np, char *status,
+		       size_t statuslen, char *size, size_t sizelen)
+{
+	int complete = 1;
+	int64_t req = 0, pres = 0;
+	size_t npres = 0;
+	for (size_t k = 0; k < np; k++) {
+		char *e2 = NULL;
+		req += parts[k].size;
+		if (!content_exists(c, parts[k].digest, &e2)) {
+			pres += parts[k].size;
+			npres++;
+		}
+		free(e2);
+	}
+	if (npres < np)
+		complete = 0;
+	char *hp = ctr_human_bytes(pres), *hr = ctr_human_bytes(req);
+	snprintf(status, statuslen, "%s (%zu/%zu)", npres < np ? "incomplete" : "complete", npres,
+		 np);
+	snprintf(size, sizelen, "%s/%s", hp ? hp : "", hr ? hr : "");
+	free(hp);
+	free(hr);
+	return complete;
+}
+
+/* image.IsUnpacked: the top chain id exists in the snapshotter sn; the first error other
+ * than not found in *exit_err */
+static int check_unpacked(struct ctr *c, const char *sn, const char *name,
+			  const struct desc *top_part, char **exit_err)
+{
+	char *err = NULL;
+	int unpacked = 0;
+	char *top = chain_top(c, top_part, &err);
+	if (top) {
+		Containerd__Services__Snapshots__V1__StatSnapshotRequest sreq =
+		    CONTAINERD__SERVICES__SNAPSHOTS__V1__STAT_SNAPSHOT_REQUEST__INIT;
+		char *se = NULL;
+		sreq.snapshotter = (char *)sn;
+		sreq.key = top;
+		int src = ctr_call(
+		    c, "/containerd.services.snapshots.v1.Snapshots/Stat", &sreq.base,
+		    &containerd__services__snapshots__v1__stat_snapshot_response__descriptor, NULL,
+		    &se);
+		if (!src)
+			unpacked = 1;
+		else if (src != CTRBOX_NOT_FOUND && !*exit_err &&
+			 asprintf(exit_err, "unable to check unpack for %s: %s", name,
+				  ctr_errtext(src, se)) < 0)
+			*exit_err = NULL;
+		free(se);
+	}
+	free(top);
+	free(err);
+	return unpacked;
+}
+
 static int cmd_check(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag fl[] = {{"quiet,q", CF_BOOL, NULL},
@@ -681,52 +741,13 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 			free(h);
 			complete = 0;
 		} else {
-			int64_t req = 0, pres = 0;
-			size_t npres = 0;
-			for (size_t k = 0; k < np; k++) {
-				char *e2 = NULL;
-				req += parts[k].size;
-				if (!content_exists(c, parts[k].digest, &e2)) {
-					pres += parts[k].size;
-					npres++;
-				}
-				free(e2);
-			}
-			if (npres < np)
-				complete = 0;
-			char *hp = ctr_human_bytes(pres), *hr = ctr_human_bytes(req);
-			snprintf(status, sizeof(status), "%s (%zu/%zu)",
-				 npres < np ? "incomplete" : "complete", npres, np);
-			snprintf(size, sizeof(size), "%s/%s", hp ? hp : "", hr ? hr : "");
-			free(hp);
-			free(hr);
+			complete =
+			    check_parts(c, parts, np, status, sizeof(status), size, sizeof(size));
 		}
 		free(err);
 		err = NULL;
-		/* image.IsUnpacked: the top chain id exists in the snapshotter */
-		if (!mrc && np > 0) {
-			char *top = chain_top(c, &parts[0], &err);
-			if (top) {
-				Containerd__Services__Snapshots__V1__StatSnapshotRequest sreq =
-				    CONTAINERD__SERVICES__SNAPSHOTS__V1__STAT_SNAPSHOT_REQUEST__INIT;
-				char *se = NULL;
-				sreq.snapshotter = (char *)sn;
-				sreq.key = top;
-				int src = ctr_call(
-				    c, "/containerd.services.snapshots.v1.Snapshots/Stat",
-				    &sreq.base,
-				    &containerd__services__snapshots__v1__stat_snapshot_response__descriptor,
-				    NULL, &se);
-				if (!src)
-					unpacked = 1;
-				else if (src != CTRBOX_NOT_FOUND && !exit_err &&
-					 asprintf(&exit_err, "unable to check unpack for %s: %s",
-						  img->name, ctr_errtext(src, se)) < 0)
-					exit_err = NULL;
-				free(se);
-			}
-			free(top);
-		}
+		if (!mrc && np > 0)
+			unpacked = check_unpacked(c, sn, img->name, &parts[0], &exit_err);
 		free(err);
 		descs_free(parts, np);
 		if (t)
@@ -825,57 +846,23 @@ out:
 
 /* ---- label ---- */
 
-static int cmd_label(struct ctr *c, int argc, char **argv)
+/* Images.Update of name's labels (l), then the labels the image has */
+static int label_update(struct ctr *c, const char *name, const struct ctr_labels *l)
 {
-	static const struct ctr_flag fl[] = {{"replace-all,r", CF_BOOL, NULL}};
-	struct ctr_args a;
-	int rc = 1;
-	if (ctr_parse(argc, argv, fl, 1, 1, &a))
-		goto out;
-	const char *name = a.argc ? a.argv[0] : "";
-	if (!*name) {
-		ctr_fail("please specify an image");
-		goto out;
-	}
-	int nl = a.argc - 1, np = 0, ne = 0;
 	Containerd__Services__Images__V1__Image__LabelsEntry *ents =
-	    calloc((size_t)nl + 1, sizeof(*ents));
-	Containerd__Services__Images__V1__Image__LabelsEntry **lv =
-	    calloc((size_t)nl + 1, sizeof(*lv));
-	char **paths = calloc((size_t)nl + 1, sizeof(*paths));
-	char **keys = calloc((size_t)nl + 1, sizeof(*keys));
-	if (!ents || !lv || !paths || !keys) {
+	    calloc(l->n + 1, sizeof(*ents));
+	Containerd__Services__Images__V1__Image__LabelsEntry **lv = calloc(l->n + 1, sizeof(*lv));
+	int rc = 1;
+	if (!ents || !lv) {
 		ctr_fail("out of memory");
-		goto lout;
+		goto out;
 	}
-	for (int i = 0; i < nl; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(a.argv[i + 1], &k, &v);
-		int j;
-		if (!k)
-			continue;
-		for (j = 0; j < ne && strcmp(keys[j], k); j++)
-			;
-		if (j < ne) { /* the last value wins */
-			free(k);
-			ents[j].value = (char *)v;
-			continue;
-		}
-		keys[ne] = k;
-		Containerd__Services__Images__V1__Image__LabelsEntry e =
+	for (size_t i = 0; i < l->n; i++) {
+		ents[i] = (Containerd__Services__Images__V1__Image__LabelsEntry)
 		    CONTAINERD__SERVICES__IMAGES__V1__IMAGE__LABELS_ENTRY__INIT;
-		e.key = k;
-		e.value = (char *)v;
-		ents[ne] = e;
-		lv[ne] = &ents[ne];
-		ne++;
-		if (ctr_bool(&a, "replace-all"))
-			paths[np] = strdup("labels");
-		else if (asprintf(&paths[np], "labels.%s", k) < 0)
-			paths[np] = NULL;
-		if (paths[np])
-			np++;
+		ents[i].key = l->v[i].key;
+		ents[i].value = (char *)l->v[i].value;
+		lv[i] = &ents[i];
 	}
 	Containerd__Services__Images__V1__UpdateImageRequest req =
 	    CONTAINERD__SERVICES__IMAGES__V1__UPDATE_IMAGE_REQUEST__INIT;
@@ -885,35 +872,49 @@ static int cmd_label(struct ctr *c, int argc, char **argv)
 	Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
 	img.name = (char *)name;
 	img.target = &target;
-	img.n_labels = (size_t)ne;
+	img.n_labels = l->n;
 	img.labels = lv;
 	req.image = &img;
-	if (np) {
-		mask.n_paths = (size_t)np;
-		mask.paths = paths;
+	if (l->npaths) {
+		mask.n_paths = l->npaths;
+		mask.paths = l->paths;
 		req.update_mask = &mask;
 	}
 	Containerd__Services__Images__V1__UpdateImageResponse *r = NULL;
 	if (ctr_rpc(c, IMG_SVC "Update", &req.base,
 		    &containerd__services__images__v1__update_image_response__descriptor,
 		    (ProtobufCMessage **)&r))
-		goto lout;
+		goto out;
 	if (r->image)
 		print_labels_line(r->image, ",", stdout);
 	printf("\n");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	rc = 0;
-lout:
-	for (int i = 0; i < nl; i++) {
-		if (keys)
-			free(keys[i]);
-		if (paths)
-			free(paths[i]);
-	}
-	free(keys);
-	free(paths);
+out:
 	free(lv);
 	free(ents);
+	return rc;
+}
+
+static int cmd_label(struct ctr *c, int argc, char **argv)
+{
+	static const struct ctr_flag fl[] = {{"replace-all,r", CF_BOOL, NULL}};
+	struct ctr_args a;
+	struct ctr_labels l;
+	int rc = 1;
+	if (ctr_parse(argc, argv, fl, 1, 1, &a))
+		goto out;
+	const char *name = a.argc ? a.argv[0] : "";
+	if (!*name) {
+		ctr_fail("please specify an image");
+		goto out;
+	}
+	if (ctr_labels_parse(&l, a.argv + 1, (size_t)a.argc - 1, ctr_bool(&a, "replace-all"))) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	rc = label_update(c, name, &l);
+	ctr_labels_free(&l);
 out:
 	ctr_args_free(&a);
 	return rc;
@@ -973,6 +974,50 @@ static int w_roundtrip(struct ctr *c, struct ctrbox_grpc_stream *st, struct wctx
 }
 
 /* content.WriteBlob through the Write stream: 0 (written or already there) or 1 printed. */
+/* the data from *off on, in writes of at most 1 MiB; *off: where the writer is */
+static int w_write_all(struct ctr *c, struct ctrbox_grpc_stream *st, struct wctx *w,
+		       const uint8_t *data, size_t len, int64_t *off)
+{
+	int rc;
+	while ((size_t)*off < len) {
+		size_t n = len - (size_t)*off;
+		if (n > (1u << 20))
+			n = 1u << 20;
+		Containerd__Services__Content__V1__WriteContentRequest wr =
+		    CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
+		wr.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__WRITE;
+		wr.offset = *off;
+		wr.data.data = (uint8_t *)data + *off;
+		wr.data.len = n;
+		rc = w_roundtrip(c, st, w, &wr);
+		if (rc)
+			return rc;
+		if (w->resp->offset <= *off) {
+			rc = CTRBOX_INTERNAL;
+			free(w->msg);
+			w->msg = strdup("short write");
+			return rc;
+		}
+		*off = w->resp->offset;
+	}
+	return 0;
+}
+
+/* the write stream closed and its end awaited (cancelled at the deadline) */
+static void w_close(struct ctr *c, struct ctrbox_grpc_stream *st, struct wctx *w)
+{
+	if (!w->done)
+		ctrbox_grpc_stream_close_send(st);
+	while (!w->done) {
+		w->wake = 0;
+		if (ctrbox_loop_run_until(c->loop, &w->wake, c->deadline_ms) < 0 && !w->wake) {
+			ctrbox_grpc_stream_cancel(st);
+			w->done = 1;
+			break;
+		}
+	}
+}
+
 static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_t *data, size_t len,
 		  const char *digest)
 {
@@ -1004,27 +1049,9 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 	if (off < 0 || (size_t)off > len)
 		off = 0;
 	stage = "failed to send write";
-	while ((size_t)off < len) {
-		size_t n = len - (size_t)off;
-		if (n > (1u << 20))
-			n = 1u << 20;
-		Containerd__Services__Content__V1__WriteContentRequest wr =
-		    CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
-		wr.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__WRITE;
-		wr.offset = off;
-		wr.data.data = (uint8_t *)data + off;
-		wr.data.len = n;
-		rc = w_roundtrip(c, st, &w, &wr);
-		if (rc)
-			goto fail;
-		if (w.resp->offset <= off) {
-			rc = CTRBOX_INTERNAL;
-			free(w.msg);
-			w.msg = strdup("short write");
-			goto fail;
-		}
-		off = w.resp->offset;
-	}
+	rc = w_write_all(c, st, &w, data, len, &off);
+	if (rc)
+		goto fail;
 	stage = "commit failed";
 	Containerd__Services__Content__V1__WriteContentRequest cm =
 	    CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
@@ -1045,17 +1072,7 @@ static int ingest(struct ctr *c, const char *name, const char *ref, const uint8_
 		rc = 1;
 		goto out;
 	}
-	if (!w.done)
-		ctrbox_grpc_stream_close_send(st);
-	while (!w.done) {
-		w.wake = 0;
-		if (ctrbox_loop_run_until(c->loop, &w.wake, c->deadline_ms) < 0 && !w.wake) {
-			ctrbox_grpc_stream_cancel(st);
-			st = NULL;
-			w.done = 1;
-			break;
-		}
-	}
+	w_close(c, st, &w);
 	st = NULL;
 	rc = 0;
 	goto out;
@@ -1694,6 +1711,171 @@ static int load_input(const char *in, uint8_t **buf, size_t *len, int *mapped)
 	return 0;
 }
 
+/* the import flags: base name (--base-name, else import-DATE), digests, platforms */
+static int import_opts(const struct ctr_args *a, struct import_state *s, char *base, size_t baselen,
+		       struct want *pw)
+{
+	const char *bn = ctr_str(a, "base-name");
+	if (bn && *bn) {
+		s->base = bn;
+		s->prefix_filter = 1;
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(base, baselen, "import-%Y-%m-%d", &tm);
+		s->base = base;
+	}
+	s->digests = ctr_bool(a, "digests");
+	if (ctr_bool(a, "skip-digest-for-named")) {
+		if (!s->digests) {
+			ctr_fail("--skip-digest-for-named must be specified with --digests option");
+			return 1;
+		}
+		s->skip_named = 1;
+	}
+	const char *plat = ctr_str(a, "platform");
+	if (plat && *plat) {
+		if (parse_platform(plat, pw)) {
+			ctr_fail(
+			    "\"%s\": unknown operating system or architecture: invalid argument",
+			    plat);
+			return 1;
+		}
+		s->want = *pw;
+	}
+	if (ctr_bool(a, "all-platforms"))
+		s->want.all = 1;
+	return 0;
+}
+
+/* the archive (a file, or - for stdin) read and its tar entries parsed */
+static int import_read(const char *in, uint8_t **buf, size_t *len, int *mapped, struct tar *tr)
+{
+	int e = load_input(in, buf, len, mapped);
+	if (e) {
+		char es[128];
+		snprintf(es, sizeof(es), "%s", strerror(-e));
+		es[0] = (char)tolower((unsigned char)es[0]); /* Go's wording */
+		ctr_fail("open %s: %s", in, es);
+		return 1;
+	}
+	e = tar_parse(*buf, *len, tr);
+	if (e) {
+		ctr_fail("%s", e == -ENOMEM  ? "out of memory"
+			       : e == -EPIPE ? "unexpected EOF"
+					     : "archive/tar: invalid tar header");
+		return 1;
+	}
+	return 0;
+}
+
+/* every regular file of the archive into the content store (unless there), its digest in
+ * dgs[i]; oci-layout, manifest.json and index.json found on the way */
+static int import_ingest(struct ctr *c, const struct tar *tr, char (*dgs)[80],
+			 const struct tar_entry **layout, const struct tar_entry **dmanifest,
+			 const struct tar_entry **idx, char *idx_digest)
+{
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tar_entry *te = &tr->e[i];
+		if (te->type != '0')
+			continue;
+		if (!strcmp(te->name, "oci-layout")) {
+			*layout = te;
+			continue;
+		}
+		if (!strcmp(te->name, "manifest.json")) {
+			*dmanifest = te;
+			continue;
+		}
+		char hex[65], dg[80], *ref = NULL;
+		ctrbox_sha256_hex(te->data, te->size, hex);
+		snprintf(dg, sizeof(dg), "sha256:%s", hex);
+		memcpy(dgs[i], dg, sizeof(dg));
+		if (!strcmp(te->name, "index.json")) {
+			*idx = te;
+			snprintf(idx_digest, 80, "%s", dg);
+		}
+		char *ierr = NULL;
+		int ir = content_exists(c, dg, &ierr);
+		free(ierr);
+		if (ir == 0)
+			continue;
+		if (asprintf(&ref, "tar-%s", te->name) < 0) {
+			ctr_fail("out of memory");
+			return 1;
+		}
+		ir = ingest(c, te->name, ref, te->data, te->size, dg);
+		free(ref);
+		if (ir)
+			return 1;
+	}
+	return 0;
+}
+
+/* the archive's index: index.json of an OCI layout 1.0.0, else one made of docker's
+ * manifest.json */
+static int import_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
+			const struct tar_entry *layout, const struct tar_entry *dmanifest,
+			const struct tar_entry *idx, const char *idx_digest, struct desc *index)
+{
+	if (layout) {
+		struct ctrbox_json j = {0};
+		char *ver = NULL;
+		if (!ctrbox_json_parse(&j, (const char *)layout->data, layout->size))
+			ver = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "imageLayoutVersion"));
+		ctrbox_json_free(&j);
+		if (ver && *ver && strcmp(ver, "1.0.0")) {
+			ctr_fail("unsupported OCI version %s", ver);
+			free(ver);
+			return 1;
+		}
+		if (!ver || !*ver)
+			layout = NULL;
+		free(ver);
+	}
+	if (!layout && !dmanifest) {
+		ctr_fail("unrecognized image format");
+		return 1;
+	}
+	if (layout && !idx) {
+		ctr_fail("missing index.json in OCI layout 1.0.0");
+		return 1;
+	}
+	if (layout) {
+		index->mt = strdup(MT_OCI_INDEX);
+		index->digest = strdup(idx_digest);
+		index->size = (int64_t)idx->size;
+	} else if (docker_index(c, tr, dgs, dmanifest, index)) {
+		return 1;
+	}
+	if (!index->mt || !index->digest) {
+		ctr_fail("out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+/* each imported image unpacked into the snapshotter, as ctr prints it */
+static int import_unpack(struct ctr *c, const struct ctr_args *a, const struct import_state *s)
+{
+	const char *sn = snapshotter_flag(a);
+	for (size_t i = 0; i < s->nimgs; i++) {
+		struct ctr_image img;
+		printf("unpacking %s (%s)...", s->imgs[i].name, s->imgs[i].d.digest);
+		fflush(stdout);
+		if (ctr_image_load(c, s->imgs[i].name, &img))
+			return 1;
+		int ur = ctr_image_unpack(c, &img, sn);
+		ctr_image_free(&img);
+		if (ur)
+			return 1;
+		printf("done\n");
+		fflush(stdout);
+	}
+	return 0;
+}
+
 static int cmd_import(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag fl[] = {
@@ -1722,53 +1904,11 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 	s.want = default_want;
 	if (ctr_parse(argc, argv, fl, sizeof(fl) / sizeof(fl[0]), 1, &a))
 		goto out;
-	const char *bn = ctr_str(&a, "base-name");
-	if (bn && *bn) {
-		s.base = bn;
-		s.prefix_filter = 1;
-	} else {
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(base, sizeof(base), "import-%Y-%m-%d", &tm);
-		s.base = base;
-	}
-	s.digests = ctr_bool(&a, "digests");
-	if (ctr_bool(&a, "skip-digest-for-named")) {
-		if (!s.digests) {
-			ctr_fail("--skip-digest-for-named must be specified with --digests option");
-			goto out;
-		}
-		s.skip_named = 1;
-	}
-	const char *plat = ctr_str(&a, "platform");
-	if (plat && *plat) {
-		if (parse_platform(plat, &pw)) {
-			ctr_fail(
-			    "\"%s\": unknown operating system or architecture: invalid argument",
-			    plat);
-			goto out;
-		}
-		s.want = pw;
-	}
-	if (ctr_bool(&a, "all-platforms"))
-		s.want.all = 1;
+	if (import_opts(&a, &s, base, sizeof(base), &pw))
+		goto out;
 	const char *in = a.argc ? a.argv[0] : "";
-	int e = load_input(in, &buf, &len, &mapped);
-	if (e) {
-		char es[128];
-		snprintf(es, sizeof(es), "%s", strerror(-e));
-		es[0] = (char)tolower((unsigned char)es[0]); /* Go's wording */
-		ctr_fail("open %s: %s", in, es);
+	if (import_read(in, &buf, &len, &mapped, &tr))
 		goto out;
-	}
-	e = tar_parse(buf, len, &tr);
-	if (e) {
-		ctr_fail("%s", e == -ENOMEM  ? "out of memory"
-			       : e == -EPIPE ? "unexpected EOF"
-					     : "archive/tar: invalid tar header");
-		goto out;
-	}
 	/* ingest, inside a lease, as the client's Import */
 	if (ctr_lease_begin(c))
 		goto out;
@@ -1779,74 +1919,10 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 		ctr_fail("out of memory");
 		goto lease_out;
 	}
-	for (size_t i = 0; i < tr.n; i++) {
-		const struct tar_entry *te = &tr.e[i];
-		if (te->type != '0')
-			continue;
-		if (!strcmp(te->name, "oci-layout")) {
-			layout = te;
-			continue;
-		}
-		if (!strcmp(te->name, "manifest.json")) {
-			dmanifest = te;
-			continue;
-		}
-		char hex[65], dg[80], *ref = NULL;
-		ctrbox_sha256_hex(te->data, te->size, hex);
-		snprintf(dg, sizeof(dg), "sha256:%s", hex);
-		memcpy(dgs[i], dg, sizeof(dg));
-		if (!strcmp(te->name, "index.json")) {
-			idx = te;
-			snprintf(idx_digest, sizeof(idx_digest), "%s", dg);
-		}
-		char *ierr = NULL;
-		int ir = content_exists(c, dg, &ierr);
-		free(ierr);
-		if (ir == 0)
-			continue;
-		if (asprintf(&ref, "tar-%s", te->name) < 0) {
-			ctr_fail("out of memory");
-			goto lease_out;
-		}
-		ir = ingest(c, te->name, ref, te->data, te->size, dg);
-		free(ref);
-		if (ir)
-			goto lease_out;
-	}
-	if (layout) {
-		struct ctrbox_json j = {0};
-		char *ver = NULL;
-		if (!ctrbox_json_parse(&j, (const char *)layout->data, layout->size))
-			ver = ctrbox_json_strdup(&j, ctrbox_json_get(&j, 0, "imageLayoutVersion"));
-		ctrbox_json_free(&j);
-		if (ver && *ver && strcmp(ver, "1.0.0")) {
-			ctr_fail("unsupported OCI version %s", ver);
-			free(ver);
-			goto lease_out;
-		}
-		if (!ver || !*ver)
-			layout = NULL;
-		free(ver);
-	}
-	if (!layout && !dmanifest) {
-		ctr_fail("unrecognized image format");
+	if (import_ingest(c, &tr, dgs, &layout, &dmanifest, &idx, idx_digest))
 		goto lease_out;
-	}
-	if (layout && !idx) {
-		ctr_fail("missing index.json in OCI layout 1.0.0");
+	if (import_index(c, &tr, dgs, layout, dmanifest, idx, idx_digest, &index))
 		goto lease_out;
-	}
-	if (layout) {
-		index.mt = strdup(MT_OCI_INDEX);
-		index.digest = strdup(idx_digest);
-		index.size = (int64_t)idx->size;
-	} else if (docker_index(c, &tr, dgs, dmanifest, &index)) {
-		goto lease_out;
-	}
-	if (!index.mt || !index.digest) {
-		ctr_fail("out of memory");
-		goto lease_out;
-	}
 	s.index = &index;
 	const char *iname = ctr_str(&a, "index-name");
 	if (iname && *iname)
@@ -1857,22 +1933,8 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 		if (save_image(c, &s.imgs[i]))
 			goto lease_out;
 	ctr_lease_end(c);
-	if (!ctr_bool(&a, "no-unpack")) {
-		const char *sn = snapshotter_flag(&a);
-		for (size_t i = 0; i < s.nimgs; i++) {
-			struct ctr_image img;
-			printf("unpacking %s (%s)...", s.imgs[i].name, s.imgs[i].d.digest);
-			fflush(stdout);
-			if (ctr_image_load(c, s.imgs[i].name, &img))
-				goto out;
-			int ur = ctr_image_unpack(c, &img, sn);
-			ctr_image_free(&img);
-			if (ur)
-				goto out;
-			printf("done\n");
-			fflush(stdout);
-		}
-	}
+	if (!ctr_bool(&a, "no-unpack") && import_unpack(c, &a, &s))
+		goto out;
 	rc = 0;
 	goto out;
 lease_out:

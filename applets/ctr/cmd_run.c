@@ -12,6 +12,7 @@
 #include "ctr/cio.h"
 #include "ctr/container.h"
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include "ctr/spec.h"
 #include "google/protobuf/any.pb-c.h"
@@ -156,52 +157,52 @@ static int delete_task(struct ctr *c, const char *id, const char *exec_id, bool 
 	return rc ? 1 : 0;
 }
 
-/* Creates the task (or exec process), starts it and, unless detached, forwards stdio and
- * signals until it exits, then deletes it. Returns the exit status to use. */
-static int run_task(struct ctr *c, const struct task_opts *o)
+/* the task's stdio: fifos (tty, or neither --null-io nor --log-uri), null, or the log URI; and
+ * the console in raw mode with a tty (*console). Returns 0, or 1 after ctr_fail. */
+static int task_io_open(const struct task_opts *o, struct ctr_cio *io, bool *console)
 {
-	struct ctr_cio io;
-	bool console = false;
-	int ret = 1;
-	bool created = false;
-	uint32_t pid = 0;
-
-	if (!ctr_client(c))
-		return 1;
 	if (o->tty) {
 		if (o->null_io)
 			return ctr_fail("tty and null-io cannot be used together");
 		if (ctr_console_raw() < 0)
 			return ctr_fail("provided file is not a console");
-		console = true;
+		*console = true;
 	}
 	if (o->tty || (!o->null_io && !(o->log_uri && *o->log_uri))) {
-		if (ctr_cio_fifos(&io, o->fifo_dir, o->exec_id ? o->exec_id : o->id, o->tty) < 0) {
-			ctr_cio_close(&io, false);
-			if (console)
+		if (ctr_cio_fifos(io, o->fifo_dir, o->exec_id ? o->exec_id : o->id, o->tty) < 0) {
+			ctr_cio_close(io, false);
+			if (*console)
 				ctr_console_reset();
 			return 1;
 		}
 	} else if (o->null_io) {
-		ctr_cio_null(&io);
+		ctr_cio_null(io);
 	} else {
-		ctr_cio_log_uri(&io, o->log_uri);
+		ctr_cio_log_uri(io, o->log_uri);
 	}
+	return 0;
+}
 
-	/* signals: blocked before the stdin thread exists so that only the loop sees them */
-	sigset_t set;
-	sigemptyset(&set);
+/* signals: blocked before the stdin thread exists so that only the loop sees them */
+static void task_signals_block(const struct task_opts *o, sigset_t *set)
+{
+	sigemptyset(set);
 	if (!o->detach) {
 		if (o->tty) {
-			sigaddset(&set, SIGWINCH);
+			sigaddset(set, SIGWINCH);
 		} else {
 			for (size_t i = 0; i < sizeof(fwd_signals) / sizeof(fwd_signals[0]); i++)
-				sigaddset(&set, fwd_signals[i]);
+				sigaddset(set, fwd_signals[i]);
 		}
-		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigprocmask(SIG_BLOCK, set, NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
+}
 
+/* Tasks.Exec (o->exec_id) or Tasks.Create with io's stdio; *pid: the created task's pid */
+static int task_create(struct ctr *c, const struct task_opts *o, const struct ctr_cio *io,
+		       uint32_t *pid)
+{
 	char *msg = NULL;
 	int rc;
 	if (o->exec_id) {
@@ -213,9 +214,9 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		spec.value.len = strlen(o->process_json);
 		er.container_id = (char *)o->id;
 		er.exec_id = (char *)o->exec_id;
-		er.stdin = io.in;
-		er.stdout = io.out;
-		er.stderr = io.err;
+		er.stdin = io->in;
+		er.stdout = io->out;
+		er.stderr = io->err;
 		er.terminal = o->tty;
 		er.spec = &spec;
 		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Exec", &er.base,
@@ -227,71 +228,165 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		cr.container_id = (char *)o->id;
 		cr.rootfs = o->rootfs;
 		cr.n_rootfs = o->nrootfs;
-		cr.stdin = io.in;
-		cr.stdout = io.out;
-		cr.stderr = io.err;
+		cr.stdin = io->in;
+		cr.stdout = io->out;
+		cr.stderr = io->err;
 		cr.terminal = o->tty;
 		Containerd__Services__Tasks__V1__CreateTaskResponse *cresp = NULL;
 		rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Create", &cr.base,
 			      &containerd__services__tasks__v1__create_task_response__descriptor,
 			      (ProtobufCMessage **)&cresp, &msg);
 		if (cresp) {
-			pid = cresp->pid;
+			*pid = cresp->pid;
 			protobuf_c_message_free_unpacked(&cresp->base, NULL);
 		}
 	}
 	if (rc) {
 		ctr_fail("%s", ctr_errtext(rc, msg));
 		free(msg);
-		goto out;
+		return 1;
 	}
+	return 0;
+}
+
+/* the Tasks.Wait stream, started before Start so that no exit is missed */
+static int task_wait_start(struct ctr *c, const struct task_opts *o, struct waiter *w,
+			   struct ctrbox_grpc_stream **ws)
+{
+	struct ctrbox_kv md[1] = {{"containerd-namespace", c->ns}};
+	Containerd__Services__Tasks__V1__WaitRequest wr =
+	    CONTAINERD__SERVICES__TASKS__V1__WAIT_REQUEST__INIT;
+	wr.container_id = (char *)o->id;
+	wr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+	if (ctrbox_grpc_client_start(c->cli, "/containerd.services.tasks.v1.Tasks/Wait", md, 1, 0,
+				     wait_on_msg, wait_on_done, w, ws) < 0 ||
+	    ctrbox_grpc_stream_send_msg(*ws, &wr.base) < 0 ||
+	    ctrbox_grpc_stream_close_send(*ws) < 0) {
+		ctr_fail("wait: failed to start the call");
+		return 1;
+	}
+	return 0;
+}
+
+/* --pid-file: the pid written atomically */
+static int task_pid_file(const char *path, uint32_t pid)
+{
+	char pbuf[16];
+	int pl = snprintf(pbuf, sizeof(pbuf), "%u", pid);
+	int wr = ctrbox_write_file_atomic(path, pbuf, (size_t)pl, 0666);
+	if (wr < 0) {
+		ctr_fail("open %s: %s", path, strerror(-wr));
+		return 1;
+	}
+	return 0;
+}
+
+/* Tasks.Start; on failure the task (or exec process) is deleted when attached */
+static int task_start(struct ctr *c, const struct task_opts *o)
+{
+	char *msg = NULL;
+	Containerd__Services__Tasks__V1__StartRequest sr =
+	    CONTAINERD__SERVICES__TASKS__V1__START_REQUEST__INIT;
+	sr.container_id = (char *)o->id;
+	sr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+	int rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Start", &sr.base,
+			  &containerd__services__tasks__v1__start_response__descriptor, NULL, &msg);
+	if (!rc)
+		return 0;
+	ctr_fail("%s", ctr_errtext(rc, msg));
+	free(msg);
+	return 1;
+}
+
+/* the pending signals: SIGWINCH resizes the tty, any other is forwarded (without a tty) */
+static void task_signals_forward(struct ctr *c, const struct task_opts *o, struct sigstate *ss)
+{
+	ss->any = 0;
+	for (int s = 1; s < 65; s++) {
+		while (ss->pending[s] > 0) {
+			ss->pending[s]--;
+			if (o->tty && s == SIGWINCH)
+				call_resize(c, o->id, o->exec_id);
+			else if (!o->tty)
+				call_kill(c, o->id, o->exec_id, s);
+		}
+	}
+}
+
+/* attached: stdio, stdin's EOF (CloseIO) and signals until the task exited and its output
+ * is drained */
+static void task_attach(struct ctr *c, const struct task_opts *o, struct ctr_cio *io,
+			const sigset_t *set, struct waiter *w, int *wake)
+{
+	struct sigstate ss = {.fd = -1, .wake = wake};
+	ss.fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (ss.fd >= 0)
+		ctrbox_loop_add(c->loop, ss.fd, EPOLLIN, on_signal, &ss);
+	if (o->tty)
+		call_resize(c, o->id, o->exec_id);
+
+	bool closed_stdin = false;
+	for (;;) {
+		if (io->stdin_eof && !closed_stdin) {
+			closed_stdin = true;
+			Containerd__Services__Tasks__V1__CloseIORequest cio =
+			    CONTAINERD__SERVICES__TASKS__V1__CLOSE_IOREQUEST__INIT;
+			cio.container_id = (char *)o->id;
+			cio.exec_id = (char *)(o->exec_id ? o->exec_id : "");
+			cio.stdin = 1;
+			char *m = NULL;
+			ctr_call(c, "/containerd.services.tasks.v1.Tasks/CloseIO", &cio.base, NULL,
+				 NULL, &m);
+			free(m);
+		}
+		if (ss.any)
+			task_signals_forward(c, o, &ss);
+		if (w->done && ctr_cio_outputs_done(io))
+			break;
+		*wake = 0;
+		if (ctrbox_loop_run_until(c->loop, wake, 0) < 0)
+			break;
+	}
+	if (ss.fd >= 0) {
+		ctrbox_loop_del(c->loop, ss.fd);
+		close(ss.fd);
+	}
+}
+
+/* Creates the task (or exec process), starts it and, unless detached, forwards stdio and
+ * signals until it exits, then deletes it. Returns the exit status to use. */
+static int run_task(struct ctr *c, const struct task_opts *o)
+{
+	struct ctr_cio io;
+	bool console = false, created = false;
+	int ret = 1;
+	uint32_t pid = 0;
+
+	if (!ctr_client(c))
+		return 1;
+	if (task_io_open(o, &io, &console))
+		return 1;
+	sigset_t set;
+	task_signals_block(o, &set);
+	if (task_create(c, o, &io, &pid))
+		goto out;
 	created = true;
 
 	int wake = 0;
 	struct waiter w = {.wake = &wake};
 	struct ctrbox_grpc_stream *ws = NULL;
-	struct sigstate ss = {.fd = -1, .wake = &wake};
-
 	if (ctr_cio_start(&io, c->loop, &wake, !o->detach) < 0) {
 		ctr_fail("start io: %s", strerror(errno));
 		goto out;
 	}
-	if (!o->detach) {
-		struct ctrbox_kv md[1] = {{"containerd-namespace", c->ns}};
-		Containerd__Services__Tasks__V1__WaitRequest wr =
-		    CONTAINERD__SERVICES__TASKS__V1__WAIT_REQUEST__INIT;
-		wr.container_id = (char *)o->id;
-		wr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
-		if (ctrbox_grpc_client_start(c->cli, "/containerd.services.tasks.v1.Tasks/Wait", md,
-					     1, 0, wait_on_msg, wait_on_done, &w, &ws) < 0 ||
-		    ctrbox_grpc_stream_send_msg(ws, &wr.base) < 0 ||
-		    ctrbox_grpc_stream_close_send(ws) < 0) {
-			ctr_fail("wait: failed to start the call");
-			goto out;
-		}
+	if (!o->detach && task_wait_start(c, o, &w, &ws))
+		goto out;
+	if (o->pid_file && *o->pid_file && task_pid_file(o->pid_file, pid)) {
+		if (ws && !w.done)
+			ctrbox_grpc_stream_cancel(ws);
+		goto out;
 	}
-
-	if (o->pid_file && *o->pid_file) {
-		char pbuf[16];
-		int pl = snprintf(pbuf, sizeof(pbuf), "%u", pid);
-		int wr = ctrbox_write_file_atomic(o->pid_file, pbuf, (size_t)pl, 0666);
-		if (wr < 0) {
-			ctr_fail("open %s: %s", o->pid_file, strerror(-wr));
-			if (ws && !w.done)
-				ctrbox_grpc_stream_cancel(ws);
-			goto out;
-		}
-	}
-
-	Containerd__Services__Tasks__V1__StartRequest sr =
-	    CONTAINERD__SERVICES__TASKS__V1__START_REQUEST__INIT;
-	sr.container_id = (char *)o->id;
-	sr.exec_id = (char *)(o->exec_id ? o->exec_id : "");
-	rc = ctr_call(c, "/containerd.services.tasks.v1.Tasks/Start", &sr.base,
-		      &containerd__services__tasks__v1__start_response__descriptor, NULL, &msg);
-	if (rc) {
-		ctr_fail("%s", ctr_errtext(rc, msg));
-		free(msg);
+	if (task_start(c, o)) {
 		if (ws && !w.done)
 			ctrbox_grpc_stream_cancel(ws);
 		if (!o->detach && !o->exec_id)
@@ -305,49 +400,7 @@ static int run_task(struct ctr *c, const struct task_opts *o)
 		ret = 0;
 		goto out;
 	}
-
-	ss.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (ss.fd >= 0)
-		ctrbox_loop_add(c->loop, ss.fd, EPOLLIN, on_signal, &ss);
-	if (o->tty)
-		call_resize(c, o->id, o->exec_id);
-
-	bool closed_stdin = false;
-	for (;;) {
-		if (io.stdin_eof && !closed_stdin) {
-			closed_stdin = true;
-			Containerd__Services__Tasks__V1__CloseIORequest cio =
-			    CONTAINERD__SERVICES__TASKS__V1__CLOSE_IOREQUEST__INIT;
-			cio.container_id = (char *)o->id;
-			cio.exec_id = (char *)(o->exec_id ? o->exec_id : "");
-			cio.stdin = 1;
-			char *m = NULL;
-			ctr_call(c, "/containerd.services.tasks.v1.Tasks/CloseIO", &cio.base, NULL,
-				 NULL, &m);
-			free(m);
-		}
-		if (ss.any) {
-			ss.any = 0;
-			for (int s = 1; s < 65; s++) {
-				while (ss.pending[s] > 0) {
-					ss.pending[s]--;
-					if (o->tty && s == SIGWINCH)
-						call_resize(c, o->id, o->exec_id);
-					else if (!o->tty)
-						call_kill(c, o->id, o->exec_id, s);
-				}
-			}
-		}
-		if (w.done && ctr_cio_outputs_done(&io))
-			break;
-		wake = 0;
-		if (ctrbox_loop_run_until(c->loop, &wake, 0) < 0)
-			break;
-	}
-	if (ss.fd >= 0) {
-		ctrbox_loop_del(c->loop, ss.fd);
-		close(ss.fd);
-	}
+	task_attach(c, o, &io, &set, &w, &wake);
 	if (w.code) {
 		ctr_fail("%s", w.msg && *w.msg ? w.msg : ctrbox_code_name(w.code));
 		free(w.msg);
@@ -445,41 +498,25 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-int ctr_cmd_run(struct ctr *c, int argc, char **argv)
+/* the flags and arguments ctr run refuses, or that ctrbox-ctr does not support */
+static int run_flags_check(const struct ctr_args *a, const char *ref, const char *id, bool rm,
+			   bool detach)
 {
-	const char *snapshotter = NULL; /* set below; the cleanup at out: reads it */
-	struct ctr_args a;
-	if (ctr_parse(argc, argv, run_flags, sizeof(run_flags) / sizeof(run_flags[0]), 0, &a))
-		return 1;
-	int ret = 1;
-	const char *ref = a.argc > 0 ? a.argv[0] : "";
-	const char *id = a.argc > 1 ? a.argv[1] : "";
-	bool rm = ctr_bool(&a, "rm"), detach = ctr_bool(&a, "detach"), tty = ctr_bool(&a, "tty");
-	struct ctr_image img;
-	bool have_img = false, created = false, leased = false;
-	char *spec = NULL, *passwd = NULL, *group = NULL, *err = NULL, *snap_alloc = NULL;
-	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *prep = NULL;
-	Containerd__Services__Snapshots__V1__MountsResponse *mounts = NULL;
-	struct ctr_container_rec rec = {0};
-	struct ctr_spec_opts so;
-	ctr_spec_opts_init(&so);
-
-	memset(&img, 0, sizeof(img));
-	if (ctr_str(&a, "config")) {
+	if (ctr_str(a, "config")) {
 		ctr_fail("--config is not supported");
-		goto out;
+		return 1;
 	}
 	if (!*ref) {
 		ctr_fail("image ref must be provided");
-		goto out;
+		return 1;
 	}
 	if (!*id) {
 		ctr_fail("container id must be provided");
-		goto out;
+		return 1;
 	}
 	if (rm && detach) {
 		ctr_fail("flags --detach and --rm cannot be specified together");
-		goto out;
+		return 1;
 	}
 	static const char *const unsupported[] = {"cni",
 						  "privileged",
@@ -497,63 +534,188 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 						  "platform",
 						  "runtime-config-path"};
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		const char *v = ctr_str(&a, unsupported[i]);
-		if ((v && *v && strcmp(v, "false")) || ctr_bool(&a, unsupported[i])) {
+		const char *v = ctr_str(a, unsupported[i]);
+		if ((v && *v && strcmp(v, "false")) || ctr_bool(a, unsupported[i])) {
 			ctr_fail("--%s is not supported", unsupported[i]);
-			goto out;
+			return 1;
 		}
 	}
 	size_t nm;
 	static const char *const unsupported_multi[] = {"with-ns", "gpus", "device", "cap-add",
 							"cap-drop"};
 	for (size_t i = 0; i < sizeof(unsupported_multi) / sizeof(unsupported_multi[0]); i++) {
-		ctr_multi(&a, unsupported_multi[i], &nm);
+		ctr_multi(a, unsupported_multi[i], &nm);
 		if (nm) {
 			ctr_fail("--%s is not supported", unsupported_multi[i]);
-			goto out;
+			return 1;
 		}
 	}
+	return 0;
+}
 
-	const char *runtime = ctr_str(&a, "runtime");
-	if (!runtime)
-		runtime = CTR_RUNC_RUNTIME;
-	const char *runc_binary = ctr_str(&a, "runc-binary");
-	if (runc_binary && *runc_binary && strcmp(runtime, CTR_RUNC_RUNTIME)) {
+/* the spec options of ctr run's flags and arguments */
+static int run_spec_opts(struct ctr *c, const struct ctr_args *a, const char *id, bool tty,
+			 struct ctr_spec_opts *so)
+{
+	so->ns = c->ns;
+	so->id = id;
+	so->tty = tty;
+	so->cwd = ctr_str(a, "cwd");
+	so->env = ctr_multi(a, "env", &so->nenv);
+	so->labels = ctr_multi(a, "label", &so->nlabels);
+	so->annotations = ctr_multi(a, "annotation", &so->nannotations);
+	so->mounts = ctr_multi(a, "mount", &so->nmounts);
+	so->read_only = ctr_bool(a, "read-only");
+	so->net_host = ctr_bool(a, "net-host");
+	so->allow_new_privs = ctr_bool(a, "allow-new-privs");
+	so->cgroup = ctr_str(a, "cgroup");
+	if (a->argc > 2) {
+		so->args = a->argv + 2;
+		so->nargs = (size_t)a->argc - 2;
+	}
+	const char *v;
+	if ((v = ctr_str(a, "memory-limit")) && *v && parse_u64(v, &so->memory_limit)) {
+		ctr_fail("invalid value \"%s\" for flag -memory-limit", v);
+		return 1;
+	}
+	if ((v = ctr_str(a, "cpu-shares")) && *v) {
+		long long sh = strtoll(v, NULL, 10);
+		so->cpu_shares = sh > 0 ? (uint64_t)sh : 0;
+	}
+	if ((v = ctr_str(a, "cpus")) && *v)
+		so->cpus = strtod(v, NULL);
+	return 0;
+}
+
+/* Snapshots.Prepare of the container's rootfs (key id) on the image's top layer, with the
+ * --snapshotter-label labels */
+static int run_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+		       const char *id, const struct ctr_image *img,
+		       Containerd__Services__Snapshots__V1__PrepareSnapshotResponse **prep)
+{
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+	pr.snapshotter = (char *)snapshotter;
+	pr.key = (char *)id;
+	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
+	size_t nsl;
+	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
+	struct ctr_snap_labels l;
+	if (ctr_snap_labels(&l, sl, nsl))
+		return ctr_fail("out of memory");
+	pr.labels = l.p;
+	pr.n_labels = l.n;
+	int prc =
+	    ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
+		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
+		    (ProtobufCMessage **)prep);
+	ctr_snap_labels_free(&l);
+	return prc ? 1 : 0;
+}
+
+/* --runtime (io.containerd.runc.v2 by default) and --runc-binary, only for that runtime */
+static int run_runtime(const struct ctr_args *a, const char **runtime, const char **runc_binary)
+{
+	*runtime = ctr_str(a, "runtime");
+	if (!*runtime)
+		*runtime = CTR_RUNC_RUNTIME;
+	*runc_binary = ctr_str(a, "runc-binary");
+	if (*runc_binary && **runc_binary && strcmp(*runtime, CTR_RUNC_RUNTIME)) {
 		ctr_fail("specifying runc-binary and runc-systemd-cgroup is only supported for "
 			 "\"io.containerd.runc.v2\" runtime");
-		goto out;
+		return 1;
 	}
+	return 0;
+}
+
+/* the spec (*spec), with the user and additional gids of the rootfs' /etc files; on failure
+ * the prepared snapshot is removed */
+static int
+run_container_create(struct ctr *c, struct ctr_spec_opts *so,
+		     const Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *prep,
+		     const char *snapshotter, char **spec)
+{
+	char *passwd = NULL, *group = NULL, *err = NULL;
+	ctr_spec_read_etc(prep->mounts, prep->n_mounts, &passwd, &group);
+	so->etc_passwd = passwd;
+	so->etc_group = group;
+	*spec = ctr_spec_json(so, &err);
+	so->etc_passwd = so->etc_group = NULL;
+	if (!*spec) {
+		ctr_fail("%s", err ? err : "spec generation failed");
+		ctr_snapshot_remove(c, snapshotter, so->id);
+	}
+	free(err);
+	free(passwd);
+	free(group);
+	return *spec ? 0 : 1;
+}
+
+/* Containers.Create of rec */
+static int run_container_rpc(struct ctr *c, struct ctr_container_rec *rec)
+{
+	Containerd__Services__Containers__V1__CreateContainerRequest ccr =
+	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
+	ccr.container = &rec->ct;
+	return ctr_rpc(c, "/containerd.services.containers.v1.Containers/Create", &ccr.base,
+		       &containerd__services__containers__v1__create_container_response__descriptor,
+		       NULL);
+}
+
+/* the task of the container just created, on its snapshot's mounts: run_task's status */
+static int run_start(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+		     const char *id, bool tty, bool detach)
+{
+	Containerd__Services__Snapshots__V1__MountsResponse *mounts = NULL;
+	if (snapshot_mounts(c, snapshotter, id, &mounts))
+		return 1;
+	struct task_opts to = {
+	    .id = id,
+	    .tty = tty,
+	    .detach = detach,
+	    .null_io = ctr_bool(a, "null-io"),
+	    .log_uri = ctr_str(a, "log-uri"),
+	    .fifo_dir = ctr_str(a, "fifo-dir"),
+	    .pid_file = ctr_str(a, "pid-file"),
+	    .rootfs = mounts->mounts,
+	    .nrootfs = mounts->n_mounts,
+	};
+	int ret = run_task(c, &to);
+	protobuf_c_message_free_unpacked(&mounts->base, NULL);
+	return ret;
+}
+
+int ctr_cmd_run(struct ctr *c, int argc, char **argv)
+{
+	const char *snapshotter = NULL; /* set below; the cleanup at out: reads it */
+	struct ctr_args a;
+	if (ctr_parse(argc, argv, run_flags, sizeof(run_flags) / sizeof(run_flags[0]), 0, &a))
+		return 1;
+	int ret = 1;
+	const char *ref = a.argc > 0 ? a.argv[0] : "";
+	const char *id = a.argc > 1 ? a.argv[1] : "";
+	bool rm = ctr_bool(&a, "rm"), detach = ctr_bool(&a, "detach"), tty = ctr_bool(&a, "tty");
+	struct ctr_image img;
+	bool have_img = false, created = false, leased = false;
+	char *spec = NULL, *snap_alloc = NULL;
+	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *prep = NULL;
+	struct ctr_container_rec rec = {0};
+	struct ctr_spec_opts so;
+	ctr_spec_opts_init(&so);
+
+	memset(&img, 0, sizeof(img));
+	if (run_flags_check(&a, ref, id, rm, detach))
+		goto out;
+
+	const char *runtime, *runc_binary;
+	if (run_runtime(&a, &runtime, &runc_binary))
+		goto out;
 	snapshotter = ctr_str(&a, "snapshotter");
 	if (!snapshotter || !*snapshotter)
 		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
 
-	so.ns = c->ns;
-	so.id = id;
-	so.tty = tty;
-	so.cwd = ctr_str(&a, "cwd");
-	so.env = ctr_multi(&a, "env", &so.nenv);
-	so.labels = ctr_multi(&a, "label", &so.nlabels);
-	so.annotations = ctr_multi(&a, "annotation", &so.nannotations);
-	so.mounts = ctr_multi(&a, "mount", &so.nmounts);
-	so.read_only = ctr_bool(&a, "read-only");
-	so.net_host = ctr_bool(&a, "net-host");
-	so.allow_new_privs = ctr_bool(&a, "allow-new-privs");
-	so.cgroup = ctr_str(&a, "cgroup");
-	if (a.argc > 2) {
-		so.args = a.argv + 2;
-		so.nargs = (size_t)a.argc - 2;
-	}
-	const char *v;
-	if ((v = ctr_str(&a, "memory-limit")) && *v && parse_u64(v, &so.memory_limit)) {
-		ctr_fail("invalid value \"%s\" for flag -memory-limit", v);
+	if (run_spec_opts(c, &a, id, tty, &so))
 		goto out;
-	}
-	if ((v = ctr_str(&a, "cpu-shares")) && *v) {
-		long long sh = strtoll(v, NULL, 10);
-		so.cpu_shares = sh > 0 ? (uint64_t)sh : 0;
-	}
-	if ((v = ctr_str(&a, "cpus")) && *v)
-		so.cpus = strtod(v, NULL);
 
 	if (!ctr_client(c))
 		goto out;
@@ -573,61 +735,15 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 		goto out;
 	leased = true;
 
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
-	pr.snapshotter = (char *)snapshotter;
-	pr.key = (char *)id;
-	pr.parent = img.nlayers ? img.chain_ids[img.nlayers - 1] : (char *)"";
-	size_t nsl;
-	char **sl = ctr_multi(&a, "snapshotter-label", &nsl);
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry *sle =
-	    nsl ? calloc(nsl, sizeof(*sle)) : NULL;
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest__LabelsEntry **slp =
-	    nsl ? calloc(nsl, sizeof(*slp)) : NULL;
-	for (size_t i = 0; i < nsl; i++) {
-		containerd__services__snapshots__v1__prepare_snapshot_request__labels_entry__init(
-		    &sle[i]);
-		char *eq = strchr(sl[i], '=');
-		sle[i].key = eq ? strndup(sl[i], (size_t)(eq - sl[i])) : strdup(sl[i]);
-		sle[i].value = eq ? eq + 1 : (char *)"true"; /* ctr's LabelArgs */
-		slp[i] = &sle[i];
-	}
-	pr.labels = slp;
-	pr.n_labels = nsl;
-	int prc =
-	    ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
-		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		    (ProtobufCMessage **)&prep);
-	for (size_t i = 0; i < nsl; i++)
-		free(sle[i].key);
-	free(sle);
-	free(slp);
-	if (prc)
+	if (run_prepare(c, &a, snapshotter, id, &img, &prep))
 		goto out;
 
-	/* the user and additional gids come from the rootfs' /etc files */
-	ctr_spec_read_etc(prep->mounts, prep->n_mounts, &passwd, &group);
 	so.image_config = img.config_json;
-	so.etc_passwd = passwd;
-	so.etc_group = group;
-	spec = ctr_spec_json(&so, &err);
-	if (!spec) {
-		ctr_fail("%s", err ? err : "spec generation failed");
-		ctr_snapshot_remove(c, snapshotter, id);
+	if (run_container_create(c, &so, prep, snapshotter, &spec))
 		goto out;
-	}
-
 	if (ctr_container_rec_init(&rec, id, img.name ? img.name : ref, runtime, runc_binary, spec,
-				   snapshotter, img.config_json, so.labels, so.nlabels)) {
-		ctr_snapshot_remove(c, snapshotter, id);
-		goto out;
-	}
-	Containerd__Services__Containers__V1__CreateContainerRequest ccr =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__CREATE_CONTAINER_REQUEST__INIT;
-	ccr.container = &rec.ct;
-	if (ctr_rpc(c, "/containerd.services.containers.v1.Containers/Create", &ccr.base,
-		    &containerd__services__containers__v1__create_container_response__descriptor,
-		    NULL)) {
+				   snapshotter, img.config_json, so.labels, so.nlabels) ||
+	    run_container_rpc(c, &rec)) {
 		ctr_snapshot_remove(c, snapshotter, id);
 		goto out;
 	}
@@ -635,36 +751,18 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 	ctr_lease_end(c);
 	leased = false;
 
-	if (snapshot_mounts(c, snapshotter, id, &mounts))
-		goto out;
-	struct task_opts to = {
-	    .id = id,
-	    .tty = tty,
-	    .detach = detach,
-	    .null_io = ctr_bool(&a, "null-io"),
-	    .log_uri = ctr_str(&a, "log-uri"),
-	    .fifo_dir = ctr_str(&a, "fifo-dir"),
-	    .pid_file = ctr_str(&a, "pid-file"),
-	    .rootfs = mounts->mounts,
-	    .nrootfs = mounts->n_mounts,
-	};
-	ret = run_task(c, &to);
+	ret = run_start(c, &a, snapshotter, id, tty, detach);
 
 out:
 	if (leased)
 		ctr_lease_end(c);
 	if (created && rm && !detach)
 		container_delete(c, id, snapshotter, id);
-	if (mounts)
-		protobuf_c_message_free_unpacked(&mounts->base, NULL);
 	if (prep)
 		protobuf_c_message_free_unpacked(&prep->base, NULL);
 	ctr_container_rec_free(&rec);
 	free(snap_alloc);
 	free(spec);
-	free(err);
-	free(passwd);
-	free(group);
 	if (have_img)
 		ctr_image_free(&img);
 	ctr_args_free(&a);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ctr/ctr.h"
+#include "ctr/labels.h"
 #include "ctr/pbjson.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
@@ -582,14 +583,65 @@ static void print_labels(snap_info *in)
 	printf("\n");
 }
 
+/* Snapshots.Update of key's labels (l; an empty value removes the label), then its labels */
+static int label_update(struct ctr *c, const char *sn, const char *key, const struct ctr_labels *l,
+			size_t nargs)
+{
+	Containerd__Services__Snapshots__V1__Info__LabelsEntry *ents =
+	    calloc(l->n + 1, sizeof(*ents));
+	Containerd__Services__Snapshots__V1__Info__LabelsEntry **lv = calloc(l->n + 1, sizeof(*lv));
+	size_t ne = 0;
+	int rc = 1;
+	if (!ents || !lv) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	/* the labels in the order of the argument that last set them */
+	for (size_t i = 0; i < nargs; i++)
+		for (size_t j = 0; j < l->n; j++)
+			if (l->v[j].last == i && *l->v[j].value) {
+				ents[ne] = (Containerd__Services__Snapshots__V1__Info__LabelsEntry)
+				    CONTAINERD__SERVICES__SNAPSHOTS__V1__INFO__LABELS_ENTRY__INIT;
+				ents[ne].key = l->v[j].key;
+				ents[ne].value = (char *)l->v[j].value;
+				lv[ne] = &ents[ne];
+				ne++;
+			}
+	Containerd__Services__Snapshots__V1__UpdateSnapshotRequest req =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__UPDATE_SNAPSHOT_REQUEST__INIT;
+	snap_info info = CONTAINERD__SERVICES__SNAPSHOTS__V1__INFO__INIT;
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	info.name = (char *)key;
+	info.n_labels = ne;
+	info.labels = lv;
+	mask.n_paths = l->npaths;
+	mask.paths = l->paths;
+	req.snapshotter = (char *)sn;
+	req.info = &info;
+	req.update_mask = &mask;
+	Containerd__Services__Snapshots__V1__UpdateSnapshotResponse *r = NULL;
+	if (ctr_rpc(c, SNAP_SVC "Update", &req.base,
+		    &containerd__services__snapshots__v1__update_snapshot_response__descriptor,
+		    (ProtobufCMessage **)&r))
+		goto out;
+	print_labels(r->info);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	rc = 0;
+out:
+	free(lv);
+	free(ents);
+	return rc;
+}
+
 static int cmd_label(struct ctr *c, const char *sn, int argc, char **argv)
 {
 	struct ctr_args a;
+	struct ctr_labels l;
 	int rc = 1;
 	if (ctr_parse(argc, argv, NULL, 0, 1, &a))
 		goto out;
 	const char *key = a.argc ? a.argv[0] : "";
-	int nl = a.argc > 1 ? a.argc - 1 : 0;
+	size_t nl = a.argc > 1 ? (size_t)a.argc - 1 : 0;
 	if (nl == 0) {
 		Containerd__Services__Snapshots__V1__StatSnapshotResponse *r = NULL;
 		if (snap_stat(c, sn, key, &r))
@@ -599,81 +651,12 @@ static int cmd_label(struct ctr *c, const char *sn, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	Containerd__Services__Snapshots__V1__UpdateSnapshotRequest req =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__UPDATE_SNAPSHOT_REQUEST__INIT;
-	snap_info info = CONTAINERD__SERVICES__SNAPSHOTS__V1__INFO__INIT;
-	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
-	Containerd__Services__Snapshots__V1__Info__LabelsEntry *ents =
-	    calloc((size_t)nl, sizeof(*ents));
-	Containerd__Services__Snapshots__V1__Info__LabelsEntry **lv =
-	    calloc((size_t)nl, sizeof(*lv));
-	char **paths = calloc((size_t)nl, sizeof(*paths));
-	char **keys = calloc((size_t)nl, sizeof(*keys));
-	size_t np = 0, ne = 0;
-	if (!ents || !lv || !paths || !keys) {
+	if (ctr_labels_parse(&l, a.argv + 1, nl, false)) {
 		ctr_fail("out of memory");
-		goto lout;
+		goto out;
 	}
-	for (int i = 0; i < nl; i++) {
-		char *k;
-		const char *v;
-		ctr_label_split(a.argv[i + 1], &k, &v);
-		if (!k)
-			continue;
-		/* a key given twice: the last value wins, one path */
-		size_t j;
-		for (j = 0; j < np && strcmp(keys[j], k); j++)
-			;
-		if (j < np) {
-			free(k);
-			for (size_t e = 0; e < ne; e++)
-				if (!strcmp(ents[e].key, keys[j])) {
-					memmove(&ents[e], &ents[e + 1],
-						(ne - e - 1) * sizeof(*ents));
-					ne--;
-					break;
-				}
-		} else {
-			keys[np] = k;
-			if (asprintf(&paths[np], "labels.%s", k) < 0)
-				paths[np] = NULL;
-			np++;
-		}
-		if (*v) {
-			Containerd__Services__Snapshots__V1__Info__LabelsEntry e =
-			    CONTAINERD__SERVICES__SNAPSHOTS__V1__INFO__LABELS_ENTRY__INIT;
-			e.key = keys[j < np ? j : np - 1];
-			e.value = (char *)v;
-			ents[ne++] = e;
-		}
-	}
-	for (size_t e = 0; e < ne; e++)
-		lv[e] = &ents[e];
-	info.name = (char *)key;
-	info.n_labels = ne;
-	info.labels = lv;
-	mask.n_paths = np;
-	mask.paths = paths;
-	req.snapshotter = (char *)sn;
-	req.info = &info;
-	req.update_mask = &mask;
-	Containerd__Services__Snapshots__V1__UpdateSnapshotResponse *r = NULL;
-	if (ctr_rpc(c, SNAP_SVC "Update", &req.base,
-		    &containerd__services__snapshots__v1__update_snapshot_response__descriptor,
-		    (ProtobufCMessage **)&r))
-		goto lout;
-	print_labels(r->info);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	rc = 0;
-lout:
-	for (size_t i = 0; i < np; i++) {
-		free(keys[i]);
-		free(paths[i]);
-	}
-	free(keys);
-	free(paths);
-	free(lv);
-	free(ents);
+	rc = label_update(c, sn, key, &l, nl);
+	ctr_labels_free(&l);
 out:
 	ctr_args_free(&a);
 	return rc;

@@ -513,6 +513,84 @@ static void u64_list(struct jbuf *b, const uint64_t *v, size_t n)
 	jb_puts(b, "]");
 }
 
+/* the METRIC rows of a cgroup v1 Metrics message */
+static void metrics_v1(struct gotabw *w, const ProtobufCMessage *data)
+{
+	const Io__Containerd__Cgroups__V1__Metrics *v = (const void *)data;
+	if (v->memory) {
+		const Io__Containerd__Cgroups__V1__MemoryEntry *u = v->memory->usage;
+		gotabw_printf(w, "memory.usage_in_bytes\t%llu\t\n",
+			      u ? (unsigned long long)u->usage : 0ULL);
+		gotabw_printf(w, "memory.limit_in_bytes\t%llu\t\n",
+			      u ? (unsigned long long)u->limit : 0ULL);
+		gotabw_printf(w, "memory.stat.cache\t%llu\t\n",
+			      (unsigned long long)v->memory->total_cache);
+	}
+	if (v->cpu) {
+		const Io__Containerd__Cgroups__V1__CPUUsage *u = v->cpu->usage;
+		struct jbuf b = {0};
+		u64_list(&b, u ? u->per_cpu : NULL, u ? u->n_per_cpu : 0);
+		gotabw_printf(w, "cpuacct.usage\t%llu\t\n",
+			      u ? (unsigned long long)u->total : 0ULL);
+		gotabw_printf(w, "cpuacct.usage_percpu\t%s\t\n", jb_str(&b));
+		jb_free(&b);
+	}
+	if (v->pids) {
+		gotabw_printf(w, "pids.current\t%llu\t\n", (unsigned long long)v->pids->current);
+		gotabw_printf(w, "pids.limit\t%llu\t\n", (unsigned long long)v->pids->limit);
+	}
+}
+
+/* the METRIC rows of a cgroup v2 Metrics message */
+static void metrics_v2(struct gotabw *w, const ProtobufCMessage *data)
+{
+	const Io__Containerd__Cgroups__V2__Metrics *v = (const void *)data;
+	if (v->pids) {
+		gotabw_printf(w, "pids.current\t%llu\t\n", (unsigned long long)v->pids->current);
+		gotabw_printf(w, "pids.limit\t%llu\t\n", (unsigned long long)v->pids->limit);
+	}
+	if (v->cpu) {
+		gotabw_printf(w, "cpu.usage_usec\t%llu\t\n",
+			      (unsigned long long)v->cpu->usage_usec);
+		gotabw_printf(w, "cpu.user_usec\t%llu\t\n", (unsigned long long)v->cpu->user_usec);
+		gotabw_printf(w, "cpu.system_usec\t%llu\t\n",
+			      (unsigned long long)v->cpu->system_usec);
+		gotabw_printf(w, "cpu.nr_periods\t%llu\t\n",
+			      (unsigned long long)v->cpu->nr_periods);
+		gotabw_printf(w, "cpu.nr_throttled\t%llu\t\n",
+			      (unsigned long long)v->cpu->nr_throttled);
+		gotabw_printf(w, "cpu.throttled_usec\t%llu\t\n",
+			      (unsigned long long)v->cpu->throttled_usec);
+	}
+	if (v->memory) {
+		gotabw_printf(w, "memory.usage\t%llu\t\n", (unsigned long long)v->memory->usage);
+		gotabw_printf(w, "memory.usage_limit\t%llu\t\n",
+			      (unsigned long long)v->memory->usage_limit);
+		gotabw_printf(w, "memory.swap_usage\t%llu\t\n",
+			      (unsigned long long)v->memory->swap_usage);
+		gotabw_printf(w, "memory.swap_limit\t%llu\t\n",
+			      (unsigned long long)v->memory->swap_limit);
+	}
+}
+
+/* Tasks.Metrics for the one task id */
+static int metrics_fetch(struct ctr *c, const char *id, ProtobufCMessage **resp)
+{
+	Containerd__Services__Tasks__V1__MetricsRequest req =
+	    CONTAINERD__SERVICES__TASKS__V1__METRICS_REQUEST__INIT;
+	char *filter = NULL;
+	if (asprintf(&filter, "id==%s", id) < 0) {
+		ctr_fail("out of memory");
+		return -1;
+	}
+	req.n_filters = 1;
+	req.filters = &filter;
+	int r0 = cx_rpc(c, "/containerd.services.tasks.v1.Tasks/Metrics", &req.base,
+			&containerd__services__tasks__v1__metrics_response__descriptor, resp);
+	free(filter);
+	return r0 ? -1 : 0;
+}
+
 static int t_metrics(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag flags[] = {{"format", CF_STR, "table"}};
@@ -524,19 +602,7 @@ static int t_metrics(struct ctr *c, int argc, char **argv)
 	const char *id = a.argc ? a.argv[0] : "";
 	if (load_task(c, id, &t))
 		goto out;
-	Containerd__Services__Tasks__V1__MetricsRequest req =
-	    CONTAINERD__SERVICES__TASKS__V1__METRICS_REQUEST__INIT;
-	char *filter = NULL;
-	if (asprintf(&filter, "id==%s", id) < 0) {
-		ctr_fail("out of memory");
-		goto out;
-	}
-	req.n_filters = 1;
-	req.filters = &filter;
-	int r0 = cx_rpc(c, "/containerd.services.tasks.v1.Tasks/Metrics", &req.base,
-			&containerd__services__tasks__v1__metrics_response__descriptor, &resp);
-	free(filter);
-	if (r0)
+	if (metrics_fetch(c, id, &resp))
 		goto out;
 	const Containerd__Services__Tasks__V1__MetricsResponse *r = (const void *)resp;
 	if (!r->n_metrics) {
@@ -585,65 +651,10 @@ static int t_metrics(struct ctr *c, int argc, char **argv)
 	gotabw_printf(w, "%s\t%s\t\n\n", m->id, ts ? ts : "");
 	free(ts);
 	gotabw_printf(w, "METRIC\tVALUE\t\n");
-	if (d == &io__containerd__cgroups__v1__metrics__descriptor) {
-		const Io__Containerd__Cgroups__V1__Metrics *v = (const void *)data;
-		if (v->memory) {
-			const Io__Containerd__Cgroups__V1__MemoryEntry *u = v->memory->usage;
-			gotabw_printf(w, "memory.usage_in_bytes\t%llu\t\n",
-				      u ? (unsigned long long)u->usage : 0ULL);
-			gotabw_printf(w, "memory.limit_in_bytes\t%llu\t\n",
-				      u ? (unsigned long long)u->limit : 0ULL);
-			gotabw_printf(w, "memory.stat.cache\t%llu\t\n",
-				      (unsigned long long)v->memory->total_cache);
-		}
-		if (v->cpu) {
-			const Io__Containerd__Cgroups__V1__CPUUsage *u = v->cpu->usage;
-			struct jbuf b = {0};
-			u64_list(&b, u ? u->per_cpu : NULL, u ? u->n_per_cpu : 0);
-			gotabw_printf(w, "cpuacct.usage\t%llu\t\n",
-				      u ? (unsigned long long)u->total : 0ULL);
-			gotabw_printf(w, "cpuacct.usage_percpu\t%s\t\n", jb_str(&b));
-			jb_free(&b);
-		}
-		if (v->pids) {
-			gotabw_printf(w, "pids.current\t%llu\t\n",
-				      (unsigned long long)v->pids->current);
-			gotabw_printf(w, "pids.limit\t%llu\t\n",
-				      (unsigned long long)v->pids->limit);
-		}
-	} else {
-		const Io__Containerd__Cgroups__V2__Metrics *v = (const void *)data;
-		if (v->pids) {
-			gotabw_printf(w, "pids.current\t%llu\t\n",
-				      (unsigned long long)v->pids->current);
-			gotabw_printf(w, "pids.limit\t%llu\t\n",
-				      (unsigned long long)v->pids->limit);
-		}
-		if (v->cpu) {
-			gotabw_printf(w, "cpu.usage_usec\t%llu\t\n",
-				      (unsigned long long)v->cpu->usage_usec);
-			gotabw_printf(w, "cpu.user_usec\t%llu\t\n",
-				      (unsigned long long)v->cpu->user_usec);
-			gotabw_printf(w, "cpu.system_usec\t%llu\t\n",
-				      (unsigned long long)v->cpu->system_usec);
-			gotabw_printf(w, "cpu.nr_periods\t%llu\t\n",
-				      (unsigned long long)v->cpu->nr_periods);
-			gotabw_printf(w, "cpu.nr_throttled\t%llu\t\n",
-				      (unsigned long long)v->cpu->nr_throttled);
-			gotabw_printf(w, "cpu.throttled_usec\t%llu\t\n",
-				      (unsigned long long)v->cpu->throttled_usec);
-		}
-		if (v->memory) {
-			gotabw_printf(w, "memory.usage\t%llu\t\n",
-				      (unsigned long long)v->memory->usage);
-			gotabw_printf(w, "memory.usage_limit\t%llu\t\n",
-				      (unsigned long long)v->memory->usage_limit);
-			gotabw_printf(w, "memory.swap_usage\t%llu\t\n",
-				      (unsigned long long)v->memory->swap_usage);
-			gotabw_printf(w, "memory.swap_limit\t%llu\t\n",
-				      (unsigned long long)v->memory->swap_limit);
-		}
-	}
+	if (d == &io__containerd__cgroups__v1__metrics__descriptor)
+		metrics_v1(w, data);
+	else
+		metrics_v2(w, data);
 	gotabw_flush(w);
 	rc = 0;
 out:

@@ -203,37 +203,13 @@ static char *chain_of(const char *parent, const char *diff)
 	return out;
 }
 
-int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
+/* the manifest's config digest and layers (digest, media type, size) */
+static int load_manifest(struct ctr *c, struct ctr_image *out)
 {
-	Containerd__Services__Images__V1__GetImageRequest req =
-	    CONTAINERD__SERVICES__IMAGES__V1__GET_IMAGE_REQUEST__INIT;
-	Containerd__Services__Images__V1__GetImageResponse *resp = NULL;
 	char *buf = NULL;
 	size_t len;
 	struct ctrbox_json j = {0};
 	int rc = 1;
-
-	memset(out, 0, sizeof(*out));
-	req.name = (char *)name;
-	if (ctr_rpc(c, "/containerd.services.images.v1.Images/Get", &req.base,
-		    &containerd__services__images__v1__get_image_response__descriptor,
-		    (ProtobufCMessage **)&resp))
-		return 1;
-	if (!resp->image || !resp->image->target) {
-		ctr_fail("image \"%s\": not found", name);
-		goto out;
-	}
-	Containerd__Types__Descriptor *t = resp->image->target;
-	out->name = strdup(resp->image->name && *resp->image->name ? resp->image->name : name);
-	out->target_digest = strdup(t->digest ? t->digest : "");
-	out->target_media_type = strdup(t->media_type ? t->media_type : "");
-	out->target_size = t->size;
-	if (!out->name || !out->target_digest || !out->target_media_type) {
-		ctr_fail("out of memory");
-		goto out;
-	}
-	if (pick_manifest(c, out->target_digest, out->target_media_type, 0, &out->manifest_digest))
-		goto out;
 	/* the manifest: config and layers */
 	if (ctr_content_read(c, out->manifest_digest, &buf, &len))
 		goto out;
@@ -270,9 +246,19 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 			goto out;
 		}
 	}
+	rc = 0;
+out:
 	ctrbox_json_free(&j);
 	free(buf);
-	buf = NULL;
+	return rc;
+}
+
+/* the image config (config_json) and its rootfs.diff_ids, with their chain ids */
+static int load_config(struct ctr *c, struct ctr_image *out)
+{
+	size_t len;
+	struct ctrbox_json j = {0};
+	int rc = 1;
 	/* the config: rootfs.diff_ids */
 	if (ctr_content_read(c, out->config_digest, &out->config_json, &len))
 		goto out;
@@ -310,7 +296,41 @@ int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
 	rc = 0;
 out:
 	ctrbox_json_free(&j);
-	free(buf);
+	return rc;
+}
+
+int ctr_image_load(struct ctr *c, const char *name, struct ctr_image *out)
+{
+	Containerd__Services__Images__V1__GetImageRequest req =
+	    CONTAINERD__SERVICES__IMAGES__V1__GET_IMAGE_REQUEST__INIT;
+	Containerd__Services__Images__V1__GetImageResponse *resp = NULL;
+	int rc = 1;
+
+	memset(out, 0, sizeof(*out));
+	req.name = (char *)name;
+	if (ctr_rpc(c, "/containerd.services.images.v1.Images/Get", &req.base,
+		    &containerd__services__images__v1__get_image_response__descriptor,
+		    (ProtobufCMessage **)&resp))
+		return 1;
+	if (!resp->image || !resp->image->target) {
+		ctr_fail("image \"%s\": not found", name);
+		goto out;
+	}
+	Containerd__Types__Descriptor *t = resp->image->target;
+	out->name = strdup(resp->image->name && *resp->image->name ? resp->image->name : name);
+	out->target_digest = strdup(t->digest ? t->digest : "");
+	out->target_media_type = strdup(t->media_type ? t->media_type : "");
+	out->target_size = t->size;
+	if (!out->name || !out->target_digest || !out->target_media_type) {
+		ctr_fail("out of memory");
+		goto out;
+	}
+	if (pick_manifest(c, out->target_digest, out->target_media_type, 0, &out->manifest_digest))
+		goto out;
+	if (load_manifest(c, out) || load_config(c, out))
+		goto out;
+	rc = 0;
+out:
 	if (resp)
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	if (rc)
@@ -498,26 +518,26 @@ static void free_mounts(Containerd__Services__Snapshots__V1__PrepareSnapshotResp
 }
 
 /* One layer, as containerd's applyLayers: 1 applied, 0 already there, -1 error (printed). */
-static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, const char *sn)
+/* Snapshots.Prepare of an "extract-UNIQUE CHAIN" snapshot on parent (a new name while one
+ * exists): its key in key, its mounts in *pr */
+static int extract_prepare(struct ctr *c, const char *sn, const char *chain, const char *parent,
+			   char *key, size_t keylen,
+			   Containerd__Services__Snapshots__V1__PrepareSnapshotResponse **pr)
 {
-	const char *chain = img->chain_ids[i];
-	const char *parent = i ? img->chain_ids[i - 1] : "";
-	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pr = NULL;
-	char key[512], uniq[64], *msg = NULL;
+	char uniq[64], *msg = NULL;
 	int rc;
-
 	for (int tries = 0;; tries++) {
 		Containerd__Services__Snapshots__V1__PrepareSnapshotRequest req =
 		    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
 		unique_part(uniq, sizeof(uniq));
-		snprintf(key, sizeof(key), "extract-%s %s", uniq, chain);
+		snprintf(key, keylen, "extract-%s %s", uniq, chain);
 		req.snapshotter = (char *)sn;
 		req.key = key;
 		req.parent = (char *)parent;
 		rc = ctr_call(
 		    c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &req.base,
 		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		    (ProtobufCMessage **)&pr, &msg);
+		    (ProtobufCMessage **)pr, &msg);
 		if (rc == CTRBOX_ALREADY_EXISTS && tries < 16) {
 			free(msg);
 			msg = NULL;
@@ -532,7 +552,19 @@ static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, con
 		break;
 	}
 	free(msg);
-	msg = NULL;
+	return 0;
+}
+
+static int apply_layer(struct ctr *c, const struct ctr_image *img, size_t i, const char *sn)
+{
+	const char *chain = img->chain_ids[i];
+	const char *parent = i ? img->chain_ids[i - 1] : "";
+	Containerd__Services__Snapshots__V1__PrepareSnapshotResponse *pr = NULL;
+	char key[512], *msg = NULL;
+	int rc;
+
+	if (extract_prepare(c, sn, chain, parent, key, sizeof(key), &pr))
+		return -1;
 
 	Containerd__Services__Diff__V1__ApplyRequest areq =
 	    CONTAINERD__SERVICES__DIFF__V1__APPLY_REQUEST__INIT;

@@ -680,132 +680,178 @@ static void spec_linux(struct ctrbox_jsonw *w, const struct ctr_spec_opts *o)
 	ctrbox_jsonw_object_end(w);
 }
 
-char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
-{
-	if (err)
-		*err = NULL;
-	if (o->privileged)
-		return errf(err, "--privileged is not supported");
-
-	struct strv env = {0}, args = {0}, img_env = {0}, entry = {0}, cmd = {0};
-	char *cwd = NULL, *user = NULL;
-	uint32_t uid = 0, gid = 0;
+/* the process' user, args, env and cwd as ctr_spec_json builds them */
+struct spec_proc {
+	struct strv env, args;
+	char *cwd;
+	uint32_t uid, gid;
 	uint32_t gids[64];
-	size_t ngids = 0;
-	char *res = NULL;
+	size_t ngids;
+};
 
-	/* WithEnv(--env) is applied before the image config */
-	env_merge(&env, o->env, o->nenv);
+/* what WithImageConfig reads of the image config: config.Env, Entrypoint, Cmd, WorkingDir, User
+ */
+static int image_config_read(const char *config, struct strv *img_env, struct strv *entry,
+			     struct strv *cmd, char **cwd, char **user)
+{
+	struct ctrbox_json j;
+	if (ctrbox_json_parse(&j, config, strlen(config)) < 0)
+		return -1;
+	int cfg = ctrbox_json_get(&j, 0, "config");
+	strv_from_json(img_env, &j, ctrbox_json_get(&j, cfg, "Env"));
+	strv_from_json(entry, &j, ctrbox_json_get(&j, cfg, "Entrypoint"));
+	strv_from_json(cmd, &j, ctrbox_json_get(&j, cfg, "Cmd"));
+	int t = ctrbox_json_get(&j, cfg, "WorkingDir");
+	if (t >= 0 && ctrbox_json_is_string(&j, t))
+		*cwd = ctrbox_json_strdup(&j, t);
+	t = ctrbox_json_get(&j, cfg, "User");
+	if (t >= 0 && ctrbox_json_is_string(&j, t))
+		*user = ctrbox_json_strdup(&j, t);
+	ctrbox_json_free(&j);
+	return 0;
+}
 
-	if (o->image_config) {
-		struct ctrbox_json j;
-		if (ctrbox_json_parse(&j, o->image_config, strlen(o->image_config)) < 0)
-			return errf(err, "invalid image config");
-		int cfg = ctrbox_json_get(&j, 0, "config");
-		strv_from_json(&img_env, &j, ctrbox_json_get(&j, cfg, "Env"));
-		strv_from_json(&entry, &j, ctrbox_json_get(&j, cfg, "Entrypoint"));
-		strv_from_json(&cmd, &j, ctrbox_json_get(&j, cfg, "Cmd"));
-		int t = ctrbox_json_get(&j, cfg, "WorkingDir");
-		if (t >= 0 && ctrbox_json_is_string(&j, t))
-			cwd = ctrbox_json_strdup(&j, t);
-		t = ctrbox_json_get(&j, cfg, "User");
-		if (t >= 0 && ctrbox_json_is_string(&j, t))
-			user = ctrbox_json_strdup(&j, t);
-		ctrbox_json_free(&j);
-
-		struct strv merged = {0};
-		if (img_env.n)
-			for (size_t i = 0; i < img_env.n; i++)
-				strv_push(&merged, img_env.v[i]);
+/* WithUser(config.User) then WithAdditionalGIDs: uid, gid and the gid list, gid first */
+static int image_user(const struct ctr_spec_opts *o, const char *user, struct spec_proc *p,
+		      char **err)
+{
+	char uname[256] = "root";
+	if (user && *user) {
+		if (ctr_spec_resolve_user(user, o->etc_passwd, o->etc_group, &p->uid, &p->gid,
+					  err) < 0)
+			return -1;
+		/* WithAdditionalGIDs(uid): the username of uid, when passwd has it */
+		long long pu2, pg2;
+		char pname2[256];
+		if (passwd_find(o->etc_passwd, NULL, p->uid, pname2, sizeof(pname2), &pu2, &pg2))
+			snprintf(uname, sizeof(uname), "%s", pname2);
 		else
-			strv_push(&merged, DEFAULT_PATH_ENV);
-		env_merge(&merged, env.v, env.n);
-		strv_free(&env);
-		env = merged;
-
-		/* WithImageConfig: Entrypoint + Cmd; ctr's WithProcessArgs then replaces them all
-		 */
-		if (o->nargs) {
-			for (size_t i = 0; i < o->nargs; i++)
-				strv_push(&args, o->args[i]);
-		} else {
-			for (size_t i = 0; i < entry.n; i++)
-				strv_push(&args, entry.v[i]);
-			for (size_t i = 0; i < cmd.n; i++)
-				strv_push(&args, cmd.v[i]);
-		}
-		if (!cwd || !*cwd) {
-			free(cwd);
-			cwd = strdup("/");
-		}
-
-		char uname[256] = "root";
-		if (user && *user) {
-			if (ctr_spec_resolve_user(user, o->etc_passwd, o->etc_group, &uid, &gid,
-						  err) < 0)
-				goto out;
-			/* WithAdditionalGIDs(uid): the username of uid, when passwd has it */
-			long long pu2, pg2;
-			char pname2[256];
-			if (passwd_find(o->etc_passwd, NULL, uid, pname2, sizeof(pname2), &pu2,
-					&pg2))
-				snprintf(uname, sizeof(uname), "%s", pname2);
-			else
-				uname[0] = '\0';
-		}
-		if (uname[0])
-			ngids = supplementary(o->etc_group, uname, gids + 1, 63);
-		/* ensureAdditionalGids: gid first unless already listed */
-		bool have = false;
-		for (size_t i = 1; i <= ngids; i++)
-			have |= gids[i] == gid;
-		if (have) {
-			memmove(gids, gids + 1, ngids * sizeof(gids[0]));
-		} else {
-			gids[0] = gid;
-			ngids++;
-		}
-	} else {
-		cwd = strdup("/");
-		for (size_t i = 0; i < o->nargs; i++)
-			strv_push(&args, o->args[i]);
+			uname[0] = '\0';
 	}
+	if (uname[0])
+		p->ngids = supplementary(o->etc_group, uname, p->gids + 1, 63);
+	/* ensureAdditionalGids: gid first unless already listed */
+	bool have = false;
+	for (size_t i = 1; i <= p->ngids; i++)
+		have |= p->gids[i] == p->gid;
+	if (have) {
+		memmove(p->gids, p->gids + 1, p->ngids * sizeof(p->gids[0]));
+	} else {
+		p->gids[0] = p->gid;
+		p->ngids++;
+	}
+	return 0;
+}
 
+/* WithImageConfig over p->env (the --env already there), then ctr's WithProcessArgs */
+static int image_apply(const struct ctr_spec_opts *o, struct spec_proc *p, char **err)
+{
+	struct strv img_env = {0}, entry = {0}, cmd = {0};
+	char *user = NULL;
+	int rc = -1;
+	if (image_config_read(o->image_config, &img_env, &entry, &cmd, &p->cwd, &user) < 0) {
+		errf(err, "invalid image config");
+		goto out;
+	}
+	struct strv merged = {0};
+	if (img_env.n)
+		for (size_t i = 0; i < img_env.n; i++)
+			strv_push(&merged, img_env.v[i]);
+	else
+		strv_push(&merged, DEFAULT_PATH_ENV);
+	env_merge(&merged, p->env.v, p->env.n);
+	strv_free(&p->env);
+	p->env = merged;
+
+	/* WithImageConfig: Entrypoint + Cmd; ctr's WithProcessArgs then replaces them all */
+	if (o->nargs) {
+		for (size_t i = 0; i < o->nargs; i++)
+			strv_push(&p->args, o->args[i]);
+	} else {
+		for (size_t i = 0; i < entry.n; i++)
+			strv_push(&p->args, entry.v[i]);
+		for (size_t i = 0; i < cmd.n; i++)
+			strv_push(&p->args, cmd.v[i]);
+	}
+	if (!p->cwd || !*p->cwd) {
+		free(p->cwd);
+		p->cwd = strdup("/");
+	}
+	rc = image_user(o, user, p, err);
+out:
+	strv_free(&img_env);
+	strv_free(&entry);
+	strv_free(&cmd);
+	free(user);
+	return rc;
+}
+
+/* the process of the spec: --env, the image config, args, --cwd, --tty, --net-host */
+static int spec_proc_build(const struct ctr_spec_opts *o, struct spec_proc *p, char **err)
+{
+	/* WithEnv(--env) is applied before the image config */
+	env_merge(&p->env, o->env, o->nenv);
+	if (o->image_config) {
+		if (image_apply(o, p, err) < 0)
+			return -1;
+	} else {
+		p->cwd = strdup("/");
+		for (size_t i = 0; i < o->nargs; i++)
+			strv_push(&p->args, o->args[i]);
+	}
 	if (o->cwd && *o->cwd) {
-		free(cwd);
-		cwd = strdup(o->cwd);
+		free(p->cwd);
+		p->cwd = strdup(o->cwd);
 	}
 	if (o->tty)
-		strv_push(&env, "TERM=xterm");
+		strv_push(&p->env, "TERM=xterm");
 	if (o->net_host) {
 		char hn[256] = "", *h = NULL;
 		gethostname(hn, sizeof(hn) - 1);
 		if (asprintf(&h, "HOSTNAME=%s", hn) >= 0) {
-			env_merge(&env, &h, 1);
+			env_merge(&p->env, &h, 1);
 			free(h);
 		}
 	}
+	return 0;
+}
 
-	struct kv *ann = NULL;
-	size_t nann = 0;
-	const char *bad = kv_args(&ann, &nann, o->annotations, o->nannotations, false);
-	if (bad) {
-		res = errf(err, "invalid key=value format annotation: %s", bad);
-		for (size_t i = 0; i < nann; i++) {
-			free(ann[i].k);
-			free(ann[i].v);
-		}
-		free(ann);
-		goto out;
+static void kv_free(struct kv *ann, size_t nann)
+{
+	for (size_t i = 0; i < nann; i++) {
+		free(ann[i].k);
+		free(ann[i].v);
 	}
-	kv_args(&ann, &nann, o->labels, o->nlabels, true);
-	if (nann)
-		qsort(ann, nann, sizeof(*ann), kv_cmp);
+	free(ann);
+}
 
+/* the spec's annotations: --annotation, then the --label ones, sorted by key */
+static int spec_annotations(const struct ctr_spec_opts *o, struct kv **ann, size_t *nann,
+			    char **err)
+{
+	const char *bad = kv_args(ann, nann, o->annotations, o->nannotations, false);
+	if (bad) {
+		errf(err, "invalid key=value format annotation: %s", bad);
+		kv_free(*ann, *nann);
+		*ann = NULL;
+		*nann = 0;
+		return -1;
+	}
+	kv_args(ann, nann, o->labels, o->nlabels, true);
+	if (*nann)
+		qsort(*ann, *nann, sizeof(**ann), kv_cmp);
+	return 0;
+}
+
+/* the spec JSON in containerd's field order; NULL (and *err) when a mount is bad */
+static char *spec_write(const struct ctr_spec_opts *o, const struct spec_proc *p,
+			const struct kv *ann, size_t nann, char **err)
+{
+	char *res = NULL;
 	struct ctrbox_jsonw w = {0};
 	ctrbox_jsonw_object_begin(&w);
 	jstr(&w, "ociVersion", "1.0.2-dev");
-	spec_process(&w, o, uid, gid, gids, ngids, &args, &env, cwd);
+	spec_process(&w, o, p->uid, p->gid, p->gids, p->ngids, &p->args, &p->env, p->cwd);
 	ctrbox_jsonw_key(&w, "root");
 	ctrbox_jsonw_object_begin(&w);
 	jstr(&w, "path", o->rootfs_path ? o->rootfs_path : "rootfs");
@@ -828,19 +874,26 @@ char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
 			errf(err, "out of memory");
 	}
 	ctrbox_jsonw_free(&w);
+	return res;
+}
 
-	for (size_t i = 0; i < nann; i++) {
-		free(ann[i].k);
-		free(ann[i].v);
+char *ctr_spec_json(const struct ctr_spec_opts *o, char **err)
+{
+	if (err)
+		*err = NULL;
+	if (o->privileged)
+		return errf(err, "--privileged is not supported");
+
+	struct spec_proc p = {0};
+	struct kv *ann = NULL;
+	size_t nann = 0;
+	char *res = NULL;
+	if (spec_proc_build(o, &p, err) == 0 && spec_annotations(o, &ann, &nann, err) == 0) {
+		res = spec_write(o, &p, ann, nann, err);
+		kv_free(ann, nann);
 	}
-	free(ann);
-out:
-	strv_free(&env);
-	strv_free(&args);
-	strv_free(&img_env);
-	strv_free(&entry);
-	strv_free(&cmd);
-	free(cwd);
-	free(user);
+	strv_free(&p.env);
+	strv_free(&p.args);
+	free(p.cwd);
 	return res;
 }

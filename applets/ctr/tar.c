@@ -89,6 +89,43 @@ static char *clean(char *s)
 	return s;
 }
 
+/* a header's checksum (the sum of its bytes with the checksum field as spaces) and size */
+static int header_size(const uint8_t *h, uint64_t *size)
+{
+	uint64_t want, sum = 0;
+	if (octal(h + 148, 8, &want))
+		return -1;
+	for (size_t i = 0; i < BLOCK; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	if (sum != want)
+		return -1;
+	return octal(h + 124, 12, size) ? -1 : 0;
+}
+
+/* e's name and link: the pending long (pax or GNU) ones, taken, else the header's */
+static void entry_names(const uint8_t *h, char type, char **lname, char **llink,
+			struct tar_entry *e)
+{
+	if (*lname) {
+		e->name = *lname;
+		*lname = NULL;
+	} else if (!memcmp(h + 257, "ustar", 5) && h[345]) {
+		char *pre = field(h + 345, 155), *nm = field(h, 100);
+		if (pre && nm && asprintf(&e->name, "%s/%s", pre, nm) < 0)
+			e->name = NULL;
+		free(pre);
+		free(nm);
+	} else {
+		e->name = field(h, 100);
+	}
+	if (*llink) {
+		e->link = *llink;
+		*llink = NULL;
+	} else if (type == '2' || type == '1') {
+		e->link = field(h + 157, 100);
+	}
+}
+
 int tar_parse(const uint8_t *buf, size_t len, struct tar *t)
 {
 	char *lname = NULL, *llink = NULL;
@@ -105,16 +142,8 @@ int tar_parse(const uint8_t *buf, size_t len, struct tar *t)
 			rc = 0;
 			break;
 		}
-		/* header checksum: the sum of the bytes with the checksum field as spaces */
-		uint64_t want, sum = 0;
-		if (octal(h + 148, 8, &want))
-			goto fail;
-		for (size_t i = 0; i < BLOCK; i++)
-			sum += (i >= 148 && i < 156) ? ' ' : h[i];
-		if (sum != want)
-			goto fail;
 		uint64_t size;
-		if (octal(h + 124, 12, &size))
+		if (header_size(h, &size))
 			goto fail;
 		char type = (char)h[156];
 		if (psize >= 0 && type != 'x' && type != 'L' && type != 'K')
@@ -142,24 +171,7 @@ int tar_parse(const uint8_t *buf, size_t len, struct tar *t)
 			continue;
 		}
 		struct tar_entry e = {0};
-		if (lname) {
-			e.name = lname;
-			lname = NULL;
-		} else if (!memcmp(h + 257, "ustar", 5) && h[345]) {
-			char *pre = field(h + 345, 155), *nm = field(h, 100);
-			if (pre && nm && asprintf(&e.name, "%s/%s", pre, nm) < 0)
-				e.name = NULL;
-			free(pre);
-			free(nm);
-		} else {
-			e.name = field(h, 100);
-		}
-		if (llink) {
-			e.link = llink;
-			llink = NULL;
-		} else if (type == '2' || type == '1') {
-			e.link = field(h + 157, 100);
-		}
+		entry_names(h, type, &lname, &llink, &e);
 		psize = -1;
 		e.name = clean(e.name);
 		if (!e.name) {
