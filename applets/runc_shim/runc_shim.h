@@ -1,9 +1,21 @@
-/* containerd-shim-runc-v2: state shared by the applet's files (service, processes, start/delete).
+/* containerd-shim-runc-v2: the state every file of the applet shares (the service, its
+ * containers, processes and runc jobs) and the applet's entry points (main.c).
+ *
+ * The files, each with its own header, each calling only the ones below it:
+ *   handlers.c   the Task service's handlers (Start, State, Kill, ...), registration, fini
+ *   create.c     Create                 exec.c   Exec and an exec's Start
+ *   checkpoint.c Checkpoint, restore    delete.c Delete
+ *   stats.c      OOM events and Stats (through cgroup.c)
+ *   exits.c      process exits, Wait's waiters, the reaper and its early-exit cache
+ *   model.c      containers and processes: lookup, lifetime, the rootfs unmount, Shutdown's wait
+ *   jobs.c       runc invocations in flight      bundle.c  ids, bundle files, runtime options
+ *   io.c         process stdio: fifos, files, pipes, ptys, logging binaries
  */
 #ifndef CTRBOX_RUNC_SHIM_H
 #define CTRBOX_RUNC_SHIM_H
 
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/types.h>
 #include <time.h>
@@ -90,6 +102,8 @@ struct process {
 	struct waiter *waiters;
 	struct ctrbox_ttrpc_call *delete_call; /* Delete waiting for the copiers to drain */
 	int delete_force;		       /* runc delete --force (a cancelled Create's) */
+	/* what continues that Delete once the copiers are done (io.c calls it, delete.c sets it) */
+	void (*drained)(struct svc *s, struct process *p);
 	struct ctrbox_timer *drain_timer;
 };
 
@@ -151,33 +165,18 @@ static inline void close_fd(int *fd)
 	}
 }
 
-/* stdio.c */
-void process_init(struct process *p, struct container *c, const char *id);
-const char *tmp_dir(void);
-/* Opens destinations, makes the pipes (or console socket, or logger) for runc. A binary://
- * logger is started too: io_when_ready says when it is ready. */
-int io_prepare(struct process *p);
-/* Calls done(s, p, 0) once the logger signalled ready (at once without one), or with
- * -ETIMEDOUT after the bound; from the loop, never blocking it. */
-void io_when_ready(struct svc *s, struct process *p,
-		   void (*done)(struct svc *s, struct process *p, int r));
-/* After runc has the container's ends: start copying stdout/stderr (the pty's output). */
-void io_start(struct svc *s, struct process *p);
-/* At Start: the shim's own writer on the stdin fifo (until CloseIO), if its input goes on. */
-int io_stdin_hold(struct process *p);
-void io_close(struct process *p);
-/* Terminal: waits on the loop for runc's console socket connection and takes the pty
- * master, then calls done(s, p, 0 or -errno). */
-void console_receive(struct svc *s, struct process *p,
-		     void (*done)(struct svc *s, struct process *p, int r));
-/* At Delete: SIGTERM the logging binary now, SIGKILL in 12 s if it is still there. */
-void logger_stop(struct svc *s, struct process *p);
+/* A case-insensitive substring test that takes a NULL haystack (runc's error or output). */
+static inline int contains_ci(const char *hay, const char *needle)
+{
+	return hay && strcasestr(hay, needle) != NULL;
+}
 
-/* service.c */
-/* Continues a Delete once the stdio copiers drained (or gave up waiting). */
-void delete_continue(struct svc *s, struct process *p);
+/* The applet's entry points (main.c's ctrbox_shim_ops). */
+/* handlers.c: the service for sh, registered on its TTRPC server; *state is ours. */
 int runc_shim_register(struct ctrbox_shim *sh, void **state);
+/* exits.c: reaps every exited child (runc jobs, processes, exits nobody owns yet). */
 void runc_shim_sigchld(struct ctrbox_shim *sh, void *state);
+/* handlers.c: frees the service, its containers, and kills the runc jobs still running. */
 void runc_shim_fini(struct ctrbox_shim *sh, void *state);
 
 #endif

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include <ctrbox/log.h>
-#include "runc_shim.h"
+#include "io.h"
 #include <ctrbox/util.h>
 
 /* ---- stdio (fifo and file:// destinations; empty = /dev/null) ---- */
@@ -451,8 +451,36 @@ static void copy_done(struct ctrbox_io_copy *cp, void *data)
 	if (--p->ncopies == 0 && p->delete_call) {
 		ctrbox_loop_timer_cancel(p->c->svc->loop, p->drain_timer);
 		p->drain_timer = NULL;
-		delete_continue(p->c->svc, p);
+		p->drained(p->c->svc, p);
 	}
+}
+
+static void drain_timeout_cb(struct ctrbox_loop *l, void *data)
+{
+	struct process *p = data;
+
+	p->drain_timer = NULL;
+	ctrbox_log_warn("%s: stdio not drained after %u ms, deleting anyway", p->id,
+			p->c->svc->drain_ms);
+	p->drained(p->c->svc, p);
+}
+
+void io_drain(struct svc *s, struct process *p)
+{
+	/* Give the copiers up to drain_ms to move what the process wrote before it exited. */
+	if (p->ncopies > 0) {
+		/* stdin never ends by itself: the process is gone, stop feeding it */
+		if (p->copies[0]) {
+			ctrbox_io_copy_stop(p->copies[0]);
+			p->copies[0] = NULL;
+			if (--p->ncopies == 0)
+				return p->drained(s, p);
+		}
+		p->drain_timer = ctrbox_loop_timer_in(s->loop, s->drain_ms, drain_timeout_cb, p);
+		if (p->drain_timer)
+			return;
+	}
+	p->drained(s, p);
 }
 
 /* After runc has the container's ends: start copying, keep our own stdin writer. */
