@@ -162,6 +162,58 @@ void ctrbox_runc_state_free(struct ctrbox_runc_state *st);
 /* runc ps --format json: a JSON array of pids, or null (no processes: *pids NULL, *n 0). */
 int ctrbox_runc_parse_ps(const char *json, size_t len, int **pids, size_t *n);
 
+/* ---- asynchronous jobs: a runc child whose exit comes through the process monitor ---- */
+
+struct ctrbox_monitor;
+struct ctrbox_runc_job;
+
+/* For ctrbox_runc_job_io's out/err: /dev/null, not captured. */
+#define CTRBOX_RUNC_JOB_DEVNULL (-2)
+/* A job's captured output is read back up to this many bytes (sized to what runc wrote). */
+#define CTRBOX_RUNC_JOB_OUTPUT_MAX 65536
+
+/* A job's stdio (borrowed: the caller closes its fds after ctrbox_runc_job_start returns).
+ * in: an fd, or -1 for /dev/null. out/err: an fd, -1 for the job's capture (one memfd that
+ * stdout and stderr share, go-runc's combined output) or CTRBOX_RUNC_JOB_DEVNULL. */
+struct ctrbox_runc_job_io {
+	int in, out, err;
+};
+
+/* A job is done: ok = exited 0; wstatus raw (waitpid's). err is never NULL: on failure the
+ * go-runc-compatible error (ctrbox_runc_error_message(op, r, output if out and err were both
+ * captured else NULL, wstatus); op alone if that could not be built), on success op. output
+ * (NUL-terminated, outlen bytes, NULL only on ENOMEM) is what the capture got, empty when
+ * nothing was captured. All three are the job's, valid until done returns; j is freed right
+ * after. */
+typedef void (*ctrbox_runc_job_done)(struct ctrbox_runc_job *j, int ok, int wstatus,
+				     const char *err, const char *output, size_t outlen,
+				     void *data);
+
+/* Spawns av (ctrbox_runc_spawn) with io (NULL = all captured, in from /dev/null), logs
+ * "runc <op's verb> pid N for <id>" at debug level (op "OCI runtime create failed" logs
+ * "create") and watches the pid on m; a stale early exit of a reused pid is dropped first. done
+ * runs once, from ctrbox_monitor_reap, then the job is freed. op is the error prefix, copied;
+ * r is borrowed until done runs (its log and binary make the error text); av and id are only
+ * read here. Returns 0 with *out (if out is not NULL) set, or -errno on spawn failure (done
+ * never runs; ctrbox_runc_spawn_error(r, op, err) words it). */
+int ctrbox_runc_job_start(const struct ctrbox_runc *r, struct ctrbox_monitor *m,
+			  const struct ctrbox_runc_argv *av, const struct ctrbox_runc_job_io *io,
+			  const char *op, const char *id, ctrbox_runc_job_done done, void *data,
+			  struct ctrbox_runc_job **out);
+
+/* The job's runc pid. */
+pid_t ctrbox_runc_job_pid(const struct ctrbox_runc_job *j);
+
+/* Forgets a job whose done has not run (its owner goes away): unwatches it on m and frees it
+ * without calling done. The runc child is not signalled; its exit will land in m's cache. */
+void ctrbox_runc_job_abandon(struct ctrbox_monitor *m, struct ctrbox_runc_job *j);
+
+/* The error of a job that could not be started (err from ctrbox_runc_job_start), worded as the
+ * Go shim words go-runc's exec error: ctrbox_runc_runtime_error(op, r->log,
+ * ctrbox_runc_exec_error(r, err)), or "<op>: <strerror>" for ENOMEM. malloc'd; NULL on
+ * ENOMEM. */
+char *ctrbox_runc_spawn_error(const struct ctrbox_runc *r, const char *op, int err);
+
 #ifdef __cplusplus
 }
 #endif

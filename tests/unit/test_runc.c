@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctrbox/monitor.h>
 #include <ctrbox/runc.h>
 #include "unit.h"
 #include <ctrbox/util.h>
@@ -546,4 +548,98 @@ void test_runc_parse_ps(void)
 	CHECK(ctrbox_runc_parse_ps("[4294967296]", 12, &pids, &n) == -ERANGE);
 	CHECK(ctrbox_runc_parse_ps("{}", 2, &pids, &n) == -EINVAL);
 	CHECK(ctrbox_runc_parse_ps("", 0, &pids, &n) == -EINVAL);
+}
+
+/* ---- asynchronous jobs, with /bin/sh standing in for runc ---- */
+
+struct job_seen {
+	int calls, ok, wstatus;
+	char err[512], output[64];
+	size_t outlen;
+	pid_t pid;
+};
+
+static void job_done_cb(struct ctrbox_runc_job *j, int ok, int wstatus, const char *err,
+			const char *output, size_t outlen, void *data)
+{
+	struct job_seen *s = data;
+
+	s->calls++;
+	s->ok = ok;
+	s->wstatus = wstatus;
+	s->pid = ctrbox_runc_job_pid(j);
+	snprintf(s->err, sizeof(s->err), "%s", err ? err : "(null)");
+	snprintf(s->output, sizeof(s->output), "%s", output ? output : "(null)");
+	s->outlen = outlen;
+}
+
+/* Starts sh -c script as a job on m and reaps it once it exited. */
+static int run_job(struct ctrbox_monitor *m, const struct ctrbox_runc *r, const char *script,
+		   const struct ctrbox_runc_job_io *io, struct job_seen *s)
+{
+	struct ctrbox_runc_argv av = {0};
+	struct ctrbox_runc_job *j = NULL;
+	siginfo_t si;
+	int rc;
+
+	ctrbox_runc_argv_add(&av, r->binary);
+	ctrbox_runc_argv_add(&av, "-c");
+	ctrbox_runc_argv_add(&av, script);
+	rc = ctrbox_runc_job_start(r, m, &av, io, "OCI runtime create failed", "c1", job_done_cb, s,
+				   &j);
+	ctrbox_runc_argv_free(&av);
+	if (rc < 0)
+		return rc;
+	CHECK(j && ctrbox_runc_job_pid(j) > 0);
+	waitid(P_PID, (id_t)ctrbox_runc_job_pid(j), &si, WEXITED | WNOWAIT);
+	CHECK(s->calls == 0);
+	CHECK(ctrbox_monitor_reap(m) == 1);
+	return 0;
+}
+
+UNIT_TEST(test_runc_job_complete)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/bin/sh"};
+	struct ctrbox_runc_job_io quiet = {-1, CTRBOX_RUNC_JOB_DEVNULL, CTRBOX_RUNC_JOB_DEVNULL};
+	struct job_seen s = {0}, t = {0};
+
+	CHECK(run_job(m, &r, "echo out; echo err >&2; exit 3", NULL, &s) == 0);
+	CHECK(s.calls == 1 && !s.ok && WEXITSTATUS(s.wstatus) == 3);
+	CHECK_STR(s.output, "out\nerr\n");
+	CHECK(s.outlen == 8);
+	CHECK_STR(s.err, "OCI runtime create failed: /bin/sh did not terminate successfully: exit "
+			 "status 3: out\nerr\n");
+	CHECK(run_job(m, &r, "echo lost; exit 0", &quiet, &t) == 0);
+	CHECK(t.calls == 1 && t.ok && t.outlen == 0);
+	CHECK_STR(t.output, "");
+	CHECK_STR(t.err, "OCI runtime create failed");
+	CHECK(ctrbox_monitor_cached(m) == 0);
+	ctrbox_monitor_free(m);
+}
+
+UNIT_TEST(test_runc_job_spawn_error)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/nonexistent-ctrbox/runc"};
+	struct ctrbox_runc q = {.binary = "no-such-runc-ctrbox"};
+	struct job_seen s = {0};
+	char *e;
+	int rc = run_job(m, &r, "exit 0", NULL, &s);
+
+	CHECK(rc == -ENOENT && s.calls == 0);
+	e = ctrbox_runc_spawn_error(&r, "OCI runtime start failed", rc);
+	CHECK_STR(e,
+		  "OCI runtime start failed: fork/exec /nonexistent-ctrbox/runc: no such file or "
+		  "directory");
+	free(e);
+	e = ctrbox_runc_spawn_error(&q, "OCI runtime start failed", -ENOENT);
+	CHECK_STR(e, "OCI runtime start failed: exec: \"no-such-runc-ctrbox\": executable file not "
+		     "found in $PATH");
+	free(e);
+	e = ctrbox_runc_spawn_error(&q, "kill", -ENOMEM);
+	CHECK_STR(e, "kill: Cannot allocate memory");
+	free(e);
+	CHECK(ctrbox_monitor_reap(m) == 0);
+	ctrbox_monitor_free(m);
 }
