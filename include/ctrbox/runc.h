@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -161,6 +162,48 @@ int ctrbox_runc_parse_state(const char *json, size_t len, struct ctrbox_runc_sta
 void ctrbox_runc_state_free(struct ctrbox_runc_state *st);
 /* runc ps --format json: a JSON array of pids, or null (no processes: *pids NULL, *n 0). */
 int ctrbox_runc_parse_ps(const char *json, size_t len, int **pids, size_t *n);
+
+/* runc list --format json: an array of states (or null), each like runc state's; owner and
+ * ociVersion are left out. 0 with *out (calloc'd, *n entries, NULL when none; free with
+ * ctrbox_runc_list_free), -EINVAL on bad JSON or a field of the wrong type, -ENOMEM. */
+int ctrbox_runc_parse_list(const char *json, size_t len, struct ctrbox_runc_state **out, size_t *n);
+/* Frees n states of a ctrbox_runc_parse_list array and the array (NULL is a no-op). */
+void ctrbox_runc_list_free(struct ctrbox_runc_state *v, size_t n);
+
+/* "events [--interval <interval_s>s] <id>" (0 = runc's default interval, 5 s): a stream of
+ * JSON lines (ctrbox_runc_parse_event) for as long as the container runs; "events --stats" is
+ * ctrbox_runc_argv_stats. 0, -ENOMEM or -EINVAL (no id). Run it as a job whose out is a pipe
+ * the caller reads line by line on its loop. */
+int ctrbox_runc_argv_events(const struct ctrbox_runc *r, const char *id, unsigned interval_s,
+			    struct ctrbox_runc_argv *a);
+
+enum ctrbox_runc_event_type {
+	CTRBOX_RUNC_EVENT_OTHER, /* a type runc may add later: see type_name */
+	CTRBOX_RUNC_EVENT_STATS, /* "stats": the numbers below */
+	CTRBOX_RUNC_EVENT_OOM,	 /* "oom": the container hit its memory limit */
+};
+
+/* The numbers a stats event carries that shims use (0 when runc left them out; a limit past
+ * int64, runc's "none" on some kernels, is UINT64_MAX). */
+struct ctrbox_runc_stats {
+	uint64_t cpu_total, cpu_kernel, cpu_user;			/* ns, data.cpu.usage */
+	uint64_t mem_usage, mem_limit, mem_max, mem_failcnt, mem_cache; /* bytes, data.memory */
+	uint64_t pids_current, pids_limit;				/* data.pids */
+};
+
+/* One line of runc events (or the one of events --stats). id is malloc'd ("" if absent). */
+struct ctrbox_runc_event {
+	enum ctrbox_runc_event_type type;
+	char type_name[16]; /* the "type" as runc wrote it, truncated */
+	char *id;
+	struct ctrbox_runc_stats stats; /* for CTRBOX_RUNC_EVENT_STATS */
+};
+
+/* Parses one events line into *ev (free with ctrbox_runc_event_free, also after an error):
+ * 0, -EINVAL on bad JSON or a field of the wrong type, -ENOMEM. */
+int ctrbox_runc_parse_event(const char *line, size_t len, struct ctrbox_runc_event *ev);
+/* Frees what ctrbox_runc_parse_event allocated in ev (not ev itself). */
+void ctrbox_runc_event_free(struct ctrbox_runc_event *ev);
 
 /* ---- asynchronous jobs: a runc child whose exit comes through the process monitor ---- */
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -642,4 +643,93 @@ UNIT_TEST(test_runc_job_spawn_error)
 	free(e);
 	CHECK(ctrbox_monitor_reap(m) == 0);
 	ctrbox_monitor_free(m);
+}
+
+/* ---- list and events output, as runc 1.1.5 prints it (cgroup v1) ---- */
+
+UNIT_TEST(test_runc_parse_list)
+{
+	static const char out[] =
+	    "[{\"ociVersion\":\"1.0.2-dev\",\"id\":\"f1\",\"pid\":12516,\"status\":\"running\","
+	    "\"bundle\":\"/tmp/rdb4\",\"rootfs\":\"/tmp/rdb/rootfs\",\"created\":"
+	    "\"2026-12-02T14:28:40.952798254Z\",\"owner\":\"root\"},{\"id\":\"f2\",\"pid\":0,"
+	    "\"status\":\"stopped\"}]\n";
+	struct ctrbox_runc_state *v = NULL;
+	size_t n = 9;
+
+	CHECK(ctrbox_runc_parse_list(out, strlen(out), &v, &n) == 0 && n == 2);
+	if (v && n == 2) {
+		CHECK_STR(v[0].id, "f1");
+		CHECK(v[0].pid == 12516);
+		CHECK_STR(v[0].status, "running");
+		CHECK_STR(v[0].bundle, "/tmp/rdb4");
+		CHECK_STR(v[0].created, "2026-12-02T14:28:40.952798254Z");
+		CHECK_STR(v[1].status, "stopped");
+		CHECK_STR(v[1].rootfs, "");
+	}
+	ctrbox_runc_list_free(v, n);
+	CHECK(ctrbox_runc_parse_list("null", 4, &v, &n) == 0 && n == 0 && !v);
+	CHECK(ctrbox_runc_parse_list("[{\"id\":1}]", 10, &v, &n) == -EINVAL && !v);
+	CHECK(ctrbox_runc_parse_list("{}", 2, &v, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_list("[", 1, &v, &n) == -EINVAL);
+}
+
+UNIT_TEST(test_runc_parse_event)
+{
+	static const char stats[] =
+	    "{\"type\":\"stats\",\"id\":\"f1\",\"data\":{\"cpu\":{\"usage\":{\"total\":11908476,"
+	    "\"percpu\":[7569519,4338957],\"kernel\":8000000,\"user\":4000000},\"throttling\":{}},"
+	    "\"memory\":{\"cache\":196608,\"usage\":{\"limit\":9223372036854771712,\"usage\":"
+	    "729088,\"max\":2789376,\"failcnt\":0},\"raw\":{\"rss\":53248}},\"pids\":{\"current\":"
+	    "1,\"limit\":18446744073709551615}}}\n";
+	static const char oom[] = "{\"type\":\"oom\",\"id\":\"f1\"}";
+	static const char badnum[] =
+	    "{\"type\":\"stats\",\"data\":{\"cpu\":{\"usage\":{\"total\":\"x\"}}}}";
+	struct ctrbox_runc_event ev;
+
+	CHECK(ctrbox_runc_parse_event(stats, strlen(stats), &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_STATS);
+	CHECK_STR(ev.type_name, "stats");
+	CHECK_STR(ev.id, "f1");
+	CHECK(ev.stats.cpu_total == 11908476 && ev.stats.cpu_kernel == 8000000);
+	CHECK(ev.stats.cpu_user == 4000000);
+	CHECK(ev.stats.mem_usage == 729088 && ev.stats.mem_max == 2789376);
+	CHECK(ev.stats.mem_limit == 9223372036854771712ull && ev.stats.mem_cache == 196608);
+	CHECK(ev.stats.pids_current == 1 && ev.stats.pids_limit == UINT64_MAX);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event(oom, strlen(oom), &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_OOM && ev.stats.cpu_total == 0);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("{\"type\":\"x\"}", 12, &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_OTHER);
+	CHECK_STR(ev.type_name, "x");
+	CHECK_STR(ev.id, "");
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("{\"type\":3}", 10, &ev) == -EINVAL);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("[]", 2, &ev) == -EINVAL);
+	CHECK(ctrbox_runc_parse_event(badnum, strlen(badnum), &ev) == -EINVAL); /* valid JSON */
+	ctrbox_runc_event_free(&ev);
+}
+
+UNIT_TEST(test_runc_argv_events)
+{
+	struct ctrbox_runc_argv a = {0};
+
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "c1", 0, &a) == 0);
+	CHECK(a.n == 9);
+	if (a.n == 9) {
+		CHECK_STR(a.v[7], "events");
+		CHECK_STR(a.v[8], "c1");
+		CHECK(!a.v[9]);
+	}
+	ctrbox_runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "c1", 2, &a) == 0 && a.n == 11);
+	if (a.n == 11) {
+		CHECK_STR(a.v[8], "--interval");
+		CHECK_STR(a.v[9], "2s");
+		CHECK_STR(a.v[10], "c1");
+	}
+	ctrbox_runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "", 0, &a) == -EINVAL && a.n == 0);
 }
