@@ -205,6 +205,39 @@ int ctrbox_runc_parse_event(const char *line, size_t len, struct ctrbox_runc_eve
 /* Frees what ctrbox_runc_parse_event allocated in ev (not ev itself). */
 void ctrbox_runc_event_free(struct ctrbox_runc_event *ev);
 
+/* ---- the console socket of a terminal container ---- */
+
+struct ctrbox_loop;
+struct ctrbox_runc_console_socket;
+
+/* Makes a private directory (mkdtemp, 0700) "ptyXXXXXX" under dir (NULL or "" =
+ * $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp) with a listening unix socket "pty.sock" in it,
+ * non-blocking and close-on-exec: its path goes to runc's --console-socket. 0 with *out, or
+ * -ENAMETOOLONG (the path must fit sun_path), -ENOMEM, -errno. */
+int ctrbox_runc_console_socket_new(const char *dir, struct ctrbox_runc_console_socket **out);
+/* The socket's path ("" once the master was taken: the socket is gone then). */
+const char *ctrbox_runc_console_socket_path(const struct ctrbox_runc_console_socket *cs);
+/* The listening fd (-1 once taken), to poll on a loop of one's own. */
+int ctrbox_runc_console_socket_fd(const struct ctrbox_runc_console_socket *cs);
+/* Accepts one connection and takes the pty master from it (exactly one SCM_RIGHTS fd, as
+ * go-runc requires; close-on-exec), then removes the socket and its directory. 0 with *master
+ * (the caller's to close), -EAGAIN if nobody connected yet, -EBADMSG if the connection carried
+ * no single fd (the socket is removed all the same), -EBADF once taken. */
+int ctrbox_runc_console_socket_take(struct ctrbox_runc_console_socket *cs, int *master);
+
+/* A receive is over: master is the pty master (the callee's to close) or -errno (-ETIMEDOUT,
+ * -EBADMSG, ...). cs may be freed from inside. */
+typedef void (*ctrbox_runc_console_cb)(struct ctrbox_runc_console_socket *cs, int master,
+				       void *data);
+/* Waits on l for runc's connection and calls cb once with the master (take's result), or with
+ * -ETIMEDOUT after timeout_ms (0 = no timeout). 0, -EBUSY (a receive is waiting), -EBADF
+ * (taken already), -ENOMEM. Freeing cs cancels the receive without calling cb. */
+int ctrbox_runc_console_receive(struct ctrbox_runc_console_socket *cs, struct ctrbox_loop *l,
+				uint64_t timeout_ms, ctrbox_runc_console_cb cb, void *data);
+/* Cancels a waiting receive (no call), closes the listener, removes the socket and its
+ * directory, frees cs. NULL is a no-op. */
+void ctrbox_runc_console_socket_free(struct ctrbox_runc_console_socket *cs);
+
 /* ---- asynchronous jobs: a runc child whose exit comes through the process monitor ---- */
 
 struct ctrbox_monitor;

@@ -6,9 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctrbox/loop.h>
 #include <ctrbox/monitor.h>
 #include <ctrbox/runc.h>
 #include "unit.h"
@@ -732,4 +735,84 @@ UNIT_TEST(test_runc_argv_events)
 	}
 	ctrbox_runc_argv_free(&a);
 	CHECK(ctrbox_runc_argv_events(&shim_runc, "", 0, &a) == -EINVAL && a.n == 0);
+}
+
+/* ---- the console socket: a client standing in for runc sends a pipe's end ---- */
+
+struct console_seen {
+	int done, master;
+};
+
+static void console_got(struct ctrbox_runc_console_socket *cs, int master, void *data)
+{
+	struct console_seen *s = data;
+
+	s->done = 1;
+	s->master = master;
+}
+
+/* Connects to path and sends fd with SCM_RIGHTS (fd < 0: a message with no fd). */
+static int console_send(const char *path, int fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, byte = 'x';
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	rc = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 && sendmsg(s, &msg, 0) == 1;
+	close(s);
+	return rc ? 0 : -1;
+}
+
+UNIT_TEST(test_runc_console_socket)
+{
+	struct ctrbox_runc_console_socket *cs = NULL;
+	struct ctrbox_loop *l = NULL;
+	struct console_seen s = {0, -1};
+	char dir[] = "/tmp/ctrbox-console-XXXXXX", path[128], b = 0;
+	int p[2], master = -1;
+
+	CHECK(mkdtemp(dir) && ctrbox_loop_new(&l) == 0 && pipe(p) == 0);
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0 && cs);
+	snprintf(path, sizeof(path), "%s", ctrbox_runc_console_socket_path(cs));
+	CHECK(!strncmp(path, dir, strlen(dir)) && access(path, F_OK) == 0);
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EAGAIN);
+	CHECK(ctrbox_runc_console_receive(cs, l, 10000, console_got, &s) == 0);
+	CHECK(ctrbox_runc_console_receive(cs, l, 10000, console_got, &s) == -EBUSY);
+	CHECK(console_send(path, p[1]) == 0);
+	CHECK(ctrbox_loop_run_until(l, &s.done, ctrbox_loop_now_ms() + 10000) == 0);
+	CHECK(s.master >= 0 && write(s.master, "y", 1) == 1 && read(p[0], &b, 1) == 1 && b == 'y');
+	CHECK(access(path, F_OK) < 0 && *ctrbox_runc_console_socket_path(cs) == '\0');
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EBADF);
+	if (s.master >= 0)
+		close(s.master);
+	ctrbox_runc_console_socket_free(cs);
+
+	/* a connection without an fd; a receive nobody answers times out */
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0);
+	CHECK(console_send(ctrbox_runc_console_socket_path(cs), -1) == 0);
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EBADMSG);
+	ctrbox_runc_console_socket_free(cs);
+	s.done = 0;
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0);
+	CHECK(ctrbox_runc_console_receive(cs, l, 30, console_got, &s) == 0);
+	CHECK(ctrbox_loop_run_until(l, &s.done, ctrbox_loop_now_ms() + 10000) == 0);
+	CHECK(s.master == -ETIMEDOUT);
+	ctrbox_runc_console_socket_free(cs);
+	CHECK(rmdir(dir) == 0); /* every socket dir went */
+	close(p[0]);
+	close(p[1]);
+	ctrbox_loop_free(l);
 }
