@@ -31,7 +31,9 @@ struct ctrbox_runc_argv {
 	size_t n, cap;
 };
 
+/* Appends a copy of s (keeping v NULL-terminated): 0 or -ENOMEM. */
 int ctrbox_runc_argv_add(struct ctrbox_runc_argv *a, const char *s);
+/* Frees the strings and the vector and zeroes a (safe on an empty one). */
 void ctrbox_runc_argv_free(struct ctrbox_runc_argv *a);
 
 struct ctrbox_runc_create_opts {
@@ -159,6 +161,7 @@ struct ctrbox_runc_state {
 
 /* -EINVAL on bad JSON or a field of the wrong type (as Go's Unmarshal would fail). */
 int ctrbox_runc_parse_state(const char *json, size_t len, struct ctrbox_runc_state *st);
+/* Frees st's strings (not st) and zeroes them. */
 void ctrbox_runc_state_free(struct ctrbox_runc_state *st);
 /* runc ps --format json: a JSON array of pids, or null (no processes: *pids NULL, *n 0). */
 int ctrbox_runc_parse_ps(const char *json, size_t len, int **pids, size_t *n);
