@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctrbox/io.h>
 #include <ctrbox/loop.h>
 #include <ctrbox/monitor.h>
 #include <ctrbox/runc.h>
@@ -815,4 +816,37 @@ UNIT_TEST(test_runc_console_socket)
 	close(p[0]);
 	close(p[1]);
 	ctrbox_loop_free(l);
+}
+
+/* ---- a job's stdio as pipes: sh standing in for runc writes to both, reads stdin ---- */
+
+UNIT_TEST(test_runc_job_pipes)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/bin/sh"};
+	struct ctrbox_io_pipes p;
+	struct job_seen s = {0};
+	struct ctrbox_runc_job_io io;
+	char buf[64] = {0};
+	ssize_t n;
+
+	CHECK(ctrbox_io_pipes_new(&p, 1, 1, 0) == 0);
+	CHECK(p.in >= 0 && p.out >= 0 && p.err == -1 && p.child_err == -1);
+	io = (struct ctrbox_runc_job_io){p.child_in, p.child_out, CTRBOX_RUNC_JOB_DEVNULL};
+	CHECK(write(p.in, "ping\n", 5) == 5);
+	{
+		int in = p.in;
+		p.in = -1;
+		close(in); /* EOF for the child's read after the line */
+	}
+	CHECK(run_job(m, &r, "read l; echo \"got $l\"; echo lost >&2", &io, &s) == 0);
+	ctrbox_io_pipes_close_child(&p);
+	CHECK(p.child_in == -1 && p.child_out == -1);
+	CHECK(s.calls == 1 && s.ok && s.outlen == 0); /* nothing captured: it went to the pipe */
+	n = read(p.out, buf, sizeof(buf) - 1);
+	CHECK(n == 9 && !strcmp(buf, "got ping\n"));
+	CHECK(read(p.out, buf, sizeof(buf)) == 0); /* EOF: every writer closed */
+	ctrbox_io_pipes_close(&p);
+	CHECK(p.out == -1);
+	ctrbox_monitor_free(m);
 }
