@@ -39,6 +39,24 @@ int ctrbox_io_open_input(const char *path);
 /* A pipe with both ends CLOEXEC; the shim's end non-blocking. fds[0] read, fds[1] write. */
 int ctrbox_io_pipe(int fds[2], int nonblock_read, int nonblock_write);
 
+/* A child's stdio as pipes (go-runc's pipe IO): the child_* ends go to the child (runc, or a
+ * job's ctrbox_runc_job_io: {child_in, child_out, child_err}, where an unwanted -1 in is
+ * /dev/null), the others are the caller's, non-blocking, for ctrbox_io_copy_start or a loop
+ * watcher. All close-on-exec; an fd not asked for is -1. */
+struct ctrbox_io_pipes {
+	int in, out, err;		    /* ours: write stdin, read stdout/stderr */
+	int child_in, child_out, child_err; /* the child's ends */
+};
+
+/* Makes the pipes asked for (want_* non-zero). 0, or -errno with every fd closed and -1. */
+int ctrbox_io_pipes_new(struct ctrbox_io_pipes *p, int want_in, int want_out, int want_err);
+/* Closes the child's ends (after the child was spawned: our reads then see EOF once it and its
+ * descendants exit) and sets them to -1. */
+void ctrbox_io_pipes_close_child(struct ctrbox_io_pipes *p);
+/* Closes every fd still open and sets it to -1 (fds handed to a copier are the copier's: set
+ * them to -1 first). */
+void ctrbox_io_pipes_close(struct ctrbox_io_pipes *p);
+
 #ifdef __cplusplus
 }
 #endif

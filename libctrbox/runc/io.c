@@ -273,3 +273,47 @@ int ctrbox_io_pipe(int fds[2], int nonblock_read, int nonblock_write)
 		fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	return 0;
 }
+
+static void close_one(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void ctrbox_io_pipes_close_child(struct ctrbox_io_pipes *p)
+{
+	close_one(&p->child_in);
+	close_one(&p->child_out);
+	close_one(&p->child_err);
+}
+
+void ctrbox_io_pipes_close(struct ctrbox_io_pipes *p)
+{
+	ctrbox_io_pipes_close_child(p);
+	close_one(&p->in);
+	close_one(&p->out);
+	close_one(&p->err);
+}
+
+int ctrbox_io_pipes_new(struct ctrbox_io_pipes *p, int want_in, int want_out, int want_err)
+{
+	int fds[2], r = 0;
+
+	p->in = p->out = p->err = p->child_in = p->child_out = p->child_err = -1;
+	if (want_in && (r = ctrbox_io_pipe(fds, 0, 1)) == 0) {
+		p->child_in = fds[0];
+		p->in = fds[1];
+	}
+	if (r == 0 && want_out && (r = ctrbox_io_pipe(fds, 1, 0)) == 0) {
+		p->out = fds[0];
+		p->child_out = fds[1];
+	}
+	if (r == 0 && want_err && (r = ctrbox_io_pipe(fds, 1, 0)) == 0) {
+		p->err = fds[0];
+		p->child_err = fds[1];
+	}
+	if (r < 0)
+		ctrbox_io_pipes_close(p);
+	return r;
+}

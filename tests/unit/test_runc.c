@@ -3,10 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctrbox/io.h>
+#include <ctrbox/loop.h>
+#include <ctrbox/monitor.h>
 #include <ctrbox/runc.h>
 #include "unit.h"
 #include <ctrbox/util.h>
@@ -546,4 +553,300 @@ void test_runc_parse_ps(void)
 	CHECK(ctrbox_runc_parse_ps("[4294967296]", 12, &pids, &n) == -ERANGE);
 	CHECK(ctrbox_runc_parse_ps("{}", 2, &pids, &n) == -EINVAL);
 	CHECK(ctrbox_runc_parse_ps("", 0, &pids, &n) == -EINVAL);
+}
+
+/* ---- asynchronous jobs, with /bin/sh standing in for runc ---- */
+
+struct job_seen {
+	int calls, ok, wstatus;
+	char err[512], output[64];
+	size_t outlen;
+	pid_t pid;
+};
+
+static void job_done_cb(struct ctrbox_runc_job *j, int ok, int wstatus, const char *err,
+			const char *output, size_t outlen, void *data)
+{
+	struct job_seen *s = data;
+
+	s->calls++;
+	s->ok = ok;
+	s->wstatus = wstatus;
+	s->pid = ctrbox_runc_job_pid(j);
+	snprintf(s->err, sizeof(s->err), "%s", err ? err : "(null)");
+	snprintf(s->output, sizeof(s->output), "%s", output ? output : "(null)");
+	s->outlen = outlen;
+}
+
+/* Starts sh -c script as a job on m and reaps it once it exited. */
+static int run_job(struct ctrbox_monitor *m, const struct ctrbox_runc *r, const char *script,
+		   const struct ctrbox_runc_job_io *io, struct job_seen *s)
+{
+	struct ctrbox_runc_argv av = {0};
+	struct ctrbox_runc_job *j = NULL;
+	siginfo_t si;
+	int rc;
+
+	ctrbox_runc_argv_add(&av, r->binary);
+	ctrbox_runc_argv_add(&av, "-c");
+	ctrbox_runc_argv_add(&av, script);
+	rc = ctrbox_runc_job_start(r, m, &av, io, "OCI runtime create failed", "c1", job_done_cb, s,
+				   &j);
+	ctrbox_runc_argv_free(&av);
+	if (rc < 0)
+		return rc;
+	CHECK(j && ctrbox_runc_job_pid(j) > 0);
+	waitid(P_PID, (id_t)ctrbox_runc_job_pid(j), &si, WEXITED | WNOWAIT);
+	CHECK(s->calls == 0);
+	CHECK(ctrbox_monitor_reap(m) == 1);
+	return 0;
+}
+
+UNIT_TEST(test_runc_job_complete)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/bin/sh"};
+	struct ctrbox_runc_job_io quiet = {-1, CTRBOX_RUNC_JOB_DEVNULL, CTRBOX_RUNC_JOB_DEVNULL};
+	struct job_seen s = {0}, t = {0};
+
+	CHECK(run_job(m, &r, "echo out; echo err >&2; exit 3", NULL, &s) == 0);
+	CHECK(s.calls == 1 && !s.ok && WEXITSTATUS(s.wstatus) == 3);
+	CHECK_STR(s.output, "out\nerr\n");
+	CHECK(s.outlen == 8);
+	CHECK_STR(s.err, "OCI runtime create failed: /bin/sh did not terminate successfully: exit "
+			 "status 3: out\nerr\n");
+	CHECK(run_job(m, &r, "echo lost; exit 0", &quiet, &t) == 0);
+	CHECK(t.calls == 1 && t.ok && t.outlen == 0);
+	CHECK_STR(t.output, "");
+	CHECK_STR(t.err, "OCI runtime create failed");
+	CHECK(ctrbox_monitor_cached(m) == 0);
+	ctrbox_monitor_free(m);
+}
+
+UNIT_TEST(test_runc_job_spawn_error)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/nonexistent-ctrbox/runc"};
+	struct ctrbox_runc q = {.binary = "no-such-runc-ctrbox"};
+	struct job_seen s = {0};
+	char *e;
+	int rc = run_job(m, &r, "exit 0", NULL, &s);
+
+	CHECK(rc == -ENOENT && s.calls == 0);
+	e = ctrbox_runc_spawn_error(&r, "OCI runtime start failed", rc);
+	CHECK_STR(e,
+		  "OCI runtime start failed: fork/exec /nonexistent-ctrbox/runc: no such file or "
+		  "directory");
+	free(e);
+	e = ctrbox_runc_spawn_error(&q, "OCI runtime start failed", -ENOENT);
+	CHECK_STR(e, "OCI runtime start failed: exec: \"no-such-runc-ctrbox\": executable file not "
+		     "found in $PATH");
+	free(e);
+	e = ctrbox_runc_spawn_error(&q, "kill", -ENOMEM);
+	CHECK_STR(e, "kill: Cannot allocate memory");
+	free(e);
+	CHECK(ctrbox_monitor_reap(m) == 0);
+	ctrbox_monitor_free(m);
+}
+
+/* ---- list and events output, as runc 1.1.5 prints it (cgroup v1) ---- */
+
+UNIT_TEST(test_runc_parse_list)
+{
+	static const char out[] =
+	    "[{\"ociVersion\":\"1.0.2-dev\",\"id\":\"f1\",\"pid\":12516,\"status\":\"running\","
+	    "\"bundle\":\"/tmp/rdb4\",\"rootfs\":\"/tmp/rdb/rootfs\",\"created\":"
+	    "\"2026-12-02T14:28:40.952798254Z\",\"owner\":\"root\"},{\"id\":\"f2\",\"pid\":0,"
+	    "\"status\":\"stopped\"}]\n";
+	struct ctrbox_runc_state *v = NULL;
+	size_t n = 9;
+
+	CHECK(ctrbox_runc_parse_list(out, strlen(out), &v, &n) == 0 && n == 2);
+	if (v && n == 2) {
+		CHECK_STR(v[0].id, "f1");
+		CHECK(v[0].pid == 12516);
+		CHECK_STR(v[0].status, "running");
+		CHECK_STR(v[0].bundle, "/tmp/rdb4");
+		CHECK_STR(v[0].created, "2026-12-02T14:28:40.952798254Z");
+		CHECK_STR(v[1].status, "stopped");
+		CHECK_STR(v[1].rootfs, "");
+	}
+	ctrbox_runc_list_free(v, n);
+	CHECK(ctrbox_runc_parse_list("null", 4, &v, &n) == 0 && n == 0 && !v);
+	CHECK(ctrbox_runc_parse_list("[{\"id\":1}]", 10, &v, &n) == -EINVAL && !v);
+	CHECK(ctrbox_runc_parse_list("{}", 2, &v, &n) == -EINVAL);
+	CHECK(ctrbox_runc_parse_list("[", 1, &v, &n) == -EINVAL);
+}
+
+UNIT_TEST(test_runc_parse_event)
+{
+	static const char stats[] =
+	    "{\"type\":\"stats\",\"id\":\"f1\",\"data\":{\"cpu\":{\"usage\":{\"total\":11908476,"
+	    "\"percpu\":[7569519,4338957],\"kernel\":8000000,\"user\":4000000},\"throttling\":{}},"
+	    "\"memory\":{\"cache\":196608,\"usage\":{\"limit\":9223372036854771712,\"usage\":"
+	    "729088,\"max\":2789376,\"failcnt\":0},\"raw\":{\"rss\":53248}},\"pids\":{\"current\":"
+	    "1,\"limit\":18446744073709551615}}}\n";
+	static const char oom[] = "{\"type\":\"oom\",\"id\":\"f1\"}";
+	static const char badnum[] =
+	    "{\"type\":\"stats\",\"data\":{\"cpu\":{\"usage\":{\"total\":\"x\"}}}}";
+	struct ctrbox_runc_event ev;
+
+	CHECK(ctrbox_runc_parse_event(stats, strlen(stats), &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_STATS);
+	CHECK_STR(ev.type_name, "stats");
+	CHECK_STR(ev.id, "f1");
+	CHECK(ev.stats.cpu_total == 11908476 && ev.stats.cpu_kernel == 8000000);
+	CHECK(ev.stats.cpu_user == 4000000);
+	CHECK(ev.stats.mem_usage == 729088 && ev.stats.mem_max == 2789376);
+	CHECK(ev.stats.mem_limit == 9223372036854771712ull && ev.stats.mem_cache == 196608);
+	CHECK(ev.stats.pids_current == 1 && ev.stats.pids_limit == UINT64_MAX);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event(oom, strlen(oom), &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_OOM && ev.stats.cpu_total == 0);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("{\"type\":\"x\"}", 12, &ev) == 0);
+	CHECK(ev.type == CTRBOX_RUNC_EVENT_OTHER);
+	CHECK_STR(ev.type_name, "x");
+	CHECK_STR(ev.id, "");
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("{\"type\":3}", 10, &ev) == -EINVAL);
+	ctrbox_runc_event_free(&ev);
+	CHECK(ctrbox_runc_parse_event("[]", 2, &ev) == -EINVAL);
+	CHECK(ctrbox_runc_parse_event(badnum, strlen(badnum), &ev) == -EINVAL); /* valid JSON */
+	ctrbox_runc_event_free(&ev);
+}
+
+UNIT_TEST(test_runc_argv_events)
+{
+	struct ctrbox_runc_argv a = {0};
+
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "c1", 0, &a) == 0);
+	CHECK(a.n == 9);
+	if (a.n == 9) {
+		CHECK_STR(a.v[7], "events");
+		CHECK_STR(a.v[8], "c1");
+		CHECK(!a.v[9]);
+	}
+	ctrbox_runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "c1", 2, &a) == 0 && a.n == 11);
+	if (a.n == 11) {
+		CHECK_STR(a.v[8], "--interval");
+		CHECK_STR(a.v[9], "2s");
+		CHECK_STR(a.v[10], "c1");
+	}
+	ctrbox_runc_argv_free(&a);
+	CHECK(ctrbox_runc_argv_events(&shim_runc, "", 0, &a) == -EINVAL && a.n == 0);
+}
+
+/* ---- the console socket: a client standing in for runc sends a pipe's end ---- */
+
+struct console_seen {
+	int done, master;
+};
+
+static void console_got(struct ctrbox_runc_console_socket *cs, int master, void *data)
+{
+	struct console_seen *s = data;
+
+	s->done = 1;
+	s->master = master;
+}
+
+/* Connects to path and sends fd with SCM_RIGHTS (fd < 0: a message with no fd). */
+static int console_send(const char *path, int fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, byte = 'x';
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	rc = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 && sendmsg(s, &msg, 0) == 1;
+	close(s);
+	return rc ? 0 : -1;
+}
+
+UNIT_TEST(test_runc_console_socket)
+{
+	struct ctrbox_runc_console_socket *cs = NULL;
+	struct ctrbox_loop *l = NULL;
+	struct console_seen s = {0, -1};
+	char dir[] = "/tmp/ctrbox-console-XXXXXX", path[128], b = 0;
+	int p[2], master = -1;
+
+	CHECK(mkdtemp(dir) && ctrbox_loop_new(&l) == 0 && pipe(p) == 0);
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0 && cs);
+	snprintf(path, sizeof(path), "%s", ctrbox_runc_console_socket_path(cs));
+	CHECK(!strncmp(path, dir, strlen(dir)) && access(path, F_OK) == 0);
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EAGAIN);
+	CHECK(ctrbox_runc_console_receive(cs, l, 10000, console_got, &s) == 0);
+	CHECK(ctrbox_runc_console_receive(cs, l, 10000, console_got, &s) == -EBUSY);
+	CHECK(console_send(path, p[1]) == 0);
+	CHECK(ctrbox_loop_run_until(l, &s.done, ctrbox_loop_now_ms() + 10000) == 0);
+	CHECK(s.master >= 0 && write(s.master, "y", 1) == 1 && read(p[0], &b, 1) == 1 && b == 'y');
+	CHECK(access(path, F_OK) < 0 && *ctrbox_runc_console_socket_path(cs) == '\0');
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EBADF);
+	if (s.master >= 0)
+		close(s.master);
+	ctrbox_runc_console_socket_free(cs);
+
+	/* a connection without an fd; a receive nobody answers times out */
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0);
+	CHECK(console_send(ctrbox_runc_console_socket_path(cs), -1) == 0);
+	CHECK(ctrbox_runc_console_socket_take(cs, &master) == -EBADMSG);
+	ctrbox_runc_console_socket_free(cs);
+	s.done = 0;
+	CHECK(ctrbox_runc_console_socket_new(dir, &cs) == 0);
+	CHECK(ctrbox_runc_console_receive(cs, l, 30, console_got, &s) == 0);
+	CHECK(ctrbox_loop_run_until(l, &s.done, ctrbox_loop_now_ms() + 10000) == 0);
+	CHECK(s.master == -ETIMEDOUT);
+	ctrbox_runc_console_socket_free(cs);
+	CHECK(rmdir(dir) == 0); /* every socket dir went */
+	close(p[0]);
+	close(p[1]);
+	ctrbox_loop_free(l);
+}
+
+/* ---- a job's stdio as pipes: sh standing in for runc writes to both, reads stdin ---- */
+
+UNIT_TEST(test_runc_job_pipes)
+{
+	struct ctrbox_monitor *m = ctrbox_monitor_new();
+	struct ctrbox_runc r = {.binary = "/bin/sh"};
+	struct ctrbox_io_pipes p;
+	struct job_seen s = {0};
+	struct ctrbox_runc_job_io io;
+	char buf[64] = {0};
+	ssize_t n;
+
+	CHECK(ctrbox_io_pipes_new(&p, 1, 1, 0) == 0);
+	CHECK(p.in >= 0 && p.out >= 0 && p.err == -1 && p.child_err == -1);
+	io = (struct ctrbox_runc_job_io){p.child_in, p.child_out, CTRBOX_RUNC_JOB_DEVNULL};
+	CHECK(write(p.in, "ping\n", 5) == 5);
+	{
+		int in = p.in;
+		p.in = -1;
+		close(in); /* EOF for the child's read after the line */
+	}
+	CHECK(run_job(m, &r, "read l; echo \"got $l\"; echo lost >&2", &io, &s) == 0);
+	ctrbox_io_pipes_close_child(&p);
+	CHECK(p.child_in == -1 && p.child_out == -1);
+	CHECK(s.calls == 1 && s.ok && s.outlen == 0); /* nothing captured: it went to the pipe */
+	n = read(p.out, buf, sizeof(buf) - 1);
+	CHECK(n == 9 && !strcmp(buf, "got ping\n"));
+	CHECK(read(p.out, buf, sizeof(buf)) == 0); /* EOF: every writer closed */
+	ctrbox_io_pipes_close(&p);
+	CHECK(p.out == -1);
+	ctrbox_monitor_free(m);
 }
