@@ -163,7 +163,8 @@ install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a
 	cd $(BUILD)/gen && for h in $$(find . -name '*.pb-c.h' | sort); do \
 		install -D -m 0644 $$h $(DESTDIR)$(INCDIR)/ctrbox/proto/$${h#./} || exit 1; done
 
-# The public headers on their own, as a user's compiler sees them: C99 -pedantic and C++.
+# The public headers on their own, as a user's compiler sees them: C99 -pedantic and C++; and
+# a comment on every function they declare (tests/rig/api-doc.awk).
 API_CHECK_FLAGS := -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen
 api-check: $(BUILD)/gen/.stamp
 	@for h in $(PUB_HDRS); do \
@@ -172,6 +173,8 @@ api-check: $(BUILD)/gen/.stamp
 		echo "#include <$${h#include/}>" | $(CXX) -std=c++11 -pedantic $(API_CHECK_FLAGS) -x c++ -fsyntax-only - \
 			|| { echo "api-check: $$h fails as C++"; exit 1; }; \
 	done; echo "api-check: $(words $(PUB_HDRS)) headers compile alone as C99 -pedantic and C++11"
+	@awk -f tests/rig/api-doc.awk $(PUB_HDRS) || { echo "api-check: a public function without a comment"; exit 1; }
+	@echo "api-check: every function the headers declare has a comment"
 
 fmt:
 	clang-format -i main.c $(LIB_SRC) $(wildcard libctrbox/*/*.h) $(PUB_HDRS) $(APP_SRC) $(wildcard applets/*/*.h) $(UNIT_SRC) $(TOOL_SRC)
