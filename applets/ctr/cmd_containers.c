@@ -6,6 +6,7 @@
 
 #include "containers/v1/containers.pb-c.h"
 #include "ctr/container.h"
+#include "ctr/cmdopts.h"
 #include "ctr/ctr.h"
 #include "ctr/labels.h"
 #include "ctr/pbjson.h"
@@ -559,10 +560,8 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 	const char *runtime = ctr_str(&a, "runtime");
 	if (!runtime || !*runtime)
 		runtime = CTR_RUNC_RUNTIME;
-	snapshotter = ctr_str(&a, "snapshotter");
-	if (!snapshotter || !*snapshotter)
-		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
-	if (!snapshotter || !*snapshotter)
+	snapshotter = ctr_snapshotter_arg(&a);
+	if (!snapshotter)
 		snapshotter = "overlayfs";
 
 	if (create_spec_opts(c, &a, id, &so))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "content/v1/content.pb-c.h"
+#include "ctr/cmdopts.h"
 #include "ctr/ctr.h"
 #include "ctr/labels.h"
 #include "ctr/pbjson.h"
@@ -579,15 +580,6 @@ out:
 
 /* ---- check ---- */
 
-/* --snapshotter or $CONTAINERD_SNAPSHOTTER; NULL for the default */
-static const char *snapshotter_flag(const struct ctr_args *a)
-{
-	const char *sn = ctr_str(a, "snapshotter");
-	if (!sn || !*sn)
-		sn = getenv("CONTAINERD_SNAPSHOTTER");
-	return sn && *sn ? sn : NULL;
-}
-
 /* resolveSnapshotterName: the namespace's containerd.io/defaults/snapshotter label, else
  * overlayfs (also when the namespace cannot be read, as SnapshotService falls back). */
 static char *chain_top(struct ctr *c, const struct desc *cfg, char **err)
@@ -703,7 +695,7 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 	int quiet = ctr_bool(&a, "quiet");
 	if (list_images(c, a.argc, a.argv, &r, "failed listing images"))
 		goto out;
-	const char *sn = snapshotter_flag(&a);
+	const char *sn = ctr_snapshotter_arg(&a);
 	if (!sn)
 		sn = dsn = ctr_default_snapshotter(c, 0);
 	if (!sn) {
@@ -1859,7 +1851,7 @@ static int import_index(struct ctr *c, const struct tar *tr, char (*dgs)[80],
 /* each imported image unpacked into the snapshotter, as ctr prints it */
 static int import_unpack(struct ctr *c, const struct ctr_args *a, const struct import_state *s)
 {
-	const char *sn = snapshotter_flag(a);
+	const char *sn = ctr_snapshotter_arg(a);
 	for (size_t i = 0; i < s->nimgs; i++) {
 		struct ctr_image img;
 		printf("unpacking %s (%s)...", s->imgs[i].name, s->imgs[i].d.digest);
@@ -1873,6 +1865,19 @@ static int import_unpack(struct ctr *c, const struct ctr_args *a, const struct i
 		printf("done\n");
 		fflush(stdout);
 	}
+	return 0;
+}
+
+/* the images of the index (and --index-name's) found and saved in the image store */
+static int import_save(struct ctr *c, const char *iname, struct import_state *s, struct desc *index)
+{
+	if (iname && *iname)
+		add_image(s, strdup(iname), index);
+	if (import_walk(s, index, 0))
+		return 1;
+	for (size_t i = 0; i < s->nimgs; i++)
+		if (save_image(c, &s->imgs[i]))
+			return 1;
 	return 0;
 }
 
@@ -1924,14 +1929,8 @@ static int cmd_import(struct ctr *c, int argc, char **argv)
 	if (import_index(c, &tr, dgs, layout, dmanifest, idx, idx_digest, &index))
 		goto lease_out;
 	s.index = &index;
-	const char *iname = ctr_str(&a, "index-name");
-	if (iname && *iname)
-		add_image(&s, strdup(iname), &index);
-	if (import_walk(&s, &index, 0))
+	if (import_save(c, ctr_str(&a, "index-name"), &s, &index))
 		goto lease_out;
-	for (size_t i = 0; i < s.nimgs; i++)
-		if (save_image(c, &s.imgs[i]))
-			goto lease_out;
 	ctr_lease_end(c);
 	if (!ctr_bool(&a, "no-unpack") && import_unpack(c, &a, &s))
 		goto out;

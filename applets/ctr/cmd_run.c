@@ -11,6 +11,7 @@
 #include "containers/v1/containers.pb-c.h"
 #include "ctr/cio.h"
 #include "ctr/container.h"
+#include "ctr/cmdopts.h"
 #include "ctr/ctr.h"
 #include "ctr/labels.h"
 #include "ctr/pbjson.h"
@@ -710,10 +711,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 	const char *runtime, *runc_binary;
 	if (run_runtime(&a, &runtime, &runc_binary))
 		goto out;
-	snapshotter = ctr_str(&a, "snapshotter");
-	if (!snapshotter || !*snapshotter)
-		snapshotter = getenv("CONTAINERD_SNAPSHOTTER");
-
+	snapshotter = ctr_snapshotter_arg(&a);
 	if (run_spec_opts(c, &a, id, tty, &so))
 		goto out;
 

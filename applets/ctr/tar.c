@@ -126,6 +126,20 @@ static void entry_names(const uint8_t *h, char type, char **lname, char **llink,
 	}
 }
 
+/* e appended to t (which then owns its strings); -1 out of memory, e's strings freed */
+static int entry_push(struct tar *t, struct tar_entry *e)
+{
+	struct tar_entry *v = realloc(t->e, (t->n + 1) * sizeof(*v));
+	if (!v) {
+		free(e->name);
+		free(e->link);
+		return -1;
+	}
+	t->e = v;
+	t->e[t->n++] = *e;
+	return 0;
+}
+
 int tar_parse(const uint8_t *buf, size_t len, struct tar *t)
 {
 	char *lname = NULL, *llink = NULL;
@@ -184,15 +198,10 @@ int tar_parse(const uint8_t *buf, size_t len, struct tar *t)
 			e.type = '0';
 		e.data = data;
 		e.size = (size_t)size;
-		struct tar_entry *v = realloc(t->e, (t->n + 1) * sizeof(*v));
-		if (!v) {
-			free(e.name);
-			free(e.link);
+		if (entry_push(t, &e)) {
 			rc = -ENOMEM;
 			goto fail;
 		}
-		t->e = v;
-		t->e[t->n++] = e;
 	}
 	if (rc && off < len) { /* a partial header block */
 		rc = -EPIPE;
