@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/list.h"
 #include "core/log_int.h"
 
 #define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
@@ -49,9 +50,7 @@ static void copy_close(struct ctrbox_io_copy *c)
 	if (c->idle_timer)
 		ctrbox_loop_timer_cancel(c->loop, c->idle_timer);
 	if (c->detached) {
-		if (c->next)
-			c->next->prev = c->prev;
-		*(c->prev ? &c->prev->next : &detached_list) = c->next;
+		CTRBOX_LIST_UNLINK(detached_list, c);
 	}
 	free(c->buf);
 	free(c);
@@ -225,10 +224,7 @@ void ctrbox_io_copy_detach(struct ctrbox_io_copy *c)
 	c->done = NULL;
 	c->data = NULL;
 	c->detached = 1;
-	c->next = detached_list;
-	if (detached_list)
-		detached_list->prev = c;
-	detached_list = c;
+	CTRBOX_LIST_PUSH(detached_list, c);
 	c->last_ms = ctrbox_loop_now_ms();
 	c->idle_timer = ctrbox_loop_timer_in(c->loop, DETACHED_IDLE_MS, idle_cb, c);
 	if (!c->idle_timer) {
