@@ -525,8 +525,8 @@ static int cmd_ls(struct ctr *c, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	struct tabw *t = tabw_new(stdout);
-	tabw_printf(t, "REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n");
+	struct gotabw *t = gotabw_new(stdout, 1, 1);
+	gotabw_printf(t, "REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n");
 	for (size_t i = 0; i < r->n_images; i++) {
 		image_t *img = r->images[i];
 		struct desc d;
@@ -550,8 +550,8 @@ static int cmd_ls(struct ctr *c, int argc, char **argv)
 			free(ps.v[k]);
 		free(ps.v);
 		char *hs = ctr_human_bytes(size);
-		tabw_printf(t, "%s\t%s\t%s\t%s\t%s\t", img->name, d.mt, d.digest, hs ? hs : "",
-			    plat ? plat : "-");
+		gotabw_printf(t, "%s\t%s\t%s\t%s\t%s\t", img->name, d.mt, d.digest, hs ? hs : "",
+			      plat ? plat : "-");
 		if (img->n_labels) {
 			char *lb = NULL;
 			size_t lbn = 0;
@@ -560,16 +560,16 @@ static int cmd_ls(struct ctr *c, int argc, char **argv)
 				print_labels_line(img, ",", m);
 				fclose(m);
 			}
-			tabw_printf(t, "%s\t\n", lb ? lb : "");
+			gotabw_printf(t, "%s\t\n", lb ? lb : "");
 			free(lb);
 		} else {
-			tabw_printf(t, "-\t\n");
+			gotabw_printf(t, "-\t\n");
 		}
 		free(hs);
 		free(plat);
 		desc_clear(&d);
 	}
-	tabw_flush(t);
+	gotabw_flush(t);
 	rc = 0;
 out:
 	if (r)
@@ -706,9 +706,9 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	struct tabw *t = quiet ? NULL : tabw_new(stdout);
+	struct gotabw *t = quiet ? NULL : gotabw_new(stdout, 1, 1);
 	if (t)
-		tabw_printf(t, "REF\tTYPE\tDIGEST\tSTATUS\tSIZE\tUNPACKED\t\n");
+		gotabw_printf(t, "REF\tTYPE\tDIGEST\tSTATUS\tSIZE\tUNPACKED\t\n");
 	for (size_t i = 0; i < r->n_images; i++) {
 		image_t *img = r->images[i];
 		struct desc d, *parts = NULL;
@@ -743,14 +743,14 @@ static int cmd_check(struct ctr *c, int argc, char **argv)
 		free(err);
 		descs_free(parts, np);
 		if (t)
-			tabw_printf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", img->name, d.mt, d.digest,
-				    status, size, unpacked ? "true" : "false");
+			gotabw_printf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", img->name, d.mt, d.digest,
+				      status, size, unpacked ? "true" : "false");
 		else if (complete)
 			printf("%s\n", img->name);
 		desc_clear(&d);
 	}
 	if (t)
-		tabw_flush(t);
+		gotabw_flush(t);
 	rc = 0;
 	if (exit_err)
 		rc = ctr_fail("%s", exit_err);

@@ -47,6 +47,60 @@ static char *pretty_platforms(const Plugin *p)
 	return b.s ? b.s : strdup("");
 }
 
+/* `plugins ls --detailed`: one block per plugin. */
+static void plugin_detailed(struct gotabw *t, const Plugin *p)
+{
+	char buf[32];
+
+	gotabw_printf(t, "Type:\t %s\n", p->type);
+	gotabw_printf(t, "ID:\t %s\n", p->id);
+	if (p->n_requires) {
+		gotabw_printf(t, "Requires:\t\n");
+		for (size_t k = 0; k < p->n_requires; k++)
+			gotabw_printf(t, "\t %s\n", p->requires[k]);
+	}
+	if (p->n_platforms) {
+		char *pp = pretty_platforms(p);
+		gotabw_printf(t, "Platforms:\t %s\n", pp ? pp : "");
+		free(pp);
+	}
+	if (p->n_exports) {
+		gotabw_printf(t, "Exports:\t\n");
+		for (size_t k = 0; k < p->n_exports; k++)
+			gotabw_printf(t, "\t %s \t %s\n", p->exports[k]->key, p->exports[k]->value);
+	}
+	if (p->n_capabilities) {
+		struct jbuf b = {0};
+		for (size_t k = 0; k < p->n_capabilities; k++) {
+			if (k)
+				jb_puts(&b, ",");
+			jb_puts(&b, p->capabilities[k]);
+		}
+		gotabw_printf(t, "Capabilities:\t %s\n", jb_str(&b));
+		jb_free(&b);
+	}
+	if (p->init_err) {
+		gotabw_printf(t, "Error:\t\n");
+		gotabw_printf(t, "\t Code:\t %s\n", ctr_go_code(p->init_err->code, buf));
+		gotabw_printf(t, "\t Message:\t %s\n", p->init_err->message);
+	}
+}
+
+/* `plugins ls`: the table. */
+static void plugin_row(struct gotabw *t, const Plugin *p)
+{
+	const char *status = "ok";
+	char *pp;
+
+	if (p->init_err)
+		status = strstr(p->init_err->message ? p->init_err->message : "", "skip plugin")
+			     ? "skip"
+			     : "error";
+	pp = p->n_platforms ? pretty_platforms(p) : NULL;
+	gotabw_printf(t, "%s\t%s\t%s\t%s\t\n", p->type, p->id, pp ? pp : "-", status);
+	free(pp);
+}
+
 static int plugins_list(struct ctr *c, int argc, char **argv)
 {
 	static const struct ctr_flag flags[] = {{"quiet,q", CF_BOOL, NULL},
@@ -54,7 +108,6 @@ static int plugins_list(struct ctr *c, int argc, char **argv)
 	struct ctr_args a;
 	ProtobufCMessage *resp = NULL;
 	int rc = 1;
-	char buf[32];
 	if (ctr_parse(argc, argv, flags, 2, 1, &a))
 		goto out;
 	Containerd__Services__Introspection__V1__PluginsRequest req =
@@ -72,61 +125,13 @@ static int plugins_list(struct ctr *c, int argc, char **argv)
 		goto out;
 	}
 	struct gotabw *t = gotabw_new(stdout, 4, 4);
-	if (ctr_bool(&a, "detailed")) {
-		for (size_t i = 0; i < r->n_plugins; i++) {
-			const Plugin *p = r->plugins[i];
-			if (i)
-				gotabw_printf(t, "\t\t\t\n");
-			gotabw_printf(t, "Type:\t %s\n", p->type);
-			gotabw_printf(t, "ID:\t %s\n", p->id);
-			if (p->n_requires) {
-				gotabw_printf(t, "Requires:\t\n");
-				for (size_t k = 0; k < p->n_requires; k++)
-					gotabw_printf(t, "\t %s\n", p->requires[k]);
-			}
-			if (p->n_platforms) {
-				char *pp = pretty_platforms(p);
-				gotabw_printf(t, "Platforms:\t %s\n", pp ? pp : "");
-				free(pp);
-			}
-			if (p->n_exports) {
-				gotabw_printf(t, "Exports:\t\n");
-				for (size_t k = 0; k < p->n_exports; k++)
-					gotabw_printf(t, "\t %s \t %s\n", p->exports[k]->key,
-						      p->exports[k]->value);
-			}
-			if (p->n_capabilities) {
-				struct jbuf b = {0};
-				for (size_t k = 0; k < p->n_capabilities; k++) {
-					if (k)
-						jb_puts(&b, ",");
-					jb_puts(&b, p->capabilities[k]);
-				}
-				gotabw_printf(t, "Capabilities:\t %s\n", jb_str(&b));
-				jb_free(&b);
-			}
-			if (p->init_err) {
-				gotabw_printf(t, "Error:\t\n");
-				gotabw_printf(t, "\t Code:\t %s\n",
-					      ctr_go_code(p->init_err->code, buf));
-				gotabw_printf(t, "\t Message:\t %s\n", p->init_err->message);
-			}
-		}
-		gotabw_flush(t);
-		goto out;
-	}
-	gotabw_printf(t, "TYPE\tID\tPLATFORMS\tSTATUS\t\n");
+	int detailed = ctr_bool(&a, "detailed");
+	if (!detailed)
+		gotabw_printf(t, "TYPE\tID\tPLATFORMS\tSTATUS\t\n");
 	for (size_t i = 0; i < r->n_plugins; i++) {
-		const Plugin *p = r->plugins[i];
-		const char *status = "ok";
-		if (p->init_err)
-			status =
-			    strstr(p->init_err->message ? p->init_err->message : "", "skip plugin")
-				? "skip"
-				: "error";
-		char *pp = p->n_platforms ? pretty_platforms(p) : NULL;
-		gotabw_printf(t, "%s\t%s\t%s\t%s\t\n", p->type, p->id, pp ? pp : "-", status);
-		free(pp);
+		if (detailed && i)
+			gotabw_printf(t, "\t\t\t\n");
+		(detailed ? plugin_detailed : plugin_row)(t, r->plugins[i]);
 	}
 	gotabw_flush(t);
 out:

@@ -182,7 +182,7 @@ static char *time_json(const Google__Protobuf__Timestamp *ts)
 {
 	if (!ts)
 		return strdup("0001-01-01T00:00:00Z");
-	return ctr_time_rfc3339(ts->seconds, ts->nanos);
+	return go_time_rfc3339(ts->seconds, ts->nanos);
 }
 
 static int cmp_label(const void *a, const void *b)
@@ -306,12 +306,12 @@ static int cmd_ls(struct ctr *c, const char *sn)
 	struct walk w;
 	if (snap_walk(c, sn, &w))
 		return 1;
-	struct tabw *t = tabw_new(stdout);
-	tabw_printf(t, "KEY\tPARENT\tKIND\t\n");
+	struct gotabw *t = gotabw_new(stdout, 1, 1);
+	gotabw_printf(t, "KEY\tPARENT\tKIND\t\n");
 	for (size_t i = 0; i < w.n; i++)
-		tabw_printf(t, "%s\t%s\t%s\t\n", w.v[i]->name ? w.v[i]->name : "",
-			    w.v[i]->parent ? w.v[i]->parent : "", kind_name(w.v[i]->kind));
-	tabw_flush(t);
+		gotabw_printf(t, "%s\t%s\t%s\t\n", w.v[i]->name ? w.v[i]->name : "",
+			      w.v[i]->parent ? w.v[i]->parent : "", kind_name(w.v[i]->kind));
+	gotabw_flush(t);
 	walk_free(&w);
 	return 0;
 }
@@ -334,13 +334,13 @@ static int snap_usage(struct ctr *c, const char *sn, const char *key, int64_t *s
 	return 0;
 }
 
-static void usage_row(struct tabw *t, const char *key, int64_t size, int64_t inodes, int raw)
+static void usage_row(struct gotabw *t, const char *key, int64_t size, int64_t inodes, int raw)
 {
 	if (raw) {
-		tabw_printf(t, "%s\t%lld\t%lld\t\n", key, (long long)size, (long long)inodes);
+		gotabw_printf(t, "%s\t%lld\t%lld\t\n", key, (long long)size, (long long)inodes);
 	} else {
 		char *h = ctr_human_bytes(size);
-		tabw_printf(t, "%s\t%s\t%lld\t\n", key, h ? h : "", (long long)inodes);
+		gotabw_printf(t, "%s\t%s\t%lld\t\n", key, h ? h : "", (long long)inodes);
 		free(h);
 	}
 }
@@ -353,19 +353,19 @@ static int cmd_usage(struct ctr *c, const char *sn, int argc, char **argv)
 	if (ctr_parse(argc, argv, fl, 1, 1, &a))
 		goto out;
 	int raw = ctr_bool(&a, "b");
-	struct tabw *t = tabw_new(stdout);
-	tabw_printf(t, "KEY\tSIZE\tINODES\t\n");
+	struct gotabw *t = gotabw_new(stdout, 1, 1);
+	gotabw_printf(t, "KEY\tSIZE\tINODES\t\n");
 	int64_t size, inodes;
 	if (a.argc == 0) {
 		struct walk w;
 		if (snap_walk(c, sn, &w)) {
-			tabw_flush(t);
+			gotabw_flush(t);
 			goto out;
 		}
 		for (size_t i = 0; i < w.n; i++) {
 			if (snap_usage(c, sn, w.v[i]->name, &size, &inodes)) {
 				walk_free(&w);
-				tabw_flush(t);
+				gotabw_flush(t);
 				goto out;
 			}
 			usage_row(t, w.v[i]->name, size, inodes, raw);
@@ -374,13 +374,13 @@ static int cmd_usage(struct ctr *c, const char *sn, int argc, char **argv)
 	} else {
 		for (int i = 0; i < a.argc; i++) {
 			if (snap_usage(c, sn, a.argv[i], &size, &inodes)) {
-				tabw_flush(t);
+				gotabw_flush(t);
 				goto out;
 			}
 			usage_row(t, a.argv[i], size, inodes, raw);
 		}
 	}
-	tabw_flush(t);
+	gotabw_flush(t);
 	rc = 0;
 out:
 	ctr_args_free(&a);

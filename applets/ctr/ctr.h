@@ -107,17 +107,8 @@ int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct
 
 /* ---- output ---- */
 
-/* Go's text/tabwriter as ctr uses it (minwidth 1, tabwidth 8, padding 1, ' '): cells end
- * with '\t'; a cell not ended by '\t' (the last of a line) is not padded. */
-struct tabw;
-struct tabw *tabw_new(FILE *out);
-/* Appends text (which may contain '\t' and '\n') like fprintf. */
-void tabw_printf(struct tabw *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes everything and frees t. */
-void tabw_flush(struct tabw *t);
-
-/* RFC3339Nano of a unix time (Go's: four-digit year; malloc'd): go_time_rfc3339 of pbjson.h. */
-char *ctr_time_rfc3339(int64_t sec, int32_t nsec);
+/* Tables: gotabw_* of ctr/pbjson.h (Go's text/tabwriter; ctr's tables use minwidth 1,
+ * padding 1); times: go_time_rfc3339 there too. */
 /* progress.Bytes as ctr prints sizes: "1.9 MiB", "4.0 KiB", "512 B". */
 char *ctr_human_bytes(int64_t n);
 /* Parses a Go duration ("10s", "1m30s", "500ms"); -1 if malformed. */

@@ -307,33 +307,7 @@ char **ctr_multi(const struct ctr_args *a, const char *name, size_t *n)
 	return i < 0 ? NULL : a->multi[i];
 }
 
-/* ---- tabwriter: ctr's usual settings (minwidth 1, padding 1) of pbjson.c's Go tabwriter ---- */
-
-struct tabw *tabw_new(FILE *out)
-{
-	return (struct tabw *)gotabw_new(out, 1, 1);
-}
-
-void tabw_printf(struct tabw *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	gotabw_vprintf((struct gotabw *)t, fmt, ap);
-	va_end(ap);
-}
-
-void tabw_flush(struct tabw *t)
-{
-	if (t)
-		gotabw_flush((struct gotabw *)t);
-}
-
 /* ---- formats ---- */
-
-char *ctr_time_rfc3339(int64_t sec, int32_t nsec)
-{
-	return go_time_rfc3339(sec, nsec);
-}
 
 char *ctr_human_bytes(int64_t n)
 {
