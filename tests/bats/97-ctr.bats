@@ -336,6 +336,25 @@ in_pty() {
 	assert_no_leaks
 }
 
+@test "ctr: --snapshotter-label on containers create and run -d: the snapshot's labels as ctr sets them" {
+	local n
+	ctr_both sl-c containers create --snapshotter-label sl=1 --snapshotter-label x.y=z --snapshotter-label sl=2 \
+		"$TEST_IMAGE" {} true
+	ctr_both sl-r run -d --snapshotter-label r=1 "$TEST_IMAGE" {} sleep 100
+	for n in sl-c sl-r; do
+		diff -u <(ctrt snapshots info $n-t | jq -S .Labels) <(ctrt snapshots info $n-x | jq -S .Labels)
+	done
+	ctrt snapshots info sl-c-x | jq -e '.Labels.sl == "2" and .Labels["x.y"] == "z"'
+	ctrt snapshots info sl-r-x | jq -e '.Labels.r == "1"'
+	ctr_both sl-r task kill -s KILL {}
+	wait_for 10 task_is sl-r-t STOPPED
+	wait_for 10 task_is sl-r-x STOPPED
+	ctr_both sl-r task rm {}
+	ctr_both sl-r containers rm {}
+	ctr_both sl-c containers rm {}
+	assert_no_leaks
+}
+
 @test "ctr: snapshots ls/info/usage/prepare/commit/rm: same as ctr" {
 	[[ -n $CHAIN ]]
 	ctr_same snapshots ls
