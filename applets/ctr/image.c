@@ -13,6 +13,7 @@
 #include "diff/v1/diff.pb-c.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "images/v1/images.pb-c.h"
+#include <ctrbox/base64.h>
 #include <ctrbox/json.h>
 #include "leases/v1/leases.pb-c.h"
 #include "namespaces/v1/namespace.pb-c.h"
@@ -368,19 +369,19 @@ void ctr_image_free(struct ctr_image *img)
 /* leases.WithRandomID / the unpack keys: "<nanoseconds>-<3 random bytes, base64url>" */
 static void unique_part(char *out, size_t n)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char b[3] = {0};
 	struct timespec ts;
+	char *u;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
 		b[0] = (unsigned char)ts.tv_nsec;
 		b[1] = (unsigned char)(ts.tv_nsec >> 8);
 		b[2] = (unsigned char)rand();
 	}
-	snprintf(out, n, "%ld-%c%c%c%c", ts.tv_nsec, b64[b[0] >> 2],
-		 b64[((b[0] & 3) << 4) | (b[1] >> 4)], b64[((b[1] & 15) << 2) | (b[2] >> 6)],
-		 b64[b[2] & 63]);
+	u = ctrbox_base64url_encode(b, sizeof(b), NULL); /* 4 characters */
+	snprintf(out, n, "%ld-%s", ts.tv_nsec, u ? u : "AAAA");
+	free(u);
 }
 
 int ctr_lease_begin(struct ctr *c)

@@ -1,4 +1,4 @@
-/* Standard base64 with padding (Go's base64.StdEncoding). */
+/* Base64: Go's base64.StdEncoding both ways, RawURLEncoding to encode. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,11 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *ctrbox_base64_encode(const void *p, size_t n, size_t *len)
+static const char url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The one encoder: abc is the alphabet; pad: '=' up to a multiple of 4, else nothing. */
+static char *encode(const char *abc, int pad, const void *p, size_t n, size_t *len)
 {
 	const uint8_t *b = p;
 	char *o = malloc((n + 2) / 3 * 4 + 1);
@@ -21,15 +25,31 @@ char *ctrbox_base64_encode(const void *p, size_t n, size_t *len)
 			v |= (uint32_t)b[i + 1] << 8;
 		if (i + 2 < n)
 			v |= b[i + 2];
-		o[k++] = alphabet[(v >> 18) & 63];
-		o[k++] = alphabet[(v >> 12) & 63];
-		o[k++] = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-		o[k++] = i + 2 < n ? alphabet[v & 63] : '=';
+		o[k++] = abc[(v >> 18) & 63];
+		o[k++] = abc[(v >> 12) & 63];
+		if (i + 1 < n)
+			o[k++] = abc[(v >> 6) & 63];
+		else if (pad)
+			o[k++] = '=';
+		if (i + 2 < n)
+			o[k++] = abc[v & 63];
+		else if (pad)
+			o[k++] = '=';
 	}
 	o[k] = 0;
 	if (len)
 		*len = k;
 	return o;
+}
+
+char *ctrbox_base64_encode(const void *p, size_t n, size_t *len)
+{
+	return encode(alphabet, 1, p, n, len);
+}
+
+char *ctrbox_base64url_encode(const void *p, size_t n, size_t *len)
+{
+	return encode(url_alphabet, 0, p, n, len);
 }
 
 static int value_of(char ch)

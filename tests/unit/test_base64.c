@@ -63,3 +63,22 @@ UNIT_TEST(test_base64_decode)
 	CHECK(dec_fails("Zm9-"));      /* URL alphabet is not StdEncoding */
 	CHECK(dec_fails("Zm9v Zg==")); /* spaces are not skipped */
 }
+
+/* RawURLEncoding: "-_" for "+/", no padding (Go's base64.RawURLEncoding.EncodeToString). */
+UNIT_TEST(test_base64url_encode)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} v[] = {{"", 0, ""},		{"f", 1, "Zg"},	       {"fo", 2, "Zm8"},
+		 {"foo", 3, "Zm9v"},	{"foob", 4, "Zm9vYg"}, {"\xfb\xff\xbf", 3, "-_-_"},
+		 {"\xfb\xff", 2, "-_8"}};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t len = 99;
+		char *s = ctrbox_base64url_encode(v[i].in, v[i].n, &len);
+		CHECK_STR(s, v[i].out);
+		CHECK(s && len == strlen(v[i].out));
+		free(s);
+	}
+}
