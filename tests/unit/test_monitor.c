@@ -1,5 +1,6 @@
-/* The process monitor with real forked children: each child is waited for without being reaped
- * (waitid WNOWAIT) so that the monitor's reap order is the tests' order. */
+/* The process monitor with real forked children, each test in a process of its own. Each child
+ * is waited for without being reaped (waitid WNOWAIT), so the monitor's reap order is the
+ * tests' order. */
 #include "unit.h"
 
 #include <ctrbox/loop.h>
@@ -11,6 +12,24 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Runs body in a child of its own: the monitor reaps every child of the process, so a test
+ * must have no siblings' leftovers (another test's stray child) to reap. Its failures count. */
+static void in_own_process(void (*body)(void))
+{
+	int ws = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unit_failures = 0;
+		body();
+		_exit(unit_failures > 100 ? 100 : unit_failures);
+	}
+	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		unit_failures++;
+	else
+		unit_failures += WEXITSTATUS(ws);
+}
 
 /* A child that exits with code, already a zombie when this returns. */
 static pid_t exited_child(int code)
@@ -49,7 +68,7 @@ static void on_exit_cb(pid_t pid, int wstatus, void *data)
 	}
 }
 
-UNIT_TEST(test_monitor_exit_before_watch)
+static void test_monitor_exit_before_watch_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct seen s = {0};
@@ -67,7 +86,7 @@ UNIT_TEST(test_monitor_exit_before_watch)
 	ctrbox_monitor_free(m);
 }
 
-UNIT_TEST(test_monitor_watch_dispatch)
+static void test_monitor_watch_dispatch_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct seen s = {.m = m};
@@ -110,7 +129,7 @@ UNIT_TEST(test_monitor_watch_dispatch)
 	ctrbox_monitor_free(m);
 }
 
-UNIT_TEST(test_monitor_cache_bound_order)
+static void test_monitor_cache_bound_order_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	pid_t p[3];
@@ -129,7 +148,7 @@ UNIT_TEST(test_monitor_cache_bound_order)
 	ctrbox_monitor_free(m);
 }
 
-UNIT_TEST(test_monitor_cache_ttl)
+static void test_monitor_cache_ttl_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct seen s = {0};
@@ -150,4 +169,24 @@ UNIT_TEST(test_monitor_cache_ttl)
 	CHECK(ctrbox_monitor_unwatch(m, pid) == 0);
 	CHECK(ctrbox_monitor_claim(m, kept, NULL) == 1);
 	ctrbox_monitor_free(m);
+}
+
+UNIT_TEST(test_monitor_exit_before_watch)
+{
+	in_own_process(test_monitor_exit_before_watch_body);
+}
+
+UNIT_TEST(test_monitor_watch_dispatch)
+{
+	in_own_process(test_monitor_watch_dispatch_body);
+}
+
+UNIT_TEST(test_monitor_cache_bound_order)
+{
+	in_own_process(test_monitor_cache_bound_order_body);
+}
+
+UNIT_TEST(test_monitor_cache_ttl)
+{
+	in_own_process(test_monitor_cache_ttl_body);
 }

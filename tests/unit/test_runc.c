@@ -555,6 +555,24 @@ void test_runc_parse_ps(void)
 	CHECK(ctrbox_runc_parse_ps("", 0, &pids, &n) == -EINVAL);
 }
 
+/* Runs body in a child of its own: the monitor reaps every child of the process, so a test
+ * must have no siblings' leftovers (another test's stray child) to reap. Its failures count. */
+static void in_own_process(void (*body)(void))
+{
+	int ws = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unit_failures = 0;
+		body();
+		_exit(unit_failures > 100 ? 100 : unit_failures);
+	}
+	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		unit_failures++;
+	else
+		unit_failures += WEXITSTATUS(ws);
+}
+
 /* ---- asynchronous jobs, with /bin/sh standing in for runc ---- */
 
 struct job_seen {
@@ -602,7 +620,7 @@ static int run_job(struct ctrbox_monitor *m, const struct ctrbox_runc *r, const 
 	return 0;
 }
 
-UNIT_TEST(test_runc_job_complete)
+static void test_runc_job_complete_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct ctrbox_runc r = {.binary = "/bin/sh"};
@@ -623,7 +641,7 @@ UNIT_TEST(test_runc_job_complete)
 	ctrbox_monitor_free(m);
 }
 
-UNIT_TEST(test_runc_job_spawn_error)
+static void test_runc_job_spawn_error_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct ctrbox_runc r = {.binary = "/nonexistent-ctrbox/runc"};
@@ -820,7 +838,7 @@ UNIT_TEST(test_runc_console_socket)
 
 /* ---- a job's stdio as pipes: sh standing in for runc writes to both, reads stdin ---- */
 
-UNIT_TEST(test_runc_job_pipes)
+static void test_runc_job_pipes_body(void)
 {
 	struct ctrbox_monitor *m = ctrbox_monitor_new();
 	struct ctrbox_runc r = {.binary = "/bin/sh"};
@@ -849,4 +867,19 @@ UNIT_TEST(test_runc_job_pipes)
 	ctrbox_io_pipes_close(&p);
 	CHECK(p.out == -1);
 	ctrbox_monitor_free(m);
+}
+
+UNIT_TEST(test_runc_job_complete)
+{
+	in_own_process(test_runc_job_complete_body);
+}
+
+UNIT_TEST(test_runc_job_spawn_error)
+{
+	in_own_process(test_runc_job_spawn_error_body);
+}
+
+UNIT_TEST(test_runc_job_pipes)
+{
+	in_own_process(test_runc_job_pipes_body);
 }
