@@ -67,6 +67,7 @@ static void restore_done(struct svc *s, struct job *j, int ok, const char *err)
 	free(buf);
 	if (!ok)
 		return restore_not_started(p, CTRBOX_UNKNOWN, err);
+	process_watch(s, p);
 	if (p->terminal)
 		return console_receive(s, p, restore_started);
 	restore_started(s, p, 0);

@@ -108,6 +108,7 @@ static void create_done(struct svc *s, struct job *j, int ok, const char *err)
 	}
 	free(pidfile);
 	free(buf);
+	process_watch(s, &c->init);
 	if (c->init.terminal)
 		return console_receive(s, &c->init, create_console_done);
 	create_registered(s, c);

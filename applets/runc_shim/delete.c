@@ -22,6 +22,7 @@ static void delete_unmounted(struct svc *s, struct container *c, int r)
 		ctrbox_log_warn("failed to cleanup rootfs mount of %s: %s", c->id, strerror(-r));
 	p->delete_call = NULL;
 	p->state = P_DELETED;
+	process_unwatch(s, p);
 	set_ts(&ts, &p->exited_at);
 	ev.container_id = c->id;
 	ev.pid = p->pid;
@@ -77,6 +78,7 @@ static void exec_delete_finish(struct svc *s, struct process *p)
 	ctrbox_ttrpc_call_reply(p->delete_call, &resp.base);
 	p->delete_call = NULL;
 	p->state = P_DELETED;
+	process_unwatch(s, p);
 	reply_waiters(p);
 	for (struct process **pp = &c->execs; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {

@@ -151,6 +151,7 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	free(buf);
 	if (!ok)
 		return exec_start_failed(s, p, err);
+	process_watch(s, p);
 	if (p->terminal)
 		return console_receive(s, p, exec_started);
 	exec_started(s, p, 0);

@@ -1,19 +1,15 @@
-/* containerd-shim-runc-v2: process exits -- the reaper, the early-exit cache, /tasks/exit and
- * the waiters. */
+/* containerd-shim-runc-v2: process exits -- the reaper (libctrbox's process monitor, which
+ * also keeps the exits nobody watches yet), /tasks/exit and the waiters. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include <ctrbox/log.h>
+#include <ctrbox/monitor.h>
 #include "exits.h"
 #include "jobs.h"
 #include "model.h"
-
-#define EARLY_EXITS_MAX 1024
-/* An unmatched exit only matters until its pid file is read (milliseconds); past this it could
- * only match a reused pid. */
-#define EARLY_EXIT_TTL_MS 10000
 
 static int exit_code(int wstatus)
 {
@@ -123,96 +119,51 @@ static void process_exited(struct svc *s, struct process *p, int status)
 	finish_exit(s, p);
 }
 
-static struct process *process_by_pid(struct svc *s, pid_t pid)
+static void process_exit_cb(pid_t pid, int wstatus, void *data)
 {
-	for (struct container *c = s->containers; c; c = c->next) {
-		if (c->init.pid == pid && c->init.state != P_DELETED)
-			return &c->init;
-		for (struct process *e = c->execs; e; e = e->next)
-			if (e->pid == pid && e->state != P_DELETED)
-				return e;
-	}
-	return NULL;
+	struct process *p = data;
+	(void)pid;
+
+	p->watched = 0;
+	process_exited(p->c->svc, p, exit_code(wstatus));
 }
 
-static void prune_early_exits(struct svc *s)
+/* p's pid was just read from its pid file: its exit comes to it from now on. One that came
+ * before (reaped while nobody knew the pid, kept by the monitor) waits in p for
+ * claim_early_exit, at the point where it may be published. */
+void process_watch(struct svc *s, struct process *p)
 {
-	uint64_t now = ctrbox_loop_now_ms();
+	int wstatus, r;
 
-	for (struct early_exit **pp = &s->early; *pp;) {
-		if (now - (*pp)->when_ms > EARLY_EXIT_TTL_MS) {
-			struct early_exit *e = *pp;
-			*pp = e->next;
-			s->nearly--;
-			free(e);
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
-}
-
-/* Keeps the status of a pid nobody owns yet (exit-before-start race). */
-static void remember_exit(struct svc *s, pid_t pid, int status)
-{
-	struct early_exit *e;
-
-	prune_early_exits(s);
-	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (p->watched) /* a new pid (restore): the old one's exit is no longer p's */
+		process_unwatch(s, p);
+	if (ctrbox_monitor_claim(s->mon, p->pid, &wstatus)) {
+		p->early_exit = 1;
+		p->early_wstatus = wstatus;
 		return;
-	e->pid = pid;
-	e->status = status;
-	e->when_ms = ctrbox_loop_now_ms();
-	e->next = s->early;
-	s->early = e;
-	if (++s->nearly > EARLY_EXITS_MAX) { /* drop the oldest */
-		struct early_exit **pp = &s->early;
-		while ((*pp)->next)
-			pp = &(*pp)->next;
-		free(*pp);
-		*pp = NULL;
-		s->nearly--;
 	}
+	r = ctrbox_monitor_watch(s->mon, p->pid, process_exit_cb, p);
+	if (r == 0)
+		p->watched = 1;
+	else
+		ctrbox_log_error("cannot watch pid %d of %s: %s", p->pid, p->id, strerror(-r));
 }
 
-/* A pid became known: if it already exited, apply that now. */
+/* The exit p had before its pid was known, if any, is applied now. */
 void claim_early_exit(struct svc *s, struct process *p)
 {
-	prune_early_exits(s);
-	for (struct early_exit **pp = &s->early; *pp; pp = &(*pp)->next) {
-		if ((*pp)->pid == p->pid) {
-			struct early_exit *e = *pp;
-			*pp = e->next;
-			s->nearly--;
-			process_exited(s, p, e->status);
-			free(e);
-			return;
-		}
-	}
-}
-
-/* One reaped child: a runc job, a known process, or an exit nobody owns yet. */
-static void child_exited(pid_t pid, int wstatus, void *data)
-{
-	struct svc *s = data;
-	struct job *j = job_take(s, pid);
-	struct process *p;
-
-	if (j) {
-		struct container *c = j->c;
-		if (job_complete(s, j, wstatus))
-			container_free(c);
-		maybe_shutdown(s);
-	} else if ((p = process_by_pid(s, pid))) {
-		process_exited(s, p, exit_code(wstatus));
-	} else {
-		remember_exit(s, pid, exit_code(wstatus));
+	if (p->early_exit) {
+		p->early_exit = 0;
+		process_exited(s, p, exit_code(p->early_wstatus));
 	}
 }
 
 void runc_shim_sigchld(struct ctrbox_shim *sh, void *state)
 {
-	ctrbox_shim_reap(child_exited, state);
+	struct svc *s = state;
+	(void)sh;
+
+	ctrbox_monitor_reap(s->mon);
 }
 
 /* After the start event: an exit that came meanwhile (held, or reaped before its pid was known)
@@ -227,9 +178,6 @@ void exit_after_start(struct svc *s, struct process *p)
 
 void exits_fini(struct svc *s)
 {
-	while (s->early) {
-		struct early_exit *e = s->early;
-		s->early = e->next;
-		free(e);
-	}
+	ctrbox_monitor_free(s->mon);
+	s->mon = NULL;
 }

@@ -481,6 +481,10 @@ int runc_shim_register(struct ctrbox_shim *sh, void **state)
 	if (!s)
 		return -ENOMEM;
 	s->shim = sh;
+	if (!(s->mon = ctrbox_monitor_new())) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->loop = ctrbox_shim_loop(sh);
 	s->ns = ctrbox_shim_options(sh)->ns;
 	s->drain_ms =

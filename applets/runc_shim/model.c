@@ -140,8 +140,16 @@ void rootfs_unmount(struct svc *s, struct container *c,
 
 /* ---- containers and processes ---- */
 
+void process_unwatch(struct svc *s, struct process *p)
+{
+	if (p->watched)
+		ctrbox_monitor_unwatch(s->mon, p->pid);
+	p->watched = 0;
+}
+
 void process_free_fields(struct svc *s, struct process *p)
 {
+	process_unwatch(s, p);
 	io_close(p);
 	close_fd(&p->logger_pidfd);
 	if (p->drain_timer)

@@ -6,7 +6,7 @@
  *   create.c     Create                 exec.c   Exec and an exec's Start
  *   checkpoint.c Checkpoint, restore    delete.c Delete
  *   stats.c      OOM events and Stats (through cgroup.c)
- *   exits.c      process exits, Wait's waiters, the reaper and its early-exit cache
+ *   exits.c      process exits, Wait's waiters, the reaper (libctrbox's process monitor)
  *   model.c      containers and processes: lookup, lifetime, the rootfs unmount, Shutdown's wait
  *   jobs.c       runc invocations in flight      bundle.c  ids, bundle files, runtime options
  *   io.c         process stdio: fifos, files, pipes, ptys, logging binaries
@@ -22,6 +22,7 @@
 
 #include "cgroup.h"
 #include <ctrbox/io.h>
+#include <ctrbox/monitor.h>
 #include <ctrbox/runc.h>
 #include <ctrbox/shim.h>
 #include <ctrbox/ttrpc.h>
@@ -40,17 +41,15 @@ struct unmount_op;
 /* Called when a runc child finishes: ok, or err = the message the Go shim would return. */
 typedef void (*job_done_fn)(struct svc *s, struct job *j, int ok, const char *err);
 
-/* A runc invocation in flight: its exit comes through the reaper like every other child. */
+/* A runc invocation in flight (a libctrbox runc job, its exit through the process monitor). */
 struct job {
-	pid_t pid;
-	int outfd;    /* memfd with runc's stdout+stderr */
-	int captured; /* runc's output went to outfd (not to the container's pipes) */
-	char *op;     /* "OCI runtime create failed", ... */
+	struct ctrbox_runc_job *rj;
+	struct svc *s;
 	struct container *c;
 	struct ctrbox_ttrpc_call *call; /* answered by done (NULL for fire-and-forget) */
 	job_done_fn done;
 	void *ctx;
-	char *output; /* filled before done runs */
+	const char *output; /* set before done runs, valid while it runs */
 	size_t outlen;
 	int wstatus;
 	struct job *next;
@@ -78,6 +77,9 @@ struct process {
 	int start_failed;	   /* an exec whose runc exec failed: still created, Wait returns */
 	struct ctrbox_ttrpc_call *start_call; /* exec/restore: the Start, until answered */
 	int exit_held;
+	int watched;	/* its pid is watched on the monitor (from its pid file to its exit) */
+	int early_exit; /* it had exited when its pid was learned: early_wstatus, claimed later */
+	int early_wstatus;
 	int exit_pending; /* exited, not yet visible: kill --all or the execs' exits come first */
 	int killing_all;  /* init: runc kill --all in flight after its exit */
 	char *stdin_path, *stdout_path, *stderr_path;
@@ -138,21 +140,13 @@ struct container {
 	struct container *next;
 };
 
-struct early_exit {
-	pid_t pid;
-	int status;
-	uint64_t when_ms; /* monotonic; stale entries could match a reused pid */
-	struct early_exit *next;
-};
-
 struct svc {
 	struct ctrbox_shim *shim;
 	struct ctrbox_loop *loop;
 	const char *ns;
 	struct container *containers;
+	struct ctrbox_monitor *mon; /* the reaper: exits to runc jobs and processes, else cached */
 	struct job *jobs;
-	struct early_exit *early;
-	unsigned nearly;
 	struct waiter *shutdowns; /* Shutdown calls held until creates and jobs are done */
 	unsigned drain_ms;	  /* Delete's wait for stdio to drain (containerd 1.6 or 2.x) */
 };
@@ -174,7 +168,7 @@ static inline int contains_ci(const char *hay, const char *needle)
 /* The applet's entry points (main.c's ctrbox_shim_ops). */
 /* handlers.c: the service for sh, registered on its TTRPC server; *state is ours. */
 int runc_shim_register(struct ctrbox_shim *sh, void **state);
-/* exits.c: reaps every exited child (runc jobs, processes, exits nobody owns yet). */
+/* exits.c: reaps every exited child (runc jobs, processes; exits nobody owns yet are cached). */
 void runc_shim_sigchld(struct ctrbox_shim *sh, void *state);
 /* handlers.c: frees the service, its containers, and kills the runc jobs still running. */
 void runc_shim_fini(struct ctrbox_shim *sh, void *state);
