@@ -490,30 +490,6 @@ static int create_spec_opts(struct ctr *c, const struct ctr_args *a, const char 
 	return 0;
 }
 
-/* Snapshots.Prepare of the container's rootfs (key id) on the image's top layer, with the
- * --snapshotter-label labels */
-static int create_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
-			  const char *id, const struct ctr_image *img, ProtobufCMessage **prep)
-{
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
-	pr.snapshotter = (char *)snapshotter;
-	pr.key = (char *)id;
-	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
-	size_t nsl;
-	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
-	struct ctr_snap_labels l;
-	if (ctr_snap_labels(&l, sl, nsl))
-		return ctr_fail("out of memory");
-	pr.labels = l.p;
-	pr.n_labels = l.n;
-	int rc = cx_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
-			&containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-			prep);
-	ctr_snap_labels_free(&l);
-	return rc ? 1 : 0;
-}
-
 /* the spec (*spec), with the user and additional gids of the prepared rootfs' /etc files */
 static int create_spec(const ProtobufCMessage *prep, struct ctr_spec_opts *so, char **spec)
 {
@@ -578,7 +554,7 @@ static int ctr_containers_create(struct ctr *c, int argc, char **argv)
 		goto out;
 	leased = 1;
 
-	if (create_prepare(c, &a, snapshotter, id, &img, &prep))
+	if (ctr_rootfs_prepare(c, &a, snapshotter, id, &img, 1, &prep))
 		goto out;
 	prepared = 1;
 	so.image_config = img.config_json;

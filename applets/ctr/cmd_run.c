@@ -588,32 +588,6 @@ static int run_spec_opts(struct ctr *c, const struct ctr_args *a, const char *id
 	return 0;
 }
 
-/* Snapshots.Prepare of the container's rootfs (key id) on the image's top layer, with the
- * --snapshotter-label labels */
-static int run_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
-		       const char *id, const struct ctr_image *img,
-		       Containerd__Services__Snapshots__V1__PrepareSnapshotResponse **prep)
-{
-	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
-	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
-	pr.snapshotter = (char *)snapshotter;
-	pr.key = (char *)id;
-	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
-	size_t nsl;
-	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
-	struct ctr_snap_labels l;
-	if (ctr_snap_labels(&l, sl, nsl))
-		return ctr_fail("out of memory");
-	pr.labels = l.p;
-	pr.n_labels = l.n;
-	int prc =
-	    ctr_rpc(c, "/containerd.services.snapshots.v1.Snapshots/Prepare", &pr.base,
-		    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor,
-		    (ProtobufCMessage **)prep);
-	ctr_snap_labels_free(&l);
-	return prc ? 1 : 0;
-}
-
 /* --runtime (io.containerd.runc.v2 by default) and --runc-binary, only for that runtime */
 static int run_runtime(const struct ctr_args *a, const char **runtime, const char **runc_binary)
 {
@@ -733,7 +707,7 @@ int ctr_cmd_run(struct ctr *c, int argc, char **argv)
 		goto out;
 	leased = true;
 
-	if (run_prepare(c, &a, snapshotter, id, &img, &prep))
+	if (ctr_rootfs_prepare(c, &a, snapshotter, id, &img, 0, (ProtobufCMessage **)&prep))
 		goto out;
 
 	so.image_config = img.config_json;

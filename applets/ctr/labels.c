@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctr/ctr.h"
 #include "ctr/pbjson.h"
 
 int ctr_labels_parse(struct ctr_labels *l, char *const *args, size_t nargs, bool replace_all)
@@ -90,4 +91,30 @@ void ctr_snap_labels_free(struct ctr_snap_labels *l)
 	free(l->e);
 	free(l->p);
 	memset(l, 0, sizeof(*l));
+}
+
+int ctr_rootfs_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+		       const char *id, const struct ctr_image *img, int errdefs,
+		       ProtobufCMessage **prep)
+{
+	static const char path[] = "/containerd.services.snapshots.v1.Snapshots/Prepare";
+	const ProtobufCMessageDescriptor *d =
+	    &containerd__services__snapshots__v1__prepare_snapshot_response__descriptor;
+	Containerd__Services__Snapshots__V1__PrepareSnapshotRequest pr =
+	    CONTAINERD__SERVICES__SNAPSHOTS__V1__PREPARE_SNAPSHOT_REQUEST__INIT;
+	struct ctr_snap_labels l;
+	size_t nsl;
+	char **sl = ctr_multi(a, "snapshotter-label", &nsl);
+	int rc;
+
+	pr.snapshotter = (char *)snapshotter;
+	pr.key = (char *)id;
+	pr.parent = img->nlayers ? img->chain_ids[img->nlayers - 1] : (char *)"";
+	if (ctr_snap_labels(&l, sl, nsl))
+		return ctr_fail("out of memory");
+	pr.labels = l.p;
+	pr.n_labels = l.n;
+	rc = errdefs ? cx_rpc(c, path, &pr.base, d, prep) : ctr_rpc(c, path, &pr.base, d, prep);
+	ctr_snap_labels_free(&l);
+	return rc ? 1 : 0;
 }

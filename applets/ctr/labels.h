@@ -43,4 +43,15 @@ int ctr_snap_labels(struct ctr_snap_labels *l, char *const *args, size_t nargs);
 /* Frees what ctr_snap_labels allocated. */
 void ctr_snap_labels_free(struct ctr_snap_labels *l);
 
+struct ctr;
+struct ctr_args;
+struct ctr_image;
+/* Snapshots.Prepare of a container's rootfs (key id) on the image's top layer, with the
+ * command's --snapshotter-label labels, for run and containers create. errdefs: a failure is
+ * printed in containerd's errdefs form (cx_rpc) rather than ctr_rpc's. 0 with *prep, or 1
+ * (printed). */
+int ctr_rootfs_prepare(struct ctr *c, const struct ctr_args *a, const char *snapshotter,
+		       const char *id, const struct ctr_image *img, int errdefs,
+		       ProtobufCMessage **prep);
+
 #endif
