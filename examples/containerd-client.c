@@ -16,21 +16,28 @@ static int fail(const char *what, int code, char *err)
 	return 1;
 }
 
-static int list_containers(struct ctrbox_client *c)
+static int print_container(const ProtobufCMessage *m, void *data)
 {
-	Containerd__Services__Containers__V1__ListContainersResponse *r;
-	char *err;
-	int code = ctrbox_client_containers_list(c, NULL, 0, &r, &err);
+	const Containerd__Services__Containers__V1__ListContainerMessage *msg = (const void *)m;
+	const Containerd__Services__Containers__V1__Container *ct = msg->container;
 
-	if (code)
-		return fail("Containers.List", code, err);
-	printf("CONTAINER\tIMAGE\tRUNTIME\n");
-	for (size_t i = 0; i < r->n_containers; i++) {
-		const Containerd__Services__Containers__V1__Container *ct = r->containers[i];
+	if (ct)
 		printf("%s\t%s\t%s\n", ct->id, *ct->image ? ct->image : "-",
 		       ct->runtime ? ct->runtime->name : "-");
-	}
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return 0;
+}
+
+/* Containers.ListStream: one message a container, each handed over decoded. */
+static int list_containers(struct ctrbox_client *c)
+{
+	char *err;
+	int code;
+
+	printf("CONTAINER\tIMAGE\tRUNTIME\n");
+	code = ctrbox_client_rpc_containers_list_stream(c, NULL, print_container, NULL, &err);
+	if (code)
+		return fail("Containers.ListStream", code, err);
+	free(err);
 	return 0;
 }
 
@@ -38,7 +45,7 @@ static int list_tasks(struct ctrbox_client *c)
 {
 	Containerd__Services__Tasks__V1__ListTasksResponse *r;
 	char *err;
-	int code = ctrbox_client_tasks_list(c, NULL, &r, &err);
+	int code = ctrbox_client_rpc_tasks_list(c, NULL, &r, &err);
 
 	if (code)
 		return fail("Tasks.List", code, err);
@@ -79,7 +86,7 @@ int main(int argc, char **argv)
 		ctrbox_client_free(c);
 		return 1;
 	}
-	rc = ctrbox_client_version(c, &v, &err);
+	rc = ctrbox_client_rpc_version_version(c, NULL, &v, &err);
 	if (rc) {
 		rc = fail("Version", rc, err);
 	} else {

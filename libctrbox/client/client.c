@@ -143,38 +143,44 @@ int ctrbox_client_call_stream(struct ctrbox_client *c, const char *path,
 	return call(c, path, req, NULL, NULL, on_msg, data, err);
 }
 
-int ctrbox_client_version(struct ctrbox_client *c,
-			  Containerd__Services__Version__V1__VersionResponse **out, char **err)
+struct decoded {
+	const ProtobufCMessageDescriptor *desc;
+	ctrbox_client_msg_fn on_msg;
+	void *data;
+	int bad; /* a response did not decode */
+};
+
+static int decode_one(void *data, const uint8_t *msg, size_t len)
 {
-	return ctrbox_client_call(c, "/containerd.services.version.v1.Version/Version", NULL,
-				  &containerd__services__version__v1__version_response__descriptor,
-				  (ProtobufCMessage **)out, err);
+	struct decoded *d = data;
+	ProtobufCMessage *m = protobuf_c_message_unpack(d->desc, NULL, len, msg);
+	int r;
+
+	if (!m) {
+		d->bad = 1;
+		return 1;
+	}
+	r = d->on_msg(m, d->data);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
 }
 
-int ctrbox_client_containers_list(
-    struct ctrbox_client *c, char **filters, size_t n,
-    Containerd__Services__Containers__V1__ListContainersResponse **out, char **err)
+int ctrbox_client_call_messages(struct ctrbox_client *c, const char *path,
+				const ProtobufCMessage *req,
+				const ProtobufCMessageDescriptor *resp_desc,
+				ctrbox_client_msg_fn on_msg, void *data, char **err)
 {
-	Containerd__Services__Containers__V1__ListContainersRequest req =
-	    CONTAINERD__SERVICES__CONTAINERS__V1__LIST_CONTAINERS_REQUEST__INIT;
-	req.n_filters = n;
-	req.filters = filters;
-	return ctrbox_client_call(
-	    c, "/containerd.services.containers.v1.Containers/List", &req.base,
-	    &containerd__services__containers__v1__list_containers_response__descriptor,
-	    (ProtobufCMessage **)out, err);
-}
+	struct decoded d = {resp_desc, on_msg, data, 0};
+	int rc = call(c, path, req, NULL, NULL, decode_one, &d, err);
 
-int ctrbox_client_tasks_list(struct ctrbox_client *c, const char *filter,
-			     Containerd__Services__Tasks__V1__ListTasksResponse **out, char **err)
-{
-	Containerd__Services__Tasks__V1__ListTasksRequest req =
-	    CONTAINERD__SERVICES__TASKS__V1__LIST_TASKS_REQUEST__INIT;
-	if (filter)
-		req.filter = (char *)filter;
-	return ctrbox_client_call(c, "/containerd.services.tasks.v1.Tasks/List", &req.base,
-				  &containerd__services__tasks__v1__list_tasks_response__descriptor,
-				  (ProtobufCMessage **)out, err);
+	if (d.bad) {
+		if (err) {
+			free(*err);
+			*err = strdup("grpc: failed to unmarshal the response message");
+		}
+		return CTRBOX_INTERNAL;
+	}
+	return rc;
 }
 
 const char *ctrbox_client_status_name(int status)
