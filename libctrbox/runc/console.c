@@ -65,7 +65,11 @@ int ctrbox_runc_console_socket_new(const char *dir, struct ctrbox_runc_console_s
 		free(cs);
 		return e;
 	}
-	snprintf(cs->path, sizeof(cs->path), "%s/pty.sock", cs->dir);
+	{ /* fits: the length was checked above */
+		size_t n = strlen(cs->dir);
+		memcpy(cs->path, cs->dir, n);
+		memcpy(cs->path + n, "/pty.sock", sizeof("/pty.sock"));
+	}
 	memcpy(sa.sun_path, cs->path, strlen(cs->path) + 1);
 	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (cs->fd < 0 || bind(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
