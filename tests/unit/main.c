@@ -1,4 +1,7 @@
 /* Unit test runner: runs every test, prints one line per failure and "N passed, N failed". */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "unit.h"
 
 int unit_failures;
@@ -99,6 +102,22 @@ TESTS
 #undef T
 #define T(name) {#name, name, NULL},
 static const struct unit_test tests[] = {TESTS};
+
+void unit_in_own_process(void (*body)(void))
+{
+	int ws = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unit_failures = 0;
+		body();
+		_exit(unit_failures > 100 ? 100 : unit_failures);
+	}
+	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		unit_failures++;
+	else
+		unit_failures += WEXITSTATUS(ws);
+}
 
 static struct unit_test *registered;
 

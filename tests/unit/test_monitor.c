@@ -13,24 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Runs body in a child of its own: the monitor reaps every child of the process, so a test
- * must have no siblings' leftovers (another test's stray child) to reap. Its failures count. */
-static void in_own_process(void (*body)(void))
-{
-	int ws = 0;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		unit_failures = 0;
-		body();
-		_exit(unit_failures > 100 ? 100 : unit_failures);
-	}
-	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
-		unit_failures++;
-	else
-		unit_failures += WEXITSTATUS(ws);
-}
-
 /* A child that exits with code, already a zombie when this returns. */
 static pid_t exited_child(int code)
 {
@@ -173,20 +155,20 @@ static void test_monitor_cache_ttl_body(void)
 
 UNIT_TEST(test_monitor_exit_before_watch)
 {
-	in_own_process(test_monitor_exit_before_watch_body);
+	unit_in_own_process(test_monitor_exit_before_watch_body);
 }
 
 UNIT_TEST(test_monitor_watch_dispatch)
 {
-	in_own_process(test_monitor_watch_dispatch_body);
+	unit_in_own_process(test_monitor_watch_dispatch_body);
 }
 
 UNIT_TEST(test_monitor_cache_bound_order)
 {
-	in_own_process(test_monitor_cache_bound_order_body);
+	unit_in_own_process(test_monitor_cache_bound_order_body);
 }
 
 UNIT_TEST(test_monitor_cache_ttl)
 {
-	in_own_process(test_monitor_cache_ttl_body);
+	unit_in_own_process(test_monitor_cache_ttl_body);
 }

@@ -555,24 +555,6 @@ void test_runc_parse_ps(void)
 	CHECK(ctrbox_runc_parse_ps("", 0, &pids, &n) == -EINVAL);
 }
 
-/* Runs body in a child of its own: the monitor reaps every child of the process, so a test
- * must have no siblings' leftovers (another test's stray child) to reap. Its failures count. */
-static void in_own_process(void (*body)(void))
-{
-	int ws = 0;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		unit_failures = 0;
-		body();
-		_exit(unit_failures > 100 ? 100 : unit_failures);
-	}
-	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
-		unit_failures++;
-	else
-		unit_failures += WEXITSTATUS(ws);
-}
-
 /* ---- asynchronous jobs, with /bin/sh standing in for runc ---- */
 
 struct job_seen {
@@ -871,15 +853,15 @@ static void test_runc_job_pipes_body(void)
 
 UNIT_TEST(test_runc_job_complete)
 {
-	in_own_process(test_runc_job_complete_body);
+	unit_in_own_process(test_runc_job_complete_body);
 }
 
 UNIT_TEST(test_runc_job_spawn_error)
 {
-	in_own_process(test_runc_job_spawn_error_body);
+	unit_in_own_process(test_runc_job_spawn_error_body);
 }
 
 UNIT_TEST(test_runc_job_pipes)
 {
-	in_own_process(test_runc_job_pipes_body);
+	unit_in_own_process(test_runc_job_pipes_body);
 }

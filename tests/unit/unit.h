@@ -25,6 +25,11 @@ extern int unit_failures;
 		}                                                                                  \
 	} while (0)
 
+/* Runs body in a child process of its own and adds its failures to unit_failures (a crash or
+ * an abnormal exit counts as one): for tests of code that reaps every child of the process
+ * (the monitor, runc jobs), which must not see another test's stray child. */
+void unit_in_own_process(void (*body)(void));
+
 struct unit_test {
 	const char *name;
 	void (*fn)(void);
