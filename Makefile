@@ -9,17 +9,25 @@ VERSION := $(shell sed -n 's/^\#define CTRBOX_VERSION_\(MAJOR\|MINOR\|PATCH\) \(
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 
-# CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added.
-CFLAGS  ?= -O2 -g
+# CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added. The
+# default is for size too (issue 17): every function and datum in its own section, so the link
+# drops what nothing calls (--gc-sections), and no .eh_frame: ctrbox is C and nothing in it
+# unwinds (no exceptions, no backtrace(), no pthread_cancel/pthread_exit); debuggers and valgrind
+# read the .debug_frame that -g writes instead. The sanitizer builds set their own CFLAGS, so
+# their reports' stack traces keep the unwind tables.
+CFLAGS  ?= -O2 -g -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2
-XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -Ilibctrbox -Iapplets
+XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -Ilibctrbox -Iapplets \
+           -I$(BUILD)/sqlite
 LDFLAGS ?=
 STATIC  ?= -static
-LIBS    := -lprotobuf-c -lnghttp2 -lsqlite3 -lm
+LIBS    := -lprotobuf-c -lnghttp2
+# SQLite is built here, with only what the snapshotter's store needs (mk/sqlite.mk).
+SQLITE_LIB := $(BUILD)/sqlite/libsqlite3.a
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
 DEPS_BUILD := build-essential clang-format clang libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
-              libsqlite3-dev pkg-config file
+              tcl pkg-config file
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
               util-linux valgrind
 
@@ -51,10 +59,12 @@ $(error CTRBOX_CONTAINERD=$(CTRBOX_CONTAINERD): 1.6 or 2.1)
 endif
 
 .SECONDARY:
-.PHONY: all deps test unit e2e e2e-all $(addprefix e2e-,$(E2E_VERSIONS)) install clean fmt fmt-check \
+.PHONY: FORCE all deps test unit e2e e2e-all $(addprefix e2e-,$(E2E_VERSIONS)) install clean fmt fmt-check \
 	demo api-check
 
 all: $(BUILD)/ctrbox
+
+FORCE:
 
 # protoc-c output is generated, never committed. One stamp: every .pb-c.h exists before any
 # object compiles.
@@ -65,10 +75,16 @@ $(BUILD)/gen/.stamp: $(PROTOS)
 
 $(PROTO_C): $(BUILD)/gen/.stamp
 
-$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+# The compiler and flags every object was built with, in a file that changes only when they do:
+# objects depend on it, so a new CFLAGS (or a new default) rebuilds them.
+$(BUILD)/.cflags: FORCE
+	@mkdir -p $(@D)
+	@f='$(CC) $(CFLAGS) $(XCFLAGS) $(WARN)'; echo "$$f" | cmp -s - $@ || echo "$$f" >$@
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(BUILD)/.cflags
 	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(BUILD)/gen/.stamp
+$(BUILD)/%.o: %.c $(BUILD)/gen/.stamp $(BUILD)/.cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(WARN) -Wshadow -MMD -MP -c -o $@ $<
 
@@ -86,11 +102,15 @@ $(BUILD)/libctrbox-all.a: $(LIB_O) $(PROTO_O)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a
-	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(LIBS)
+# The link map (ld -Map) is kept next to the binary: bench/size.sh reads it (make size).
+$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(SQLITE_LIB)
+	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -Wl,--gc-sections -Wl,-Map=$@.map -o $@ $^ $(LIBS)
+
+# store.c includes the sqlite3.h of the SQLite built here.
+$(BUILD)/applets/snapshotter/store.o: $(BUILD)/sqlite/sqlite3.h
 
 # Unit tests link the applets' objects too (the snapshotter's store and filters are tested here).
-$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox-all.a
+$(BUILD)/unit-tests: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC)) $(APP_O) $(BUILD)/libctrbox-all.a $(SQLITE_LIB)
 	$(CC) $(CFLAGS) -no-pie $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libctrbox-all.a
