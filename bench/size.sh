@@ -108,13 +108,13 @@ awk -v mode="$mode" '
 			f = sz[g, "text"] + sz[g, "rodata"] + sz[g, "eh"] + sz[g, "data"]
 			printf "%d\t%s\t%d\t%d\t%d\t%d\t%d\n", f, g, sz[g, "text"], sz[g, "rodata"], sz[g, "eh"], sz[g, "data"], sz[g, "bss"]
 		}
-	}' "$map" | sort -rn | awk -v mode="$mode" -F '\t' '
+	}' "$map" | sort -rn | awk -v mode="$mode" -v top="${SIZE_TOP:-40}" -F '\t' '
 	function kb(x) { return sprintf("%9.1f", x / 1024) }
 	function line(g, a, b, c, d, e, f) { printf "%-28s %s %s %s %s %s %s\n", g, kb(a), kb(b), kb(c), kb(d), kb(e), kb(f) }
 	BEGIN { printf "%-28s %9s %9s %9s %9s %9s %9s\n", mode " (kB)", "text", "rodata", "eh", "data", "bss", "file" }
 	{
 		for (i = 1; i <= 7; i++) t[i] += $i
-		if (mode == "archive" || NR <= 40) line($2, $3, $4, $5, $6, $7, $1)
+		if (mode == "archive" || NR <= top) line($2, $3, $4, $5, $6, $7, $1)
 	}
 	END { line("total", t[3], t[4], t[5], t[6], t[7], t[1]) }'
 if [[ -x $bin ]]; then
