@@ -26,8 +26,10 @@ XCFLAGS := -std=gnu11 -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -I$(BUILD)/ge
 LDFLAGS ?=
 STATIC  ?= -static
 LIBS    := -lprotobuf-c -lnghttp2
-# SQLite is built here, with only what the snapshotter's store needs (mk/sqlite.mk).
+# SQLite is built here, with only what the snapshotter's store needs (mk/sqlite.mk); build/ctrbox
+# links nghttp2 built here too, in sections (mk/nghttp2.mk).
 SQLITE_LIB := $(BUILD)/sqlite/libsqlite3.a
+NGHTTP2_LIB := $(BUILD)/nghttp2/libnghttp2.a
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
 DEPS_BUILD := build-essential clang-format clang libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
@@ -109,8 +111,8 @@ $(BUILD)/libctrbox-all.a: $(LIB_O) $(PROTO_O)
 	ar rcs $@ $^
 
 # The link map (ld -Map) is kept next to the binary: bench/size.sh reads it (make size).
-$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(SQLITE_LIB)
-	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -Wl,--gc-sections -Wl,-Map=$@.map -o $@ $^ $(LIBS)
+$(BUILD)/ctrbox: $(BUILD)/main.o $(APP_O) $(BUILD)/libctrbox.a $(SQLITE_LIB) $(NGHTTP2_LIB)
+	$(CC) $(CFLAGS) $(STATIC) $(LDFLAGS) -Wl,--gc-sections -Wl,-Map=$@.map -o $@ $^ $(filter-out -lnghttp2,$(LIBS))
 
 # store.c includes the sqlite3.h of the SQLite built here.
 $(BUILD)/applets/snapshotter/store.o: $(BUILD)/sqlite/sqlite3.h
