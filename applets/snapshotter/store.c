@@ -47,6 +47,7 @@ struct store {
 	int index_off; /* overlay's "index=off": /sys/module/overlay/parameters/index exists */
 	int mode_ok;   /* the umask leaves 0755 and 0711 alone: mkdir needs no chmod after it */
 	int own_ok;    /* snapdir is not set-gid: a new directory is owned by uid:gid */
+	dev_t dev;     /* snapdir's filesystem: removals stay on it */
 	uid_t uid;     /* the effective ids */
 	gid_t gid;
 	struct {
@@ -229,11 +230,7 @@ static int rm_at(int dfd, const char *name, dev_t dev)
 /* rm_at for a name directly under snapdir (the snapshots' own filesystem). */
 static int rm_snap(const struct store *s, const char *name)
 {
-	struct stat st;
-
-	if (fstat(s->snapfd, &st) < 0)
-		return -errno;
-	return rm_at(s->snapfd, name, st.st_dev);
+	return rm_at(s->snapfd, name, s->dev);
 }
 
 /* ---- disk usage (continuity's fs.DiskUsage: st_blocks*512, every inode once) ---- */
@@ -287,23 +284,29 @@ static int du_walk(int at, const char *name, struct du *du)
 	if (!S_ISDIR(st.st_mode))
 		return 0;
 
+	/* getdents64 straight into a buffer: fdopendir's fstat and two fcntls per directory were
+	 * a tenth of a Commit's system calls */
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-		close(fd);
-		return e;
+	enum { DENTS = 8192 };
+	char *buf = malloc(DENTS);
+	int r = buf ? 0 : -ENOMEM;
+	while (r == 0) {
+		ssize_t n = getdents64(fd, buf, DENTS);
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		for (ssize_t off = 0; r == 0 && off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				r = du_walk(fd, de->d_name, du);
+		}
 	}
-	int r = 0;
-	struct dirent *de;
-	while (r == 0 && (de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		r = du_walk(dirfd(d), de->d_name, du);
-	}
-	closedir(d);
+	free(buf);
+	close(fd);
 	return r;
 }
 
@@ -1000,6 +1003,7 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 		goto fail;
 	}
 	s->own_ok = !(sst.st_mode & S_ISGID);
+	s->dev = sst.st_dev;
 	s->uid = geteuid(), s->gid = getegid();
 	char *dbpath = NULL;
 	if (asprintf(&dbpath, "%s/metadata.db", root) < 0) {
@@ -1448,8 +1452,12 @@ out:
 		return rc;
 	/* Committed: from here on the directory is an orphan whatever happens (ids are never
 	 * reused: AUTOINCREMENT), and store_cleanup removes what a kill -9 leaves of it. */
-	char name[24];
+	char name[24], sub[32];
 	snprintf(name, sizeof(name), "%lld", (long long)r.id);
+	for (int i = 0; i < 2; i++) { /* the layout first: three rmdirs when it is empty */
+		snprintf(sub, sizeof(sub), "%s/%s", name, i ? "work" : "fs");
+		rm_snap(s, sub);
+	}
 	rm_snap(s, name);
 	return 0;
 }
