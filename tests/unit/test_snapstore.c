@@ -823,3 +823,79 @@ UNIT_TEST(test_snapshots_crate_entry_points)
 	ctrbox_snapshot_info_clear(NULL);
 	ctrbox_snapshot_mounts_free(NULL, 3);
 }
+
+/* Entries in dir (-1 if it cannot be read). */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Removed overlay layouts that are as new are parked in free/ and reused by the next Prepare;
+ * written or once-mounted ones are deleted; a restart wipes free/. */
+void test_snapstore_free_reuse(void)
+{
+	char *root = tmp_root(), *err = NULL;
+	struct store *s = open_store(root, SNAP_OVERLAYFS);
+	char *freedir = path_of(root, "free"), *snaps = path_of(root, "snapshots");
+	size_t n = 0;
+	struct stat st;
+
+	if (!s)
+		goto out;
+	prep_drop(s, "a", "", 0);
+	commit_ok(s, "ca", "a");
+	CHECK(store_remove(s, "ca", &err) == 0);
+	CHECK(count_entries(freedir) == 1 && count_entries(snaps) == 0);
+
+	struct ctrbox_snapshot_mount *m = prep_ok(s, "b", "", 0, &n); /* takes the parked one */
+	CHECK(count_entries(freedir) == 0 && count_entries(snaps) == 1);
+	int64_t b = m ? id_of(root, m->source) : -1;
+	ctrbox_snapshot_mounts_free(m, n);
+	char *bfs = fs_of(root, b), *bwork = NULL, *file = NULL;
+	CHECK(asprintf(&bwork, "%s/snapshots/%lld/work", root, (long long)b) > 0);
+	CHECK(stat(bfs, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755);
+	CHECK(count_entries(bfs) == 0);
+	CHECK(stat(bwork, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0711);
+	CHECK(asprintf(&file, "%s/written", bfs) > 0);
+	int fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(store_remove(s, "b", &err) == 0); /* not empty: deleted */
+	CHECK(count_entries(freedir) == 0 && count_entries(snaps) == 0);
+
+	m = prep_ok(s, "c", "", 0, &n);
+	int64_t c = m ? id_of(root, m->source) : -1;
+	ctrbox_snapshot_mounts_free(m, n);
+	char *cww = NULL;
+	CHECK(asprintf(&cww, "%s/snapshots/%lld/work/work", root, (long long)c) > 0);
+	CHECK(mkdir(cww, 0) == 0);		/* what an overlay mount leaves */
+	CHECK(store_remove(s, "c", &err) == 0); /* was an upper dir: deleted */
+	CHECK(count_entries(freedir) == 0 && count_entries(snaps) == 0);
+
+	prep_drop(s, "d", "", 0);
+	CHECK(store_remove(s, "d", &err) == 0); /* active, never mounted: parked */
+	CHECK(count_entries(freedir) == 1);
+	store_close(s);
+	s = open_store(root, SNAP_OVERLAYFS);
+	CHECK(count_entries(freedir) == 0);
+	free(bfs);
+	free(bwork);
+	free(file);
+	free(cww);
+out:
+	free(err);
+	store_close(s);
+	free(freedir);
+	free(snaps);
+	tmp_done(root);
+}
