@@ -86,7 +86,6 @@ int unit_failures;
 	T(test_snapstore_keys_paths)                                                               \
 	T(test_snapstore_labels_update_walk)                                                       \
 	T(test_snapstore_cleanup_reopen)                                                           \
-	T(test_snapstore_free_reuse)                                                               \
 	T(test_snapstore_default_backend)                                                          \
 	T(test_snapfilter_match)                                                                   \
 	T(test_snapfilter_errors)                                                                  \
