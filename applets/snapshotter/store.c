@@ -1310,11 +1310,8 @@ static int pristine_dir(int fd)
 }
 
 /* After a committed Remove: keeps <id>'s layout for reuse if its fs is as a new one would be
- * (empty, no xattrs, 0755, our owner). An active snapshot's work must be empty too: overlayfs
- * leaves work/work in it once mounted, and a layout that was ever an upper dir is not reused (a
- * mount a client forgot could still write there). Committed snapshots and views have no work
- * (Commit removed it): it is made again. 0 if kept. */
-static int recycle(struct store *s, const char *name, int kind)
+ * (empty, no xattrs, 0755, our owner); work is made again. 0 if kept. */
+static int recycle(struct store *s, const char *name)
 {
 	char fs[40], work[40];
 	struct stat st;
@@ -1329,19 +1326,8 @@ static int recycle(struct store *s, const char *name, int kind)
 	int ok = fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0755 && st.st_uid == s->uid &&
 		 st.st_gid == s->gid && st.st_dev == s->dev && pristine_dir(fd);
 	close(fd);
-	if (!ok)
+	if (!ok || rm_snap(s, work) < 0 || mkdirat(s->snapfd, work, 0711) < 0)
 		return -1;
-	if (kind == CTRBOX_SNAPSHOT_ACTIVE) {
-		fd = openat(s->snapfd, work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		ok = fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0711 &&
-		     st.st_uid == s->uid && st.st_gid == s->gid && pristine_dir(fd);
-		if (fd >= 0)
-			close(fd);
-		if (!ok)
-			return -1;
-	} else if (mkdirat(s->snapfd, work, 0711) < 0) {
-		return -1;
-	}
 	char to[16];
 	unsigned n = ++s->free_seq;
 	snprintf(to, sizeof(to), "%u", n);
@@ -1583,7 +1569,7 @@ out:
 	 * reused: AUTOINCREMENT), and store_cleanup removes what a kill -9 leaves of it. */
 	char name[24], sub[32];
 	snprintf(name, sizeof(name), "%lld", (long long)r.id);
-	if (recycle(s, name, r.kind) == 0)
+	if (recycle(s, name) == 0)
 		return 0;
 	for (int i = 0; i < 2; i++) { /* the layout first: three rmdirs when it is empty */
 		snprintf(sub, sizeof(sub), "%s/%s", name, i ? "work" : "fs");
