@@ -4,8 +4,7 @@
  * New directories are built under "new-XXXXXX", renamed to "<id>" and the rename made durable
  * (fsync of the snapshots dir) before the inserting transaction commits; removals commit first
  * and delete the directory afterwards. Whatever a kill -9 leaves behind is a
- * directory without a row, which store_cleanup removes. An emptied layout may be parked in
- * <root>/free instead of deleted and moved in again by a later Prepare (take_free/recycle).
+ * directory without a row, which store_cleanup removes.
  *
  * Messages follow containerd's snapshots/storage (bolt.go) wording with the errdefs suffix
  * (": not found", ...); the overlay/native snapshotters' outer prefixes ("failed to create
@@ -38,15 +37,11 @@
  * caller passes a string literal). Parsing the SQL again on every call was most of the store's
  * user time. */
 #define STMT_CACHE 32
-/* Most emptied layouts kept in <root>/free for reuse (see recycle()). */
-#define FREE_MAX 32
 
 struct store {
 	char *root;
 	char *snapdir; /* root/snapshots */
 	int snapfd;    /* snapdir, open for the fsyncs that make a new directory's name durable */
-	int freefd;    /* root/free: emptied {fs,work} layouts, named by number, for reuse */
-	unsigned free_names[FREE_MAX], nfree, free_seq;
 	sqlite3 *db;
 	enum snap_backend backend;
 	int index_off; /* overlay's "index=off": /sys/module/overlay/parameters/index exists */
@@ -984,7 +979,7 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 	*out = NULL;
 	if (!s)
 		return fail(err, 13, "out of memory");
-	s->snapfd = -1, s->freefd = -1;
+	s->snapfd = -1;
 	s->backend = backend;
 	mode_t mask = umask(0);
 	umask(mask);
@@ -1008,22 +1003,6 @@ int store_open(const char *root, enum snap_backend backend, struct store **out, 
 		goto fail;
 	}
 	s->own_ok = !(sst.st_mode & S_ISGID);
-	/* the pool lives in memory: whatever a previous process left in free/ goes */
-	char *freedir = NULL;
-	if (asprintf(&freedir, "%s/free", root) < 0) {
-		r = fail(err, 13, "out of memory");
-		goto fail;
-	}
-	ctrbox_rm_rf(freedir);
-	r = mkdir(freedir, 0700) < 0 ? -errno : 0;
-	if (r == 0 && (s->freefd = open(freedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		r = -errno;
-	if (r < 0) {
-		r = sys_fail(err, r, "failed to create", freedir);
-		free(freedir);
-		goto fail;
-	}
-	free(freedir);
 	s->dev = sst.st_dev;
 	s->uid = geteuid(), s->gid = getegid();
 	char *dbpath = NULL;
@@ -1063,8 +1042,6 @@ void store_close(struct store *s)
 		sqlite3_close(s->db);
 	if (s->snapfd >= 0)
 		close(s->snapfd);
-	if (s->freefd >= 0)
-		close(s->freefd);
 	free(s->root);
 	free(s->snapdir);
 	free(s);
@@ -1262,94 +1239,18 @@ static int insert_row(struct store *s, const char *key, int64_t parent, int kind
 	return 0;
 }
 
-/* Layout reuse. mkdir and rmdir were the largest system-call cost of a round (on ext4 an inode
- * allocation scans past recently freed inodes), so a removed snapshot whose layout is empty and
- * as a new one would be (fs: empty, 0755, our owner; work: recreated) is moved to free/<n>
- * instead of deleted, and the next overlay Prepare moves it to <id>. The crash story is
- * unchanged: the move into snapshots/ is the same rename + fsync(snapshots/) before COMMIT as a
- * freshly built directory's, and free/ is nobody's: a kill -9 leaves at worst an entry there,
- * which the next start wipes. (Without a journal a power loss may keep the free/ entry too:
- * the same metadata-only exposure as any rename on such a filesystem, repaired by fsck.) */
-static int take_free(struct store *s, int64_t parent, char *name, size_t len)
-{
-	while (s->nfree) {
-		snprintf(name, len, "%u", s->free_names[--s->nfree]);
-		if (!parent)
-			return 0;
-		/* overlay.go: fs owned like the parent's */
-		char pfs[40], fs[48];
-		struct stat st;
-		snprintf(pfs, sizeof(pfs), "%lld/fs", (long long)parent);
-		snprintf(fs, sizeof(fs), "%s/fs", name);
-		if (fstatat(s->snapfd, pfs, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    ((st.st_uid == s->uid && st.st_gid == s->gid) ||
-		     fchownat(s->freefd, fs, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == 0))
-			return 0;
-		struct stat fst;
-		rm_at(s->freefd, name, fstat(s->freefd, &fst) == 0 ? fst.st_dev : s->dev);
-	}
-	return -1;
-}
-
-/* 1 if the directory fd is empty and carries no extended attribute (an upper dir may have
- * overlay's trusted.overlay.* on its root). */
-static int pristine_dir(int fd)
-{
-	char buf[512];
-	ssize_t n = getdents64(fd, buf, sizeof(buf));
-
-	if (n <= 0)
-		return 0;
-	for (ssize_t off = 0; off < n;) {
-		struct dirent64 *de = (struct dirent64 *)(buf + off);
-		off += de->d_reclen;
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			return 0;
-	}
-	return flistxattr(fd, NULL, 0) == 0;
-}
-
-/* After a committed Remove: keeps <id>'s layout for reuse if its fs is as a new one would be
- * (empty, no xattrs, 0755, our owner); work is made again. 0 if kept. */
-static int recycle(struct store *s, const char *name)
-{
-	char fs[40], work[40];
-	struct stat st;
-
-	if (s->backend != SNAP_OVERLAYFS || !s->mode_ok || !s->own_ok || s->nfree >= FREE_MAX)
-		return -1;
-	snprintf(fs, sizeof(fs), "%s/fs", name);
-	snprintf(work, sizeof(work), "%s/work", name);
-	int fd = openat(s->snapfd, fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int ok = fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0755 && st.st_uid == s->uid &&
-		 st.st_gid == s->gid && st.st_dev == s->dev && pristine_dir(fd);
-	close(fd);
-	if (!ok || rm_snap(s, work) < 0 || mkdirat(s->snapfd, work, 0711) < 0)
-		return -1;
-	char to[16];
-	unsigned n = ++s->free_seq;
-	snprintf(to, sizeof(to), "%u", n);
-	if (renameat(s->snapfd, name, s->freefd, to) < 0)
-		return -1;
-	s->free_names[s->nfree++] = n;
-	return 0;
-}
-
 /* Moves td to <id>; an existing <id> can only be an orphan of a rolled-back insert. */
-static int install_dir(struct store *s, int fromfd, const char *td, int64_t id, char **err)
+static int install_dir(struct store *s, const char *td, int64_t id, char **err)
 {
 	char *path = id_path(s, id, NULL);
 	int r = 0;
 
 	if (!path)
 		return fail(err, 13, "out of memory");
-	const char *to = path + strlen(s->snapdir) + 1;
-	if (renameat(fromfd, td, s->snapfd, to) < 0) {
+	if (rename(td, path) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY) {
-			rm_snap(s, to);
-			if (renameat(fromfd, td, s->snapfd, to) < 0)
+			rm_snap(s, path + strlen(s->snapdir) + 1);
+			if (rename(td, path) < 0)
 				r = sys_fail(err, errno, "failed to rename to", path);
 		} else {
 			r = sys_fail(err, errno, "failed to rename to", path);
@@ -1359,8 +1260,7 @@ static int install_dir(struct store *s, int fromfd, const char *td, int64_t id, 
 	if (r == 0 && (e = fsync(s->snapfd) < 0 ? -errno : 0) < 0)
 		r = sys_fail(err, e, "failed to sync", s->snapdir);
 	if (r)
-		renameat(s->snapfd, to, fromfd,
-			 td); /* nothing named like an id left; cleanup gets td */
+		rename(path, td); /* leave nothing named like an id behind; cleanup gets td */
 	free(path);
 	return r;
 }
@@ -1383,26 +1283,13 @@ int store_prepare(struct store *s, const char *key, const char *parent,
 	 * locking_mode=EXCLUSIVE), the directory built inside it. */
 	if ((r = begin(s, err)))
 		return r;
-	if ((r = check_create(s, key, parent, &parent_id, err))) {
-		rollback(s);
-		return r;
-	}
-	char freed[16];
-	int fromfd = s->snapfd;
-	if (s->backend == SNAP_OVERLAYFS && kind == CTRBOX_SNAPSHOT_ACTIVE &&
-	    take_free(s, parent_id, freed, sizeof(freed)) == 0) {
-		fromfd = s->freefd;
-		if (!(td = strdup(freed)))
-			r = fail(err, 13, "out of memory");
-	} else if ((r = build_dir(s, kind, parent_id, &td, err)) == 0) {
-		memmove(td, td + strlen(s->snapdir) + 1, strlen(td + strlen(s->snapdir) + 1) + 1);
-	}
-	if (r) {
+	if ((r = check_create(s, key, parent, &parent_id, err)) ||
+	    (r = build_dir(s, kind, parent_id, &td, err))) {
 		rollback(s);
 		return r;
 	}
 	r = insert_row(s, key, parent_id, kind, labels, nlabels, &id, err);
-	if (r == 0 && (r = install_dir(s, fromfd, td, id, err)) == 0)
+	if (r == 0 && (r = install_dir(s, td, id, err)) == 0)
 		installed = 1;
 	if (r == 0)
 		r = commit(s, err);
@@ -1419,9 +1306,7 @@ int store_prepare(struct store *s, const char *key, const char *parent,
 			rm_snap(s, name);
 		free(e2);
 	} else {
-		struct stat fst;
-		rm_at(fromfd, td,
-		      fromfd == s->snapfd || fstat(fromfd, &fst) < 0 ? s->dev : fst.st_dev);
+		rm_snap(s, td + strlen(s->snapdir) + 1);
 	}
 	free(td);
 	return r;
@@ -1569,8 +1454,6 @@ out:
 	 * reused: AUTOINCREMENT), and store_cleanup removes what a kill -9 leaves of it. */
 	char name[24], sub[32];
 	snprintf(name, sizeof(name), "%lld", (long long)r.id);
-	if (recycle(s, name) == 0)
-		return 0;
 	for (int i = 0; i < 2; i++) { /* the layout first: three rmdirs when it is empty */
 		snprintf(sub, sizeof(sub), "%s/%s", name, i ? "work" : "fs");
 		rm_snap(s, sub);

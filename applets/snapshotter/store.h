@@ -22,8 +22,7 @@ enum snap_backend { SNAP_OVERLAYFS = 0, SNAP_NATIVE = 1 };
 
 struct store;
 
-/* Opens (creating) root, root/metadata.db, root/snapshots and root/free (all 0700; free/ holds
- * emptied layouts for reuse and is wiped here). */
+/* Opens (creating) root, root/metadata.db and root/snapshots (all 0700). */
 int store_open(const char *root, enum snap_backend backend, struct store **out, char **err);
 void store_close(struct store *s);
 /* The backend to use when the caller does not choose: overlayfs if the kernel has it and root's
