@@ -8,8 +8,12 @@
 #      so that the next import unpacks again (content stays in the shared store).
 #   2. Prepare/Commit/Remove rounds per second through containerd's Snapshots service (the path
 #      containerd's clients use), for both, and directly on ctrbox's socket (no containerd).
+#   3. profile, after the timed rows (if strace is installed): system calls and fsync+fdatasync
+#      per round of the ctrbox-snapshotter process and of containerd (the built-in snapshotter
+#      runs inside containerd) under `strace -c -f`, and SQL statements per round (a second,
+#      private ctrbox-snapshotter with CTRBOX_SNAPSHOTTER_SQL_TRACE, direct rounds).
 # Table on stdout and in bench/results/snapshotter.txt. Environment: BENCH_N (10) rounds of 1,
-# BENCH_OPS (300) rounds of 2, BENCH_OUT, CTRBOX_BIN (build/ctrbox), GRPC_PROBE
+# BENCH_OPS (300) rounds of 2, BENCH_PROF (100) rounds of 3, BENCH_OUT, CTRBOX_BIN (build/ctrbox), GRPC_PROBE
 # (build/tools/grpc-probe), BENCH_ROWS (unset): a file to which one machine-readable line per row
 # is appended for bench/all.sh: ROW<TAB>measurement<TAB>baseline<TAB>ctrbox<TAB>ratio<TAB>spread
 set -euo pipefail
@@ -27,6 +31,7 @@ source "$here/rig.bash"
 [[ -x ${CTRBOX_BIN:-$repo/build/ctrbox} && -x $PROBE ]] || die "build/ctrbox and build/tools/grpc-probe needed (make all build/tools/grpc-probe)"
 
 bench_cleanup() {
+	snap_stop sqltrace
 	for sn in overlayfs ctrbox; do
 		c "$sn" images rm --sync "$TEST_IMAGE" >/dev/null 2>&1
 		c "$sn" snapshots --snapshotter "$sn" ls 2>/dev/null | awk 'NR > 1 { print $1 }' |
@@ -88,6 +93,45 @@ for ((k = 1; k <= CHUNKS; k++)); do
 		rates[$sn]+="$(awk '{ printf "%d", $6 }' <<<"$out") "
 	done
 done
+# ---- 3. profile (counts, not times: strace slows what it traces) ----
+PROF=${BENCH_PROF:-100}
+declare -A prof=()
+# strace_count PID ROUNDS-COMMAND...: "syscalls fsyncs" per round of PID while the command runs
+strace_count() {
+	local pid=$1 out=$CTRBOX_TEST_DIR/strace.$RANDOM sp i
+	shift
+	strace -c -f -qq -p "$pid" -o "$out" 2>/dev/null &
+	sp=$!
+	# strace is attached once the target's state says so (TracerPid), not after a guess
+	for ((i = 0; i < 100; i++)); do
+		[[ $(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status") != 0 ]] && break
+		sleep 0.05
+	done
+	"$@" >/dev/null || die "profile rounds: $*"
+	kill -INT "$sp"
+	wait "$sp" || true
+	awk -v n="$PROF" '$NF == "total" { t = $4 } $NF == "fsync" || $NF == "fdatasync" { f += $4 }
+		END { printf "%.1f %.1f", t / n, f / n }' "$out"
+	rm -f "$out"
+}
+if command -v strace >/dev/null; then
+	say "profile: $PROF rounds each under strace -c"
+	cpid=$(cat "$CTRBOX_TEST_DIR/containerd.pid")
+	spid=$(snap_pid ctrbox)
+	prof[ctrd_overlayfs]=$(strace_count "$cpid" "$PROBE" -n bench-overlayfs -s overlayfs "$CTRD_SOCK" bench "$PROF" "${chain[overlayfs]}")
+	prof[ctrd_ctrbox]=$(strace_count "$cpid" "$PROBE" -n bench-ctrbox -s ctrbox "$CTRD_SOCK" bench "$PROF" "${chain[ctrbox]}")
+	prof[snap_ctrbox]=$(strace_count "$spid" "$PROBE" -n bench-ctrbox -s ctrbox "$CTRD_SOCK" bench "$PROF" "${chain[ctrbox]}")
+	prof[snap_direct]=$(strace_count "$spid" "$PROBE" "$(snap_sock ctrbox)" bench "$PROF" "")
+fi
+# statements: a private snapshotter that logs each one (debug level, "sql: ...")
+(export CTRBOX_SNAPSHOTTER_SQL_TRACE=1 && snap_start sqltrace overlayfs) || die "sqltrace snapshotter"
+"$PROBE" "$(snap_sock sqltrace)" prepare layer "" >/dev/null && "$PROBE" "$(snap_sock sqltrace)" commit layer-c layer >/dev/null
+sql0=$(grep -c 'msg="sql: ' "$CTRBOX_TEST_DIR/snap-sqltrace.log")
+"$PROBE" "$(snap_sock sqltrace)" bench "$PROF" layer-c >/dev/null
+sql1=$(grep -c 'msg="sql: ' "$CTRBOX_TEST_DIR/snap-sqltrace.log")
+snap_stop sqltrace
+prof[sql]=$(awk -v a="$sql0" -v b="$sql1" -v n="$PROF" 'BEGIN { printf "%.1f", (b - a) / n }')
+
 declare -A ops ops_p10 ops_p90
 for sn in overlayfs ctrbox direct; do
 	read -r ops[$sn] ops_p10[$sn] ops_p90[$sn] _ <<<"$(stats <<<"${rates[$sn]}")"
@@ -117,6 +161,18 @@ fi
 	printf '%-44s %14s %14s\n' "  p10 / p90 (ms)" "$p10_o / $p90_o" "$p10_c / $p90_c"
 	printf '%-44s %14s %14s %7.2f\n' "rounds/s via containerd (median of $CHUNKS)" "${ops[overlayfs]}" "${ops[ctrbox]}" "$(awk -v a="${ops[ctrbox]}" -v b="${ops[overlayfs]}" 'BEGIN { print b / a }')"
 	printf '%-44s %14s %14s\n' "rounds/s direct on ctrbox's socket" "-" "${ops[direct]}"
+	if [[ -n ${prof[snap_ctrbox]:-} ]]; then
+		read -r sc_o fs_o <<<"${prof[ctrd_overlayfs]}"
+		read -r sc_c fs_c <<<"${prof[ctrd_ctrbox]}"
+		read -r sc_s fs_s <<<"${prof[snap_ctrbox]}"
+		read -r sc_d fs_d <<<"${prof[snap_direct]}"
+		printf '%-44s %14s %14s\n' "profile, per round ($PROF rounds, strace -c):" "" ""
+		printf '%-44s %14s %14s\n' "  syscalls: containerd" "$sc_o" "$sc_c"
+		printf '%-44s %14s %14s\n' "  syscalls: ctrbox-snapshotter (direct)" "-" "$sc_s ($sc_d)"
+		printf '%-44s %14s %14s\n' "  fsync+fdatasync: containerd" "$fs_o" "$fs_c"
+		printf '%-44s %14s %14s\n' "  fsync+fdatasync: ctrbox-snapshotter (direct)" "-" "$fs_s ($fs_d)"
+	fi
+	printf '%-44s %14s %14s\n' "  SQL statements per round (direct, parent)" "-" "${prof[sql]}"
 	echo "# a round = Prepare (on the image's layer; direct: no parent) + Commit + Remove"
 	echo "# ratio: ctrbox time / overlayfs time (rounds/s rows: overlayfs rate / ctrbox rate), lower is better"
 } | tee "$OUT"
