@@ -36,10 +36,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sz = argc == 5 ? atoi(argv[4]) : 8 * 1024 * 1024;
-	hl = snprintf(head, sizeof(head),
-		      "PRIORITY=6\nSYSLOG_IDENTIFIER=%s\nCONTAINER_ID=bench\nCONTAINER_ID_FULL=bench\n"
-		      "CONTAINER_NAMESPACE=bench\nCONTAINER_TAG=%s\nMESSAGE=",
-		      argv[2], argv[2]);
+	hl = snprintf(
+	    head, sizeof(head),
+	    "PRIORITY=6\nSYSLOG_IDENTIFIER=%s\nCONTAINER_ID=bench\nCONTAINER_ID_FULL=bench\n"
+	    "CONTAINER_NAMESPACE=bench\nCONTAINER_TAG=%s\nMESSAGE=",
+	    argv[2], argv[2]);
 	if (hl < 0 || hl >= (int)sizeof(head) || strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "journal-ceiling: tag or socket path too long\n");
 		return 2;
