@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,15 +60,17 @@
 #define DEFAULT_BUFFER (4 * 1024 * 1024)
 #define MAX_FIELDS 16
 #define RECONNECT_MS 1000
-#define SEND_WAIT_MS 100 /* a sender's blocking send gives up after this, to look at the clock */
+#define SENDER_KICK_MS 10     /* at the flush timeout, how often the sender is interrupted */
 #define DEFAULT_FLUSH_MS 5000 /* the shim SIGKILLs 12 s after its SIGTERM */
 
 enum { S_OUT = CTRBOX_LOGGING_STDOUT, S_ERR = CTRBOX_LOGGING_STDERR, NSTREAMS };
 
-struct qent { /* one serialized journal entry waiting for the socket */
+struct qent { /* one line waiting for the socket; its fields are gathered when it is sent */
 	struct qent *next;
-	size_t len;
-	char data[];
+	size_t len; /* of the journal entry, what buffer= counts */
+	size_t n;   /* of the line */
+	unsigned char stream, partial;
+	char line[];
 };
 
 struct stats {
@@ -256,22 +259,20 @@ static int build_prefixes(struct journal *j)
 static int journal_connect(struct journal *j)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_usec = SEND_WAIT_MS * 1000};
 	int sz = 8 * 1024 * 1024;
 
 	if (strlen(j->sock_path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, j->sock_path);
 	if (j->sock < 0) {
-		/* blocking for the sender thread (bounded by SO_SNDTIMEO); the main thread sends
-		 * with MSG_DONTWAIT */
+		/* blocking for the sender thread (a signal interrupts it at the flush timeout); the
+		 * main thread sends with MSG_DONTWAIT */
 		j->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (j->sock < 0)
 			return -errno;
 		/* journald's advice: a large send buffer; FORCE works for root only */
 		if (setsockopt(j->sock, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 			setsockopt(j->sock, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		setsockopt(j->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	j->last_connect_ms = now_ms();
 	return connect(j->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
@@ -323,9 +324,9 @@ static int send_memfd(struct journal *j, const struct iovec *iov, int niov, int 
 }
 
 /* One attempt at the entry iov[0..niov) of len bytes: 0 sent, -EAGAIN (journald is not taking
- * it: queue it or try again), other -errno (drop it). flags: MSG_DONTWAIT for the main thread, 0
- * for the sender (a send then waits at most SEND_WAIT_MS). Reconnects at most once a second when
- * journald went away and came back. */
+ * it: queue it or try again; also EINTR), other -errno (drop it). flags: MSG_DONTWAIT for the
+ * main thread, 0 for the sender (a send then waits until journald takes the datagram, or a
+ * signal). Reconnects at most once a second when journald went away and came back. */
 static int send_entry(struct journal *j, const struct iovec *iov, int niov, size_t len, int flags,
 		      struct stats *st)
 {
@@ -349,6 +350,40 @@ static int send_entry(struct journal *j, const struct iovec *iov, int niov, size
 	}
 }
 
+static const char partial_field[] = "CONTAINER_PARTIAL_MESSAGE=true\n";
+
+/* The value's field head: "MESSAGE=" or the binary-safe "MESSAGE\n" + 64-bit LE length. */
+static size_t message_head(char out[16], const char *line, size_t n)
+{
+	if (journal_needs_binary(line, n)) {
+		memcpy(out, "MESSAGE\n", 8);
+		for (int i = 0; i < 8; i++)
+			out[8 + i] = (char)(unsigned char)((uint64_t)n >> (8 * i));
+		return 16;
+	}
+	memcpy(out, "MESSAGE=", 8);
+	return 8;
+}
+
+/* The entry of one line as iovecs (at most 5): the stream's prefix, the partial mark, MESSAGE
+ * (head points to 16 bytes for its field head). Returns the count; *len the entry's size. */
+static int entry_iov(const struct journal *j, struct iovec iov[5], char *head, int stream,
+		     const char *line, size_t n, int partial, size_t *len)
+{
+	int niov = 0;
+
+	iov[niov++] = (struct iovec){j->prefix[stream].p, j->prefix[stream].len};
+	if (partial)
+		iov[niov++] = (struct iovec){(void *)partial_field, sizeof(partial_field) - 1};
+	iov[niov++] = (struct iovec){head, message_head(head, line, n)};
+	iov[niov++] = (struct iovec){(void *)line, n};
+	iov[niov++] = (struct iovec){"\n", 1};
+	*len = 0;
+	for (int i = 0; i < niov; i++)
+		*len += iov[i].iov_len;
+	return niov;
+}
+
 static void drop(struct stats *st, size_t len)
 {
 	st->dropped_lines++;
@@ -364,7 +399,9 @@ static void *sender_main(void *arg)
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		struct qent *e = j->qhead;
-		struct iovec iov;
+		struct iovec iov[5];
+		char head[16];
+		size_t len;
 		int r;
 
 		if (j->abort || (!e && j->stop))
@@ -377,12 +414,12 @@ static void *sender_main(void *arg)
 		}
 		j->active = 1;
 		pthread_mutex_unlock(&j->mu);
-		iov = (struct iovec){e->data, e->len};
-		r = send_entry(j, &iov, 1, e->len, 0, &j->sst);
+		r = entry_iov(j, iov, head, e->stream, e->line, e->n, e->partial, &len);
+		r = send_entry(j, iov, r, len, 0, &j->sst);
 		pthread_mutex_lock(&j->mu);
 		j->active = 0;
 		if (r == -EAGAIN)
-			continue; /* journald is slow or stopped: the same entry again */
+			continue; /* interrupted: abort, or the same entry again */
 		if (r < 0)
 			drop(&j->sst, e->len);
 		j->qhead = e->next;
@@ -399,11 +436,18 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+static void on_kick(int sig)
+{
+}
+
 static int sender_start(struct journal *j)
 {
+	struct sigaction sa = {.sa_handler = on_kick}; /* no SA_RESTART: sendmsg returns EINTR */
 	pthread_attr_t a;
 	int r;
 
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		return -errno;
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, 64 * 1024);
 	r = pthread_create(&j->sender, &a, sender_main, j);
@@ -414,22 +458,22 @@ static int sender_start(struct journal *j)
 	return 0;
 }
 
-/* Called with mu held: appends the entry, copied into one block. */
-static void enqueue(struct journal *j, const struct iovec *iov, int niov, size_t len)
+/* Called with mu held: appends a copy of the line; the entry is len bytes. */
+static void enqueue(struct journal *j, int stream, const char *line, size_t n, int partial,
+		    size_t len)
 {
 	struct qent *e;
-	size_t off = 0;
 
-	if (j->qbytes + len > j->buffer || !(e = malloc(sizeof(*e) + len))) {
+	if (j->qbytes + len > j->buffer || !(e = malloc(sizeof(*e) + n))) {
 		drop(&j->st, len);
 		return;
 	}
 	e->next = NULL;
 	e->len = len;
-	for (int i = 0; i < niov; i++) {
-		memcpy(e->data + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
-	}
+	e->n = n;
+	e->stream = (unsigned char)stream;
+	e->partial = (unsigned char)partial;
+	memcpy(e->line, line, n);
 	*j->qtail = e;
 	j->qtail = &e->next;
 	j->qbytes += len;
@@ -438,63 +482,35 @@ static void enqueue(struct journal *j, const struct iovec *iov, int niov, size_t
 		pthread_cond_signal(&j->more);
 }
 
-/* From the main thread: sent at once while nothing is queued (the sender is then idle, so the
- * socket is ours), else queued behind what is, keeping the order. */
-static void submit(struct journal *j, const struct iovec *iov, int niov, size_t len)
-{
-	int r;
-
-	pthread_mutex_lock(&j->mu);
-	if (j->qhead || j->active) {
-		enqueue(j, iov, niov, len);
-		pthread_mutex_unlock(&j->mu);
-		return;
-	}
-	pthread_mutex_unlock(&j->mu);
-	r = send_entry(j, iov, niov, len, MSG_DONTWAIT, &j->st);
-	if (r == -EAGAIN) {
-		pthread_mutex_lock(&j->mu);
-		enqueue(j, iov, niov, len);
-		pthread_mutex_unlock(&j->mu);
-	} else if (r < 0) {
-		drop(&j->st, len);
-	}
-}
-
-/* The value's field head: "MESSAGE=" or the binary-safe "MESSAGE\n" + 64-bit LE length. */
-static size_t message_head(char out[16], const char *line, size_t n)
-{
-	if (journal_needs_binary(line, n)) {
-		memcpy(out, "MESSAGE\n", 8);
-		for (int i = 0; i < 8; i++)
-			out[8 + i] = (char)(unsigned char)((uint64_t)n >> (8 * i));
-		return 16;
-	}
-	memcpy(out, "MESSAGE=", 8);
-	return 8;
-}
-
 static int journal_line_cb(void *ctx, int stream, const char *line, size_t n, int partial)
 {
-	static const char partial_field[] = "CONTAINER_PARTIAL_MESSAGE=true\n";
 	struct journal *j = ctx;
-	char head[16];
 	struct iovec iov[5];
-	int niov = 0;
-	size_t len = 0;
+	char head[16];
+	size_t len;
+	int niov, r;
 
-	iov[niov++] = (struct iovec){j->prefix[stream].p, j->prefix[stream].len};
-	if (partial)
-		iov[niov++] = (struct iovec){(void *)partial_field, sizeof(partial_field) - 1};
-	iov[niov++] = (struct iovec){head, message_head(head, line, n)};
-	iov[niov++] = (struct iovec){(void *)line, n};
-	iov[niov++] = (struct iovec){"\n", 1};
-	for (int i = 0; i < niov; i++)
-		len += iov[i].iov_len;
 	j->st.lines++;
 	j->st.bytes += n;
 	j->st.partial += partial ? 1 : 0;
-	submit(j, iov, niov, len);
+	pthread_mutex_lock(&j->mu);
+	if (!j->qhead && !j->active) {
+		/* sent at once; the sender is idle (nothing queued), so the socket is ours */
+		pthread_mutex_unlock(&j->mu);
+		niov = entry_iov(j, iov, head, stream, line, n, partial, &len);
+		r = send_entry(j, iov, niov, len, MSG_DONTWAIT, &j->st);
+		if (r != -EAGAIN) {
+			if (r < 0)
+				drop(&j->st, len);
+			return 0;
+		}
+		pthread_mutex_lock(&j->mu);
+	} else {
+		len = j->prefix[stream].len + (partial ? sizeof(partial_field) - 1 : 0) +
+		      (journal_needs_binary(line, n) ? 16 : 8) + n + 1;
+	}
+	enqueue(j, stream, line, n, partial, len); /* behind what is queued, in order */
+	pthread_mutex_unlock(&j->mu);
 	return 0;
 }
 
@@ -651,11 +667,21 @@ static void run_finish(void *data, int signalled)
 		pthread_cond_signal(&j->more);
 	while ((j->qhead || j->active) && pthread_cond_timedwait(&j->drained, &j->mu, &end) == 0)
 		;
-	j->abort = 1; /* the sender ends within SEND_WAIT_MS */
+	j->abort = 1;
 	if (j->waiting)
 		pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->mu);
-	pthread_join(j->sender, NULL);
+	/* a send blocked on a journald that takes nothing ends with EINTR; a signal sent just
+	 * before the sender entered sendmsg is missed, hence again until it is gone */
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &end);
+		end.tv_nsec += SENDER_KICK_MS * 1000000L;
+		if (end.tv_nsec >= 1000000000)
+			end.tv_sec++, end.tv_nsec -= 1000000000;
+		if (pthread_timedjoin_np(j->sender, NULL, &end) != ETIMEDOUT)
+			break;
+		pthread_kill(j->sender, SIGUSR1);
+	}
 	j->started = 0;
 	while (j->qhead) {
 		struct qent *e = j->qhead;
