@@ -10,7 +10,8 @@
 # no writer pays for a journal the one before it filled. The clock runs from the writer's start
 # until journald has stored the last line (journalctl -n 1), so all numbers are end-to-end ingest
 # rates, not how fast a writer could hand bytes to a socket. Order: ceiling, ctrbox-journal,
-# ctrbox-journal, ceiling (ABBA, so drift cancels), then systemd-cat once as an extra row, and
+# ctrbox-journal, ceiling (ABBA, so drift cancels; JOURNAL_ROUNDS times, default 1), then
+# systemd-cat once as an extra row, and
 # with JOURNAL_DOCKER=1 Docker's journald log driver (dockerd of Debian's docker.io, unpacked
 # under build/docker/root, fetched with apt-get download if missing; a private dockerd with its
 # own containerd, in a mount namespace where /run/systemd/journal is our journald's socket dir;
@@ -28,6 +29,7 @@ CTRBOX=${CTRBOX:-$REPO/build/ctrbox}
 CEILING=${JOURNAL_CEILING:-$REPO/build/tools/journal-ceiling}
 SNDBUF=${JOURNAL_SNDBUF:-8388608}
 DOCKER=${JOURNAL_DOCKER:-0}
+ROUNDS=${JOURNAL_ROUNDS:-1}
 DOCKER_ROOT=${JOURNAL_DOCKER_ROOT:-$REPO/build/docker/root}
 JOURNALD=/lib/systemd/systemd-journald
 NS=ctrboxbench$$
@@ -170,7 +172,8 @@ docker_cat() {
 	dk rm "$id" >/dev/null
 }
 
-for m in ceiling ctrbox ctrbox ceiling; do
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "journal.sh: JOURNAL_ROUNDS must be a positive integer" >&2; exit 1; }
+for m in $(for _ in $(seq "$ROUNDS"); do echo ceiling ctrbox ctrbox ceiling; done); do
 	start_journald
 	case $m in
 	ceiling) measure ceiling native ceiling ;;
@@ -199,8 +202,8 @@ awk -v rows="${BENCH_ROWS:-}" -v n="$N" -v len="$(head -n 1 "$DIR/input" | wc -c
 			printf "%-15s %10d %11.2fs %12.0f %8s %14.0f\n", name[i], st[i], ex[i], n / tot[i], dr[i], (sp[i] > 0 ? (n - 1) / sp[i] : 0)
 		c = R["ceiling"] * n / T["ceiling"]; j = R["ctrbox-journal"] * n / T["ctrbox-journal"]
 		s = R["systemd-cat"] * n / T["systemd-cat"]
-		printf "%-15s %12.0f lines/s (all runs)\n", "ceiling", c
-		printf "%-15s %12.0f lines/s (all runs), %.2f of the ceiling\n", "ctrbox-journal", j, j / c
+		printf "%-15s %12.0f lines/s (all %d runs)\n", "ceiling", c, R["ceiling"]
+		printf "%-15s %12.0f lines/s (all %d runs), %.2f of the ceiling\n", "ctrbox-journal", j, R["ctrbox-journal"], j / c
 		printf "%-15s %12.0f lines/s, %.2f of the ceiling\n", "systemd-cat", s, s / c
 		if (R["docker-journald"]) {
 			d = n / T["docker-journald"]
