@@ -60,6 +60,7 @@
 #define DEFAULT_BUFFER (4 * 1024 * 1024)
 #define MAX_FIELDS 16
 #define RECONNECT_MS 1000
+#define SEND_BATCH 32	      /* entries a sendmmsg() of the sender */
 #define SENDER_KICK_MS 10     /* at the flush timeout, how often the sender is interrupted */
 #define DEFAULT_FLUSH_MS 5000 /* the shim SIGKILLs 12 s after its SIGTERM */
 
@@ -390,19 +391,22 @@ static void drop(struct stats *st, size_t len)
 	st->dropped_bytes += len;
 }
 
-/* The sender thread: sends the queue in order with blocking sends until run_finish says stop
- * (then it empties the queue first) or abort (the flush timeout passed). */
+/* The sender thread: sends the queue in order with blocking sends, up to SEND_BATCH entries a
+ * sendmmsg(), until run_finish says stop (then it empties the queue first) or abort (the flush
+ * timeout passed). */
 static void *sender_main(void *arg)
 {
 	struct journal *j = arg;
+	struct qent *batch[SEND_BATCH];
+	struct mmsghdr mm[SEND_BATCH];
+	struct iovec iov[SEND_BATCH][5];
+	char head[SEND_BATCH][16];
 
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		struct qent *e = j->qhead;
-		struct iovec iov[5];
-		char head[16];
+		int n = 0, sent, r = 0;
 		size_t len;
-		int r;
 
 		if (j->abort || (!e && j->stop))
 			break;
@@ -412,23 +416,43 @@ static void *sender_main(void *arg)
 			j->waiting = 0;
 			continue;
 		}
+		/* entries never change once queued, and only this thread unlinks them */
+		for (; e && n < SEND_BATCH && e->len <= JOURNAL_INLINE_MAX; e = e->next)
+			batch[n++] = e;
+		if (n == 0)
+			batch[n++] = j->qhead; /* a large one: the memfd, alone */
 		j->active = 1;
 		pthread_mutex_unlock(&j->mu);
-		r = entry_iov(j, iov, head, e->stream, e->line, e->n, e->partial, &len);
-		r = send_entry(j, iov, r, len, 0, &j->sst);
+		for (int i = 0; i < n; i++) {
+			e = batch[i];
+			mm[i] = (struct mmsghdr){0};
+			mm[i].msg_hdr.msg_iov = iov[i];
+			mm[i].msg_hdr.msg_iovlen = (size_t)entry_iov(
+			    j, iov[i], head[i], e->stream, e->line, e->n, e->partial, &len);
+		}
+		sent = batch[0]->len <= JOURNAL_INLINE_MAX
+			   ? sendmmsg(j->sock, mm, (unsigned)n, MSG_NOSIGNAL)
+			   : -1;
+		if (sent <= 0) { /* the first one failed: its error, memfd, reconnect as for one */
+			r = send_entry(j, iov[0], (int)mm[0].msg_hdr.msg_iovlen, batch[0]->len, 0,
+				       &j->sst);
+			sent = r == -EAGAIN ? 0 : 1;
+		}
 		pthread_mutex_lock(&j->mu);
 		j->active = 0;
-		if (r == -EAGAIN)
-			continue; /* interrupted: abort, or the same entry again */
-		if (r < 0)
-			drop(&j->sst, e->len);
-		j->qhead = e->next;
+		for (int i = 0; i < sent; i++) {
+			e = j->qhead;
+			if (i == 0 && r < 0)
+				drop(&j->sst, e->len);
+			j->qhead = e->next;
+			j->qbytes -= e->len;
+			free(e);
+		}
 		if (!j->qhead) {
 			j->qtail = &j->qhead;
 			pthread_cond_broadcast(&j->drained);
 		}
-		j->qbytes -= e->len;
-		free(e);
+		/* sent == 0: interrupted (abort?), or the same entry again */
 	}
 	j->active = 0;
 	pthread_cond_broadcast(&j->drained);
