@@ -18,7 +18,8 @@
 # `docker run -d` of a busybox image doing cat of the input, clock from docker run to stored).
 #   N=200000 bench/journal.sh
 # CTRBOX: the ctrbox binary (build/ctrbox); JOURNAL_CEILING: the ceiling tool (built if missing);
-# JOURNAL_SNDBUF: the ceiling's SO_SNDBUF (8388608, ctrbox-journal's; 0: the kernel default).
+# JOURNAL_SNDBUF: the ceiling's SO_SNDBUF (8388608, ctrbox-journal's; 0: the kernel default);
+# JOURNAL_CEILING_BATCH: datagrams a sendmmsg() of the ceiling (1: one sendmsg() per line).
 # BENCH_ROWS (unset): a file to which the main row is appended as one machine-readable line for
 # bench/all.sh: ROW<TAB>measurement<TAB>ceiling<TAB>ctrbox-journal<TAB>ratio<TAB>-
 set -euo pipefail
@@ -28,6 +29,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 CTRBOX=${CTRBOX:-$REPO/build/ctrbox}
 CEILING=${JOURNAL_CEILING:-$REPO/build/tools/journal-ceiling}
 SNDBUF=${JOURNAL_SNDBUF:-8388608}
+CBATCH=${JOURNAL_CEILING_BATCH:-1}
 DOCKER=${JOURNAL_DOCKER:-0}
 ROUNDS=${JOURNAL_ROUNDS:-1}
 DOCKER_ROOT=${JOURNAL_DOCKER_ROOT:-$REPO/build/docker/root}
@@ -119,7 +121,7 @@ measure() {
 	[[ ! -e $DIR/stats ]] || drops=$(sed -n 's/^dropped_lines=//p' "$DIR/stats")
 	echo "$name $(count "$tag") $(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.3f %.3f", b - a, c - a }') $drops $(awk -v f="$(rtime "$tag")" -v l="$(rtime "$tag" -n 1)" 'BEGIN { printf "%.3f", (l - f) / 1e6 }')" >>"$DIR/results"
 }
-ceiling() { "$CEILING" "/run/systemd/journal.$NS/socket" native "$DIR/input" "$SNDBUF" >/dev/null; }
+ceiling() { "$CEILING" "/run/systemd/journal.$NS/socket" native "$DIR/input" "$SNDBUF" "$CBATCH" >/dev/null; }
 ctrbox() {
 	CONTAINER_ID=bench CONTAINER_NAMESPACE=bench "$CTRBOX" ctrbox-journal namespace "$NS" tag ctrbox \
 		buffer 1g flush-timeout 600000 stats-file "$DIR/stats" 3<"$DIR/input" 4</dev/null 5>/dev/null
@@ -191,12 +193,12 @@ if [[ $DOCKER == 1 ]]; then
 fi
 
 awk -v rows="${BENCH_ROWS:-}" -v n="$N" -v len="$(head -n 1 "$DIR/input" | wc -c)" \
-	-v sndbuf="$SNDBUF" -v qlen="$(cat /proc/sys/net/unix/max_dgram_qlen)" '
+	-v sndbuf="$SNDBUF" -v cbatch="$CBATCH" -v qlen="$(cat /proc/sys/net/unix/max_dgram_qlen)" '
 	{ name[NR] = $1; st[NR] = $2; ex[NR] = $3; tot[NR] = $4; dr[NR] = $5; sp[NR] = $6; T[$1] += $4; R[$1]++
 	  bad += $2 != n || ($5 != "-" && $5 != 0) }
 	END {
 		printf "lines: %d (%d bytes each); ceiling and ctrbox-journal entries carry 7 fields, systemd-cat 3\n", n, len
-		printf "ceiling: journal-ceiling, one blocking sendmsg per line, SO_SNDBUF %s; net.unix.max_dgram_qlen %d\n", sndbuf, qlen
+		printf "ceiling: journal-ceiling, %s, SO_SNDBUF %s; net.unix.max_dgram_qlen %d\n", cbatch == 1 ? "one blocking sendmsg per line" : "blocking sendmmsg of " cbatch " lines", sndbuf, qlen
 		printf "%-15s %10s %12s %12s %8s %14s\n", "writer", "stored", "writer exit", "lines/s", "dropped", "lines/s (span)"
 		for (i = 1; i <= NR; i++)
 			printf "%-15s %10d %11.2fs %12.0f %8s %14.0f\n", name[i], st[i], ex[i], n / tot[i], dr[i], (sp[i] > 0 ? (n - 1) / sp[i] : 0)
