@@ -58,8 +58,10 @@ int journal_field_valid(const char *key, size_t n)
 
 /* The plain form ends a value at '\n'; other control bytes would reach journald fine, but
  * binary-safe keeps them exact and costs 9 bytes. */
-static int needs_binary(const unsigned char *v, size_t n)
+int journal_needs_binary(const void *val, size_t n)
 {
+	const unsigned char *v = val;
+
 	for (size_t i = 0; i < n; i++)
 		if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
 			return 1;
@@ -78,7 +80,7 @@ int journal_append(struct jbuf *b, const char *key, const void *val, size_t n)
 	if (r < 0)
 		return r;
 	jbuf_put(b, key, klen);
-	if (!needs_binary(val, n)) {
+	if (!journal_needs_binary(val, n)) {
 		jbuf_put(b, "=", 1);
 	} else {
 		jbuf_put(b, "\n", 1);

@@ -21,6 +21,8 @@ void jbuf_free(struct jbuf *b);
 int journal_field_valid(const char *key, size_t n);
 /* Appends one field: KEY=VALUE\n, or the binary-safe form (KEY\n, 64-bit LE length, data, \n)
  * when the value holds a newline or another control byte. -EINVAL for a bad key. */
+/* True when the value holds a byte the plain form cannot carry (a control byte but tab). */
+int journal_needs_binary(const void *val, size_t n);
 int journal_append(struct jbuf *b, const char *key, const void *val, size_t n);
 int journal_append_str(struct jbuf *b, const char *key, const char *val);
 

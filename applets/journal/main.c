@@ -6,15 +6,19 @@
  * any order (keys with or without leading dashes, or "key=value" in one argument).
  *
  * Journal mode writes the journald native protocol itself: one datagram per entry on a connected
- * non-blocking AF_UNIX socket; entries above JOURNAL_INLINE_MAX (or refused with EMSGSIZE or
- * ENOBUFS) go through a sealed memfd passed with SCM_RIGHTS, as sd_journal_send does.
+ * AF_UNIX socket, gathered with sendmsg() from the stream's prebuilt fields and the line where it
+ * lies (no copy while journald keeps up); entries above JOURNAL_INLINE_MAX (or refused with
+ * EMSGSIZE or ENOBUFS) go through a sealed memfd passed with SCM_RIGHTS, as sd_journal_send does.
  *
- * Never blocking the container: fds 3/4 are always read. When journald cannot take an entry
- * (EAGAIN) it is queued in memory, up to buffer= bytes (default 4 MiB), and sent when the socket is
- * writable again; an entry that does not fit in the queue, or that journald refuses (it went away:
- * ECONNREFUSED, ENOENT...), is dropped and counted; so is what is still queued flush-timeout=
- * ms (default 5000) after EOF or SIGTERM. Drops are reported in a last journal entry
- * (PRIORITY 4) at exit and, with stats-file=PATH, in that file (written at exit).
+ * Never blocking the container: fds 3/4 are always read. An entry is sent at once (MSG_DONTWAIT)
+ * while nothing is queued; when journald cannot take it (EAGAIN) it is queued in memory, up to
+ * buffer= bytes (default 4 MiB), and a sender thread hands the queue to journald with blocking
+ * sends, one syscall an entry, woken by the kernel exactly when journald has taken a datagram,
+ * while the main thread goes on reading the streams. An entry that does not fit in the queue, or
+ * that journald refuses (it went away: ECONNREFUSED, ENOENT...), is dropped and counted; so is
+ * what is still queued flush-timeout= ms (default 5000) after EOF or SIGTERM. Drops are reported
+ * in a last journal entry (PRIORITY 4) at exit and, with stats-file=PATH, in that file (written
+ * at exit).
  *
  * Long lines: a line longer than max-line= bytes (default 256 KiB; docker uses 16 KiB, larger here
  * so that long JSON lines usually stay one entry) is split into max-line chunks; every chunk but
@@ -27,25 +31,27 @@
  *
  * The contract itself (fds 3-5, the environment, the option pairs, reading both streams into
  * lines, SIGTERM) is the logging crate's (ctrbox/logging.h); this file is its journald and file
- * backend. One process, one thread: the crate's ctrbox_loop carries the streams, and here the
- * journal socket while entries are queued, with a reconnect timer.
+ * backend. The crate's ctrbox_loop carries the streams on the main thread; in journal mode a
+ * second thread sends what is queued (above), so no loop turn waits for journald.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "applet.h"
 #include "ctrbox/logging.h"
-#include "ctrbox/loop.h"
 #include "journal_proto.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -54,14 +60,18 @@
 #define DEFAULT_BUFFER (4 * 1024 * 1024)
 #define MAX_FIELDS 16
 #define RECONNECT_MS 1000
+#define SEND_BATCH 32	      /* entries a sendmmsg() of the sender */
+#define SENDER_KICK_MS 10     /* at the flush timeout, how often the sender is interrupted */
 #define DEFAULT_FLUSH_MS 5000 /* the shim SIGKILLs 12 s after its SIGTERM */
 
 enum { S_OUT = CTRBOX_LOGGING_STDOUT, S_ERR = CTRBOX_LOGGING_STDERR, NSTREAMS };
 
-struct qent { /* one serialized journal entry waiting for the socket */
+struct qent { /* one line waiting for the socket; its fields are gathered when it is sent */
 	struct qent *next;
-	size_t len;
-	char data[];
+	size_t len; /* of the journal entry, what buffer= counts */
+	size_t n;   /* of the line */
+	unsigned char stream, partial;
+	char line[];
 };
 
 struct stats {
@@ -79,13 +89,17 @@ struct journal {
 	struct jbuf prefix[NSTREAMS]; /* the fields every entry of a stream shares */
 	/* journal mode */
 	int sock;
-	struct ctrbox_loop *loop;   /* the run's, while it runs */
-	struct ctrbox_timer *retry; /* while queued: a refused socket never turns writable */
-	int watching;		    /* sock is on the loop for EPOLLOUT */
 	char sock_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	long long last_connect_ms;
+	/* the queue and the sender thread; mu guards q*, the flags, and sst */
+	pthread_mutex_t mu;
+	pthread_cond_t more;	/* the sender waits for entries */
+	pthread_cond_t drained; /* run_finish waits for an empty queue */
+	pthread_t sender;
+	int started, waiting, active, stop, abort;
 	struct qent *qhead, **qtail;
 	size_t qbytes;
-	long long last_connect_ms;
+	struct stats sst; /* the sender's: memfd, dropped_*; summed into st at the end */
 	/* file mode */
 	int out;
 	uint64_t out_size;
@@ -252,7 +266,9 @@ static int journal_connect(struct journal *j)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, j->sock_path);
 	if (j->sock < 0) {
-		j->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		/* blocking for the sender thread (a signal interrupts it at the flush timeout); the
+		 * main thread sends with MSG_DONTWAIT */
+		j->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (j->sock < 0)
 			return -errno;
 		/* journald's advice: a large send buffer; FORCE works for root only */
@@ -263,8 +279,9 @@ static int journal_connect(struct journal *j)
 	return connect(j->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 }
 
-/* Sends data via a sealed memfd: journald maps it instead of copying a huge datagram. */
-static int send_memfd(struct journal *j, const char *data, size_t len)
+/* Sends the entry via a sealed memfd: journald maps it instead of copying a huge datagram. */
+static int send_memfd(struct journal *j, const struct iovec *iov, int niov, int flags,
+		      struct stats *st)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -277,12 +294,16 @@ static int send_memfd(struct journal *j, const char *data, size_t len)
 	fd = memfd_create("ctrbox-journal", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (size_t off = 0; off < len && r == 0;) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n > 0)
-			off += (size_t)n;
+	for (int i = 0; i < niov && r == 0; i++) {
+		const char *data = iov[i].iov_base;
+
+		for (size_t off = 0; off < iov[i].iov_len && r == 0;) {
+			ssize_t n = write(fd, data + off, iov[i].iov_len - off);
+			if (n < 0 && errno != EINTR)
+				r = -errno;
+			else if (n > 0)
+				off += (size_t)n;
+		}
 	}
 	if (r == 0 &&
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
@@ -294,30 +315,35 @@ static int send_memfd(struct journal *j, const char *data, size_t len)
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		if (sendmsg(j->sock, &mh, MSG_NOSIGNAL) < 0)
+		if (sendmsg(j->sock, &mh, MSG_NOSIGNAL | flags) < 0)
 			r = -errno;
 		else
-			j->st.memfd++;
+			st->memfd++;
 	}
 	close(fd);
 	return r;
 }
 
-/* One attempt: 0 sent, -EAGAIN (queue it), other -errno (drop it). Reconnects at most once a
- * second when journald went away and came back. */
-static int send_entry(struct journal *j, const char *data, size_t len)
+/* One attempt at the entry iov[0..niov) of len bytes: 0 sent, -EAGAIN (journald is not taking
+ * it: queue it or try again; also EINTR), other -errno (drop it). flags: MSG_DONTWAIT for the
+ * main thread, 0 for the sender (a send then waits until journald takes the datagram, or a
+ * signal). Reconnects at most once a second when journald went away and came back. */
+static int send_entry(struct journal *j, const struct iovec *iov, int niov, size_t len, int flags,
+		      struct stats *st)
 {
+	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)niov};
+
 	for (int attempt = 0;; attempt++) {
 		int r = 0;
 
-		if (len <= JOURNAL_INLINE_MAX && send(j->sock, data, len, MSG_NOSIGNAL) < 0)
+		if (len <= JOURNAL_INLINE_MAX && sendmsg(j->sock, &mh, MSG_NOSIGNAL | flags) < 0)
 			r = -errno;
 		if (len > JOURNAL_INLINE_MAX || r == -EMSGSIZE || r == -ENOBUFS)
-			r = send_memfd(j, data, len);
+			r = send_memfd(j, iov, niov, flags, st);
 		if (r == -EWOULDBLOCK)
 			r = -EAGAIN;
-		if (r == 0 || r == -EAGAIN || attempt > 0)
-			return r;
+		if (r == 0 || r == -EAGAIN || r == -EINTR || attempt > 0)
+			return r == -EINTR ? -EAGAIN : r;
 		if (r != -ECONNREFUSED && r != -ENOTCONN && r != -ENOENT)
 			return r;
 		if (now_ms() - j->last_connect_ms < RECONNECT_MS || journal_connect(j) < 0)
@@ -325,132 +351,199 @@ static int send_entry(struct journal *j, const char *data, size_t len)
 	}
 }
 
-static void drop(struct journal *j, size_t len)
+static const char partial_field[] = "CONTAINER_PARTIAL_MESSAGE=true\n";
+
+/* The value's field head: "MESSAGE=" or the binary-safe "MESSAGE\n" + 64-bit LE length. */
+static size_t message_head(char out[16], const char *line, size_t n)
 {
-	j->st.dropped_lines++;
-	j->st.dropped_bytes += len;
+	if (journal_needs_binary(line, n)) {
+		memcpy(out, "MESSAGE\n", 8);
+		for (int i = 0; i < 8; i++)
+			out[8 + i] = (char)(unsigned char)((uint64_t)n >> (8 * i));
+		return 16;
+	}
+	memcpy(out, "MESSAGE=", 8);
+	return 8;
 }
 
-static void enqueue(struct journal *j, const char *data, size_t len)
+/* The entry of one line as iovecs (at most 5): the stream's prefix, the partial mark, MESSAGE
+ * (head points to 16 bytes for its field head). Returns the count; *len the entry's size. */
+static int entry_iov(const struct journal *j, struct iovec iov[5], char *head, int stream,
+		     const char *line, size_t n, int partial, size_t *len)
+{
+	int niov = 0;
+
+	iov[niov++] = (struct iovec){j->prefix[stream].p, j->prefix[stream].len};
+	if (partial)
+		iov[niov++] = (struct iovec){(void *)partial_field, sizeof(partial_field) - 1};
+	iov[niov++] = (struct iovec){head, message_head(head, line, n)};
+	iov[niov++] = (struct iovec){(void *)line, n};
+	iov[niov++] = (struct iovec){"\n", 1};
+	*len = 0;
+	for (int i = 0; i < niov; i++)
+		*len += iov[i].iov_len;
+	return niov;
+}
+
+static void drop(struct stats *st, size_t len)
+{
+	st->dropped_lines++;
+	st->dropped_bytes += len;
+}
+
+/* The sender thread: sends the queue in order with blocking sends, up to SEND_BATCH entries a
+ * sendmmsg(), until run_finish says stop (then it empties the queue first) or abort (the flush
+ * timeout passed). */
+static void *sender_main(void *arg)
+{
+	struct journal *j = arg;
+	struct qent *batch[SEND_BATCH];
+	struct mmsghdr mm[SEND_BATCH];
+	struct iovec iov[SEND_BATCH][5];
+	char head[SEND_BATCH][16];
+
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		struct qent *e = j->qhead;
+		int n = 0, sent, r = 0;
+		size_t len;
+
+		if (j->abort || (!e && j->stop))
+			break;
+		if (!e) {
+			j->waiting = 1;
+			pthread_cond_wait(&j->more, &j->mu);
+			j->waiting = 0;
+			continue;
+		}
+		/* entries never change once queued, and only this thread unlinks them */
+		for (; e && n < SEND_BATCH && e->len <= JOURNAL_INLINE_MAX; e = e->next)
+			batch[n++] = e;
+		if (n == 0)
+			batch[n++] = j->qhead; /* a large one: the memfd, alone */
+		j->active = 1;
+		pthread_mutex_unlock(&j->mu);
+		for (int i = 0; i < n; i++) {
+			e = batch[i];
+			mm[i] = (struct mmsghdr){0};
+			mm[i].msg_hdr.msg_iov = iov[i];
+			mm[i].msg_hdr.msg_iovlen = (size_t)entry_iov(
+			    j, iov[i], head[i], e->stream, e->line, e->n, e->partial, &len);
+		}
+		sent = batch[0]->len <= JOURNAL_INLINE_MAX
+			   ? sendmmsg(j->sock, mm, (unsigned)n, MSG_NOSIGNAL)
+			   : -1;
+		if (sent <= 0) { /* the first one failed: its error, memfd, reconnect as for one */
+			r = send_entry(j, iov[0], (int)mm[0].msg_hdr.msg_iovlen, batch[0]->len, 0,
+				       &j->sst);
+			sent = r == -EAGAIN ? 0 : 1;
+		}
+		pthread_mutex_lock(&j->mu);
+		j->active = 0;
+		for (int i = 0; i < sent; i++) {
+			e = j->qhead;
+			if (i == 0 && r < 0)
+				drop(&j->sst, e->len);
+			j->qhead = e->next;
+			j->qbytes -= e->len;
+			free(e);
+		}
+		if (!j->qhead) {
+			j->qtail = &j->qhead;
+			pthread_cond_broadcast(&j->drained);
+		}
+		/* sent == 0: interrupted (abort?), or the same entry again */
+	}
+	j->active = 0;
+	pthread_cond_broadcast(&j->drained);
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+static void on_kick(int sig)
+{
+}
+
+static int sender_start(struct journal *j)
+{
+	struct sigaction sa = {.sa_handler = on_kick}; /* no SA_RESTART: sendmsg returns EINTR */
+	pthread_attr_t a;
+	int r;
+
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		return -errno;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	r = pthread_create(&j->sender, &a, sender_main, j);
+	pthread_attr_destroy(&a);
+	if (r)
+		return -r;
+	j->started = 1;
+	return 0;
+}
+
+/* Called with mu held: appends a copy of the line; the entry is len bytes. */
+static void enqueue(struct journal *j, int stream, const char *line, size_t n, int partial,
+		    size_t len)
 {
 	struct qent *e;
 
-	if (j->qbytes + len > j->buffer || !(e = malloc(sizeof(*e) + len))) {
-		drop(j, len);
+	if (j->qbytes + len > j->buffer || !(e = malloc(sizeof(*e) + n))) {
+		drop(&j->st, len);
 		return;
 	}
 	e->next = NULL;
 	e->len = len;
-	memcpy(e->data, data, len);
+	e->n = n;
+	e->stream = (unsigned char)stream;
+	e->partial = (unsigned char)partial;
+	memcpy(e->line, line, n);
 	*j->qtail = e;
 	j->qtail = &e->next;
 	j->qbytes += len;
 	j->st.queued++;
-}
-
-/* Sends queued entries in order until the socket would block. */
-static void watch_queue(struct journal *j);
-
-static void flush_queue(struct journal *j)
-{
-	struct qent *e;
-
-	while ((e = j->qhead)) {
-		int r = send_entry(j, e->data, e->len);
-		if (r == -EAGAIN)
-			return;
-		if (r < 0)
-			drop(j, e->len);
-		j->qhead = e->next;
-		if (!j->qhead)
-			j->qtail = &j->qhead;
-		j->qbytes -= e->len;
-		free(e);
-	}
-}
-
-static void on_retry(struct ctrbox_loop *l, void *data);
-
-static void on_writable(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
-{
-	flush_queue(data);
-	watch_queue(data);
-}
-
-/* While entries are queued (and the run is on), the loop flushes the queue when the socket turns
- * writable and at least every RECONNECT_MS; with an empty queue it stops watching. */
-static void watch_queue(struct journal *j)
-{
-	int want = j->qhead && j->loop;
-
-	if (want && !j->watching)
-		j->watching = ctrbox_loop_add(j->loop, j->sock, EPOLLOUT, on_writable, j) == 0;
-	else if (!want && j->watching) {
-		ctrbox_loop_del(j->loop, j->sock);
-		j->watching = 0;
-	}
-	if (want && !j->retry)
-		j->retry = ctrbox_loop_timer_in(j->loop, RECONNECT_MS, on_retry, j);
-	else if (!want && j->retry) {
-		ctrbox_loop_timer_cancel(j->loop, j->retry);
-		j->retry = NULL;
-	}
-}
-
-static void on_retry(struct ctrbox_loop *l, void *data)
-{
-	struct journal *j = data;
-
-	j->retry = NULL; /* fired: the loop frees it */
-	flush_queue(j);
-	watch_queue(j);
-}
-
-static void submit(struct journal *j, const char *data, size_t len)
-{
-	int r;
-
-	if (j->qhead)
-		flush_queue(j);
-	if (j->qhead) {
-		enqueue(j, data, len);
-	} else {
-		r = send_entry(j, data, len);
-		if (r == -EAGAIN)
-			enqueue(j, data, len);
-		else if (r < 0)
-			drop(j, len);
-	}
-	watch_queue(j);
+	if (j->waiting)
+		pthread_cond_signal(&j->more);
 }
 
 static int journal_line_cb(void *ctx, int stream, const char *line, size_t n, int partial)
 {
 	struct journal *j = ctx;
-	struct jbuf *b = &j->rec;
-	int r;
+	struct iovec iov[5];
+	char head[16];
+	size_t len;
+	int niov, r;
 
-	b->len = 0;
-	r = jbuf_put(b, j->prefix[stream].p, j->prefix[stream].len);
-	if (partial)
-		r = r ?: journal_append_str(b, "CONTAINER_PARTIAL_MESSAGE", "true");
-	r = r ?: journal_append(b, "MESSAGE", line, n);
-	if (r < 0) {
-		drop(j, n);
-		return 0;
-	}
 	j->st.lines++;
 	j->st.bytes += n;
 	j->st.partial += partial ? 1 : 0;
-	submit(j, b->p, b->len);
+	pthread_mutex_lock(&j->mu);
+	if (!j->qhead && !j->active) {
+		/* sent at once; the sender is idle (nothing queued), so the socket is ours */
+		pthread_mutex_unlock(&j->mu);
+		niov = entry_iov(j, iov, head, stream, line, n, partial, &len);
+		r = send_entry(j, iov, niov, len, MSG_DONTWAIT, &j->st);
+		if (r != -EAGAIN) {
+			if (r < 0)
+				drop(&j->st, len);
+			return 0;
+		}
+		pthread_mutex_lock(&j->mu);
+	} else {
+		len = j->prefix[stream].len + (partial ? sizeof(partial_field) - 1 : 0) +
+		      (journal_needs_binary(line, n) ? 16 : 8) + n + 1;
+	}
+	enqueue(j, stream, line, n, partial, len); /* behind what is queued, in order */
+	pthread_mutex_unlock(&j->mu);
 	return 0;
 }
 
-/* The drop report: one last entry, best effort. */
+/* The drop report: one last entry, best effort (the sender has stopped). */
 static void journal_report(struct journal *j)
 {
 	char msg[256];
 	struct jbuf *b = &j->rec;
+	struct iovec iov;
 
 	if (!j->st.dropped_lines || j->sock < 0)
 		return;
@@ -461,10 +554,13 @@ static void journal_report(struct journal *j)
 	b->len = 0;
 	if (jbuf_put(b, j->prefix[S_ERR].p, j->prefix[S_ERR].len) == 0 &&
 	    journal_append_str(b, "PRIORITY", "4") == 0 &&
-	    journal_append_str(b, "MESSAGE", msg) == 0 && send_entry(j, b->p, b->len) == -EAGAIN) {
-		struct pollfd p = {.fd = j->sock, .events = POLLOUT};
-		if (poll(&p, 1, (int)j->flush_ms) > 0)
-			send_entry(j, b->p, b->len);
+	    journal_append_str(b, "MESSAGE", msg) == 0) {
+		iov = (struct iovec){b->p, b->len};
+		if (send_entry(j, &iov, 1, b->len, MSG_DONTWAIT, &j->st) == -EAGAIN) {
+			struct pollfd p = {.fd = j->sock, .events = POLLOUT};
+			if (poll(&p, 1, (int)j->flush_ms) > 0)
+				send_entry(j, &iov, 1, b->len, MSG_DONTWAIT, &j->st);
+		}
 	}
 }
 
@@ -553,7 +649,7 @@ static int file_line_cb(void *ctx, int stream, const char *line, size_t n, int p
 	if (j->out < 0) /* a rotation could not reopen the file: try again for each line */
 		file_open(j);
 	if (r < 0 || j->out < 0) {
-		drop(j, n);
+		drop(&j->st, n);
 		return 0;
 	}
 	for (size_t off = 0; off < b->len;) {
@@ -561,7 +657,7 @@ static int file_line_cb(void *ctx, int stream, const char *line, size_t n, int p
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			drop(j, n);
+			drop(&j->st, n);
 			return 0;
 		}
 		off += (size_t)w;
@@ -575,35 +671,54 @@ static int file_line_cb(void *ctx, int stream, const char *line, size_t n, int p
 
 /* ---- the run (ctrbox/logging.h) ---- */
 
-static int run_start(struct ctrbox_loop *l, void *data)
-{
-	struct journal *j = data;
-
-	j->loop = l;
-	return 0;
-}
-
 /* EOF of both or SIGTERM: the crate read what the pipes held and flushed the partial lines; the
  * queue gets a bounded time, then what journald did not take is dropped too. */
 static void run_finish(void *data, int signalled)
 {
 	struct journal *j = data;
+	struct timespec end;
 
-	j->loop = NULL;
-	j->watching = 0;
-	j->retry = NULL; /* the loop, freed after the run, owns the watcher and the timer */
-	for (long long end = now_ms() + (long long)j->flush_ms; j->qhead && now_ms() < end;) {
-		struct pollfd p = {.fd = j->sock, .events = POLLOUT};
-		poll(&p, 1, (int)(end - now_ms()));
-		flush_queue(j);
+	if (!j->started)
+		return;
+	clock_gettime(CLOCK_REALTIME, &end); /* the condition variable's clock */
+	end.tv_sec += (time_t)(j->flush_ms / 1000);
+	end.tv_nsec += (long)(j->flush_ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000)
+		end.tv_sec++, end.tv_nsec -= 1000000000;
+	pthread_mutex_lock(&j->mu);
+	j->stop = 1;
+	if (j->waiting)
+		pthread_cond_signal(&j->more);
+	while ((j->qhead || j->active) && pthread_cond_timedwait(&j->drained, &j->mu, &end) == 0)
+		;
+	j->abort = 1;
+	if (j->waiting)
+		pthread_cond_signal(&j->more);
+	pthread_mutex_unlock(&j->mu);
+	/* a send blocked on a journald that takes nothing ends with EINTR; a signal sent just
+	 * before the sender entered sendmsg is missed, hence again until it is gone */
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &end);
+		end.tv_nsec += SENDER_KICK_MS * 1000000L;
+		if (end.tv_nsec >= 1000000000)
+			end.tv_sec++, end.tv_nsec -= 1000000000;
+		if (pthread_timedjoin_np(j->sender, NULL, &end) != ETIMEDOUT)
+			break;
+		pthread_kill(j->sender, SIGUSR1);
 	}
+	j->started = 0;
 	while (j->qhead) {
 		struct qent *e = j->qhead;
 		j->qhead = e->next;
-		drop(j, e->len);
+		drop(&j->st, e->len);
 		free(e);
 	}
 	j->qtail = &j->qhead;
+	j->qbytes = 0;
+	j->st.memfd += j->sst.memfd;
+	j->st.dropped_lines += j->sst.dropped_lines;
+	j->st.dropped_bytes += j->sst.dropped_bytes;
+	j->sst = (struct stats){0};
 }
 
 static void write_stats(struct journal *j)
@@ -643,10 +758,15 @@ static int open_destination(struct journal *j)
 		return r;
 	}
 	r = journal_connect(j);
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr,
 			"ctrbox-journal: journal socket %s: %s (is systemd-journald running?)\n",
 			j->sock_path, strerror(-r));
+		return r;
+	}
+	r = sender_start(j);
+	if (r < 0)
+		fprintf(stderr, "ctrbox-journal: sender thread: %s\n", strerror(-r));
 	return r;
 }
 
@@ -678,8 +798,11 @@ int journal_main(int argc, char **argv)
 			    .flush_ms = DEFAULT_FLUSH_MS,
 			    .max_files = 1,
 			    .sock = -1,
-			    .out = -1};
-	struct ctrbox_logging_ops ops = {.start = run_start, .finish = run_finish};
+			    .out = -1,
+			    .mu = PTHREAD_MUTEX_INITIALIZER,
+			    .more = PTHREAD_COND_INITIALIZER,
+			    .drained = PTHREAD_COND_INITIALIZER};
+	struct ctrbox_logging_ops ops = {.finish = run_finish};
 	struct ctrbox_logging_config c;
 	char err[256];
 	int r;
@@ -715,6 +838,7 @@ int journal_main(int argc, char **argv)
 	ctrbox_logging_ready(&c);
 	ops.line = strcmp(j.mode, "file") ? journal_line_cb : file_line_cb;
 	r = ctrbox_logging_run(&c, (size_t)j.max_line, &ops, &j);
+	run_finish(&j, 0); /* if the run failed before its finish: the sender is stopped */
 	journal_report(&j);
 	write_stats(&j);
 	journal_free(&j);
