@@ -28,9 +28,10 @@
 #   and SQLITE_OMIT_LOOKASIDE (lookaside is upstream's default) are not copied either.
 # - Omitted: load_extension (no dlopen), JSON, window functions, ANALYZE, auto-vacuum,
 #   incremental blob I/O, date/time functions, UTF-16 APIs, shared cache, deprecated APIs,
-#   EXPLAIN, authorizer, trace and progress callbacks, get_table, complete, decltype, TEMP
+#   EXPLAIN, authorizer, progress callback, get_table, complete, decltype, TEMP
 #   databases, REINDEX, compile-option and introspection pragmas, the test hooks
-#   (SQLITE_UNTESTABLE), memory statistics (DEFAULT_MEMSTATUS=0).
+#   (SQLITE_UNTESTABLE), memory statistics (DEFAULT_MEMSTATUS=0). The trace callback stays:
+#   CTRBOX_SNAPSHOTTER_SQL_TRACE=1 logs the store's statements with it (+16 kB stripped).
 # Compiled -Os with its functions and data in their own sections (so --gc-sections drops the
 # API the store never calls); the store is bound by fsync, not by SQLite's CPU (bench/README.md).
 SQLITE_SUITE  ?= $(shell . /etc/os-release && echo $$VERSION_CODENAME)
@@ -39,7 +40,7 @@ SQLITE_OPTS   := -DSQLITE_THREADSAFE=0 -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_LIK
 	-DSQLITE_MAX_EXPR_DEPTH=0 -DSQLITE_UNTESTABLE -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_JSON \
 	-DSQLITE_OMIT_WINDOWFUNC -DSQLITE_OMIT_ANALYZE -DSQLITE_OMIT_AUTOVACUUM -DSQLITE_OMIT_INCRBLOB -DSQLITE_OMIT_DATETIME_FUNCS \
 	-DSQLITE_OMIT_LOCALTIME -DSQLITE_OMIT_UTF16 -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_DEPRECATED \
-	-DSQLITE_OMIT_EXPLAIN -DSQLITE_OMIT_AUTHORIZATION -DSQLITE_OMIT_TRACE -DSQLITE_OMIT_PROGRESS_CALLBACK \
+	-DSQLITE_OMIT_EXPLAIN -DSQLITE_OMIT_AUTHORIZATION -DSQLITE_OMIT_PROGRESS_CALLBACK \
 	-DSQLITE_OMIT_GET_TABLE -DSQLITE_OMIT_COMPLETE -DSQLITE_OMIT_DECLTYPE -DSQLITE_OMIT_TCL_VARIABLE \
 	-DSQLITE_OMIT_TEMPDB -DSQLITE_OMIT_REINDEX -DSQLITE_OMIT_COMPILEOPTION_DIAGS \
 	-DSQLITE_OMIT_INTROSPECTION_PRAGMAS -DSQLITE_OMIT_CASE_SENSITIVE_LIKE_PRAGMA -DSQLITE_OMIT_XFER_OPT
