@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/all.sh (make bench-all): the four benches one after the other on this machine, and ONE
-# markdown table of their main rows (for README.md):
+# bench/all.sh (make bench-all): the four benches one after the other on this machine, the
+# containerd ones once per containerd version (BENCH_CONTAINERD), and ONE markdown table of
+# their main rows (for README.md):
 #   shim         bench/run.sh          ctrbox's runc shim vs the Go shim (containerd-shim-runc-v2)
 #   snapshotter  bench/snapshotter.sh  ctrbox-snapshotter vs containerd's built-in overlayfs
 #   journal      bench/journal.sh      ctrbox-journal vs systemd-cat (BENCH_JOURNAL_RUNS runs)
@@ -18,6 +19,12 @@
 #   BENCH_JOURNAL_LINES (100000)    lines per journal run
 #   BENCH_JOURNAL_RUNS (5)          journal runs (median and min-max of the rates)
 #   BENCH_ONLY ("shim snapshotter journal ctr")  a subset, in that order
+#   BENCH_CONTAINERD ("1.6 2.1")    the containerd versions the shim, snapshotter and ctr
+#                                   benches run on, one after the other (CTRBOX_CONTAINERD for
+#                                   the rig; each against that version's Go shim and ctr); the
+#                                   rows say the version ("shim 2.1: ..."). journal.sh needs no
+#                                   containerd and runs once.
+#   BENCH_IDLE (60)                 seconds of the shim bench's idle sample
 #   BENCH_ALL_OUT (bench/results/all.txt)
 #   CTRBOX_BIN (build/ctrbox), GRPC_PROBE (build/tools/grpc-probe): copied once at start, so a
 #   rebuild during the run cannot mix two binaries; all four scripts measure the copy.
@@ -32,6 +39,8 @@ export BENCH_OPS=${BENCH_OPS:-300}
 JLINES=${BENCH_JOURNAL_LINES:-100000}
 JRUNS=${BENCH_JOURNAL_RUNS:-5}
 ONLY=${BENCH_ONLY:-shim snapshotter journal ctr}
+VERSIONS=${BENCH_CONTAINERD:-1.6 2.1}
+export BENCH_IDLE=${BENCH_IDLE:-60}
 OUT=${BENCH_ALL_OUT:-$here/results/all.txt}
 DETAIL=${OUT%.txt}-detail.txt
 SRC_BIN=${CTRBOX_BIN:-$repo/build/ctrbox}
@@ -42,12 +51,20 @@ say() { echo "bench-all: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [[ $EUID -eq 0 ]] || die "needs root (containerd, runc, journald, mounts)"
-for v in "$BENCH_N" "$JLINES" "$JRUNS" "$BENCH_OPS"; do
-	[[ $v =~ ^[1-9][0-9]*$ ]] || die "BENCH_N, BENCH_OPS, BENCH_JOURNAL_LINES and BENCH_JOURNAL_RUNS must be positive integers"
+for v in "$BENCH_N" "$JLINES" "$JRUNS" "$BENCH_OPS" "$BENCH_IDLE"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || die "BENCH_N, BENCH_OPS, BENCH_IDLE, BENCH_JOURNAL_LINES and BENCH_JOURNAL_RUNS must be positive integers"
 done
 for b in $ONLY; do
 	case $b in shim | snapshotter | journal | ctr) ;; *) die "BENCH_ONLY: unknown bench '$b'" ;; esac
 done
+for v in $VERSIONS; do
+	case $v in
+	1.6) ;;
+	2.1) [[ -x $repo/build/containerd2/containerd/usr/bin/containerd ]] || die "BENCH_CONTAINERD=2.1: run make containerd2 first" ;;
+	*) die "BENCH_CONTAINERD: unknown version '$v' (1.6 or 2.1)" ;;
+	esac
+done
+[[ -n ${VERSIONS// /} ]] || die "BENCH_CONTAINERD is empty"
 [[ -x $SRC_BIN ]] || die "$SRC_BIN missing (make all)"
 [[ " $ONLY " != *" snapshotter "* || -x $SRC_PROBE ]] || die "$SRC_PROBE missing (make $SRC_PROBE)"
 
@@ -65,6 +82,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 
 declare -A RC=() SECS=()
+RUNS=() # the bench runs in order: shim-1.6, shim-2.1, ..., journal
 # bench NAME CMD...: run one bench; its rows go to $work/rows.NAME, its stdout to $work/NAME.out.
 bench() {
 	local name=$1 t0=$SECONDS rc=0
@@ -75,14 +93,26 @@ bench() {
 	((rc == 0)) || say "$name: exit $rc"
 	return 0
 }
+# per_version NAME SCRIPT: the bench once per containerd version, as NAME-VERSION; a row
+# "NAME: ..." becomes "NAME VERSION: ..." (run.sh labels its rows itself).
+per_version() {
+	local name=$1 script=$2 v
+	for v in $VERSIONS; do
+		RUNS+=("$name-$v")
+		bench "$name-$v" env CTRBOX_CONTAINERD="$v" "$script"
+		[[ ! -f $work/rows.$name-$v ]] ||
+			sed -i "s/^ROW\t$name: /ROW\t$name $v: /" "$work/rows.$name-$v"
+	done
+}
 
 for b in $ONLY; do
 	case $b in
-	shim) bench shim "$here/run.sh" ;;
-	snapshotter) bench snapshotter "$here/snapshotter.sh" ;;
-	ctr) bench ctr "$here/ctr.sh" ;;
+	shim) per_version shim "$here/run.sh" ;;
+	snapshotter) per_version snapshotter "$here/snapshotter.sh" ;;
+	ctr) per_version ctr "$here/ctr.sh" ;;
 	journal)
 		# one ROW per run into rows.journal-runs; the table gets their median
+		RUNS+=(journal)
 		t_j=$SECONDS
 		for ((r = 1; r <= JRUNS; r++)); do
 			bench journal env N="$JLINES" CTRBOX="$CTRBOX_BIN" BENCH_ROWS="$work/rows.journal-runs" "$here/journal.sh"
@@ -110,16 +140,31 @@ for b in $ONLY; do
 done
 
 # ---- the table ----
-cmd="BENCH_N=$BENCH_N BENCH_KS=\"$BENCH_KS\" BENCH_OPS=$BENCH_OPS BENCH_JOURNAL_LINES=$JLINES BENCH_JOURNAL_RUNS=$JRUNS"
+cmd="BENCH_N=$BENCH_N BENCH_KS=\"$BENCH_KS\" BENCH_IDLE=$BENCH_IDLE BENCH_OPS=$BENCH_OPS BENCH_JOURNAL_LINES=$JLINES BENCH_JOURNAL_RUNS=$JRUNS BENCH_CONTAINERD=\"$VERSIONS\""
 [[ $ONLY == "shim snapshotter journal ctr" ]] || cmd+=" BENCH_ONLY=\"$ONLY\""
 cmd+=" bench/all.sh"
 [[ -z ${BENCH_VIA:-} ]] || cmd="$BENCH_VIA (= $cmd)"
 
+# ctrd_versions: "1.6.20 (shim, snapshotter, ctr rows "1.6") and 2.1.9 (... "2.1")".
+ctrd_versions() {
+	local v out=''
+	for v in $VERSIONS; do
+		[[ -z $out ]] || out+=" and "
+		if [[ $v == 2.1 ]]; then
+			out+=$("$repo/build/containerd2/containerd/usr/bin/containerd" --version | awk '{ print $3 }')
+		else
+			out+=$(containerd --version | awk '{ print $3 }')
+		fi
+		out+=" (rows \"$v\")"
+	done
+	echo "$out"
+}
+
 table() {
 	local b failed=''
-	for b in $ONLY; do [[ ${RC[$b]} == 0 && -s $work/rows.$b ]] || failed+=" $b"; done
+	for b in "${RUNS[@]}"; do [[ ${RC[$b]} == 0 && -s $work/rows.$b ]] || failed+=" $b"; done
 	echo "ctrbox benchmarks, $started: kernel $(uname -r), $(nproc) cores, cgroup $cg;" \
-		"containerd $(containerd --version | awk '{ print $3 }'), runc $(runc --version | awk 'NR == 1 { print $3 }')," \
+		"containerd $(ctrd_versions), runc $(runc --version | awk 'NR == 1 { print $3 }')," \
 		"systemd $(systemctl --version | awk 'NR == 1 { print $2 }'); ctrbox $ver_cb ($(($(stat -c %s "$CTRBOX_BIN") / 1024)) kB as built)."
 	echo
 	echo "Command: \`$cmd\`; $((SECONDS - t_start)) s, load average $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end."
@@ -127,7 +172,7 @@ table() {
 	{
 		printf 'measurement\tbaseline (Go shim / built-in overlayfs / systemd-cat / ctr)\tctrbox\tratio\tspread (baseline / ctrbox)\n'
 		printf -- '---\t---:\t---:\t---:\t---\n'
-		for b in $ONLY; do
+		for b in "${RUNS[@]}"; do
 			if [[ ${RC[$b]} != 0 || ! -s $work/rows.$b ]]; then
 				printf '%s: FAILED (exit %s)\t-\t-\t-\tsee %s\n' "$b" "${RC[$b]}" "${DETAIL#"$repo"/}"
 			else
@@ -163,7 +208,7 @@ mkdir -p "$(dirname "$OUT")"
 table >"$work/all.txt"
 {
 	echo "# bench/all.sh $started: the full output of each bench ($cmd)"
-	for b in $ONLY; do
+	for b in "${RUNS[@]}"; do
 		echo
 		echo "## $b (exit ${RC[$b]}, ${SECS[$b]} s)"
 		cat "$work/$b.out" 2>/dev/null || true
@@ -172,4 +217,4 @@ table >"$work/all.txt"
 cp "$work/all.txt" "$OUT"
 say "table saved to $OUT, the benches' own tables to $DETAIL ($((SECONDS - t_start)) s)"
 cat "$work/all.txt"
-for b in $ONLY; do [[ ${RC[$b]} == 0 && -s $work/rows.$b ]] || exit 1; done
+for b in "${RUNS[@]}"; do [[ ${RC[$b]} == 0 && -s $work/rows.$b ]] || exit 1; done

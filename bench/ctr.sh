@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/ctr.sh: ctrbox-ctr vs containerd 1.6's ctr (Go), side by side on one private containerd
-# (the bats rig: tests/bats/setup_suite.bash + helpers.bash, sourced outside bats as
+# bench/ctr.sh: ctrbox-ctr vs containerd's ctr (Go: 1.6's, or 2.1's with CTRBOX_CONTAINERD=2.1,
+# which puts build/containerd2's containerd and ctr first in PATH), side by side on one private
+# containerd (the bats rig: tests/bats/setup_suite.bash + helpers.bash, sourced outside bats as
 # bench/snapshotter.sh does). Both clients drive the same daemon, shim and snapshotter, so the
 # rows measure the client: its start-up, its gRPC calls and its own work (import: reading the
 # tar, writing content, unpacking through the diff service).

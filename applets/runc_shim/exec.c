@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <ctrbox/json.h>
@@ -139,9 +140,7 @@ static void exec_start_done(struct svc *s, struct job *j, int ok, const char *er
 	struct process *p = j->ctx;
 	char *pidfile = NULL, *buf = NULL;
 
-	unlink(p->proc_file);
-	free(p->proc_file);
-	p->proc_file = NULL;
+	proc_file_drop(p);
 	if (ok && (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0 ||
 		   ctrbox_read_file(pidfile, 64, &buf, NULL) < 0 || (p->pid = atoi(buf)) <= 0)) {
 		ok = 0;
@@ -182,21 +181,21 @@ static void exec_spawn(struct svc *s, struct process *p, int r)
 			 r == -ETIMEDOUT ? "no ready signal within 30 s" : strerror(-r));
 		return exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
 	}
-	if (asprintf(&p->proc_file, "%s/runc-processXXXXXX", tmp_dir()) < 0) {
-		p->proc_file = NULL;
-		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
-	}
-	fd = mkostemp(p->proc_file, O_CLOEXEC);
+	/* The spec in a memfd that runc opens as /proc/<shim>/fd/N (the Go shim writes a temp
+	 * file): no file to create and remove on the tmp dir's filesystem for every exec. */
+	fd = memfd_create("runc-process", MFD_CLOEXEC);
 	if (fd < 0 || ctrbox_write_all(fd, p->spec, p->spec_len) < 0) {
 		snprintf(msg, sizeof(msg), "write exec process spec: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		unlink(p->proc_file);
-		free(p->proc_file);
-		p->proc_file = NULL;
 		return exec_not_started(s, p, CTRBOX_UNKNOWN, msg);
 	}
-	close(fd);
+	p->proc_fd = fd;
+	if (asprintf(&p->proc_file, "/proc/%d/fd/%d", (int)getpid(), fd) < 0) {
+		p->proc_file = NULL;
+		proc_file_drop(p);
+		return exec_not_started(s, p, CTRBOX_RESOURCE_EXHAUSTED, "out of memory");
+	}
 	if (asprintf(&pidfile, "%s/%s.pid", p->c->bundle, p->id) < 0)
 		pidfile = NULL;
 	eo.process = p->proc_file;

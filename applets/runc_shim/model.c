@@ -140,6 +140,15 @@ void rootfs_unmount(struct svc *s, struct container *c,
 
 /* ---- containers and processes ---- */
 
+void proc_file_drop(struct process *p)
+{
+	if (p->proc_fd > 0)
+		close(p->proc_fd);
+	p->proc_fd = 0;
+	free(p->proc_file);
+	p->proc_file = NULL;
+}
+
 void process_unwatch(struct svc *s, struct process *p)
 {
 	if (p->watched)
@@ -160,10 +169,7 @@ void process_free_fields(struct svc *s, struct process *p)
 		ctrbox_ttrpc_call_error(w->call, CTRBOX_UNAVAILABLE, "shim shutting down");
 		free(w);
 	}
-	if (p->proc_file) {
-		unlink(p->proc_file);
-		free(p->proc_file);
-	}
+	proc_file_drop(p);
 	free(p->spec);
 	free(p->id);
 	free(p->stdin_path);

@@ -25,6 +25,8 @@ struct process *lookup(struct svc *s, struct ctrbox_ttrpc_call *call, const char
 void publish(struct svc *s, const char *topic, const ProtobufCMessage *ev);
 /* Frees what p holds (io, logger, timers, paths); its waiters get UNAVAILABLE. Not p itself. */
 void process_free_fields(struct svc *s, struct process *p);
+/* Closes an exec's spec memfd and frees its path, if it has them (runc exec is done). */
+void proc_file_drop(struct process *p);
 /* Cancels the watch on p's pid, if p has one (deleted or freed: its exit is nobody's then). */
 void process_unwatch(struct svc *s, struct process *p);
 /* Frees c, its execs and all they hold. */

@@ -66,7 +66,8 @@ struct process {
 	int is_exec;
 	char *spec; /* exec: OCI Process JSON, terminal patched in */
 	size_t spec_len;
-	char *proc_file; /* exec: the temp file runc exec reads, while it runs */
+	char *proc_file; /* exec: the path runc exec reads it from, while it runs: proc_fd's */
+	int proc_fd;	 /* exec: a memfd with the spec, 0 = none (fd 0 is always /dev/null) */
 	int pausing;	 /* init: Pause in flight (State says PAUSING) */
 	char *id;	 /* container id for the init, exec id for an exec */
 	enum pstate state;

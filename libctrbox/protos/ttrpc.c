@@ -18,7 +18,30 @@
 #include "ttrpc_int.h"
 #include <ctrbox/util.h>
 
-#define READ_CHUNK 16384 /* on the stack of the read callbacks */
+#define READ_CHUNK 16384 /* what one read(2) of a read callback takes */
+
+/* The read callbacks' buffer, off the stack: 16 kB on the stack would push every handler they
+ * call 16 kB deeper, onto stack pages a long-lived process keeps dirty from then on (4 pages of
+ * each shim). One per thread; a read callback that runs while another is on the stack (a
+ * handler that runs the loop) gets a buffer of its own. */
+static __thread uint8_t read_buf[READ_CHUNK];
+static __thread int read_buf_busy;
+
+static uint8_t *read_buf_get(void)
+{
+	if (read_buf_busy)
+		return malloc(READ_CHUNK);
+	read_buf_busy = 1;
+	return read_buf;
+}
+
+static void read_buf_put(uint8_t *b)
+{
+	if (b == read_buf)
+		read_buf_busy = 0;
+	else
+		free(b);
+}
 #define MAX_CALLS_PER_CONN 1024
 #define MAX_OUTBUF (64u << 20) /* a peer that stops reading is cut off past this */
 
@@ -478,7 +501,7 @@ static void conn_close(struct conn *cn)
 static void conn_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct conn *cn = data;
-	uint8_t buf[READ_CHUNK];
+	uint8_t *buf = NULL;
 
 	if (events & EPOLLOUT) {
 		int r = outbuf_flush(&cn->out, fd);
@@ -487,9 +510,13 @@ static void conn_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *dat
 		else if (r == 1)
 			ctrbox_loop_mod(l, fd, EPOLLIN);
 	}
+	if (!cn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !(buf = read_buf_get())) {
+		ctrbox_log_warn("ttrpc: out of memory reading a frame, closing connection");
+		cn->dead = 1;
+	}
 	/* A bounded number of reads per wake-up keeps one busy peer from starving the others. */
 	for (int i = 0; i < 16 && !cn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -508,6 +535,8 @@ static void conn_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *dat
 			cn->dead = 1;
 		}
 	}
+	if (buf)
+		read_buf_put(buf);
 	if (cn->dead)
 		conn_close(cn);
 }
@@ -746,7 +775,7 @@ static int client_frame_cb(void *ctx, const struct ttrpc_hdr *h, const uint8_t *
 static void client_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct ctrbox_ttrpc_client *c = data;
-	uint8_t buf[READ_CHUNK];
+	uint8_t *buf = NULL;
 
 	c->busy++;
 	if (events & EPOLLOUT) {
@@ -756,8 +785,11 @@ static void client_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *d
 		else if (r == 1)
 			ctrbox_loop_mod(l, fd, EPOLLIN);
 	}
+	if (!c->dead && !c->free_requested && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    !(buf = read_buf_get()))
+		client_break(c);
 	while (!c->dead && !c->free_requested && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -767,6 +799,8 @@ static void client_io_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *d
 			break;
 		}
 	}
+	if (buf)
+		read_buf_put(buf);
 	if (--c->busy == 0 && c->free_requested)
 		ctrbox_ttrpc_client_free(c);
 }

@@ -10,7 +10,8 @@
 #include "core/list.h"
 #include "core/log_int.h"
 
-#define COPY_BUF 16384 /* per stream; pages a chatty container dirties stay with the shim */
+#define COPY_BUF                                                                                   \
+	16384 /* per stream, from its first data on; pages a chatty container dirties stay */
 /* A detached copier (its owner is gone) that moved nothing for this long gives up. */
 #define DETACHED_IDLE_MS 30000
 
@@ -140,6 +141,12 @@ static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 {
 	struct ctrbox_io_copy *c = data;
 
+	/* The buffer comes with the first data (or EOF): an idle stream costs no heap pages. */
+	if (!c->buf && !(c->buf = malloc(COPY_BUF))) {
+		ctrbox_log_warn("stdio copy: out of memory, dropping output");
+		copy_finish(c);
+		return;
+	}
 	for (int i = 0; i < 16; i++) {
 		ssize_t n = read(fd, c->buf, COPY_BUF);
 		int r;
@@ -190,10 +197,8 @@ struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int 
 {
 	struct ctrbox_io_copy *c = calloc(1, sizeof(*c));
 
-	if (!c || !(c->buf = malloc(COPY_BUF))) {
-		free(c);
+	if (!c)
 		return NULL;
-	}
 	c->loop = l;
 	c->src = src;
 	c->dst = dst;
@@ -203,7 +208,6 @@ struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int 
 	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
 	fcntl(dst, F_SETFL, fcntl(dst, F_GETFL) | O_NONBLOCK);
 	if (ctrbox_loop_add(l, src, EPOLLIN, src_cb, c) < 0) {
-		free(c->buf);
 		free(c);
 		return NULL;
 	}
