@@ -680,7 +680,7 @@ static void run_finish(void *data, int signalled)
 
 	if (!j->started)
 		return;
-	clock_gettime(CLOCK_REALTIME, &end); /* the condition variable's clock */
+	clock_gettime(CLOCK_MONOTONIC, &end); /* a wall-clock jump moves no deadline */
 	end.tv_sec += (time_t)(j->flush_ms / 1000);
 	end.tv_nsec += (long)(j->flush_ms % 1000) * 1000000;
 	if (end.tv_nsec >= 1000000000)
@@ -689,7 +689,8 @@ static void run_finish(void *data, int signalled)
 	j->stop = 1;
 	if (j->waiting)
 		pthread_cond_signal(&j->more);
-	while ((j->qhead || j->active) && pthread_cond_timedwait(&j->drained, &j->mu, &end) == 0)
+	while ((j->qhead || j->active) &&
+	       pthread_cond_clockwait(&j->drained, &j->mu, CLOCK_MONOTONIC, &end) == 0)
 		;
 	j->abort = 1;
 	if (j->waiting)
@@ -698,11 +699,11 @@ static void run_finish(void *data, int signalled)
 	/* a send blocked on a journald that takes nothing ends with EINTR; a signal sent just
 	 * before the sender entered sendmsg is missed, hence again until it is gone */
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &end);
+		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_nsec += SENDER_KICK_MS * 1000000L;
 		if (end.tv_nsec >= 1000000000)
 			end.tv_sec++, end.tv_nsec -= 1000000000;
-		if (pthread_timedjoin_np(j->sender, NULL, &end) != ETIMEDOUT)
+		if (pthread_clockjoin_np(j->sender, NULL, CLOCK_MONOTONIC, &end) != ETIMEDOUT)
 			break;
 		pthread_kill(j->sender, SIGUSR1);
 	}
