@@ -4,7 +4,7 @@
 # their main rows (for README.md):
 #   shim         bench/run.sh          ctrbox's runc shim vs the Go shim (containerd-shim-runc-v2)
 #   snapshotter  bench/snapshotter.sh  ctrbox-snapshotter vs containerd's built-in overlayfs
-#   journal      bench/journal.sh      ctrbox-journal vs systemd-cat (BENCH_JOURNAL_RUNS runs)
+#   journal      bench/journal.sh      ctrbox-journal vs the native-protocol ceiling (BENCH_JOURNAL_RUNS runs)
 #   ctr          bench/ctr.sh          ctrbox-ctr vs ctr
 # Each script starts (and removes) its own private containerd or journald; they run one at a
 # time. Each appends its rows to a file as ROW<TAB>measurement<TAB>baseline<TAB>ctrbox<TAB>
@@ -170,7 +170,7 @@ table() {
 	echo "Command: \`$cmd\`; $((SECONDS - t_start)) s, load average $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end."
 	echo
 	{
-		printf 'measurement\tbaseline (Go shim / built-in overlayfs / systemd-cat / ctr)\tctrbox\tratio\tspread (baseline / ctrbox)\n'
+		printf 'measurement\tbaseline (Go shim / built-in overlayfs / native-protocol ceiling / ctr)\tctrbox\tratio\tspread (baseline / ctrbox)\n'
 		printf -- '---\t---:\t---:\t---:\t---\n'
 		for b in "${RUNS[@]}"; do
 			if [[ ${RC[$b]} != 0 || ! -s $work/rows.$b ]]; then
