@@ -49,24 +49,22 @@ for t in "$JOURNALD" "$CTRBOX" "$CEILING" "$(command -v systemd-cat)" "$(command
 	[[ -x $t ]] || { echo "journal.sh: missing $t" >&2; exit 1; }
 done
 
+# stop_proc PID TENTHS: SIGTERM, up to TENTHS tenths of a second to go, then SIGKILL; reaped.
+stop_proc() {
+	[[ -n $1 ]] || return 0
+	kill -TERM "$1" 2>/dev/null || true
+	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
 stop_journald() {
-	if [[ -n $JPID ]]; then
-		kill -TERM "$JPID" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$JPID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$JPID" 2>/dev/null || true
-		wait "$JPID" 2>/dev/null || true
-		JPID=
-	fi
+	stop_proc "$JPID" 50
+	JPID=
 	rm -rf "/run/systemd/journal.$NS" "/run/log/journal/$MID.$NS" "/var/log/journal/$MID.$NS"
 }
 stop_dockerd() {
-	if [[ -n $DPID ]]; then
-		kill -TERM "$DPID" 2>/dev/null || true
-		for _ in $(seq 150); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DPID" 2>/dev/null || true
-		wait "$DPID" 2>/dev/null || true
-		DPID=
-	fi
+	stop_proc "$DPID" 150
+	DPID=
 }
 cleanup() {
 	stop_dockerd
