@@ -124,16 +124,21 @@ ctrbox() {
 	CONTAINER_ID=bench CONTAINER_NAMESPACE=bench "$CTRBOX" ctrbox-journal namespace "$NS" tag ctrbox \
 		buffer 1g flush-timeout 600000 stats-file "$DIR/stats" 3<"$DIR/input" 4</dev/null 5>/dev/null
 }
-# systemd-cat in a mount namespace where /run/systemd/journal is our journald's socket dir
-systemd_cat() {
-	unshare -m bash -c '
+# in_journal_ns DIR CMD...: CMD in a mount namespace where /run/systemd/journal is our
+# journald's socket dir (bound through DIR/sock): what systemd-cat and dockerd's journald driver
+# know of journald is that fixed path. It execs: call it in a subshell or in the background (then
+# $! is CMD's pid).
+in_journal_ns() {
+	exec unshare -m bash -c '
 		set -e
 		mount --make-rprivate /
 		mkdir -p "$1/sock" && mount --bind "/run/systemd/journal.$2" "$1/sock"
 		mount -t tmpfs none /run/systemd && mkdir /run/systemd/journal
 		mount --bind "$1/sock" /run/systemd/journal
-		exec systemd-cat -t systemd-cat <"$1/input"' _ "$DIR" "$NS"
+		shift 2
+		exec "$@"' _ "$1" "$NS" "${@:2}"
 }
+systemd_cat() { (in_journal_ns "$DIR" systemd-cat -t systemd-cat <"$DIR/input"); }
 
 docker_setup() {
 	if [[ ! -x $DOCKER_ROOT/usr/sbin/dockerd ]]; then
@@ -148,17 +153,11 @@ docker_setup() {
 dk() { "$DOCKER_ROOT/usr/bin/docker" -H "unix://$DIR/docker/docker.sock" "$@"; }
 # a private dockerd (and the containerd it starts), its journal socket being our journald's
 start_dockerd() {
-	unshare -m bash -c '
-		set -e
-		mount --make-rprivate /
-		mkdir -p "$1/sock" && mount --bind "/run/systemd/journal.$2" "$1/sock"
-		mount -t tmpfs none /run/systemd && mkdir /run/systemd/journal
-		mount --bind "$1/sock" /run/systemd/journal
-		export PATH=$3/usr/bin:$3/usr/sbin:$PATH
-		exec dockerd --config-file "$1/daemon.json" --data-root "$1/data" --exec-root "$1/exec" \
-			--pidfile "$1/docker.pid" -H "unix://$1/docker.sock" --bridge=none --iptables=false \
-			--ip6tables=false --ip-masq=false --log-driver=journald' \
-		_ "$DIR/docker" "$NS" "$DOCKER_ROOT" >"$DIR/docker/dockerd.log" 2>&1 &
+	local d=$DIR/docker
+	in_journal_ns "$d" env PATH="$DOCKER_ROOT/usr/bin:$DOCKER_ROOT/usr/sbin:$PATH" \
+		dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
+		--pidfile "$d/docker.pid" -H "unix://$d/docker.sock" --bridge=none --iptables=false \
+		--ip6tables=false --ip-masq=false --log-driver=journald >"$d/dockerd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 300); do dk version >/dev/null 2>&1 && break; sleep 0.1; done
 	dk version >/dev/null || { tail -20 "$DIR/docker/dockerd.log" >&2; exit 1; }
