@@ -15,7 +15,10 @@ struct ctrbox_io_copy;
 
 /* Copies src to dst on the loop until src reaches EOF or fails, then calls done (may be NULL).
  * Backpressure: while dst cannot take more, src is not read. The copier owns src (closed at
- * the end); dst is closed too unless keep_dst (a shared destination). Returns NULL on ENOMEM. */
+ * the end); dst is closed too unless keep_dst (a shared destination). A FIFO (or pipe) dst is
+ * closed, and done called, only once its reader has taken what it holds, or has taken nothing
+ * for 500 ms: a client may close its reader as soon as done's consequence reaches it.
+ * Returns NULL on ENOMEM. */
 struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int dst, int keep_dst,
 					    void (*done)(struct ctrbox_io_copy *c, void *data),
 					    void *data);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,11 @@
 	16384 /* per stream, from its first data on; pages a chatty container dirties stay */
 /* A detached copier (its owner is gone) that moved nothing for this long gives up. */
 #define DETACHED_IDLE_MS 30000
+/* At the source's end a FIFO destination is closed (and done called) once its reader has taken
+ * everything in it: checked every LINGER_POLL_MS, given up when the reader took nothing for
+ * LINGER_STALL_MS (it is gone, or not reading). */
+#define LINGER_POLL_MS 5
+#define LINGER_STALL_MS 500
 
 /* One chunk at a time: src is read only while the buffer is empty, and is not watched at all
  * while a chunk waits for dst (a paused source still reports EPOLLHUP/EPOLLERR, whatever the
@@ -23,9 +29,13 @@ struct ctrbox_io_copy {
 	int src, dst, keep_dst;
 	int src_watched, dst_watched;
 	int detached;
+	int dst_fifo;			    /* dst is a FIFO: linger at the end */
 	struct ctrbox_io_copy *prev, *next; /* detached: all of them, so they stay reachable */
 	struct ctrbox_timer *idle_timer;
-	uint64_t last_ms; /* detached: when data last moved */
+	struct ctrbox_timer *linger_timer; /* the source has ended; the FIFO still holds data */
+	int linger_left;		   /* bytes in the FIFO at the last look */
+	uint64_t linger_ms;		   /* when the reader last took some */
+	uint64_t last_ms;		   /* detached: when data last moved */
 	char *buf;
 	size_t off, len;
 	unsigned long long bytes;
@@ -43,13 +53,16 @@ static void copy_close(struct ctrbox_io_copy *c)
 {
 	if (c->src_watched)
 		ctrbox_loop_del(c->loop, c->src);
-	close(c->src);
+	if (c->src >= 0)
+		close(c->src);
 	if (c->dst_watched)
 		ctrbox_loop_del(c->loop, c->dst);
 	if (!c->keep_dst)
 		close(c->dst);
 	if (c->idle_timer)
 		ctrbox_loop_timer_cancel(c->loop, c->idle_timer);
+	if (c->linger_timer)
+		ctrbox_loop_timer_cancel(c->loop, c->linger_timer);
 	if (c->detached) {
 		CTRBOX_LIST_UNLINK(detached_list, c);
 	}
@@ -65,6 +78,53 @@ static void copy_finish(struct ctrbox_io_copy *c)
 	copy_close(c);
 	if (done)
 		done(c, data); /* c is only an identity here: it is freed */
+}
+
+/* Bytes the FIFO dst still holds for its reader (0 if unknown). */
+static int fifo_left(const struct ctrbox_io_copy *c)
+{
+	int n = 0;
+
+	return ioctl(c->dst, FIONREAD, &n) < 0 ? 0 : n;
+}
+
+static void linger_cb(struct ctrbox_loop *l, void *data)
+{
+	struct ctrbox_io_copy *c = data;
+	uint64_t now = ctrbox_loop_now_ms();
+	int left = fifo_left(c);
+
+	c->linger_timer = NULL; /* the loop frees it */
+	if (left < c->linger_left) {
+		c->linger_left = left;
+		c->linger_ms = now;
+	}
+	if (left > 0 && now - c->linger_ms < LINGER_STALL_MS &&
+	    (c->linger_timer = ctrbox_loop_timer_in(l, LINGER_POLL_MS, linger_cb, c)))
+		return;
+	if (left > 0)
+		ctrbox_log_debug("stdio copy: the reader took nothing for %d ms, %d bytes left in "
+				 "the fifo",
+				 LINGER_STALL_MS, left);
+	copy_finish(c);
+}
+
+/* The source has ended and everything read is written. A client may close its FIFO reader as
+ * soon as what done leads to (Delete's answer) reaches it: containerd 2.x's process.Delete does
+ * (cio's Cancel), and what the pipe still held would be lost. So done waits for the reader. */
+static void copy_end(struct ctrbox_io_copy *c)
+{
+	if (c->dst_fifo && (c->linger_left = fifo_left(c)) > 0) {
+		if (c->src_watched)
+			ctrbox_loop_del(c->loop, c->src);
+		c->src_watched = 0;
+		close(c->src);
+		c->src = -1;
+		c->linger_ms = ctrbox_loop_now_ms();
+		if ((c->linger_timer = ctrbox_loop_timer_in(c->loop, LINGER_POLL_MS, linger_cb, c)))
+			return;
+	}
+	copy_finish(c);
 }
 
 /* Writes what is buffered; returns 1 when the buffer is empty, 0 if dst is full, -1 on error. */
@@ -158,7 +218,7 @@ static void src_cb(struct ctrbox_loop *l, int fd, uint32_t events, void *data)
 			return;
 		}
 		if (n <= 0) { /* EOF; EIO: a pty master whose slave side is closed */
-			copy_finish(c);
+			copy_end(c);
 			return;
 		}
 		c->off = 0;
@@ -196,6 +256,7 @@ struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int 
 					    void *data)
 {
 	struct ctrbox_io_copy *c = calloc(1, sizeof(*c));
+	struct stat st;
 
 	if (!c)
 		return NULL;
@@ -207,6 +268,7 @@ struct ctrbox_io_copy *ctrbox_io_copy_start(struct ctrbox_loop *l, int src, int 
 	c->data = data;
 	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
 	fcntl(dst, F_SETFL, fcntl(dst, F_GETFL) | O_NONBLOCK);
+	c->dst_fifo = fstat(dst, &st) == 0 && S_ISFIFO(st.st_mode);
 	if (ctrbox_loop_add(l, src, EPOLLIN, src_cb, c) < 0) {
 		free(c);
 		return NULL;
