@@ -87,7 +87,10 @@ ex_dir() {
 	db=$(ex_dir ex-b)
 	[[ $db != "$da" && $(cat "$db/etc/file") == layer && $(readlink "$db/etc/link") == file ]]
 	[[ $(stat -c %a "$db/etc/file") == 640 ]]
-	run exs view ex-v ex-base
+	# the view through containerd with a gc.root: ctr's `snapshots view` sets none, and
+	# containerd's GC (run by an earlier removal) may take an unreferenced view before ls
+	run "$PROBE" -n "$CTRD_NS" -s $EXNAME "$CTRD_SOCK" view ex-v ex-base \
+		containerd.io/gc.root="$(date -u +%FT%TZ)"
 	assert_success
 	run exs mounts /mnt ex-v
 	assert_output --regexp "^mount -t bind $EXROOT/snapshots/[0-9]+ /mnt -o ro,rbind$"

@@ -3,7 +3,9 @@
  *   grpc-probe [-n NS] [-s SNAPSHOTTER] SOCKET COMMAND [ARGS...]
  *
  * Snapshot commands (Snapshots service, to ctrbox-snapshotter or to containerd with -n):
- *   prepare KEY [PARENT] | view KEY [PARENT] | mounts KEY   print "TYPE SOURCE OPT,OPT..." lines
+ *   prepare KEY [PARENT] | view KEY [PARENT [K=V...]] | mounts KEY
+ *                     print "TYPE SOURCE OPT,OPT..." lines (view's labels: e.g. a gc.root, which
+ *                     ctr's `snapshots view` does not set, so containerd's GC may take the view)
  *   commit NAME KEY | remove KEY | cleanup
  *   stat KEY          "NAME|PARENT|KIND|k=v,k=v"
  *   update KEY [PATH...] -- [K=V...]   labels update with the given mask paths
@@ -453,7 +455,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "prepare") && na >= 1)
 		rc = do_prepare("Prepare", a[0], na > 1 ? a[1] : "", 0, NULL);
 	else if (!strcmp(cmd, "view") && na >= 1)
-		rc = do_prepare("View", a[0], na > 1 ? a[1] : "", 0, NULL);
+		rc = do_prepare("View", a[0], na > 1 ? a[1] : "", na > 2 ? na - 2 : 0, a + 2);
 	else if (!strcmp(cmd, "label") && na >= 1)
 		rc = do_prepare("Prepare", a[0], "", na - 1, a + 1);
 	else if (!strcmp(cmd, "mounts") && na == 1) {
