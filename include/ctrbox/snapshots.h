@@ -128,6 +128,29 @@ int ctrbox_snapshotter_listen(const char *path);
 int ctrbox_snapshotter_serve(const char *address, const struct ctrbox_snapshotter_ops *ops,
 			     void *impl);
 
+/* How ctrbox_snapshotter_serve_with serves: zero it, then set address or listen_fd. */
+struct ctrbox_snapshotter_serve_opts {
+	/* A unix socket to bind (ctrbox_snapshotter_listen) and remove on the way out. NULL: serve
+	 * listen_fd instead. */
+	const char *address;
+	/* With address NULL: a unix stream socket that is already listening (socket activation:
+	 * the fd systemd passes). It is made non-blocking and always closed before the call returns
+	 * (even when it is refused), and its file is left alone (whoever bound it removes it). */
+	int listen_fd;
+	/* Called, when set, with data: on_ready once the server accepts, before the loop first
+	 * waits (where a systemd service sends READY=1); on_stopping once the loop has ended,
+	 * before the server is torn down (STOPPING=1). */
+	void (*on_ready)(void *data);
+	void (*on_stopping)(void *data);
+	void *data;
+};
+
+/* ctrbox_snapshotter_serve with the options above (the same signals, loop and return codes);
+ * -EINVAL when o is NULL, or address is NULL and listen_fd negative; -ENOTSOCK when listen_fd
+ * is not a socket, -EINVAL when it is not a listening unix stream socket. */
+int ctrbox_snapshotter_serve_with(const struct ctrbox_snapshotter_serve_opts *o,
+				  const struct ctrbox_snapshotter_ops *ops, void *impl);
+
 /* Frees what an info points to (not info itself) and zeroes it; NULL is a no-op. */
 void ctrbox_snapshot_info_clear(struct ctrbox_snapshot_info *info);
 /* Frees n mounts (their strings and the array m); NULL is a no-op. */

@@ -2,6 +2,7 @@
  * operations on plain C structs (ctrbox/snapshots.h). Messages are converted here both ways; the
  * operations never see protobuf. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,27 +563,86 @@ static int serve_setup(struct serve_state *st, const struct ctrbox_snapshotter *
 	return 0;
 }
 
-int ctrbox_snapshotter_serve(const char *address, const struct ctrbox_snapshotter_ops *ops,
-			     void *impl)
+/* 0 when fd is a listening unix stream socket (made non-blocking: accept runs until EAGAIN),
+ * else -ENOTSOCK or -EINVAL. */
+static int check_listener(int fd)
+{
+	int v = 0, fl;
+	socklen_t len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0)
+		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
+	if (v != AF_UNIX)
+		return -EINVAL;
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != SOCK_STREAM)
+		return -EINVAL;
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || !v)
+		return -EINVAL;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The path a listening socket is bound to, for the log ("fd N" when it has none). */
+static void listener_name(int fd, char *buf, size_t size)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && len > sizeof(sa_family_t) &&
+	    sa.sun_path[0])
+		snprintf(buf, size, "%.*s", (int)(len - sizeof(sa_family_t)), sa.sun_path);
+	else
+		snprintf(buf, size, "fd %d", fd);
+}
+
+static int serve_run(struct serve_state *st, const struct ctrbox_snapshotter *sn,
+		     const sigset_t *mask, const struct ctrbox_snapshotter_serve_opts *o)
+{
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	int rc = serve_setup(st, sn, mask);
+	if (rc)
+		return rc;
+	if (o->address)
+		snprintf(name, sizeof(name), "%s", o->address);
+	else
+		listener_name(o->listen_fd, name, sizeof(name));
+	ctrbox_log_info("serving snapshots on %s%s", name,
+			o->address ? "" : " (a listening socket passed in)");
+	if (o->on_ready)
+		o->on_ready(o->data);
+	rc = ctrbox_loop_run(st->loop) < 0 ? -EIO : 0;
+	if (o->on_stopping)
+		o->on_stopping(o->data);
+	return rc;
+}
+
+int ctrbox_snapshotter_serve_with(const struct ctrbox_snapshotter_serve_opts *o,
+				  const struct ctrbox_snapshotter_ops *ops, void *impl)
 {
 	struct ctrbox_snapshotter sn = {ops, impl};
 	struct serve_state st = {NULL, NULL, -1, -1};
 	sigset_t mask;
+	int rc;
+	if (!o || (!o->address && o->listen_fd < 0))
+		return -EINVAL;
+	if (!o->address && (rc = check_listener(o->listen_fd))) {
+		close(o->listen_fd);
+		return rc;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	int rc = st.lfd = ctrbox_snapshotter_listen(address);
+	rc = st.lfd = o->address ? ctrbox_snapshotter_listen(o->address) : o->listen_fd;
 	if (rc >= 0) {
-		rc = serve_setup(&st, &sn, &mask);
-		if (rc == 0) {
-			ctrbox_log_info("serving snapshots on %s", address);
-			rc = ctrbox_loop_run(st.loop) < 0 ? -EIO : 0;
-		}
+		rc = serve_run(&st, &sn, &mask, o);
 		if (st.lfd >= 0)
 			close(st.lfd);
-		unlink(address);
+		if (o->address)
+			unlink(o->address);
 	}
 	ctrbox_grpc_server_free(st.srv);
 	if (st.loop)
@@ -590,6 +650,15 @@ int ctrbox_snapshotter_serve(const char *address, const struct ctrbox_snapshotte
 	if (st.sfd >= 0)
 		close(st.sfd);
 	return rc;
+}
+
+int ctrbox_snapshotter_serve(const char *address, const struct ctrbox_snapshotter_ops *ops,
+			     void *impl)
+{
+	struct ctrbox_snapshotter_serve_opts o = {.address = address, .listen_fd = -1};
+	if (!address)
+		return -EINVAL;
+	return ctrbox_snapshotter_serve_with(&o, ops, impl);
 }
 
 void ctrbox_snapshot_info_clear(struct ctrbox_snapshot_info *info)
