@@ -13,6 +13,7 @@
 #include "applet.h"
 #include <ctrbox/log.h>
 #include <ctrbox/snapshots.h>
+#include "sd_daemon.h"
 #include "snapshotter/store.h"
 #include <ctrbox/util.h>
 
@@ -105,7 +106,11 @@ static void usage(FILE *f)
 	    "Serves containerd.services.snapshots.v1.Snapshots on SOCKET. containerd config:\n"
 	    "  [proxy_plugins.ctrbox]\n    type = \"snapshot\"\n    address = \"SOCKET\"\n"
 	    "The backend defaults to overlayfs when the kernel and the root's filesystem allow "
-	    "it.\n");
+	    "it.\n"
+	    "Under systemd: with LISTEN_PID/LISTEN_FDS (socket activation, one listening unix "
+	    "stream\n"
+	    "socket as fd 3) it serves that socket and --address may be left out; READY=1 and\n"
+	    "STOPPING=1 go to $NOTIFY_SOCKET when it is set (Type=notify).\n");
 }
 
 struct args {
@@ -160,7 +165,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return 2;
 		}
 	}
-	if (optind != argc || !a->root || !a->address || !*a->root || !*a->address) {
+	if (optind != argc || !a->root || !*a->root || (a->address && !*a->address)) {
 		fprintf(stderr, "ctrbox-snapshotter: --root and --address are required\n");
 		usage(stderr);
 		return 2;
@@ -194,6 +199,67 @@ static int pick_backend(const struct args *a, enum snap_backend *be)
 	return 0;
 }
 
+/* The socket systemd passed (fd 3), -1 when none was (then --address is needed), or -2 after
+ * printing why the passed fds cannot be served. */
+static int activation_fd(const struct args *a)
+{
+	const char *why;
+	int n = sdd_listen_fds();
+	if (n < 0) {
+		fprintf(stderr,
+			"ctrbox-snapshotter: socket activation: bad LISTEN_PID/LISTEN_FDS: %s\n",
+			strerror(-n));
+		return -2;
+	}
+	if (n == 0) {
+		if (!a->address) {
+			fprintf(stderr,
+				"ctrbox-snapshotter: --root and --address are required (or a "
+				"socket from systemd: LISTEN_FDS)\n");
+			return -2;
+		}
+		return -1;
+	}
+	if (n > 1) {
+		fprintf(
+		    stderr,
+		    "ctrbox-snapshotter: socket activation passed %d fds; it serves exactly one "
+		    "(a single ListenStream= in the .socket unit)\n",
+		    n);
+		return -2;
+	}
+	if (sdd_check_unix_listener(SDD_LISTEN_FDS_START, &why)) {
+		fprintf(stderr, "ctrbox-snapshotter: socket activation: fd %d %s\n",
+			SDD_LISTEN_FDS_START, why);
+		return -2;
+	}
+	if (a->address)
+		ctrbox_log_warn("--address %s ignored: serving the socket systemd passed (fd %d)",
+				a->address, SDD_LISTEN_FDS_START);
+	return SDD_LISTEN_FDS_START;
+}
+
+/* Readiness for systemd (Type=notify); a failure to tell it is logged, never fatal. */
+static void notify(const char *state)
+{
+	int r = sdd_notify(state);
+	if (r < 0)
+		ctrbox_log_warn("sd_notify %s to %s: %s", state, getenv("NOTIFY_SOCKET"),
+				strerror(-r));
+}
+
+static void on_ready(void *data)
+{
+	(void)data;
+	notify("READY=1");
+}
+
+static void on_stopping(void *data)
+{
+	(void)data;
+	notify("STOPPING=1");
+}
+
 int snapshotter_main(int argc, char **argv)
 {
 	struct args a = {NULL, NULL, NULL};
@@ -209,6 +275,9 @@ int snapshotter_main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	int lfd = activation_fd(&a);
+	if (lfd == -2)
+		return 2;
 	if ((rc = pick_backend(&a, &be)))
 		return rc;
 	if (store_open(a.root, be, &st, &err)) {
@@ -218,13 +287,20 @@ int snapshotter_main(int argc, char **argv)
 	}
 	free(err);
 	ctrbox_log_info("snapshots under %s, backend %s", a.root, store_backend_name(be));
-	rc = ctrbox_snapshotter_serve(a.address, &store_ops, st);
+	struct ctrbox_snapshotter_serve_opts o = {
+	    .address = lfd >= 0 ? NULL : a.address,
+	    .listen_fd = lfd,
+	    .on_ready = on_ready,
+	    .on_stopping = on_stopping,
+	};
+	const char *where = lfd >= 0 ? "the socket systemd passed" : a.address;
+	rc = ctrbox_snapshotter_serve_with(&o, &store_ops, st);
 	if (rc == -EADDRINUSE)
 		fprintf(stderr,
 			"ctrbox-snapshotter: listen %s: another server is listening there\n",
 			a.address);
 	else if (rc < 0)
-		fprintf(stderr, "ctrbox-snapshotter: serving %s: %s\n", a.address, strerror(-rc));
+		fprintf(stderr, "ctrbox-snapshotter: serving %s: %s\n", where, strerror(-rc));
 	store_close(st);
 	return rc < 0 ? 1 : 0;
 }
