@@ -293,3 +293,59 @@ sa_bad() {
 	# its own socket, which it made, is removed on the way out
 	[[ ! -e $U/own.sock ]]
 }
+
+# unit_caps: the service's CapabilityBoundingSet= in setpriv's words (-all,+sys_admin,...).
+unit_caps() {
+	local c out=-all
+	for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$UNITS/ctrbox-snapshotter.service"); do
+		c=${c#CAP_}
+		out+=,+${c,,}
+	done
+	echo "$out"
+}
+
+@test "units: the service's capability bounding set and private network are enough: overlay probe, native copies of owners, set-id bits, devices, file capabilities, unreadable files" {
+	command -v setpriv >/dev/null && command -v unshare >/dev/null || skip "no setpriv/unshare (util-linux)"
+	local caps src dst
+	caps=$(unit_caps)
+	[[ $caps == -all,+sys_admin,* ]] || fail "no CapabilityBoundingSet= in the unit: $caps"
+	# as systemd would run it: its own network namespace, NoNewPrivileges=, only those caps
+	# (root's exec takes the bounding set as its permitted and effective set)
+	bg auto unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
+		"$SNAP" --root "$U/auto" --address "$U/auto.sock"
+	wait_for 10 "$PROBE" "$U/auto.sock" list 'name==__ready__' || { cat "$U/auto.log"; false; }
+	run grep -c CapBnd:.0000000000000000 "/proc/$(cat "$U/auto.pid")/status"
+	assert_output 0 # it did drop to a set (and the set is not empty)
+	run cat "$U/auto.log"
+	assert_output --partial "backend overlayfs" # the probe mounted
+	stop auto
+
+	bg nat unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
+		"$SNAP" --root "$U/nat" --address "$U/nat.sock" --backend native
+	wait_for 10 "$PROBE" "$U/nat.sock" list 'name==__ready__' || { cat "$U/nat.log"; false; }
+	src=$("$PROBE" "$U/nat.sock" prepare base | awk '{ print $2 }')
+	[[ -d $src ]]
+	mkdir -p "$src/d/locked"
+	echo hello >"$src/d/file"
+	chown 123:456 "$src/d/file"
+	chmod 6750 "$src/d/file"
+	echo secret >"$src/d/locked/inner"
+	chown 7:7 "$src/d/locked" "$src/d/locked/inner"
+	chmod 000 "$src/d/locked/inner" "$src/d/locked"
+	mknod "$src/d/null" c 1 3
+	cp /bin/true "$src/d/pinger"
+	setcap cap_net_raw+ep "$src/d/pinger"
+	"$PROBE" "$U/nat.sock" commit layer base
+	run "$PROBE" "$U/nat.sock" prepare child layer
+	assert_success
+	dst=$(awk '{ print $2 }' <<<"$output")
+	[[ -d $dst && $dst != "$src" ]]
+	run stat -c '%a %u %g' "$dst/d/file" "$dst/d/locked" "$dst/d/locked/inner"
+	assert_output $'6750 123 456\n0 7 7\n0 7 7'
+	[[ $(cat "$dst/d/locked/inner") == secret ]]
+	run stat -c '%F %t:%T' "$dst/d/null"
+	assert_output 'character special file 1:3'
+	run getcap "$dst/d/pinger"
+	assert_output --regexp 'cap_net_raw[=+]ep'
+	stop nat
+}
