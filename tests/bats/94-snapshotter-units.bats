@@ -306,21 +306,32 @@ unit_caps() {
 
 @test "units: the service's capability bounding set and private network are enough: overlay probe, native copies of owners, set-id bits, devices, file capabilities, unreadable files" {
 	command -v setpriv >/dev/null && command -v unshare >/dev/null || skip "no setpriv/unshare (util-linux)"
-	local caps src dst
+	command -v setcap >/dev/null && command -v capsh >/dev/null || skip "no setcap/capsh (libcap2-bin)"
+	local caps src dst um f
 	caps=$(unit_caps)
 	[[ $caps == -all,+sys_admin,* ]] || fail "no CapabilityBoundingSet= in the unit: $caps"
+	um=$(sed -n 's/^UMask=//p' "$UNITS/ctrbox-snapshotter.service")
+	[[ $um =~ ^0[0-7]{3}$ ]] || fail "no UMask= in the unit"
 	# as systemd would run it: its own network namespace, NoNewPrivileges=, only those caps
-	# (root's exec takes the bounding set as its permitted and effective set)
-	bg auto unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
+	# (root's exec takes the bounding set as its permitted and effective set), the unit's umask
+	bg auto bash -c 'umask "$0" && exec "$@"' "$um" unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
 		"$SNAP" --root "$U/auto" --address "$U/auto.sock"
 	wait_for 10 "$PROBE" "$U/auto.sock" list 'name==__ready__' || { cat "$U/auto.log"; false; }
-	run grep -c CapBnd:.0000000000000000 "/proc/$(cat "$U/auto.pid")/status"
-	assert_output 0 # it did drop to a set (and the set is not empty)
+	# it runs with exactly the unit's capabilities (effective and bounding)
+	local have want
+	want=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNITS/ctrbox-snapshotter.service" | tr 'A-Z ' 'a-z\n' | sort | paste -sd,)
+	for f in CapEff CapBnd; do
+		have=$(capsh --decode="$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$(cat "$U/auto.pid")/status")")
+		have=$(tr , '\n' <<<"${have#*=}" | sort | paste -sd,)
+		assert_equal "$f $have" "$f $want"
+	done
+	run awk '$1 == "Umask:" { print $2 }' "/proc/$(cat "$U/auto.pid")/status"
+	assert_output "$um"
 	run cat "$U/auto.log"
 	assert_output --partial "backend overlayfs" # the probe mounted
 	stop auto
 
-	bg nat unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
+	bg nat bash -c 'umask "$0" && exec "$@"' "$um" unshare -n setpriv --no-new-privs --inh-caps=-all --bounding-set "$caps" \
 		"$SNAP" --root "$U/nat" --address "$U/nat.sock" --backend native
 	wait_for 10 "$PROBE" "$U/nat.sock" list 'name==__ready__' || { cat "$U/nat.log"; false; }
 	src=$("$PROBE" "$U/nat.sock" prepare base | awk '{ print $2 }')
@@ -340,6 +351,9 @@ unit_caps() {
 	assert_success
 	dst=$(awk '{ print $2 }' <<<"$output")
 	[[ -d $dst && $dst != "$src" ]]
+	# the store's own modes whatever the umask: fs 0755 (containers' non-root users), the root 0700
+	run stat -c %a "$dst" "$src" "$U/nat"
+	assert_output $'755\n755\n700'
 	run stat -c '%a %u %g' "$dst/d/file" "$dst/d/locked" "$dst/d/locked/inner"
 	assert_output $'6750 123 456\n0 7 7\n0 7 7'
 	[[ $(cat "$dst/d/locked/inner") == secret ]]
