@@ -242,12 +242,16 @@ ut() {
 }
 
 # sa_bad NAME SOCKET-ACTIVATE-ARGS...: runs systemd-socket-activate ARGS with a client that
-# connects to $U/NAME-a.sock once it is there (it spawns the snapshotter at the first
-# connection); leaves the snapshotter's exit code and output in $status and $output.
+# connects to $U/NAME-a.sock (it spawns the snapshotter at the first connection; the client
+# tries again while the file is there but not listening yet, 10 s at most); leaves the
+# snapshotter's exit code and output in $status and $output.
 sa_bad() {
 	local name=$1
 	shift
-	bg "$name-client" bash -c 'until [[ -S $1 ]]; do sleep 0.05; done; exec "$2" "$1" list' _ "$U/$name-a.sock" "$PROBE"
+	bg "$name-client" bash -c 'for ((i = 0; i < 200; i++)); do
+		[[ -S $1 ]] && [[ $("$2" "$1" list 2>&1) != "error: cannot connect"* ]] && exit
+		sleep 0.05
+	done' _ "$U/$name-a.sock" "$PROBE"
 	run timeout 30 systemd-socket-activate "$@"
 }
 
