@@ -88,13 +88,13 @@ verify_units() {
 	((rc == 0)) && [[ -z $out ]]
 }
 
-# ctrd_units_config DROPIN: a private containerd (own root, state, sockets; the plugins the
+# ctrd_units_config DROPIN: the config (version $CONFIG_VERSION, default 2) of a private containerd (own root, state, sockets; the plugins the
 # suite's config disables off, NRI too) that imports DROPIN. Its GC never runs on its own
 # during a test: `ctr snapshots prepare` sets no gc.root label, and the snapshots it makes
 # are referenced by nothing.
 ctrd_units_config() {
 	cat <<CONF
-version = 2
+version = ${CONFIG_VERSION:-2}
 root = "$U/root"
 state = "$U/state"
 imports = ["$1"]
@@ -366,4 +366,26 @@ unit_caps() {
 	run getcap "$dst/d/pinger"
 	assert_output --regexp 'cap_net_raw[=+]ep'
 	stop nat
+}
+
+@test "units: containerd 2.x also takes the drop-in from a version 3 config (what 2.x's config default writes)" {
+	ctrd_is 1.6 && skip "containerd 1.6 has no config version 3"
+	sed "s|\"/run/ctrbox-snapshotter.sock\"|\"$U/v3.sock\"|" "$DROPIN" >"$U/dropin.toml"
+	CONFIG_VERSION=3 ctrd_units_config "$U/dropin.toml" >"$U/config.toml"
+	grep -qx 'version = 3' "$U/config.toml"
+	bg v3 "$SNAP" --root "$U/v3root" --address "$U/v3.sock"
+	wait_for 10 "$PROBE" "$U/v3.sock" list 'name==__ready__'
+	bg containerd env -u XDG_RUNTIME_DIR TMPDIR="$U/tmp" setsid containerd --config "$U/config.toml"
+	wait_for 20 ctr -a "$U/c.sock" --timeout 2s version || { tail -30 "$U/containerd.log"; false; }
+	run ut plugins ls
+	assert_success
+	assert_output --regexp "io\\.containerd\\.snapshotter\\.v1 +ctrbox +[^ ]+ +ok"
+	run ut snapshots --snapshotter ctrbox prepare k3
+	assert_success
+	run "$PROBE" "$U/v3.sock" list
+	assert_output --regexp '^units/[0-9]+/k3\|\|active\|'
+	run ut snapshots --snapshotter ctrbox rm k3
+	assert_success
+	stop containerd
+	stop v3
 }
