@@ -107,10 +107,9 @@ static void usage(FILE *f)
 	    "  [proxy_plugins.ctrbox]\n    type = \"snapshot\"\n    address = \"SOCKET\"\n"
 	    "The backend defaults to overlayfs when the kernel and the root's filesystem allow "
 	    "it.\n"
-	    "Under systemd: with LISTEN_PID/LISTEN_FDS (socket activation, one listening unix "
-	    "stream\n"
-	    "socket as fd 3) it serves that socket and --address may be left out; READY=1 and\n"
-	    "STOPPING=1 go to $NOTIFY_SOCKET when it is set (Type=notify).\n");
+	    "Under systemd, socket-activated (LISTEN_PID/LISTEN_FDS: one listening unix\n"
+	    "stream socket as fd 3), it serves that socket and --address may be left out;\n"
+	    "READY=1 and STOPPING=1 go to $NOTIFY_SOCKET when it is set (Type=notify).\n");
 }
 
 struct args {
