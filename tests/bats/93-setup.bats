@@ -39,7 +39,7 @@ setup_file() {
 	mkdir -p "$NODE_DIR/sbin"
 	ln -s "$(realpath "$CTRBOX")" "$NODE_DIR/sbin/ctrbox-setup"
 	SETUP_BIN=$NODE_DIR/sbin/ctrbox-setup
-	"$CTRBOX_BATS_DIR/mkimage.sh" "$NODE_DIR/busybox.tar" "$TEST_IMAGE"
+	"$BATS_TEST_DIRNAME/mkimage.sh" "$NODE_DIR/busybox.tar" "$TEST_IMAGE"
 }
 
 # restore_node: the Go shim back at $T, no diversion of it, no foreign scratch diversion. Fails
