@@ -58,8 +58,9 @@ static int err_(const char *fmt, ...)
 /* ---- external commands ---- */
 
 /* Runs argv[0] (an absolute path) with a fixed environment; stdout into out (NUL-terminated,
- * truncated to outsz), stderr passed on. Returns the exit status, or -1 (message printed). */
-static int run(char *const argv[], char *out, size_t outsz)
+ * truncated to outsz), or passed on as stderr is when out is NULL. Returns the exit status, or
+ * -1 (message printed). quiet: stderr to /dev/null (dpkg-query's "no path found"). */
+static int run(char *const argv[], char *out, size_t outsz, int quiet)
 {
 	static char *const envp[] = {"PATH=" TOOL_PATH, "LC_ALL=C", NULL};
 	int pfd[2];
@@ -73,10 +74,13 @@ static int run(char *const argv[], char *out, size_t outsz)
 		return err_("fork: %s", strerror(e)), -1;
 	}
 	if (pid == 0) {
-		dup2(pfd[1], 1);
+		if (out)
+			dup2(pfd[1], 1);
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul >= 0)
 			dup2(nul, 0);
+		if (nul >= 0 && quiet)
+			dup2(nul, 2);
 		execve(argv[0], argv, envp);
 		fprintf(stderr, "ctrbox-setup: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -120,7 +124,7 @@ static int find_tool(const char *name, char *out, size_t outsz)
 static int diverted_by(const struct setup *s, const char *path, char *pkg, size_t pkgsz)
 {
 	char *const argv[] = {(char *)s->divert, "--listpackage", (char *)path, NULL};
-	int st = run(argv, pkg, pkgsz);
+	int st = run(argv, pkg, pkgsz, 0);
 	if (st != 0)
 		return st < 0 ? -1
 			      : (err_("%s --listpackage %s exited %d", s->divert, path, st), -1);
@@ -133,10 +137,12 @@ static int owned_by(const struct setup *s, const char *path, char *pkg, size_t p
 {
 	char out[8192];
 	char *const argv[] = {(char *)s->query, "-S", (char *)path, NULL};
-	int st = run(argv, out, sizeof(out));
+	int st = run(argv, out, sizeof(out), 1);
 	pkg[0] = 0;
 	if (st < 0)
 		return -1;
+	if (st > 1) /* 1 is "no path found" */
+		return err_("%s -S %s exited %d", s->query, path, st), -1;
 	/* lines "pkg[, pkg...]: /path"; "diversion by ..." lines are not ownership */
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
 		char *colon = strstr(l, ": ");
@@ -282,16 +288,16 @@ static void print_file_state(const struct setup *s, const char *t)
 {
 	char pkg[256], owner[256], link[PATH_MAX];
 	if (diverted_by(s, t, pkg, sizeof(pkg)) == 0)
-		printf("  diversion: %s%s\n", pkg[0] ? "by " : "none", pkg);
+		printf("    diversion: %s%s\n", pkg[0] ? "by " : "none", pkg);
 	if (owned_by(s, t, owner, sizeof(owner)) == 0)
-		printf("  package:   %s\n", owner[0] ? owner : "none (no package owns it)");
+		printf("    package:   %s\n", owner[0] ? owner : "none (no package owns it)");
 	ssize_t n = readlink(t, link, sizeof(link) - 1);
 	if (n >= 0)
-		link[n] = 0, printf("  file:      symlink to %s\n", link);
+		link[n] = 0, printf("    file:      symlink to %s\n", link);
 	char d[PATH_MAX + 16];
 	sfmt(d, sizeof(d), "%s%s", t, DIVERT_SUFFIX);
 	if (access(d, F_OK) == 0)
-		printf("  diverted:  %s (the package's shim) exists\n", d);
+		printf("    diverted:  %s (the package's shim) exists\n", d);
 }
 
 static int cmd_status(struct setup *s)
@@ -311,7 +317,7 @@ static int cmd_status(struct setup *s)
 		for (int j = 0; j < nseen; j++)
 			dup |= !strcmp(seen[j], t);
 		if (!dup && have_dpkg) {
-			printf("  %s:\n", t);
+			printf("  the file %s:\n", t);
 			print_file_state(s, t);
 		}
 		if (!dup && nseen < MAX_CTRD)
@@ -340,7 +346,7 @@ static int step_divert(const struct setup *s, const char *add_or_remove)
 	       s->divert, PKG, d, add_or_remove, s->target);
 	if (s->dry_run)
 		return 0;
-	int st = run(argv, NULL, 0);
+	int st = run(argv, NULL, 0, 0);
 	if (st != 0)
 		return st < 0 ? 1
 			      : err_("dpkg-divert %s %s exited %d", add_or_remove, s->target, st);
@@ -432,7 +438,7 @@ static int enable_steps(const struct setup *s, const struct tstate *ts)
 	if (!ts->divpkg[0] && step_divert(s, "--add"))
 		return 1;
 	if (!ts->d_exists) {
-		printf("%slink %s -> %s (the package's shim keeps a name)\n",
+		printf("%shard-link %s to %s (the package's shim keeps a name)\n",
 		       s->dry_run ? "would " : "", s->target, ts->d);
 		if (!s->dry_run && link(s->target, ts->d) < 0) {
 			int e = errno;
@@ -557,7 +563,7 @@ static int list_ours(const struct setup *s, char out[][PATH_MAX], int max)
 {
 	char buf[16384];
 	char *const argv[] = {(char *)s->divert, "--list", "*/" SHIM_NAME, NULL};
-	int st = run(argv, buf, sizeof(buf));
+	int st = run(argv, buf, sizeof(buf), 0);
 	if (st != 0)
 		return st < 0 ? -1 : (err_("%s --list exited %d", s->divert, st), -1);
 	int n = 0;
@@ -617,7 +623,7 @@ static int resolve_shim(struct setup *s, const char *opt)
 			return err_("--shim %s: not an executable file", opt);
 		char out[256];
 		char *const argv[] = {real, "--version", NULL};
-		int r = run(argv, out, sizeof(out));
+		int r = run(argv, out, sizeof(out), 1);
 		if (r != 0 || strncmp(out, "ctrbox ", 7))
 			return err_("--shim %s: %s does not answer --version as ctrbox does", opt,
 				    real);

@@ -212,8 +212,8 @@ teardown_file() {
 	assert_line "  PATH:      $NODE_PATH"
 	assert_line "  containerd-shim-runc-v2 -> $T"
 	assert_line "    because: the first in PATH (entry /usr/bin)"
-	assert_line "  diversion: none"
-	assert_line "  package:   containerd"
+	assert_line "    diversion: none"
+	assert_line "    package:   containerd"
 }
 
 @test "ctrbox-setup status names the suite's containerd, its cwd and PATH; enable refuses it" {
@@ -251,7 +251,7 @@ teardown_file() {
 	assert_line "  cwd:       /"
 	assert_line "  PATH:      $NODE_PATH"
 	assert_line "  containerd-shim-runc-v2 -> $T"
-	assert_line "  package:   containerd"
+	assert_line "    package:   containerd"
 
 	nctr node run --null-io -d "$TEST_IMAGE" before sleep 1000
 	[[ $(node_shim_exe node before) == "$GO_INO" ]] || fail "before: not on the Go shim"
@@ -272,7 +272,7 @@ teardown_file() {
 	assert_line --partial "already enabled"
 	run nsetup node status
 	assert_line "    that is: ctrbox ($(realpath "$CTRBOX"))"
-	assert_line "  diversion: by ctrbox"
+	assert_line "    diversion: by ctrbox"
 
 	nctr node run --null-io -d "$TEST_IMAGE" after sleep 1000
 	[[ $(node_shim_exe node after) == "$ctrbox_ino" ]] || fail "after: not on ctrbox"
@@ -326,7 +326,7 @@ exit 1'
 	fsha=$(sha256sum <"$s/bin/containerd-shim-runc-v2")
 	run nsetup scratch status
 	assert_line "  containerd-shim-runc-v2 -> $s/bin/containerd-shim-runc-v2"
-	assert_line "  package:   none (no package owns it)"
+	assert_line "    package:   none (no package owns it)"
 	run nsetup scratch enable
 	assert_failure 1
 	assert_output --partial "$s/bin/containerd-shim-runc-v2 belongs to no package"
