@@ -203,8 +203,20 @@ static int load_ctrds(struct setup *s)
 	s->c = calloc((size_t)s->nc, sizeof(*s->c));
 	if (!s->c)
 		return err_("out of memory");
-	for (int i = 0; i < s->nc; i++)
-		ctrd_read(&s->c[i], n ? pids[i] : 0);
+	int k = 0;
+	for (int i = 0; i < s->nc; i++) {
+		char p[64];
+		ctrd_read(&s->c[k], n ? pids[i] : 0);
+		sfmt(p, sizeof(p), "/proc/%d", n ? (int)pids[i] : 1);
+		if (n && s->c[k].err[0] && access(p, F_OK) < 0) { /* it exited meanwhile */
+			ctrd_free(&s->c[k]);
+			continue;
+		}
+		k++;
+	}
+	if (n && !k) /* all of them exited: the node has none now */
+		ctrd_read(&s->c[k++], 0);
+	s->nc = k;
 	return 0;
 }
 
