@@ -59,7 +59,8 @@ static int err_(const char *fmt, ...)
 
 /* Runs argv[0] (an absolute path) with a fixed environment; stdout into out (NUL-terminated,
  * truncated to outsz), or passed on as stderr is when out is NULL. Returns the exit status, or
- * -1 (message printed). quiet: stderr to /dev/null (dpkg-query's "no path found"). */
+ * -1 (message printed). quiet: stderr into out too (dpkg-query's "no path found" is not shown;
+ * the caller shows it on a failure). */
 static int run(char *const argv[], char *out, size_t outsz, int quiet)
 {
 	static char *const envp[] = {"PATH=" TOOL_PATH, "LC_ALL=C", NULL};
@@ -79,8 +80,8 @@ static int run(char *const argv[], char *out, size_t outsz, int quiet)
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul >= 0)
 			dup2(nul, 0);
-		if (nul >= 0 && quiet)
-			dup2(nul, 2);
+		if (quiet && out)
+			dup2(pfd[1], 2);
 		execve(argv[0], argv, envp);
 		fprintf(stderr, "ctrbox-setup: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -142,7 +143,7 @@ static int owned_by(const struct setup *s, const char *path, char *pkg, size_t p
 	if (st < 0)
 		return -1;
 	if (st > 1) /* 1 is "no path found" */
-		return err_("%s -S %s exited %d", s->query, path, st), -1;
+		return err_("%s -S %s exited %d: %s", s->query, path, st, out), -1;
 	/* lines "pkg[, pkg...]: /path"; "diversion by ..." lines are not ownership */
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
 		char *colon = strstr(l, ": ");
@@ -636,7 +637,7 @@ static int resolve_shim(struct setup *s, const char *opt)
 		char out[256];
 		char *const argv[] = {real, "--version", NULL};
 		int r = run(argv, out, sizeof(out), 1);
-		if (r != 0 || strncmp(out, "ctrbox ", 7))
+		if (r != 0 || strncmp(out, "ctrbox ", 7)) /* stderr is in out too */
 			return err_("--shim %s: %s does not answer --version as ctrbox does", opt,
 				    real);
 		sfmt(s->shim, sizeof(s->shim), "%s", opt);

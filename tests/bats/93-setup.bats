@@ -73,10 +73,14 @@ assert_node_unchanged() {
 	[[ -z $(dpkg-divert --listpackage "$T") ]] || fail "$T diverted: $(dpkg-divert --list "$T")"
 }
 
-# node_start NAME PATH CWD: a containerd (the suite's version) with that PATH and cwd, alone in
-# a new PID namespace (its /proc mounted in a new mount namespace); state under $NODE_DIR/NAME.
+# node_start NAME PATH CWD [IN]: a containerd (the suite's version) with that PATH and cwd, alone
+# in a new PID namespace (its /proc mounted in a new mount namespace), or with IN, a second one in
+# node IN's namespaces; state under $NODE_DIR/NAME.
 node_start() {
-	local name=$1 path=$2 cwd=$3 dir=$NODE_DIR/$1 bin upid
+	local name=$1 path=$2 cwd=$3 in=${4:-} dir=$NODE_DIR/$1 bin upid inpid=
+	if [[ -n $in ]]; then
+		inpid=$(node_pid "$in") || { echo "node_start: node $in not running" >&2; return 1; }
+	fi
 	bin=$(command -v containerd)
 	mkdir -p "$dir/tmp"
 	cat >"$dir/config.toml" <<EOF
@@ -101,6 +105,10 @@ EOF
 			fd=${fd##*/}
 			((fd > 2)) && eval "exec $fd>&-"
 		done
+		if [[ -n $inpid ]]; then
+			exec setsid nsenter -t "$inpid" --pid --mount --wd="$cwd" -- env -i PATH="$path" \
+				TMPDIR="$dir/tmp" "$bin" --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1
+		fi
 		exec setsid unshare --pid --fork --mount-proc --wd="$cwd" env -i PATH="$path" \
 			TMPDIR="$dir/tmp" "$bin" --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1
 	) &
@@ -111,7 +119,7 @@ EOF
 	node_pid "$name" >/dev/null || { echo "node_start: no containerd under unshare $upid" >&2; return 1; }
 }
 
-# node_pid NAME: the host pid of that node's containerd (the child of our unshare).
+# node_pid NAME: the host pid of that node's containerd (the child of our unshare or nsenter).
 node_pid() {
 	local upid pid
 	upid=$(cat "$NODE_DIR/$1/unshare.pid" 2>/dev/null) || return 1
@@ -181,6 +189,7 @@ teardown_file() {
 	local rc=0
 	restore_node || rc=1
 	node_stop node
+	node_stop scratch2
 	node_stop scratch
 	[[ -n ${NODE_DIR:-} && $NODE_DIR == /tmp/ctrbox-setup.* ]] && rm -rf --one-file-system "$NODE_DIR"
 	[[ -z ${SETUP_LOCK:-} ]] || exec {SETUP_LOCK}>&-
@@ -301,12 +310,30 @@ teardown_file() {
 	node_stop node
 }
 
-@test "ctrbox-setup refuses, exit 1, nothing changed: a cwd copy, a PATH file no package owns, a foreign diversion, a CRI runtime_path" {
+@test "ctrbox-setup refuses, exit 1, nothing changed: containerds on different files, a cwd copy, a PATH file no package owns, a foreign diversion, a CRI runtime_path, a --shim not ctrbox" {
 	local s=$NODE_DIR/scratch/files
 	mkdir -p "$s/bin" "$s/cwd"
 	node_start scratch "$s/bin:$NODE_PATH" "$s/cwd"
 	local fake='#!/bin/sh
 exit 1'
+	# a second containerd in that namespace, with a PATH that finds another file first
+	mkdir -p "$s/bin2"
+	printf '%s\n' "$fake" >"$s/bin2/containerd-shim-runc-v2"
+	chmod 0755 "$s/bin2/containerd-shim-runc-v2"
+	node_start scratch2 "$s/bin2:$NODE_PATH" / scratch
+	run nsetup scratch status
+	assert_success
+	assert_line "  containerd-shim-runc-v2 -> $T"
+	assert_line "  containerd-shim-runc-v2 -> $s/bin2/containerd-shim-runc-v2"
+	assert_line "the containerds resolve containerd-shim-runc-v2 to 2 different files: enable refuses"
+	run nsetup scratch enable
+	assert_failure 1
+	assert_output --partial "containerds resolve containerd-shim-runc-v2 to different files: $T and $s/bin2/containerd-shim-runc-v2"
+	assert_node_unchanged
+	node_stop scratch2
+	run nsetup scratch status
+	refute_line --partial "different files"
+
 	# a copy in containerd's cwd wins over PATH
 	printf '%s\n' "$fake" >"$s/cwd/containerd-shim-runc-v2"
 	run nsetup scratch status
@@ -368,6 +395,21 @@ EOF
 	run nsetup scratch enable --dry-run
 	assert_success
 	assert_line --partial "would run: /usr/bin/dpkg-divert"
+	assert_line --partial "-> $(realpath "$CTRBOX"), renamed over $T"
+	# --shim: an absolute path of a binary that answers --version as ctrbox does
+	ln -s "$(realpath "$CTRBOX")" "$s/other-ctrbox"
+	run nsetup scratch enable --dry-run --shim "$s/other-ctrbox"
+	assert_success
+	assert_line --partial "-> $s/other-ctrbox, renamed over $T"
+	run nsetup scratch enable --shim /bin/true
+	assert_failure 1
+	assert_output --partial "--shim /bin/true: /usr/bin/true does not answer --version as ctrbox does"
+	run nsetup scratch enable --shim build/ctrbox
+	assert_failure 1
+	assert_output --partial "give an absolute path"
+	run nsetup scratch enable --shim "$s/none"
+	assert_failure 1
+	assert_output --partial "No such file or directory"
 	assert_node_unchanged
 	node_stop scratch
 }
