@@ -550,9 +550,8 @@ static int disable_one(const struct setup *s)
 		return err_(
 		    "%s is a file, not ctrbox's link, and %s exists: cannot tell which to keep", t,
 		    ts.d);
-	if (ts.is_link && !ts.link_is_shim &&
-	    strcmp(strrchr(ts.link, '/') ? strrchr(ts.link, '/') + 1 : ts.link, "ctrbox"))
-		return err_("%s is a link to %s, not ctrbox's: not touching it", t, ts.link);
+	/* Any symlink at t under ctrbox's diversion is enable's (it refuses to divert a link): it
+	 * is replaced even if it points at another ctrbox build, or at one that is gone. */
 	if (!ts.d_exists && (!ts.exists || ts.is_link))
 		return err_("%s is missing: no shim to put back at %s", ts.d, t);
 	if (ts.d_exists && ts.same_inode) {

@@ -413,3 +413,30 @@ EOF
 	assert_node_unchanged
 	node_stop scratch
 }
+
+@test "ctrbox-setup: an enable that stopped half way is completed by enable, undone by disable" {
+	# no containerd in a PID namespace of its own: the node's containerd.service defaults ($T)
+	local -a alone=(unshare --pid --fork --mount-proc "$SETUP_BIN")
+	# the state after enable's first two steps (diverted, the Go shim hard-linked to .distrib)
+	dpkg-divert --package ctrbox --no-rename --divert "$T.distrib" --add "$T" >/dev/null
+	ln "$T" "$T.distrib"
+	run "${alone[@]}" disable
+	assert_success
+	assert_line "unlink $T.distrib (the same file as $T)"
+	assert_node_unchanged
+	[[ $(stat -c %d:%i "$T") == "$GO_INO" ]] || fail "$T is not the Go shim's inode"
+
+	dpkg-divert --package ctrbox --no-rename --divert "$T.distrib" --add "$T" >/dev/null
+	ln "$T" "$T.distrib"
+	run "${alone[@]}" enable
+	assert_success
+	refute_line --partial "dpkg-divert" # already diverted
+	refute_line --partial "hard-link"   # already linked
+	assert_line --partial "renamed over $T"
+	[[ -L $T && $(readlink "$T") == "$(realpath "$CTRBOX")" ]] || fail "$T: $(ls -l "$T")"
+	[[ $(stat -c %d:%i "$T.distrib") == "$GO_INO" ]] || fail "$T.distrib is not the Go shim"
+	run "${alone[@]}" disable
+	assert_success
+	assert_node_unchanged
+	[[ $(stat -c %d:%i "$T") == "$GO_INO" ]] || fail "$T is not the Go shim's inode"
+}
