@@ -440,3 +440,25 @@ EOF
 	assert_node_unchanged
 	[[ $(stat -c %d:%i "$T") == "$GO_INO" ]] || fail "$T is not the Go shim's inode"
 }
+
+@test "ctrbox-setup refuses a node without dpkg (exit 1, nothing changed); status says so" {
+	local f
+	for f in dpkg-divert dpkg-query; do
+		[[ ! -e /usr/sbin/$f ]] || skip "/usr/sbin/$f exists: hiding /usr/bin/$f would not hide dpkg"
+	done
+	# dpkg's tools hidden (/dev/null bound over them, no x bit) in a mount namespace of its own,
+	# with no containerd in its PID namespace
+	local hide='mount --bind /dev/null /usr/bin/dpkg-divert && mount --bind /dev/null /usr/bin/dpkg-query && exec "$@"'
+	run unshare --mount --propagation private --pid --fork --mount-proc sh -c "$hide" sh "$SETUP_BIN" enable
+	assert_failure 1
+	assert_output --partial "no dpkg here (dpkg-divert and dpkg-query not found in /usr/sbin:/usr/bin:/sbin:/bin)"
+	run unshare --mount --propagation private --pid --fork --mount-proc sh -c "$hide" sh "$SETUP_BIN" disable
+	assert_failure 1
+	assert_output --partial "no dpkg here"
+	run unshare --mount --propagation private --pid --fork --mount-proc sh -c "$hide" sh "$SETUP_BIN" status
+	assert_success
+	assert_line "  containerd-shim-runc-v2 -> $T"
+	assert_line --partial "dpkg-divert or dpkg-query not found"
+	assert_node_unchanged
+	[[ -x /usr/bin/dpkg-divert && ! -c /usr/bin/dpkg-divert ]] || fail "dpkg-divert hidden outside the namespace"
+}
