@@ -371,7 +371,7 @@ static int agree_on_target(struct setup *s)
 {
 	for (int i = 0; i < s->nc; i++) {
 		struct ctrd *c = &s->c[i];
-		char t[PATH_MAX], who[64], ver[PATH_MAX + 64];
+		char t[PATH_MAX], who[64];
 		if (c->pid)
 			sfmt(who, sizeof(who), "containerd pid %d", (int)c->pid);
 		else
@@ -409,7 +409,6 @@ static int agree_on_target(struct setup *s)
 				    "switch it",
 				    who, rt->name, rt->file, p, t, t);
 		}
-		(void)ver;
 	}
 	return 0;
 }
@@ -530,7 +529,8 @@ static int cmd_enable(struct setup *s)
 	return 0;
 }
 
-/* ctrbox's diversion of target, if any: 1 yes, 0 no, -1 error. */
+/* Undoes enable for s->target (the path of a diversion by ctrbox): 0 done or nothing to do, 1
+ * refused or failed. */
 static int disable_one(const struct setup *s)
 {
 	struct tstate ts;

@@ -46,11 +46,10 @@ setup_file() {
 # (loudly) only if it cannot.
 restore_node() {
 	[[ -n ${GO_SHA:-} ]] || return 0
-	local f
-	for f in "$NODE_DIR"/scratch/bin/containerd-shim-runc-v2; do
-		[[ $(dpkg-divert --listpackage "$f" 2>/dev/null) == somethingelse ]] &&
-			dpkg-divert --package somethingelse --no-rename --remove "$f" >/dev/null
-	done
+	local f=$NODE_DIR/scratch/files/bin/containerd-shim-runc-v2 # the refusal test's foreign diversion
+	if [[ $(dpkg-divert --listpackage "$f" 2>/dev/null) == somethingelse ]]; then
+		dpkg-divert --package somethingelse --no-rename --remove "$f" >/dev/null
+	fi
 	[[ $(dpkg-divert --listpackage "$T") == ctrbox ]] || [[ -L $T ]] || return 0
 	"$SETUP_BIN" disable >/dev/null 2>&1 || true
 	if [[ $(dpkg-divert --listpackage "$T") == ctrbox || -L $T ]]; then # by hand, then
