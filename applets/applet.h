@@ -24,5 +24,6 @@ int shim_proto_connect_main(int argc, char **argv);
 int journal_main(int argc, char **argv);
 int snapshotter_main(int argc, char **argv);
 int ctr_main(int argc, char **argv);
+int setup_main(int argc, char **argv);
 
 #endif
