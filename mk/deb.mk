@@ -47,7 +47,7 @@ endef
 # ctrbox: the binary stripped (Debian ships no debug info in the package itself), its links,
 # man pages 1 and 8, the completion, the units and the containerd drop-in, maintainer scripts.
 $(DEB_BIN): $(BUILD)/ctrbox $(filter-out %.3,$(MAN_PAGES)) packaging/bash-completion/ctrbox-ctr \
-		packaging/debian/ctrbox.control packaging/debian/copyright $(DEB_SCRIPTS) $(DEB_UNITS) \
+		packaging/debian/ctrbox.control packaging/debian/copyright $(DEB_SCRIPTS) $(DEB_UNITS) FORCE \
 		$(DEB_DROPIN) mk/deb.mk
 	@set -e; umask 022; r=$(DEB_DIR)/ctrbox; rm -rf $$r; \
 	install -d $$r/usr/bin $$r/usr/sbin $$r/usr/libexec/ctrbox; \
@@ -72,7 +72,7 @@ $(DEB_BIN): $(BUILD)/ctrbox $(filter-out %.3,$(MAN_PAGES)) packaging/bash-comple
 
 # libctrbox-dev: what make install-dev puts under /usr, the archive in the multiarch libdir.
 $(DEB_DEV): $(BUILD)/libctrbox.a $(filter %.3,$(MAN_PAGES)) packaging/debian/libctrbox-dev.control \
-		packaging/debian/copyright ctrbox.pc.in $(PUB_HDRS) mk/deb.mk
+		packaging/debian/copyright ctrbox.pc.in $(PUB_HDRS) mk/deb.mk FORCE
 	rm -rf $(DEB_DIR)/libctrbox-dev
 	umask 022; $(MAKE) --no-print-directory install-dev DESTDIR=$(abspath $(DEB_DIR)/libctrbox-dev) \
 		PREFIX=/usr LIBDIR=/usr/lib/$(DEB_MULTIARCH) INCDIR=/usr/include MANDIR=/usr/share/man
