@@ -22,14 +22,15 @@ DEB_SCRIPTS   := $(wildcard packaging/debian/ctrbox.*)
 deb: $(DEB_BIN) $(DEB_DEV)
 
 # The common end of both packages: /usr/share/doc/PKG (copyright, changelog.Debian.gz), man
-# pages gzipped (-9n: no name or time in the header), md5sums, control, then dpkg-deb.
+# pages gzipped (-9n: no name or time in the header), md5sums, control, then dpkg-deb, every
+# time stamp the last commit's (DOC_EPOCH, mk/man.mk): the same tree gives the same packages.
 # $(call deb-finish,PKG,ROOT,OUT)
 define deb-finish
 	install -d -m 0755 $(2)/usr/share/doc/$(1) $(2)/DEBIAN
 	install -m 0644 packaging/debian/copyright $(2)/usr/share/doc/$(1)/copyright
 	{ echo "$(1) ($(DEB_VERSION)) unstable; urgency=medium"; echo; \
 	  echo "  * Built from the ctrbox tree$$(git rev-parse --short HEAD 2>/dev/null | sed 's/^/ at commit /')."; \
-	  echo; echo " -- $(DEB_MAINTAINER)  $$(date -u -R -d @$(SOURCE_DATE_EPOCH))"; } \
+	  echo; echo " -- $(DEB_MAINTAINER)  $$(date -u -R -d @$(DOC_EPOCH))"; } \
 		| gzip -9n > $(2)/usr/share/doc/$(1)/changelog.Debian.gz
 	chmod 0644 $(2)/usr/share/doc/$(1)/changelog.Debian.gz
 	if [ -d $(2)/usr/share/man ]; then find $(2)/usr/share/man -type f ! -name '*.gz' -exec gzip -9n {} +; fi
@@ -41,7 +42,8 @@ define deb-finish
 		packaging/debian/$(1).control > $(2)/DEBIAN/control
 	chmod 0644 $(2)/DEBIAN/control
 	find $(2) -type d -exec chmod 0755 {} +
-	dpkg-deb --root-owner-group -Zxz --build $(2) $(3)
+	find $(2) -exec touch -h -d @$(DOC_EPOCH) {} +
+	SOURCE_DATE_EPOCH=$(DOC_EPOCH) dpkg-deb --root-owner-group -Zxz --build $(2) $(3)
 endef
 
 # ctrbox: the binary stripped (Debian ships no debug info in the package itself), its links,

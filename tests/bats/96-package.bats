@@ -204,6 +204,14 @@ cctr() { "$SHIMDIR/ctrbox-ctr" "$@"; }
 	assert_output --partial " T ctrbox_shim_run"
 }
 
+@test "make deb again: byte for byte the same packages (time stamps are the last commit's)" {
+	cp "$DEB_BIN" "$DEB_DEV" "$DEB_OUT/"
+	run make -C "$REPO" --no-print-directory deb
+	assert_success
+	cmp "$DEB_BIN" "$DEB_OUT/${DEB_BIN##*/}"
+	cmp "$DEB_DEV" "$DEB_OUT/${DEB_DEV##*/}"
+}
+
 @test "make deb-lint: lintian reports nothing outside packaging/lintian-accepted, each with a reason" {
 	# every accepted tag has its why on the same line
 	run awk '!/^#/ && NF == 1' "$REPO/packaging/lintian-accepted"
