@@ -8,6 +8,8 @@ BUILD   ?= build
 VERSION := $(shell sed -n 's/^\#define CTRBOX_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/ctrbox/version.h | paste -sd.)
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # CFLAGS is yours (optimisation, sanitizers); the project's own flags are always added. The
 # default is for size too (issue 17): every function and datum in its own section, so the link
@@ -33,9 +35,13 @@ NGHTTP2_LIB := $(BUILD)/nghttp2/libnghttp2.a
 
 # Debian packages the build and the tests need (make deps installs them, idempotently).
 DEPS_BUILD := build-essential clang-format clang libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
-              tcl pkg-config file
+              tcl pkg-config file scdoc lintian man-db
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
               util-linux valgrind
+
+# Man pages: scdoc sources doc/man/NAME.SECTION.scd, built to build/man/NAME.SECTION (mk/man.mk).
+MAN_SRC   := $(sort $(wildcard doc/man/*.scd))
+MAN_PAGES := $(patsubst doc/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
 
 PROTOS   := $(shell find proto -name '*.proto' | sort)
 PROTO_C  := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -65,7 +71,8 @@ $(error CTRBOX_CONTAINERD=$(CTRBOX_CONTAINERD): 1.6 or 2.1)
 endif
 
 .SECONDARY:
-.PHONY: FORCE all deps test unit e2e e2e-all $(addprefix e2e-,$(E2E_VERSIONS)) install clean fmt fmt-check \
+.PHONY: FORCE all deps test unit e2e e2e-all $(addprefix e2e-,$(E2E_VERSIONS)) install install-bin install-dev \
+	clean fmt fmt-check \
 	demo api-check size
 
 all: $(BUILD)/ctrbox
@@ -181,12 +188,22 @@ bench: bench-all # one table: shim, snapshotter, journal, client (mk/bench.mk)
 size: $(BUILD)/ctrbox
 	bench/size.sh $(BUILD)/ctrbox.map
 
-# The binary with its applet links, and libctrbox for shim authors: the archive, the public
-# headers, the protobuf-c headers of containerd's types (under ctrbox/proto/) and ctrbox.pc.
-install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ctrbox
+# The binary with its applet links, its man pages and ctrbox-ctr's bash completion (install-bin),
+# and libctrbox for shim authors (install-dev): the archive, the public headers, the protobuf-c
+# headers of containerd's types (under ctrbox/proto/), ctrbox.pc and libctrbox(3). Man pages:
+# mk/man.mk.
+install: install-bin install-dev
+
+install-bin: $(BUILD)/ctrbox $(filter-out %.3,$(MAN_PAGES))
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/ctrbox $(DESTDIR)$(PREFIX)/bin/ctrbox
 	./symlinks.sh $(DESTDIR)$(PREFIX)/bin
+	for m in $(filter-out %.3,$(MAN_PAGES)); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; done
+	install -m 0644 packaging/bash-completion/ctrbox-ctr $(DESTDIR)$(BASHCOMPDIR)/ctrbox-ctr
+
+install-dev: $(BUILD)/libctrbox.a $(filter %.3,$(MAN_PAGES))
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ctrbox
 	install -m 0644 $(BUILD)/libctrbox.a $(DESTDIR)$(LIBDIR)/libctrbox.a
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
 		-e 's|@INCDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCDIR))|; s|@VERSION@|$(VERSION)|' \
@@ -195,6 +212,8 @@ install: $(BUILD)/ctrbox $(BUILD)/libctrbox.a
 	install -m 0644 $(PUB_HDRS) $(DESTDIR)$(INCDIR)/ctrbox/
 	cd $(BUILD)/gen && for h in $$(find . -name '*.pb-c.h' | sort); do \
 		install -D -m 0644 $$h $(DESTDIR)$(INCDIR)/ctrbox/proto/$${h#./} || exit 1; done
+	for m in $(filter %.3,$(MAN_PAGES)); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man3/$${m##*/} || exit 1; done
 
 # The public headers on their own, as a user's compiler sees them: C99 -pedantic and C++; and
 # a comment on every function they declare (tests/rig/api-doc.awk).

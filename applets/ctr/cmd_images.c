@@ -2041,6 +2041,8 @@ out:
 
 /* ---- dispatch ---- */
 
+static int ctr_cmd_images_sub(struct ctr *c, int argc, char **argv);
+
 static const char images_help[] =
     "NAME:\n"
     "   ctr images - manage images\n"
@@ -2068,7 +2070,23 @@ static const char images_help[] =
 
 int ctr_cmd_images(struct ctr *c, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	static const char *const subs[] = {"check", "import", "list,ls", "delete,del,remove,rm",
+					   "tag",   "label",  "help,h"};
+	if (ctr_completing()) {
+		ctr_complete_group();
+		for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]) - 1; i++)
+			if (ctr_name_in(subs[i], argv[1], strlen(argv[1])))
+				return ctr_cmd_images_sub(c, argc, argv);
+		ctr_complete_subs(subs, sizeof(subs) / sizeof(subs[0]));
+		return 0;
+	}
+	return ctr_cmd_images_sub(c, argc, argv);
+}
+
+static int ctr_cmd_images_sub(struct ctr *c, int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "h") ||
+	    !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(images_help, stdout);
 		return 0;
 	}

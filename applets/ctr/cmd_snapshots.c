@@ -775,12 +775,31 @@ int ctr_cmd_snapshots(struct ctr *c, int argc, char **argv)
 					     {"h,help", CF_BOOL, NULL}};
 	struct ctr_args a;
 	int rc = 1;
-	if (ctr_parse(argc, argv, fl, 2, 0, &a))
+	static const char *const subs[] = {
+	    "commit", "info", "list,ls", "mounts,m,mount", "prepare", "delete,del,remove,rm",
+	    "label",  "tree", "unpack",	 "usage",	   "view",    "help,h"};
+	if (ctr_parse_group(argc, argv, fl, 2, &a))
 		goto out;
+	if (ctr_completing()) {
+		size_t i = 0, n = sizeof(subs) / sizeof(subs[0]);
+		while (a.argc && i < n - 1 && !ctr_name_in(subs[i], a.argv[0], strlen(a.argv[0])))
+			i++;
+		if (!a.argc || i == n - 1) {
+			ctr_complete_subs(subs, n);
+			rc = 0;
+			goto out;
+		}
+		if (!strcmp(a.argv[0], "tree")) { /* the one without flags of its own */
+			ctr_complete_flags(NULL, 0);
+			rc = 0;
+			goto out;
+		}
+	}
 	const char *sn = ctr_str(&a, "snapshotter");
 	if (!sn || !*sn)
 		sn = getenv("CONTAINERD_SNAPSHOTTER");
-	if (a.argc == 0 || ctr_bool(&a, "help")) {
+	if (a.argc == 0 || ctr_bool(&a, "help") || !strcmp(a.argv[0], "help") ||
+	    !strcmp(a.argv[0], "h")) {
 		fputs(snap_help, stdout);
 		rc = 0;
 		goto out;

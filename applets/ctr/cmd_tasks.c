@@ -722,8 +722,11 @@ int ctr_cmd_tasks(struct ctr *c, int argc, char **argv)
 	     t_metrics},
 	};
 	/* `wait` is not in ctr's help (an extension); dispatched before the table */
-	if (argc > 1 && !strcmp(argv[1], "wait"))
+	if (argc > 1 && !strcmp(argv[1], "wait")) {
+		if (ctr_completing())
+			ctr_complete_group(); /* its flags are offered with the group's */
 		return t_wait(c, argc - 1, argv + 1);
+	}
 	return ctr_subcmd(c, "tasks", "manage tasks", subs, sizeof(subs) / sizeof(subs[0]), argc,
 			  argv);
 }

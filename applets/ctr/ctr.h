@@ -105,6 +105,31 @@ struct ctr_sub {
 int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct ctr_sub *subs,
 	       size_t nsubs, int argc, char **argv);
 
+/* ---- --generate-bash-completion (complete.c), ctr's hidden flag ---- */
+
+/* Whether argv ends with --generate-bash-completion: then it is dropped from argv, stderr goes
+ * to /dev/null and every level below prints the words to offer instead of running. */
+int ctr_complete_begin(int *argc, char **argv);
+/* Completion mode: ctr_parse is lenient and, for a command's own flags, prints the flags to
+ * offer and returns 1 (the command runs nothing); ctr_client connects to nothing. */
+int ctr_completing(void);
+/* Completing, and not inside ctr_parse_group. */
+int ctr_completing_flags(void);
+/* The flags of the command level the line reached (offered with a command's own). */
+void ctr_complete_level(const struct ctr_flag *flags, size_t nflags);
+/* The level is a group whose only flag is --help, -h. */
+void ctr_complete_group(void);
+/* Prints the flags of the command (and of its level) that the last word starts, if it starts
+ * with '-'. */
+void ctr_complete_flags(const struct ctr_flag *flags, size_t nflags);
+/* At a level with subcommands: their names (comma-separated aliases, each printed), or the
+ * level's flags when the last word starts with '-'. */
+void ctr_complete_subs(const char *const *names, size_t n);
+/* ctr_parse (without reorder) of a level with subcommands: never completes flags itself; when
+ * completing, the flags become the level's. */
+int ctr_parse_group(int argc, char **argv, const struct ctr_flag *flags, size_t nflags,
+		    struct ctr_args *out);
+
 /* ---- output ---- */
 
 /* Tables: gotabw_* of ctr/pbjson.h (Go's text/tabwriter; ctr's tables use minwidth 1,

@@ -54,12 +54,28 @@ int ctr_main(int argc, char **argv)
 	struct ctr_args g;
 	int rc;
 
-	if (applet_std_flags(argc, argv))
+	int completing = ctr_complete_begin(&argc, argv);
+	if (!completing && applet_std_flags(argc, argv))
 		return 0;
 	/* global flags come before the command word */
-	if (ctr_parse(argc, argv, gflags, sizeof(gflags) / sizeof(gflags[0]), 0, &g)) {
+	if (ctr_parse_group(argc, argv, gflags, sizeof(gflags) / sizeof(gflags[0]), &g)) {
 		ctr_args_free(&g);
-		return 1;
+		return completing ? 0 : 1;
+	}
+	if (completing) {
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			names[i] = commands[i].names;
+		const struct command *cmd = NULL;
+		for (size_t i = 0; g.argc && i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (ctr_name_in(commands[i].names, g.argv[0], strlen(g.argv[0])))
+				cmd = &commands[i];
+		if (cmd)
+			cmd->fn(&c, g.argc, g.argv);
+		else
+			ctr_complete_subs(names, sizeof(names) / sizeof(names[0]));
+		ctr_args_free(&g);
+		return 0;
 	}
 	if (ctr_bool(&g, "help") || g.argc == 0) {
 		usage(g.argc ? stdout : stderr);

@@ -32,6 +32,8 @@ struct ctrbox_grpc_client *ctr_client(struct ctr *c)
 {
 	if (c->cli)
 		return c->cli;
+	if (ctr_completing())
+		return NULL; /* completing a line talks to no containerd */
 	int rc = ctrbox_client_connect(c->address, &c->client);
 	if (rc) {
 		if (rc == -ENOMEM)
@@ -240,6 +242,8 @@ int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		ssize_t f = find_flag(flags, nflags, name, len);
+		if (f < 0 && ctr_completing())
+			continue; /* a line being typed: what is known still counts */
 		if (f < 0) {
 			fprintf(stderr, "Incorrect Usage: flag provided but not defined: -%.*s\n\n",
 				(int)len, name);
@@ -247,7 +251,7 @@ int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags
 		}
 		if (flags[f].kind == CF_BOOL) {
 			int b = 1;
-			if (eq && parse_bool(eq + 1, &b))
+			if (eq && parse_bool(eq + 1, &b) && !ctr_completing())
 				return ctr_fail("invalid boolean value \"%s\" for -%.*s", eq + 1,
 						(int)len, name);
 			a->val[f] = b ? "true" : NULL;
@@ -255,6 +259,8 @@ int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags
 		}
 		const char *v = eq ? eq + 1 : NULL;
 		if (!v) {
+			if (i + 1 >= argc && ctr_completing())
+				break;
 			if (i + 1 >= argc)
 				return ctr_fail("flag needs an argument: -%.*s", (int)len, name);
 			v = argv[++i];
@@ -268,6 +274,11 @@ int ctr_parse(int argc, char **argv, const struct ctr_flag *flags, size_t nflags
 			m[a->nmulti[f]++] = (char *)v;
 			a->multi[f] = m;
 		}
+	}
+	if (ctr_completing_flags()) {
+		/* a command's own flags: offer them, and run nothing */
+		ctr_complete_flags(flags, nflags);
+		return 1;
 	}
 	return 0;
 }
@@ -379,6 +390,20 @@ int ctr_subcmd(struct ctr *c, const char *group, const char *usage, const struct
 	       size_t nsubs, int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+	if (ctr_completing()) {
+		const char *names[nsubs + 1];
+		size_t n = 0;
+		ctr_complete_group();
+		for (size_t i = 0; i < nsubs; i++) {
+			if (name && ctr_name_in(subs[i].names, name, strlen(name)))
+				return subs[i].fn ? subs[i].fn(c, argc - 1, argv + 1) : 0;
+			if (subs[i].fn)
+				names[n++] = subs[i].names;
+		}
+		names[n++] = "help,h";
+		ctr_complete_subs(names, n);
+		return 0;
+	}
 	if (name && strcmp(name, "-h") && strcmp(name, "--help") && strcmp(name, "help") &&
 	    strcmp(name, "h")) {
 		for (size_t i = 0; i < nsubs; i++)
