@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,6 +444,85 @@ int cfg_scan(struct ctrd *c, const char *text, const char *file, char imports[][
 	return nimp;
 }
 
+/* Go's filepath.Match for '*' and '?' within one path element ('*' matches a leading dot too).
+ * Character classes and escapes are not handled: read_config lists such imports as unscanned. */
+static int elem_match(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			if (!*p)
+				return 1;
+			for (; *s; s++)
+				if (elem_match(p, s))
+					return 1;
+			return 0;
+		}
+		if (!*s || (*p != '?' && *p != *s))
+			return 0;
+	}
+	return !*s;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expands the pattern rest (elements after base) the way filepath.Glob does: a wildcard element
+ * matches the names of base's directory, in sorted order; a plain one must exist. Adds to
+ * out[n..max) and returns the new count. (Not glibc's glob(3): its tilde expansion links the
+ * NSS machinery, 150 kB, into the static binary.) */
+static int expand(const char *base, const char *rest, char out[][PATH_MAX], int n, int max)
+{
+	struct stat st;
+	while (*rest == '/')
+		rest++;
+	if (!*rest) {
+		if (n < max && lstat(base, &st) == 0)
+			sfmt(out[n++], PATH_MAX, "%s", base);
+		return n;
+	}
+	const char *sl = strchr(rest, '/'), *next = sl ? sl + 1 : "";
+	char elem[NAME_MAX + 1], path[PATH_MAX];
+	size_t len = sl ? (size_t)(sl - rest) : strlen(rest);
+	if (len > NAME_MAX)
+		return n;
+	memcpy(elem, rest, len);
+	elem[len] = 0;
+	if (!strpbrk(elem, "*?")) {
+		sfmt(path, sizeof(path), "%s/%s", strcmp(base, "/") ? base : "", elem);
+		return expand(path, next, out, n, max);
+	}
+	DIR *d = opendir(base);
+	if (!d)
+		return n;
+	char **names = NULL;
+	size_t nn = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !elem_match(elem, e->d_name))
+			continue;
+		char **t = realloc(names, (nn + 1) * sizeof(*names));
+		if (!t || !(t[nn] = strdup(e->d_name))) {
+			names = t ? t : names;
+			break;
+		}
+		names = t;
+		nn++;
+	}
+	closedir(d);
+	qsort(names, nn, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < nn; i++) {
+		sfmt(path, sizeof(path), "%s/%s", strcmp(base, "/") ? base : "", names[i]);
+		n = expand(path, next, out, n, max);
+		free(names[i]);
+	}
+	free(names);
+	return n;
+}
+
 /* Reads containerd's config and, one level deep, the files its imports name (globs expanded,
  * relative ones relative to the config's dir, as containerd resolves them). */
 static void read_config(struct ctrd *c)
@@ -471,26 +549,34 @@ static void read_config(struct ctrd *c)
 		join3(pat, sizeof(pat), NULL, imports[i][0] == '/' ? "" : dir, imports[i]);
 		if (imports[i][0] == '/')
 			sfmt(pat, sizeof(pat), "%s", imports[i]);
-		glob_t g;
-		if (glob(pat, 0, NULL, &g) != 0)
-			continue; /* no match: containerd ignores it too */
-		for (size_t j = 0; j < g.gl_pathc; j++) {
-			char *t = read_all(g.gl_pathv[j], NULL);
+		char(*files)[PATH_MAX] = calloc(SETUP_MAX_IMPORTS, PATH_MAX);
+		int nf = 0;
+		if (!files)
+			continue;
+		if (strpbrk(pat, "[\\")) { /* a class or an escape: not expanded here */
+			if (c->nunscanned < SETUP_MAX_IMPORTS)
+				sfmt(c->unscanned[c->nunscanned++], PATH_MAX, "%s", pat);
+		} else if (strpbrk(pat, "*?"))
+			nf = expand("/", pat, files, 0, SETUP_MAX_IMPORTS);
+		else
+			sfmt(files[nf++], PATH_MAX, "%s", pat);
+		for (int j = 0; j < nf; j++) {
+			char *t = read_all(files[j], NULL);
 			char sub[1][PATH_MAX];
 			if (!t) {
-				if (c->nunscanned < SETUP_MAX_IMPORTS)
+				if (errno != ENOENT && c->nunscanned < SETUP_MAX_IMPORTS)
 					sfmt(c->unscanned[c->nunscanned++], PATH_MAX, "%s",
-					     g.gl_pathv[j]);
+					     files[j]);
 				continue;
 			}
-			if (cfg_scan(c, t, g.gl_pathv[j], sub, 0) > 0 &&
+			if (cfg_scan(c, t, files[j], sub, 0) > 0 &&
 			    c->nunscanned <
 				SETUP_MAX_IMPORTS) /* imports of imports: not followed */
 				sfmt(c->unscanned[c->nunscanned++], PATH_MAX, "imports of %s",
-				     g.gl_pathv[j]);
+				     files[j]);
 			free(t);
 		}
-		globfree(&g);
+		free(files);
 	}
 }
 
