@@ -11,6 +11,14 @@ bats_require_minimum_version 1.5.0
 	assert_output --partial "statically linked"
 }
 
+@test "ctrbox stripped, with every applet, is at most 2,048 kB (issue 17's goal)" {
+	[[ -z ${CTRBOX_SANITIZER:-} ]] || skip "$CTRBOX_SANITIZER build: not the shipped binary"
+	local s="$BATS_TEST_TMPDIR/ctrbox.stripped"
+	strip -o "$s" "$CTRBOX"
+	local kb=$(($(stat -c %s "$s") / 1024))
+	((kb <= 2048)) || fail "stripped: $kb kB; see make size for what grew"
+}
+
 @test "ctrbox alone lists the applets; --list prints one name per line" {
 	run "$CTRBOX"
 	assert_success
