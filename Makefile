@@ -37,7 +37,7 @@ NGHTTP2_LIB := $(BUILD)/nghttp2/libnghttp2.a
 DEPS_BUILD := build-essential clang-format clang libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libjsmn-dev \
               tcl pkg-config file scdoc lintian man-db
 DEPS_TEST  := bats bats-assert bats-support containerd runc umoci busybox-static iproute2 procps criu jq tar systemd \
-              util-linux valgrind
+              util-linux valgrind libcap2-bin
 
 # Man pages: scdoc sources doc/man/NAME.SECTION.scd, built to build/man/NAME.SECTION (mk/man.mk).
 MAN_SRC   := $(sort $(wildcard doc/man/*.scd))

@@ -66,7 +66,9 @@ $(DEB_BIN): $(BUILD)/ctrbox $(filter-out %.3,$(MAN_PAGES)) packaging/bash-comple
 	install -D -m 0644 packaging/bash-completion/ctrbox-ctr \
 		$$r/usr/share/bash-completion/completions/ctrbox-ctr; \
 	for u in $(DEB_UNITS); do install -D -m 0644 $$u $$r/lib/systemd/system/$${u##*/}; done; \
-	for d in $(DEB_DROPIN); do install -D -m 0644 $$d $$r/usr/share/ctrbox/containerd/$${d##*/}; done; \
+	for d in $(DEB_DROPIN); do install -d $$r/usr/share/ctrbox/containerd; \
+		sed 's|"linux/amd64"|"linux/$(DEB_ARCH)"|' $$d > $$r/usr/share/ctrbox/containerd/$${d##*/}; \
+		chmod 0644 $$r/usr/share/ctrbox/containerd/$${d##*/}; done; \
 	install -d $$r/DEBIAN; \
 	for s in $(DEB_SCRIPTS); do case $$s in *.control) ;; \
 		*) install -m 0755 $$s $$r/DEBIAN/$${s##*.};; esac; done

@@ -30,7 +30,10 @@
 #define MAX_CTRD 64
 #define DIVERT_SUFFIX ".distrib"
 #define PKG "ctrbox"
-#define LOCK_FILE "/run/ctrbox-setup.lock"
+/* enable and disable hold an flock of dpkg's database directory (where the diversions are kept):
+ * two of them do not interleave, and no lock file is left on the node (dpkg's own locks are
+ * fcntl locks on files inside it, which an flock of the directory does not touch). */
+#define LOCK_DIR "/var/lib/dpkg"
 #define TOOL_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct setup {
@@ -713,9 +716,9 @@ int setup_main(int argc, char **argv)
 		return err_("%s needs root", cmd);
 	int lock = -1;
 	if (!s.dry_run) {
-		lock = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		lock = open(LOCK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (lock < 0 || flock(lock, LOCK_EX) < 0)
-			return err_("%s: %s", LOCK_FILE, strerror(errno));
+			return err_("cannot lock %s: %s", LOCK_DIR, strerror(errno));
 	}
 	int rc;
 	if (!strcmp(cmd, "enable")) {
