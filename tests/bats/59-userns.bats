@@ -184,21 +184,7 @@ bf_config() {
 version = 2
 root = "$BF_DIR/root"
 state = "$BF_DIR/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.nri.v1.nri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-  "io.containerd.cri.v1.images",
-  "io.containerd.cri.v1.runtime",
-  "io.containerd.podsandbox.controller.v1.podsandbox",
-]
+$(ctrd_disabled_plugins -io.containerd.snapshotter.v1.blockfile +io.containerd.nri.v1.nri)
 
 [grpc]
   address = "$BF_SOCK"

@@ -44,21 +44,8 @@ teardown() {
 	rm -rf "$U"
 }
 
-# bg NAME CMD...: CMD in the background with stdio to $U/NAME.log and bats' fds closed (bats
-# waits for them otherwise), its pid in $U/NAME.pid.
-bg() {
-	local name=$1
-	shift
-	(
-		for fd in /proc/"$BASHPID"/fd/*; do
-			fd=${fd##*/}
-			((fd > 2)) && eval "exec $fd>&-"
-		done
-		exec "$@" </dev/null >"$U/$name.log" 2>&1
-	) &
-	echo $! >"$U/$name.pid"
-	disown
-}
+# bg NAME CMD...: bg_run in U.
+bg() { bg_run "$U" "$@"; }
 
 # stop NAME: SIGTERM the process of $U/NAME.pid and wait until it is gone.
 stop() {
@@ -98,22 +85,7 @@ version = ${CONFIG_VERSION:-2}
 root = "$U/root"
 state = "$U/state"
 imports = ["$1"]
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.nri.v1.nri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.snapshotter.v1.blockfile",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-  "io.containerd.cri.v1.images",
-  "io.containerd.cri.v1.runtime",
-  "io.containerd.podsandbox.controller.v1.podsandbox",
-]
+$(ctrd_disabled_plugins +io.containerd.nri.v1.nri)
 
 [grpc]
   address = "$U/c.sock"

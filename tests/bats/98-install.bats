@@ -33,6 +33,7 @@ setup_file() {
 	[[ -x $NOTIFY ]] || skip "build/tools/notify-listen not built"
 	command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate (package systemd)"
 	command -v man >/dev/null || skip "no man (package man-db)"
+	node_setup # holds the node's lock from here: 93 and other runs of this file wait
 	local p
 	for p in ctrbox libctrbox-dev; do
 		! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed' ||
@@ -41,7 +42,6 @@ setup_file() {
 	for p in "${OWNED[@]}"; do
 		[[ ! -e $p && ! -L $p ]] || skip "$p exists: not this test's"
 	done
-	node_setup
 	export SETUP_BIN=/usr/sbin/ctrbox-setup INSTALLED=1
 	named_ctrbox >"$NODE_DIR/pre-install.list"
 	make -C "$REPO" --no-print-directory deb >"$NODE_DIR/make-deb.log" 2>&1 ||
@@ -85,21 +85,8 @@ teardown_file() {
 	return $rc
 }
 
-# bg NAME CMD...: CMD in the background, stdio to $NODE_DIR/NAME.log, bats' fds closed, its pid
-# in $NODE_DIR/NAME.pid.
-bg() {
-	local name=$1
-	shift
-	(
-		for fd in /proc/"$BASHPID"/fd/*; do
-			fd=${fd##*/}
-			((fd > 2)) && eval "exec $fd>&-"
-		done
-		exec "$@" </dev/null >"$NODE_DIR/$name.log" 2>&1
-	) &
-	echo $! >"$NODE_DIR/$name.pid"
-	disown
-}
+# bg NAME CMD...: bg_run in NODE_DIR.
+bg() { bg_run "$NODE_DIR" "$@"; }
 
 @test "install: dpkg -i of both packages changes nothing on the node; man, completion, pkg-config work" {
 	# shellcheck disable=SC2086

@@ -565,3 +565,43 @@ ex_setup() {
 	make -C "$EXDIR" CFLAGS="-O2 -Wall -Wextra -Werror -Wno-unused-parameter" >"$BATS_FILE_TMPDIR/examples.log" 2>&1 ||
 		{ cat "$BATS_FILE_TMPDIR/examples.log" >&2; return 1; }
 }
+
+# ctrd_disabled_plugins [-NAME | +NAME]...: the disabled_plugins line of the tests' containerd
+# configs: CRI (slow start, netns/CNI; 2.x splits it into cri.v1.*), "opt" (creates
+# /opt/containerd), tracing, and the snapshotters that only probe (names of either version: the
+# other ignores them); less each -NAME, plus each +NAME (e.g. +io.containerd.nri.v1.nri).
+ctrd_disabled_plugins() {
+	local -a l=(io.containerd.grpc.v1.cri io.containerd.internal.v1.opt
+		io.containerd.snapshotter.v1.aufs io.containerd.snapshotter.v1.btrfs
+		io.containerd.snapshotter.v1.devmapper io.containerd.snapshotter.v1.zfs
+		io.containerd.tracing.processor.v1.otlp io.containerd.internal.v1.tracing
+		io.containerd.cri.v1.images io.containerd.cri.v1.runtime
+		io.containerd.podsandbox.controller.v1.podsandbox io.containerd.snapshotter.v1.erofs
+		io.containerd.snapshotter.v1.blockfile)
+	local a i
+	for a in "$@"; do
+		case $a in
+		-*) for i in "${!l[@]}"; do [[ ${l[i]} != "${a#-}" ]] || unset 'l[i]'; done ;;
+		+*) l+=("${a#+}") ;;
+		esac
+	done
+	printf 'disabled_plugins = ['
+	printf '\n  "%s",' "${l[@]}"
+	printf '\n]\n'
+}
+
+# bg_run DIR NAME CMD...: CMD in the background with stdio to DIR/NAME.log and bats' fds closed
+# (bats waits for them otherwise), its pid in DIR/NAME.pid.
+bg_run() {
+	local dir=$1 name=$2
+	shift 2
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done
+		exec "$@" </dev/null >"$dir/$name.log" 2>&1
+	) &
+	echo $! >"$dir/$name.pid"
+	disown
+}

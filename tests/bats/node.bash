@@ -79,13 +79,7 @@ version = 2
 ${NODE_IMPORTS:+imports = [\"$NODE_IMPORTS\"]}
 root = "$dir/root"
 state = "$dir/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing",
-  "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime",
-  "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.snapshotter.v1.blockfile"]
+$(ctrd_disabled_plugins)
 
 [grpc]
   address = "$dir/c.sock"

@@ -71,29 +71,15 @@ setup_suite() {
 	echo "# setup_suite: $CTRBOX_TEST_DIR ready in ${t}ms" >&3 2>/dev/null || true
 }
 
-# containerd config: private root/state/sockets, debug level (so shims get -debug). Disabled:
-# CRI (slow start, netns/CNI; 2.x splits it into cri.v1.*), "opt" (creates /opt/containerd),
-# tracing, and the snapshotters that only probe (names of either version: the other ignores them). The v1 linux runtime must stay: the tasks service requires it.
+# containerd config: private root/state/sockets, debug level (so shims get -debug), the plugins
+# of ctrd_disabled_plugins (helpers.bash) off. The v1 linux runtime must stay: the tasks
+# service requires it.
 write_ctrd_config() {
 	cat <<EOF
 version = 2
 root = "$CTRD_ROOT"
 state = "$CTRD_STATE"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-  "io.containerd.cri.v1.images",
-  "io.containerd.cri.v1.runtime",
-  "io.containerd.podsandbox.controller.v1.podsandbox",
-  "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.snapshotter.v1.blockfile",
-]
+$(ctrd_disabled_plugins)
 
 [grpc]
   address = "$CTRD_SOCK"
