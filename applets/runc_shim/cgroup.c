@@ -204,6 +204,74 @@ int cgroup_paths_parse(const char *proc_cgroup, const char *mountinfo, const cha
 	return r;
 }
 
+/* 1 if the mountinfo line (len bytes, maybe without its newline) is a v1 cgroup mount. */
+static int is_cgroup_v1_line(const char *line, size_t len)
+{
+	static const char tag[] = " - cgroup ";
+
+	for (size_t i = 0; i + sizeof(tag) - 1 <= len; i++)
+		if (!memcmp(line + i, tag, sizeof(tag) - 1))
+			return 1;
+	return 0;
+}
+
+int cgroup_mountinfo_read(int fd, char **out)
+{
+	char buf[1024];
+	size_t have = 0, olen = 0;
+	int skipping = 0;
+	char *o = NULL;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		size_t len, start = 0;
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(o);
+			return -errno;
+		}
+		len = have + (size_t)n;
+		/* whole lines; at the end, a last line without its newline */
+		while (start < len) {
+			size_t l;
+			nl = memchr(buf + start, '\n', len - start);
+			if (!nl && n > 0)
+				break;
+			l = nl ? (size_t)(nl - (buf + start)) + 1 : len - start;
+			if (!skipping && is_cgroup_v1_line(buf + start, l)) {
+				char *t = realloc(o, olen + l + 2);
+				if (!t) {
+					free(o);
+					return -ENOMEM;
+				}
+				o = t;
+				memcpy(o + olen, buf + start, l);
+				olen += l;
+				if (o[olen - 1] != '\n')
+					o[olen++] = '\n';
+			}
+			skipping = 0;
+			start += l;
+		}
+		if (n == 0)
+			break;
+		have = len - start;
+		memmove(buf, buf + start, have);
+		if (have == sizeof(buf)) { /* a line longer than buf: not a cgroup mount, skip it */
+			skipping = 1;
+			have = 0;
+		}
+	}
+	if (!o && !(o = malloc(1)))
+		return -ENOMEM;
+	o[olen] = '\0';
+	*out = o;
+	return 0;
+}
+
 int cgroup_paths_for_pid(pid_t pid, const char *root, struct cgroup_paths *out)
 {
 	char path[64], *text, *mountinfo = NULL;
@@ -214,8 +282,11 @@ int cgroup_paths_for_pid(pid_t pid, const char *root, struct cgroup_paths *out)
 	r = ctrbox_read_file(path, FILE_MAX, &text, NULL);
 	if (r < 0)
 		return r;
-	if (ctrbox_read_file("/proc/self/mountinfo", FILE_MAX, &mountinfo, NULL) < 0)
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || cgroup_mountinfo_read(fd, &mountinfo) < 0)
 		mountinfo = NULL; /* no mount roots to strip */
+	if (fd >= 0)
+		close(fd);
 	r = cgroup_paths_parse(text, mountinfo, root, out);
 	free(mountinfo);
 	free(text);

@@ -37,6 +37,12 @@ int cgroup_paths_for_pid(pid_t pid, const char *root, struct cgroup_paths *out);
 int cgroup_paths_parse(const char *proc_cgroup, const char *mountinfo, const char *root,
 		       struct cgroup_paths *out);
 void cgroup_paths_free(struct cgroup_paths *p);
+/* The v1 cgroup mounts' lines of the mountinfo on fd (all cgroup_paths_parse needs), read
+ * through a 1 kB buffer: a node's mountinfo has a long line per container rootfs (overlay's
+ * lowerdir/upperdir), and reading it whole left its size in every shim's heap (brk is not
+ * trimmed below 128 kB). A line longer than the buffer is skipped: a cgroup mount's is far
+ * shorter. *out is malloc'd, "" when there are none; -errno on a read error. */
+int cgroup_mountinfo_read(int fd, char **out);
 
 /* The Go library's v1 Cgroup.Stat(IgnoreNotExist): a controller whose file is missing leaves
  * what it had filled so far. cpu{usage, throttling} is always present; memory, its four

@@ -66,6 +66,7 @@ int unit_failures;
 	T(test_runc_parse_state)                                                                   \
 	T(test_runc_parse_ps)                                                                      \
 	T(test_cgroup_paths_v1)                                                                    \
+	T(test_cgroup_mountinfo_read)                                                              \
 	T(test_cgroup_paths_v2)                                                                    \
 	T(test_cgroup_paths_self)                                                                  \
 	T(test_cgroup_v1_fixture)                                                                  \

@@ -54,6 +54,56 @@ static int fixture_v1_paths(const char *name, struct cgroup_paths *p)
 	return r;
 }
 
+/* cgroup_mountinfo_read: the cgroup lines only, across reads and over-long lines. */
+void test_cgroup_mountinfo_read(void)
+{
+	static const char cg1[] =
+	    "35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n";
+	static const char cg2[] =
+	    "36 31 0:33 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids";
+	static const char v2[] = "30 23 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+	char path[] = "/tmp/ctrbox-unit-mountinfo.XXXXXX", *out = NULL, *longline;
+	size_t big = 5000;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	unlink(path);
+	/* an overlay line of 5000 bytes that ends in a cgroup-looking tail, then the rest */
+	longline = malloc(big + 1);
+	memset(longline, 'x', big);
+	memcpy(longline, "99 1 0:50 / /run/c/rootfs rw - overlay overlay rw,lowerdir=", 60);
+	memcpy(longline + big - 20, " - cgroup cgroup rw\n", 20);
+	longline[big] = 0;
+	CHECK(write(fd, "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n", 48) == 48);
+	CHECK(write(fd, longline, big) == (ssize_t)big);
+	CHECK(write(fd, cg1, strlen(cg1)) == (ssize_t)strlen(cg1));
+	CHECK(write(fd, v2, strlen(v2)) == (ssize_t)strlen(v2));
+	CHECK(write(fd, cg2, strlen(cg2)) == (ssize_t)strlen(cg2)); /* no newline at the end */
+	lseek(fd, 0, SEEK_SET);
+	CHECK(cgroup_mountinfo_read(fd, &out) == 0);
+	char want[512];
+	snprintf(want, sizeof(want), "%s%s\n", cg1, cg2);
+	CHECK_STR(out, want);
+	free(out);
+	/* nothing of interest: "" */
+	CHECK(ftruncate(fd, 0) == 0);
+	lseek(fd, 0, SEEK_SET);
+	CHECK(write(fd, v2, strlen(v2)) == (ssize_t)strlen(v2));
+	lseek(fd, 0, SEEK_SET);
+	CHECK(cgroup_mountinfo_read(fd, &out) == 0);
+	CHECK_STR(out, "");
+	free(out);
+	/* what comes out still strips the mount root */
+	struct cgroup_paths p;
+	CHECK(cgroup_paths_parse("9:memory:/docker/abc/ctr\n", cg1, FIX "/v1", &p) == 0);
+	CHECK_STR(p.memory, FIX "/v1/memory/ctr");
+	cgroup_paths_free(&p);
+	close(fd);
+	free(longline);
+	/* a bad fd: -EBADF */
+	CHECK(cgroup_mountinfo_read(-1, &out) == -EBADF);
+}
+
 void test_cgroup_paths_v1(void)
 {
 	static const char mountinfo[] =
