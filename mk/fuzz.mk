@@ -28,7 +28,7 @@ FUZZ_WARN    := $(WARN) -Wno-format-nonliteral
 FUZZ_OPTS    ?= -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3
 # Applet objects a target links besides libctrbox-all.a.
 FUZZ_APP_O_filter :=
-FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o
+FUZZ_APP_O_proto  := applets/ctr/pbjson.o applets/ctr/util.o applets/ctr/complete.o
 FUZZ_APP_O_journal := applets/journal/journal_proto.o
 
 .PHONY: fuzz fuzz-quick fuzz-build fuzz-bins
