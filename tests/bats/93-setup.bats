@@ -15,14 +15,18 @@ load helpers
 load node
 
 setup_file() {
-	require_root
-	[[ -x $CTRBOX ]] || skip "build/ctrbox not built (run make)"
-	node_setup
+	[[ $EUID -eq 0 ]] || { file_skip "needs root (euid $EUID)"; return 0; }
+	[[ -x $CTRBOX ]] || { file_skip "build/ctrbox not built (run make)"; return 0; }
+	node_setup || return 0
 	export SETUP_BIN
 	# ctrbox-setup as a node has it: a link named like the applet
 	mkdir -p "$NODE_DIR/sbin"
 	ln -s "$(realpath "$CTRBOX")" "$NODE_DIR/sbin/ctrbox-setup"
 	SETUP_BIN=$NODE_DIR/sbin/ctrbox-setup
+}
+
+setup() {
+	skip_if_file_skipped
 }
 
 teardown() {

@@ -28,19 +28,18 @@ OWNED=(/usr/bin/ctrbox /usr/bin/ctrbox-ctr /usr/sbin/ctrbox-setup /usr/sbin/ctrb
 	/usr/share/man/man8/ctrbox-journal.8.gz /usr/share/man/man3/libctrbox.3.gz "$STATE" "$SOCK")
 
 setup_file() {
-	require_root
-	[[ -z ${CTRBOX_SANITIZER:-} ]] || skip "$CTRBOX_SANITIZER build: the packages hold the static build"
-	[[ -x $NOTIFY ]] || skip "build/tools/notify-listen not built"
-	command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate (package systemd)"
-	command -v man >/dev/null || skip "no man (package man-db)"
-	node_setup # holds the node's lock from here: 93 and other runs of this file wait
+	[[ $EUID -eq 0 ]] || { file_skip "needs root (euid $EUID)"; return 0; }
+	[[ -z ${CTRBOX_SANITIZER:-} ]] || { file_skip "$CTRBOX_SANITIZER build: the packages hold the static build"; return 0; }
+	[[ -x $NOTIFY ]] || { file_skip "build/tools/notify-listen not built"; return 0; }
+	command -v systemd-socket-activate >/dev/null || { file_skip "no systemd-socket-activate (package systemd)"; return 0; }
+	command -v man >/dev/null || { file_skip "no man (package man-db)"; return 0; }
+	node_setup || return 0 # holds the node's lock from here: 93 and other runs of this file wait
 	local p
 	for p in ctrbox libctrbox-dev; do
-		! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed' ||
-			skip "package $p is installed on this machine: not this test's to purge"
+		! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed' || { file_skip "package $p is installed on this machine: not this test's to purge"; return 0; }
 	done
 	for p in "${OWNED[@]}"; do
-		[[ ! -e $p && ! -L $p ]] || skip "$p exists: not this test's"
+		[[ ! -e $p && ! -L $p ]] || { file_skip "$p exists: not this test's"; return 0; }
 	done
 	export SETUP_BIN=/usr/sbin/ctrbox-setup INSTALLED=1
 	named_ctrbox >"$NODE_DIR/pre-install.list"
@@ -48,6 +47,10 @@ setup_file() {
 		{ tail -20 "$NODE_DIR/make-deb.log" >&2; false; }
 	export DEBS
 	DEBS=$(ls "$REPO"/build/deb/ctrbox_*.deb "$REPO"/build/deb/libctrbox-dev_*.deb | tr '\n' ' ')
+}
+
+setup() {
+	skip_if_file_skipped
 }
 
 # named_ctrbox: the files named *ctrbox* where a package installs, sorted.
@@ -72,16 +75,18 @@ snap_stop() {
 
 teardown_file() {
 	local rc=0
-	[[ -n ${NODE_DIR:-} ]] || return 0
-	node_stop node
-	snap_stop
-	restore_node || rc=1
-	if [[ -n ${INSTALLED:-} ]]; then
-		dpkg --purge ctrbox libctrbox-dev >/dev/null 2>&1 || rc=1
-		rm -rf "$STATE"
+	# (an if, not `[[ ]] || return`: bats reports that return as a failure after setup_file skipped)
+	if [[ -n ${NODE_DIR:-} ]]; then
+		node_stop node
+		snap_stop
+		restore_node || rc=1
+		if [[ -n ${INSTALLED:-} ]]; then
+			dpkg --purge ctrbox libctrbox-dev >/dev/null 2>&1 || rc=1
+			rm -rf "$STATE"
+		fi
+		[[ $NODE_DIR != /tmp/ctrbox-setup.* ]] || rm -rf --one-file-system "$NODE_DIR"
+		[[ -z ${SETUP_LOCK:-} ]] || exec {SETUP_LOCK}>&-
 	fi
-	[[ $NODE_DIR == /tmp/ctrbox-setup.* ]] && rm -rf --one-file-system "$NODE_DIR"
-	[[ -z ${SETUP_LOCK:-} ]] || exec {SETUP_LOCK}>&-
 	return $rc
 }
 

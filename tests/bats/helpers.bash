@@ -87,6 +87,12 @@ wait_for() {
 	done
 }
 
+# file_skip REASON, in setup_file (then return 0 there): bats 1.8 reports a skip in setup_file
+# as a failure of the file, so the reason is kept and each test skips with it in setup
+# (skip_if_file_skipped).
+file_skip() { export CTRBOX_FILE_SKIP=$1; }
+skip_if_file_skipped() { [[ -z ${CTRBOX_FILE_SKIP:-} ]] || skip "$CTRBOX_FILE_SKIP"; }
+
 # require_root: skip (with the reason) when not root.
 require_root() {
 	[[ $EUID -eq 0 ]] || skip "needs root (euid $EUID)"

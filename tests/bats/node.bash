@@ -10,19 +10,18 @@ NODE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # the directory itself, so no lock file is left (ctrbox-setup locks /var/lib/dpkg).
 NODE_LOCK=${T%/*}
 
-# node_setup (in setup_file): skips unless $T is the containerd package's Go shim, undiverted;
+# node_setup (in setup_file): returns 1 after file_skip unless $T is the containerd package's Go
+# shim, undiverted;
 # takes $NODE_LOCK (the fd stays open in SETUP_LOCK); records GO_SHA and GO_INO; makes NODE_DIR
 # and NODE_NS, and the test image's tarball in NODE_DIR.
 node_setup() {
-	command -v dpkg-divert >/dev/null || skip "no dpkg-divert: not a dpkg system"
-	[[ $(dpkg-query -S "$T" 2>/dev/null) == "containerd: $T" ]] ||
-		skip "$T is not containerd's (Debian package containerd not installed)"
+	command -v dpkg-divert >/dev/null || { file_skip "no dpkg-divert: not a dpkg system"; return 1; }
+	[[ $(dpkg-query -S "$T" 2>/dev/null) == "containerd: $T" ]] || { file_skip "$T is not containerd's (Debian package containerd not installed)"; return 1; }
 	exec {SETUP_LOCK}<"$NODE_LOCK"
-	flock -w 300 "$SETUP_LOCK" || skip "another run holds $NODE_LOCK"
+	flock -w 300 "$SETUP_LOCK" || { file_skip "another run holds $NODE_LOCK"; return 1; }
 	local d
 	d=$(dpkg-divert --listpackage "$T")
-	[[ -z $d && ! -L $T && ! -e $T.distrib ]] ||
-		skip "$T is already diverted (${d:-?}) or linked: not this test's to touch"
+	[[ -z $d && ! -L $T && ! -e $T.distrib ]] || { file_skip "$T is already diverted (${d:-?}) or linked: not this test's to touch"; return 1; }
 	export NODE_DIR GO_SHA GO_INO NODE_NS
 	GO_SHA=$(sha256sum "$T" | cut -d' ' -f1)
 	GO_INO=$(stat -L -c %d:%i "$T")
