@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctrbox/util.h>
+
 #include "setup.h"
 
 /* systemd's default PATH for services (Debian 12's systemd, split-usr build), and its cwd. */
@@ -44,46 +46,15 @@ int sfmt(char *buf, size_t sz, const char *fmt, ...)
 	return n;
 }
 
-/* Reads a whole (small) file, NUL-terminated; *len gets its length. NULL with errno set. */
+/* ctrbox_read_file with its error in errno (the callers name the file and errno). */
 static char *read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *buf;
+	int r = ctrbox_read_file(path, MAX_FILE, &buf, len);
+	if (r < 0) {
+		errno = -r;
 		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n + 1 >= cap) {
-			char *nb = cap < MAX_FILE ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			buf = nb, cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			buf = NULL;
-			errno = e;
-			break;
-		}
-		if (r == 0) {
-			buf[n] = 0;
-			if (len)
-				*len = n;
-			break;
-		}
-		n += (size_t)r;
 	}
-	int e = errno;
-	close(fd);
-	errno = e;
 	return buf;
 }
 
