@@ -30,12 +30,11 @@ setup() {
 # Whatever a failing test left: its containerd, its socket-activated snapshotter, its listener
 # (each found by its pid file in $U, all started by this file).
 teardown() {
-	local f pid
+	local f
 	for f in "$U"/*.pid; do
 		[[ -f $f ]] || continue
-		pid=$(cat "$f")
-		kill -TERM "$pid" 2>/dev/null && wait_for 10 eval "! _alive $pid" || kill -KILL "$pid" 2>/dev/null || true
-		rm -f "$f"
+		f=${f##*/}
+		bg_stop "$U" "${f%.pid}"
 	done
 	local mp
 	for mp in $(mounts_under "$U"); do

@@ -58,18 +58,11 @@ named_ctrbox() {
 	find /usr /lib /etc /var/lib -xdev -name '*ctrbox*' ! -path '/var/lib/dpkg/*' 2>/dev/null | LC_ALL=C sort
 }
 
-# snap_stop: the socket-activated snapshotter (SIGTERM, as systemctl stop sends), its socket.
-snap_stop() {
-	local pid
-	if [[ -f $NODE_DIR/snap.pid ]]; then
-		pid=$(cat "$NODE_DIR/snap.pid")
-		kill -TERM "$pid" 2>/dev/null && wait_for 10 eval "! _alive $pid" || kill -KILL "$pid" 2>/dev/null || true
-		rm -f "$NODE_DIR/snap.pid"
-	fi
-	if [[ -f $NODE_DIR/notify.pid ]]; then
-		kill -TERM "$(cat "$NODE_DIR/notify.pid")" 2>/dev/null || true
-		rm -f "$NODE_DIR/notify.pid"
-	fi
+# sa_snap_stop: the socket-activated snapshotter (SIGTERM, as systemctl stop sends), its
+# notify listener, its socket. (Not helpers.bash's snap_stop, which stops a snap_start one.)
+sa_snap_stop() {
+	bg_stop "$NODE_DIR" snap
+	bg_stop "$NODE_DIR" notify
 	rm -f "$SOCK" # systemd removes a unit's socket when the .socket unit stops
 }
 
@@ -78,7 +71,7 @@ teardown_file() {
 	# (an if, not `[[ ]] || return`: bats reports that return as a failure after setup_file skipped)
 	if [[ -n ${NODE_DIR:-} ]]; then
 		node_stop node
-		snap_stop
+		sa_snap_stop
 		restore_node || rc=1
 		if [[ -n ${INSTALLED:-} ]]; then
 			dpkg --purge ctrbox libctrbox-dev >/dev/null 2>&1 || rc=1
@@ -180,7 +173,7 @@ bg() { bg_run "$NODE_DIR" "$@"; }
 	[[ $(node_shim_exe node next) == "$GO_INO" ]] || fail "next: not on the Go shim"
 	[[ $(node_shim_exe node after) == "$ctrbox_ino" ]] || fail "after: lost its ctrbox shim"
 	node_stop node
-	snap_stop
+	sa_snap_stop
 }
 
 @test "install: dpkg --purge of a switched node switches it back (prerm) and leaves nothing behind" {

@@ -611,3 +611,13 @@ bg_run() {
 	echo $! >"$dir/$name.pid"
 	disown
 }
+
+# bg_stop DIR NAME: the process bg_run DIR NAME started: SIGTERM, SIGKILL if it is not gone in
+# 10 s; its pid file removed.
+bg_stop() {
+	local f=$1/$2.pid pid
+	[[ -f $f ]] || return 0
+	pid=$(cat "$f")
+	kill -TERM "$pid" 2>/dev/null && wait_for 10 eval "! _alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$f"
+}
